@@ -1,0 +1,82 @@
+"""Request parsing and the one place typed errors become HTTP responses (DESIGN 3.3 error shape)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Response
+
+from ..errors import PayloadTooLarge, PorchlightError, Unauthorized, ValidationError
+
+MAX_API_BODY_BYTES = 1024 * 1024
+logger = logging.getLogger("porchlight.api")
+
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def error_response(error: PorchlightError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+    return json_response(error_body(error.code, error.message, error.field), error.status, headers)
+
+
+def handles_errors(route: Callable[..., Response]) -> Callable[..., Response]:
+    """Chalice answers exceptions before middleware sees them, so each route is wrapped here instead."""
+
+    @functools.wraps(route)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return route(*args, **kwargs)
+        except PorchlightError as error:
+            if error.status >= 500:
+                logger.exception("request failed")
+            return error_response(error)
+
+    return wrapper
+
+
+def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
+    body = raw_body or b""
+    if len(body) > MAX_API_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {MAX_API_BODY_BYTES} bytes")
+    if not body.strip():
+        raise ValidationError("request body must be a JSON object", field="body")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError(f"request body is not valid JSON: {exc}", field="body") from exc
+    if not isinstance(data, dict):
+        raise ValidationError("request body must be a JSON object", field="body")
+    return data
+
+
+def body_bytes(request: Any) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode("utf-8") if isinstance(raw, str) else raw
+
+
+def bearer_token(headers: Any) -> str | None:
+    value = headers.get("authorization") if headers else None
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,73 @@
+"""Retailer API: admin bootstrap, shipments and integrations (DESIGN 3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chalice import Blueprint, Response
+
+from ..errors import ValidationError
+from ..services import retailers as retailer_service
+from ..services import shipments as shipment_service
+from .http import bearer_token, body_bytes, handles_errors, json_response, read_json_object, utcnow
+
+retailer_api = Blueprint(__name__)
+
+
+def _retailer_id() -> str:
+    return retailer_service.authenticate(bearer_token(retailer_api.current_request.headers))
+
+
+@retailer_api.route("/v1/admin/retailers", methods=["POST"])
+@handles_errors
+def create_retailer() -> Response:
+    from .schemas import RetailerRequest, validate
+
+    retailer_service.check_admin_key(bearer_token(retailer_api.current_request.headers))
+    body = validate(RetailerRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    created = retailer_service.create_retailer(body["name"], utcnow())
+    return json_response(
+        {"id": created.retailer.id, "name": created.retailer.name, "api_key": created.api_key}, status=201
+    )
+
+
+@retailer_api.route("/v1/shipments", methods=["POST"])
+@handles_errors
+def register_shipment() -> Response:
+    from .schemas import ShipmentRequest, validate
+
+    retailer_id = _retailer_id()
+    body = validate(ShipmentRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    registration = shipment_service.register(retailer_id, body, utcnow())
+    summary = shipment_service.summary(registration.record)
+    return json_response(summary, status=201 if registration.created else 200)
+
+
+@retailer_api.route("/v1/shipments", methods=["GET"])
+@handles_errors
+def find_shipments() -> Response:
+    retailer_id = _retailer_id()
+    params: Mapping[str, str] = retailer_api.current_request.query_params or {}
+    tracking_number = (params.get("tracking_number") or "").strip()
+    if not tracking_number:
+        raise ValidationError("tracking_number query parameter is required", field="tracking_number")
+    shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"))
+    return json_response({"shipments": shipments})
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
+@handles_errors
+def get_shipment(shipment_id: str) -> Response:
+    return json_response(shipment_service.detail(_retailer_id(), shipment_id))
+
+
+@retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
+@handles_errors
+def put_integration(source: str) -> Response:
+    from .schemas import IntegrationRequest, validate
+
+    retailer_id = _retailer_id()
+    raw = body_bytes(retailer_api.current_request)
+    body = validate(IntegrationRequest, read_json_object(raw)) if raw and raw.strip() else {}
+    secret, url = retailer_service.set_integration(retailer_id, source, body.get("secret"))
+    return json_response({"source": source, "webhook_url": url, "secret": secret})

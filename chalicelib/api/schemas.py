@@ -1,0 +1,112 @@
+"""Pydantic models for retailer API bodies. Imported lazily: the webhook path never pays for pydantic."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from ..errors import ValidationError
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Customer(Strict):
+    name: Text
+    phone: str | None = None
+    email: str | None = Field(default=None, max_length=254)
+    locale: str | None = None
+    time_zone: str | None = None
+    sms_consent: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s().-]", "", value)
+        if not E164.match(compact):
+            raise ValueError("phone must be in E.164 form, for example +14155550123")
+        return compact
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError("email must be an e-mail address")
+        return value.lower() if value else None
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        if value is not None and not LOCALE.match(value):
+            raise ValueError("locale must look like 'en' or 'es-MX'")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("time_zone must be an IANA zone such as America/New_York") from exc
+        return value
+
+
+class Destination(Strict):
+    line1: str | None = Field(default=None, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=120)
+    region: str | None = Field(default=None, max_length=120)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class Item(Strict):
+    name: Text
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    sku: str | None = Field(default=None, max_length=100)
+    image_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
+
+
+class ShipmentRequest(Strict):
+    order_id: Text
+    carrier: Annotated[str, Field(min_length=1, max_length=64, pattern=r"[A-Za-z0-9]")]
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"[A-Za-z0-9]")]
+    customer: Customer
+    destination: Destination | None = None
+    items: list[Item] | None = Field(default=None, max_length=200)
+    promised_date: date | datetime | None = None
+
+
+class RetailerRequest(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class IntegrationRequest(Strict):
+    secret: str | None = Field(default=None, min_length=16, max_length=256)
+
+
+def validate(model: type[Strict], data: dict[str, Any]) -> dict[str, Any]:
+    """Validated, JSON-ready data, or our ValidationError naming the first offending field."""
+    try:
+        return model.model_validate(data).model_dump(mode="json", exclude_none=True)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ValidationError(f"{field}: {message}", field=field) from exc

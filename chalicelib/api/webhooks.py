@@ -1,0 +1,43 @@
+"""Carrier and aggregator webhooks: `POST /v1/webhooks/{source}/{retailer_id}` (DESIGN 3.2)."""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Blueprint, Response
+
+from ..services.ingest import Webhook, handle_webhook
+from .http import body_bytes, handles_errors, json_response, utcnow
+
+webhooks = Blueprint(__name__)
+logger = logging.getLogger("porchlight.webhooks")
+
+#: Carriers are not consistent about content types; the body is read raw whatever they claim.
+WEBHOOK_CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+]
+
+
+@webhooks.route("/v1/webhooks/{source}/{retailer_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+@handles_errors
+def receive_webhook(source: str, retailer_id: str) -> Response:
+    request = webhooks.current_request
+    result = handle_webhook(
+        Webhook(
+            source=source,
+            retailer_id=retailer_id,
+            raw_body=body_bytes(request),
+            headers=request.headers,
+            query=request.query_params or {},
+        ),
+        utcnow(),
+    )
+    logger.info(
+        "webhook accepted",
+        extra={"source": source, "retailer_id": retailer_id, "accepted": result.accepted},
+    )
+    return json_response({"accepted": result.accepted, "duplicates": result.duplicates})

@@ -1,0 +1,147 @@
+"""AfterShip tracking webhooks (`tracking_update`, the tracking object under `msg` with its checkpoints).
+
+Signature: `aftership-hmac-sha256: <base64 HMAC-SHA256(secret, raw body)>`. Checkpoint times come in the
+checkpoint's own zone and sometimes without an offset.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from ..domain import milestones as ms
+from ..domain.events import Location, TrackingEvent, fingerprint
+from ..errors import InvalidSignature
+from .base import (
+    AdapterValidationError,
+    array,
+    attach_tracker_facts,
+    carrier_code,
+    header,
+    hmac_sha256,
+    load_json_object,
+    obj,
+    optional_text,
+    optional_timestamp_text,
+    require_equal,
+    timestamp,
+    tracking_code,
+)
+
+SOURCE = "aftership"
+SIGNATURE_HEADER = "aftership-hmac-sha256"
+TRACKING_EVENTS = frozenset({"tracking_update"})
+
+TAG_MAP: dict[str, str] = {
+    "Pending": ms.UNKNOWN,
+    "InfoReceived": ms.PROCESSED,
+    "InTransit": ms.SHIPPED,
+    "OutForDelivery": ms.OUT_FOR_DELIVERY,
+    "AttemptFail": ms.ATTEMPT_FAILED,
+    "Delivered": ms.DELIVERED,
+    "AvailableForPickup": ms.AVAILABLE_FOR_PICKUP,
+    "Exception": ms.EXCEPTION,
+    "Expired": ms.UNKNOWN,
+}
+SUBTAG_MAP: dict[str, str] = {
+    "OutForDelivery_003": ms.AVAILABLE_FOR_PICKUP,  # customer to collect from carrier
+    "Exception_011": ms.RETURNED,  # the return has reached the sender
+}
+#: Delay subtags: the parcel is still where it was, only later; they set the delayed flag, not the status.
+DELAY_SUBTAGS = frozenset({"Exception_004", "Exception_005", "Exception_016", "Exception_017", "InTransit_009"})
+
+
+def sign(secret: str, raw_body: bytes) -> str:
+    return base64.b64encode(hmac_sha256(secret.encode("utf-8"), raw_body)).decode("ascii")
+
+
+def verify(raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str], secret: str, now: float) -> None:
+    given = header(headers, SIGNATURE_HEADER)
+    if not given:
+        raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
+    require_equal(sign(secret, raw_body), given.strip(), "signature does not match")
+
+
+def map_tag(tag: str, subtag: str, return_to_sender: bool) -> tuple[str, bool]:
+    """Milestone and delayed flag for one checkpoint."""
+    if subtag in DELAY_SUBTAGS:
+        return ms.UNKNOWN, True
+    if subtag in SUBTAG_MAP:
+        return SUBTAG_MAP[subtag], False
+    status = TAG_MAP.get(tag, ms.UNKNOWN)
+    if return_to_sender and status == ms.DELIVERED:
+        return ms.RETURNED, False  # "delivered" on a return-to-sender tracking is the sender receiving it
+    return status, False
+
+
+def _eta(tracking: dict[str, Any]) -> dict[str, str] | None:
+    for key in (
+        "courier_estimated_delivery_date",
+        "aftership_estimated_delivery_date",
+        "custom_estimated_delivery_date",
+    ):
+        value = tracking.get(key)
+        if isinstance(value, dict):
+            start = optional_timestamp_text(
+                value.get("estimated_delivery_date_min") or value.get("estimated_delivery_date"), f"msg.{key}"
+            )
+            end = optional_timestamp_text(
+                value.get("estimated_delivery_date_max") or value.get("estimated_delivery_date"), f"msg.{key}"
+            )
+            if start or end:
+                return {k: v for k, v in (("start", start), ("end", end)) if v}
+    expected = optional_timestamp_text(tracking.get("expected_delivery"), "msg.expected_delivery")
+    return {"end": expected} if expected else None
+
+
+def parse(raw_body: bytes) -> list[TrackingEvent]:
+    body = load_json_object(raw_body)
+    event_type = body.get("event")
+    if not isinstance(event_type, str):
+        raise AdapterValidationError("event must name the webhook type", field="event")
+    if event_type not in TRACKING_EVENTS:
+        return []
+    tracking = obj(body, "msg", "msg")
+    carrier = carrier_code(tracking.get("slug"), "msg.slug")
+    tracking_number = tracking_code(tracking.get("tracking_number"), "msg.tracking_number")
+    return_to_sender = tracking.get("return_to_sender") is True
+    checkpoints = array(tracking, "checkpoints", "msg.checkpoints", required=False)
+
+    events: list[TrackingEvent] = []
+    for index, checkpoint in enumerate(checkpoints):
+        path = f"msg.checkpoints[{index}]"
+        if not isinstance(checkpoint, dict):
+            raise AdapterValidationError(f"{path} must be an object", field=path)
+        raw_time = checkpoint.get("checkpoint_time")
+        occurred_at, tz_unknown = timestamp(raw_time, f"{path}.checkpoint_time")
+        tag = optional_text(checkpoint, "tag", f"{path}.tag", 40) or "Pending"
+        subtag = optional_text(checkpoint, "subtag", f"{path}.subtag", 40) or ""
+        message = optional_text(checkpoint, "message", f"{path}.message", 1000) or ""
+        status, delayed = map_tag(tag, subtag, return_to_sender)
+        location = Location(
+            city=optional_text(checkpoint, "city", f"{path}.city", 120),
+            region=optional_text(checkpoint, "state", f"{path}.state", 120),
+            postal_code=optional_text(checkpoint, "zip", f"{path}.zip", 20),
+            country=optional_text(checkpoint, "country_iso3", f"{path}.country_iso3", 3)
+            or optional_text(checkpoint, "country_region", f"{path}.country_region", 3),
+        )
+        events.append(
+            TrackingEvent(
+                source=SOURCE,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                status=status,
+                occurred_at=occurred_at,
+                fingerprint=fingerprint(
+                    SOURCE, carrier, tracking_number, raw_time, tag, subtag, message, location.city
+                ),
+                carrier_status=subtag or tag,
+                description=message,
+                location=location,
+                delayed=delayed,
+                time_zone_unknown=tz_unknown,
+            )
+        )
+    signed_by = optional_text(tracking, "signed_by", "msg.signed_by", 200)
+    return attach_tracker_facts(events, _eta(tracking), signed_by)

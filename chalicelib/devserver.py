@@ -1,0 +1,126 @@
+"""One-command local Porchlight (DESIGN 3.7): embedded moto DynamoDB, the table, a demo retailer, the app.
+
+    python -m chalicelib.devserver --host 127.0.0.1 --port 8000 [--no-seed]
+
+No AWS account, Docker or network is needed. SIGINT/SIGTERM stop everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DEMO_FILE = Path(".porchlight-demo.json")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def configure_environment(host: str, port: int, moto_port: int) -> dict[str, str]:
+    """Environment for the embedded stack; values already set by the operator win, except the endpoint."""
+    defaults = {
+        "STAGE": "local",
+        "TABLE_NAME": "porchlight-local",
+        "PUBLIC_BASE_URL": f"http://{host}:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials; nothing leaves this machine
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    if not os.environ.get("ADMIN_API_KEY"):
+        os.environ["ADMIN_API_KEY"] = "adm_" + secrets.token_urlsafe(24)
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{moto_port}"
+    return {key: os.environ[key] for key in ("STAGE", "TABLE_NAME", "PUBLIC_BASE_URL", "ADMIN_API_KEY")}
+
+
+def seed_demo_retailer() -> dict[str, Any]:
+    from .carriers import SOURCES
+    from .services import retailers
+
+    created = retailers.create_retailer("Demo Outfitters", datetime.now(UTC))
+    integrations = {}
+    for source in SOURCES:
+        secret, url = retailers.set_integration(created.retailer.id, source, None)
+        integrations[source] = {"secret": secret, "webhook_url": url}
+    return {"retailer_id": created.retailer.id, "api_key": created.api_key, "integrations": integrations}
+
+
+def build_server(host: str, port: int) -> Any:
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    from app import app
+
+    config = Config.create(chalice_stage="local", app_name="porchlight", environment_variables={})
+    return LocalDevServer(app, config, host, port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--moto-port", type=int, default=0, help="port for the embedded DynamoDB (0 = any free)")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo retailer")
+    parser.add_argument("--demo-file", type=Path, default=DEMO_FILE, help="where to write the demo credentials")
+    args = parser.parse_args(argv)
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the useful output
+    moto_port = args.moto_port or free_port()
+    env = configure_environment(args.host, args.port, moto_port)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+
+    from .store.table import create_table
+
+    create_table()
+    server = build_server(args.host, args.port)
+
+    print(f"Porchlight is running at {env['PUBLIC_BASE_URL']}  (stage {env['STAGE']})")
+    print(f"  embedded DynamoDB: http://127.0.0.1:{moto_port}  table {env['TABLE_NAME']}")
+    print(f"  admin API key:     {env['ADMIN_API_KEY']}")
+    if not args.no_seed:
+        demo = seed_demo_retailer()
+        args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))
+        print(f"  demo retailer:     {demo['retailer_id']}")
+        print(f"  demo API key:      {demo['api_key']}")
+        for source, info in demo["integrations"].items():
+            print(f"  {source:<9} webhook: {info['webhook_url']}  secret {info['secret']}")
+        print(f"  (saved to {args.demo_file}; try: make simulate)")
+    print("Press Ctrl-C to stop.", flush=True)
+
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server.server_close()
+        moto.stop()
+        print("Porchlight stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

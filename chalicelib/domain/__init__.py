@@ -1,0 +1,1 @@
+"""Pure delivery logic: no AWS, no HTTP, no clock. Everything here takes values and returns values."""

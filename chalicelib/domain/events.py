@@ -1,0 +1,117 @@
+"""The normalised tracking event every carrier adapter produces."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Location:
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Location | None:
+        if not data:
+            return None
+        return cls(**{k: data.get(k) for k in ("city", "region", "postal_code", "country")})
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    """One carrier scan, in our vocabulary. `fingerprint` identifies it across replays and full histories."""
+
+    source: str
+    carrier: str
+    tracking_number: str
+    status: str
+    occurred_at: datetime
+    fingerprint: str
+    carrier_status: str = ""
+    description: str = ""
+    location: Location | None = None
+    delayed: bool = False
+    #: The carrier gave a wall-clock time with no offset; it was read as UTC (see docs/decisions.md).
+    time_zone_unknown: bool = False
+    eta: dict[str, str] | None = None
+    driver: dict[str, str] | None = None
+    proof_of_delivery: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[str, str]:
+        return (iso(self.occurred_at), self.fingerprint)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "status": self.status,
+            "occurred_at": iso(self.occurred_at),
+            "fingerprint": self.fingerprint,
+            "carrier_status": self.carrier_status,
+            "description": self.description,
+            "delayed": self.delayed,
+            "time_zone_unknown": self.time_zone_unknown,
+        }
+        if self.location and self.location.to_dict():
+            out["location"] = self.location.to_dict()
+        for name in ("eta", "driver", "proof_of_delivery"):
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackingEvent:
+        return cls(
+            source=data["source"],
+            carrier=data["carrier"],
+            tracking_number=data["tracking_number"],
+            status=data["status"],
+            occurred_at=parse_iso(data["occurred_at"]),
+            fingerprint=data["fingerprint"],
+            carrier_status=data.get("carrier_status", ""),
+            description=data.get("description", ""),
+            location=Location.from_dict(data.get("location")),
+            delayed=bool(data.get("delayed")),
+            time_zone_unknown=bool(data.get("time_zone_unknown")),
+            eta=data.get("eta"),
+            driver=data.get("driver"),
+            proof_of_delivery=data.get("proof_of_delivery"),
+        )
+
+
+def iso(moment: datetime) -> str:
+    """Canonical UTC text for a moment: sortable, second precision kept, always with +00:00."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def normalise_carrier(carrier: str) -> str:
+    """One spelling per carrier across sources: 'FedEx', 'fedex', 'dhl-ecommerce', 'DHLeCommerce' line up."""
+    return "".join(ch for ch in carrier.lower() if ch.isalnum())
+
+
+def normalise_tracking_number(tracking_number: str) -> str:
+    return "".join(tracking_number.split()).upper()
+
+
+def fingerprint(*parts: object) -> str:
+    """A short stable id for a scan built from the fields a carrier does not rewrite between deliveries."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

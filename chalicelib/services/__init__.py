@@ -1,0 +1,1 @@
+"""Use cases joining the pure domain, the store and (later) the channels."""

@@ -1,0 +1,162 @@
+"""Registering shipments and reading them back, always within one retailer's data."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ..config import settings
+from ..domain import milestones as ms
+from ..domain.events import iso, normalise_carrier, normalise_tracking_number
+from ..domain.notifications import Contact, plan_on_claim
+from ..errors import Conflict, NotFound
+from ..store import shipments as shipment_store
+from ..store.shipments import ShipmentRecord, VersionConflict
+
+MAX_WRITE_ATTEMPTS = 12
+T = TypeVar("T")
+
+
+def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str) -> str:
+    """Shipments are keyed by (retailer, carrier, tracking number): scans and registration meet on one id."""
+    digest = hashlib.sha256(f"{retailer_id}\x1f{carrier}\x1f{tracking_number}".encode()).hexdigest()
+    return "shp_" + digest[:24]
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def tracking_url(token: str) -> str:
+    return f"{settings().public_base_url}/t/{token}"
+
+
+def contact_of(record: ShipmentRecord) -> Contact | None:
+    if not record.claimed or not record.customer:
+        return None
+    return Contact(phone=record.customer.get("phone"), email=record.customer.get("email"))
+
+
+def with_retries(operation: Callable[[], T]) -> T:
+    """Optimistic concurrency: re-read and re-apply when another writer won the version race."""
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        try:
+            return operation()
+        except VersionConflict:
+            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))  # noqa: S311 - jitter, not security
+    raise Conflict("the shipment is being updated by many writers at once; retry shortly", code="write_conflict")
+
+
+@dataclass(frozen=True)
+class Registration:
+    record: ShipmentRecord
+    created: bool
+
+
+def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Registration:
+    """Create, claim (scans got here first) or return the existing shipment for this carrier + tracking number."""
+    carrier = normalise_carrier(request["carrier"])
+    tracking_number = normalise_tracking_number(request["tracking_number"])
+    shipment_id = shipment_id_for(retailer_id, carrier, tracking_number)
+    stamp = iso(now)
+
+    def attempt() -> Registration:
+        existing = shipment_store.get(shipment_id)
+        details = {
+            "order_id": request["order_id"],
+            "customer": request["customer"],
+            "destination": request.get("destination"),
+            "items": request.get("items"),
+            "promised_date": request.get("promised_date"),
+        }
+        if existing is None:
+            record = ShipmentRecord(
+                id=shipment_id,
+                retailer_id=retailer_id,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                tracking_token=new_tracking_token(),
+                created_at=stamp,
+                updated_at=stamp,
+                claimed=True,
+                version=1,
+                **details,
+            )
+            shipment_store.save(None, record, now=stamp)
+            return Registration(record, created=True)
+        if existing.claimed:
+            return Registration(existing, created=False)
+        claimed = replace(existing, claimed=True, version=existing.version + 1, updated_at=stamp, **details)
+        contact = contact_of(claimed)
+        intents = plan_on_claim(claimed.progress, claimed.notified, contact) if contact else []
+        claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
+        shipment_store.save(existing, claimed, intents=intents, now=stamp)
+        return Registration(claimed, created=True)
+
+    return with_retries(attempt)
+
+
+def summary(record: ShipmentRecord) -> dict[str, Any]:
+    progress = record.progress
+    return {
+        "id": record.id,
+        "order_id": record.order_id,
+        "carrier": record.carrier,
+        "tracking_number": record.tracking_number,
+        "status": progress.status,
+        "status_label": ms.label(progress.status),
+        "claimed": record.claimed,
+        "tracking_token": record.tracking_token,
+        "tracking_url": tracking_url(record.tracking_token),
+        "eta": progress.eta,
+        "last_event_at": progress.last_event_at,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
+    record, events, outbox = shipment_store.get_with_history(shipment_id)
+    if record is None or record.retailer_id != retailer_id:
+        raise NotFound(f"no shipment {shipment_id!r}", field="id")
+    progress = record.progress
+    return {
+        **summary(record),
+        "customer": record.customer,
+        "destination": record.destination,
+        "items": record.items,
+        "promised_date": record.promised_date,
+        "driver": progress.driver,
+        "proof_of_delivery": progress.proof_of_delivery,
+        "events": [
+            {
+                "status": event.status,
+                "status_label": ms.label(event.status),
+                "occurred_at": iso(event.occurred_at),
+                "description": event.description,
+                "location": event.location.to_dict() if event.location else None,
+                "carrier_status": event.carrier_status,
+                "source": event.source,
+                "delayed": event.delayed,
+                "time_zone_unknown": event.time_zone_unknown,
+            }
+            for event in events
+        ],
+        "notifications": [
+            {"kind": item.kind, "channel": item.channel, "state": item.state, "created_at": item.created_at}
+            for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
+        ],
+    }
+
+
+def find(retailer_id: str, tracking_number: str, carrier: str | None) -> list[dict[str, Any]]:
+    records = shipment_store.find_by_tracking_number(retailer_id, normalise_tracking_number(tracking_number))
+    if carrier:
+        records = [r for r in records if r.carrier == normalise_carrier(carrier)]
+    return [summary(record) for record in records if record.retailer_id == retailer_id]

@@ -1,0 +1,107 @@
+"""Drive a demo shipment through its whole journey against a running local Porchlight.
+
+    python -m chalicelib.simulator [--base-url http://127.0.0.1:8000] [--delay 1.5]
+
+It reads the demo retailer written by the devserver (.porchlight-demo.json), registers a shipment through the
+retailer API, then posts signed native webhooks for each milestone and prints what the API reports after each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .carriers.native import sign
+
+JOURNEY = [
+    ("processed", "Label created, shipment information received", "Portland", "OR"),
+    ("shipped", "Departed origin facility", "Portland", "OR"),
+    ("shipped", "Arrived at regional hub", "Sacramento", "CA"),
+    ("out_for_delivery", "Out for delivery", "Oakland", "CA"),
+    ("delivered", "Delivered, left at front door", "Oakland", "CA"),
+]
+
+
+def call(method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - operator-supplied local URL
+    request.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"{method} {url} -> {exc.code}: {exc.read().decode(errors='replace')}") from exc
+
+
+def post_native(base_url: str, retailer_id: str, secret: str, events: list[dict[str, Any]]) -> Any:
+    raw = json.dumps({"events": events}).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"{base_url}/v1/webhooks/native/{retailer_id}", data=raw, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Porchlight-Signature", sign(secret, raw, int(time.time())))
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", default=None, help="defaults to the URL in the demo file")
+    parser.add_argument("--demo-file", type=Path, default=Path(".porchlight-demo.json"))
+    parser.add_argument("--delay", type=float, default=1.0, help="seconds between scans")
+    args = parser.parse_args(argv)
+    if not args.demo_file.exists():
+        print(f"{args.demo_file} not found: start the local server first (make run)", file=sys.stderr)
+        return 2
+    demo = json.loads(args.demo_file.read_text())
+    base_url = (args.base_url or demo["base_url"]).rstrip("/")
+    auth = {"Authorization": f"Bearer {demo['api_key']}"}
+    tracking_number = "SIM" + secrets.token_hex(5).upper()
+    shipment = call(
+        "POST",
+        f"{base_url}/v1/shipments",
+        {
+            "order_id": f"DEMO-{tracking_number[-4:]}",
+            "carrier": "ups",
+            "tracking_number": tracking_number,
+            "customer": {"name": "Dana Demo", "phone": "+14155550100", "email": "dana@example.com"},
+            "items": [{"name": "Trail running shoes", "quantity": 1}],
+        },
+        auth,
+    )
+    print(f"registered {shipment['id']} ({tracking_number}); shopper page: {shipment['tracking_url']}")
+    start = datetime.now(UTC) - timedelta(hours=len(JOURNEY))
+    secret = demo["integrations"]["native"]["secret"]
+    for step, (status, description, city, region) in enumerate(JOURNEY):
+        event = {
+            "event_id": f"{tracking_number}-{step}",
+            "tracking_number": tracking_number,
+            "carrier": "ups",
+            "status": status,
+            "occurred_at": (start + timedelta(hours=step)).isoformat(),
+            "description": description,
+            "location": {"city": city, "region": region, "country": "US"},
+        }
+        if status == "out_for_delivery":
+            event["driver"] = {"name": "Sam", "phone": "+14155550199"}
+        result = post_native(base_url, demo["retailer_id"], secret, [event])
+        state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
+        outbox = ", ".join(f"{n['kind']}/{n['channel']}" for n in state["notifications"]) or "none"
+        print(f"  {description:<48} -> {state['status_label']:<18} accepted={result['accepted']} outbox: {outbox}")
+        time.sleep(args.delay)
+    print("done: the shipment has arrived.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

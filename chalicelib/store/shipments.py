@@ -1,0 +1,239 @@
+"""Shipments: one STATE item per shipment, its EVENT items and its OUTBOX items, in one partition."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.events import TrackingEvent, iso
+from ..domain.notifications import Intent
+from ..domain.shipment import Progress
+from .table import GSI_TOKEN, GSI_TRACKING, client, dumps, from_item, table_name, to_item
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+class VersionConflict(Exception):
+    """Another writer changed the shipment since we read it: read again and re-apply."""
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    id: str
+    retailer_id: str
+    carrier: str
+    tracking_number: str
+    tracking_token: str
+    created_at: str
+    updated_at: str
+    claimed: bool = False
+    version: int = 0
+    order_id: str | None = None
+    customer: dict[str, Any] | None = None
+    destination: dict[str, Any] | None = None
+    items: list[dict[str, Any]] | None = None
+    promised_date: str | None = None
+    progress: Progress = field(default_factory=Progress)
+    notified: frozenset[str] = frozenset()
+    event_count: int = 0
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "customer": self.customer,
+            "destination": self.destination,
+            "items": self.items,
+            "promised_date": self.promised_date,
+            "progress": self.progress.to_dict(),
+            "notified": sorted(self.notified),
+            "event_count": self.event_count,
+        }
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    kind: str
+    channel: str
+    state: str
+    created_at: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _state_key(shipment_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"SHIP#{shipment_id}", "sk": "STATE"})
+
+
+def _record_from(data: dict[str, Any]) -> ShipmentRecord:
+    doc = json.loads(data["doc"])
+    return ShipmentRecord(
+        id=data["pk"].removeprefix("SHIP#"),
+        retailer_id=data["retailer_id"],
+        carrier=data["carrier"],
+        tracking_number=data["tracking_number"],
+        tracking_token=data["tracking_token"],
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        claimed=bool(data.get("claimed")),
+        version=int(data["version"]),
+        order_id=doc.get("order_id"),
+        customer=doc.get("customer"),
+        destination=doc.get("destination"),
+        items=doc.get("items"),
+        promised_date=doc.get("promised_date"),
+        progress=Progress.from_dict(doc.get("progress")),
+        notified=frozenset(doc.get("notified", ())),
+        event_count=int(doc.get("event_count", 0)),
+    )
+
+
+def _state_item(record: ShipmentRecord) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": f"SHIP#{record.id}",
+            "sk": "STATE",
+            "retailer_id": record.retailer_id,
+            "carrier": record.carrier,
+            "tracking_number": record.tracking_number,
+            "tracking_lookup": f"{record.retailer_id}#{record.tracking_number}",
+            "tracking_token": record.tracking_token,
+            "status": record.progress.status,
+            "claimed": record.claimed,
+            "version": record.version,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+            "doc": dumps(record.doc()),
+        }
+    )
+
+
+def get(shipment_id: str) -> ShipmentRecord | None:
+    item = client().get_item(TableName=table_name(), Key=_state_key(shipment_id), ConsistentRead=True).get("Item")
+    return _record_from(from_item(item)) if item else None
+
+
+def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[TrackingEvent], list[OutboxItem]]:
+    """The whole partition in one strongly consistent query (paged for very long histories)."""
+    record: ShipmentRecord | None = None
+    events: list[TrackingEvent] = []
+    outbox: list[OutboxItem] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": f"SHIP#{shipment_id}"}),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = client().query(**kwargs)
+        for raw in page.get("Items", []):
+            data = from_item(raw)
+            sk = data["sk"]
+            if sk == "STATE":
+                record = _record_from(data)
+            elif sk.startswith("EVENT#"):
+                events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+            elif sk.startswith("OUTBOX#"):
+                outbox.append(
+                    OutboxItem(
+                        kind=data["kind"],
+                        channel=data["channel"],
+                        state=data["state"],
+                        created_at=data["created_at"],
+                        detail=json.loads(data.get("doc", "{}")),
+                    )
+                )
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    events.sort(key=TrackingEvent.sort_key)
+    return record, events, outbox
+
+
+def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[ShipmentRecord]:
+    page = client().query(
+        TableName=table_name(),
+        IndexName=GSI_TRACKING,
+        KeyConditionExpression="tracking_lookup = :lookup",
+        ExpressionAttributeValues=to_item({":lookup": f"{retailer_id}#{tracking_number}"}),
+    )
+    return [_record_from(from_item(item)) for item in page.get("Items", [])]
+
+
+def find_by_token(token: str) -> ShipmentRecord | None:
+    page = client().query(
+        TableName=table_name(),
+        IndexName=GSI_TOKEN,
+        KeyConditionExpression="tracking_token = :token",
+        ExpressionAttributeValues=to_item({":token": token}),
+    )
+    items = page.get("Items", [])
+    return _record_from(from_item(items[0])) if items else None
+
+
+def save(
+    before: ShipmentRecord | None,
+    after: ShipmentRecord,
+    events: list[TrackingEvent] = (),  # type: ignore[assignment]
+    intents: list[Intent] = (),  # type: ignore[assignment]
+    now: str = "",
+) -> None:
+    """Write state, new events and outbox items in ONE transaction, conditional on the version we read.
+
+    `after.version` must be `before.version + 1` (or 1 for a new shipment). Raises VersionConflict when another
+    writer got there first; nothing is written then.
+    """
+    state_put: dict[str, Any] = {"TableName": table_name(), "Item": _state_item(after)}
+    if before is None:
+        state_put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        state_put["ConditionExpression"] = "version = :expected"
+        state_put["ExpressionAttributeValues"] = to_item({":expected": before.version})
+    writes: list[dict[str, Any]] = [{"Put": state_put}]
+    for event in events:
+        writes.append(
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(
+                        {
+                            "pk": f"SHIP#{after.id}",
+                            "sk": f"EVENT#{iso(event.occurred_at)}#{event.fingerprint}",
+                            "doc": dumps(event.to_dict()),
+                            "received_at": now,
+                        }
+                    ),
+                }
+            }
+        )
+    for intent in intents:
+        writes.append(
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(
+                        {
+                            "pk": f"SHIP#{after.id}",
+                            "sk": f"OUTBOX#{intent.kind}#{intent.channel}",
+                            "retailer_id": after.retailer_id,
+                            "shipment_id": after.id,
+                            "kind": intent.kind,
+                            "channel": intent.channel,
+                            "state": "pending",
+                            "created_at": now,
+                            "doc": dumps({"status": after.progress.status}),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+    if len(writes) > MAX_TRANSACTION_ITEMS:
+        raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
+    ddb = client()
+    try:
+        ddb.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
+    except ddb.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if "ConditionalCheckFailed" in reasons:
+            raise VersionConflict(after.id) from exc
+        raise
