@@ -109,7 +109,10 @@ class Api:
 
     def easypost(self, retailer: Retailer, body: dict[str, Any]) -> Any:
         raw = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", "X-Hmac-Signature": easypost.sign(retailer.secrets["easypost"], raw)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hmac-Signature": easypost.sign(retailer.secrets["easypost"], raw),
+        }
         return self.http.post(f"/v1/webhooks/easypost/{retailer.id}", headers=headers, body=raw)
 
     def aftership(self, retailer: Retailer, body: dict[str, Any]) -> Any:

@@ -39,7 +39,13 @@ def easypost_tracker_event(
             "datetime": when,
             "source": carrier,
             "carrier_code": None,
-            "tracking_location": {"object": "TrackingLocation", "city": city or None, "state": "CA", "country": "US", "zip": None},
+            "tracking_location": {
+                "object": "TrackingLocation",
+                "city": city or None,
+                "state": "CA",
+                "country": "US",
+                "zip": None,
+            },
         }
         for code, detail, when, message, city in scans
     ]
