@@ -23,10 +23,10 @@ os.environ.update(
     ADMIN_API_KEY="adm_test_0123456789abcdef",
 )
 
-from chalicelib.carriers import aftership, easypost, native  # noqa: E402
-from chalicelib.config import settings  # noqa: E402
-from chalicelib.store import retailers as retailer_store  # noqa: E402
-from chalicelib.store.table import create_table, reset_client  # noqa: E402
+from chalicelib.carriers import aftership, easypost, native
+from chalicelib.config import settings
+from chalicelib.store import retailers as retailer_store
+from chalicelib.store.table import create_table, reset_client
 
 ADMIN = {"Authorization": "Bearer adm_test_0123456789abcdef"}
 
