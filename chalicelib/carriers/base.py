@@ -14,6 +14,9 @@ from ..domain import milestones as ms
 from ..domain.events import TrackingEvent, normalise_carrier, normalise_tracking_number
 from ..errors import InvalidSignature, ValidationError
 
+#: Scans outside these years are corrupt data (and the extremes overflow when converted to UTC).
+MIN_YEAR, MAX_YEAR = 1990, 2200
+
 
 class AdapterValidationError(ValidationError):
     """A webhook body that is not what the source documents; `field` names the offending path."""
@@ -81,6 +84,8 @@ def timestamp(value: Any, path: str, *, require_offset: bool = False) -> tuple[d
         moment = datetime.fromisoformat(value.strip())
     except ValueError as exc:
         raise AdapterValidationError(f"{path} is not an ISO 8601 date-time: {value[:40]!r}", field=path) from exc
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise AdapterValidationError(f"{path} is outside {MIN_YEAR}-{MAX_YEAR}: {value[:40]!r}", field=path)
     if moment.tzinfo is None:
         if require_offset:
             raise AdapterValidationError(f"{path} must carry a UTC offset (for example +00:00)", field=path)
