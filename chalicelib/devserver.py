@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import secrets
 import signal
@@ -29,7 +28,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def configure_environment(host: str, port: int, moto_port: int) -> dict[str, str]:
+def configure_environment(host: str, port: int, dynamodb_endpoint: str) -> dict[str, str]:
     """Environment for the embedded stack; values already set by the operator win, except the endpoint."""
     defaults = {
         "STAGE": "local",
@@ -43,7 +42,7 @@ def configure_environment(host: str, port: int, moto_port: int) -> dict[str, str
         os.environ.setdefault(key, value)
     if not os.environ.get("ADMIN_API_KEY"):
         os.environ["ADMIN_API_KEY"] = "adm_" + secrets.token_urlsafe(24)
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{moto_port}"
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
     return {key: os.environ[key] for key in ("STAGE", "TABLE_NAME", "PUBLIC_BASE_URL", "ADMIN_API_KEY")}
 
 
@@ -78,13 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-file", type=Path, default=DEMO_FILE, help="where to write the demo credentials")
     args = parser.parse_args(argv)
 
-    from moto.server import ThreadedMotoServer
+    from .localdb import EmbeddedDynamoDB
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the useful output
-    moto_port = args.moto_port or free_port()
-    env = configure_environment(args.host, args.port, moto_port)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-    moto.start()
+    dynamodb = EmbeddedDynamoDB(port=args.moto_port)
+    env = configure_environment(args.host, args.port, dynamodb.start())
 
     from .store.table import create_table
 
@@ -92,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(args.host, args.port)
 
     print(f"Porchlight is running at {env['PUBLIC_BASE_URL']}  (stage {env['STAGE']})")
-    print(f"  embedded DynamoDB: http://127.0.0.1:{moto_port}  table {env['TABLE_NAME']}")
+    print(f"  embedded DynamoDB: {dynamodb.endpoint}  table {env['TABLE_NAME']}")
     print(f"  admin API key:     {env['ADMIN_API_KEY']}")
     if not args.no_seed:
         demo = seed_demo_retailer()
@@ -117,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         server.server.serve_forever(poll_interval=0.2)
     finally:
         server.server.server_close()
-        moto.stop()
+        dynamodb.stop()
         print("Porchlight stopped.", flush=True)
     return 0
 

@@ -19,7 +19,8 @@ from ..errors import Conflict, NotFound
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
 
-MAX_WRITE_ATTEMPTS = 12
+MAX_WRITE_ATTEMPTS = 25
+MAX_BACKOFF_SECONDS = 0.25
 T = TypeVar("T")
 
 
@@ -49,7 +50,8 @@ def with_retries(operation: Callable[[], T]) -> T:
         try:
             return operation()
         except VersionConflict:
-            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))  # noqa: S311 - jitter, not security
+            # Full jitter, exponential: n writers racing on one shipment finish in about n rounds.
+            time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))  # noqa: S311
     raise Conflict("the shipment is being updated by many writers at once; retry shortly", code="write_conflict")
 
 

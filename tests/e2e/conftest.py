@@ -1,0 +1,105 @@
+"""The real local runtime as a child process (`python -m chalicelib.devserver`), spoken to over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from chalicelib.devserver import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LocalServer:
+    base_url: str
+    admin_key: str
+    demo: dict[str, Any]
+    demo_file: Path
+    process: subprocess.Popen[str]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.demo['api_key']}"}
+
+
+def start_server(tmp_path: Path, *extra: str) -> LocalServer:
+    port = free_port()
+    demo_file = tmp_path / "demo.json"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k not in ("TABLE_NAME", "STAGE", "PUBLIC_BASE_URL")
+    }
+    env["ADMIN_API_KEY"] = "adm_e2e_0123456789abcdef"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chalicelib.devserver",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--demo-file",
+            str(demo_file),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    banner: list[str] = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError("devserver exited early:\n" + "".join(banner))
+        banner.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    else:
+        process.kill()
+        raise AssertionError("devserver did not start:\n" + "".join(banner))
+    demo = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+    server = LocalServer(f"http://127.0.0.1:{port}", env["ADMIN_API_KEY"], demo, demo_file, process)
+    server.banner = "".join(banner)  # type: ignore[attr-defined]
+    return server
+
+
+def stop_server(server: LocalServer) -> tuple[int, str]:
+    server.process.send_signal(signal.SIGINT)
+    try:
+        output, _ = server.process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        raise
+    return server.process.returncode, output
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    server = start_server(tmp_path_factory.mktemp("devserver"))
+    yield server
+    if server.process.poll() is None:
+        stop_server(server)
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session

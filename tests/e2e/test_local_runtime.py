@@ -1,0 +1,172 @@
+"""End to end over real HTTP: the devserver process, its embedded DynamoDB, the simulator, concurrent carriers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from chalicelib.carriers import aftership, easypost, native
+from tests.e2e.conftest import ROOT, LocalServer, start_server, stop_server
+from tests.payloads import aftership_tracking_update, easypost_tracker_event, native_event, shippo_track_updated
+
+pytestmark = pytest.mark.e2e
+
+
+def register(server: LocalServer, http: requests.Session, tracking_number: str, carrier: str = "ups") -> dict:
+    response = http.post(
+        f"{server.base_url}/v1/shipments",
+        headers=server.auth,
+        json={
+            "order_id": f"O-{tracking_number}",
+            "carrier": carrier,
+            "tracking_number": tracking_number,
+            "customer": {"name": "Lee Park", "phone": "+14155550100", "email": "lee@example.com"},
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def post_native(server: LocalServer, http: requests.Session, events: list[dict]) -> requests.Response:
+    raw = json.dumps({"events": events}).encode()
+    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
+    return http.post(
+        f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Porchlight-Signature": signature},
+        timeout=10,
+    )
+
+
+def test_banner_prints_what_a_newcomer_needs(local_server: LocalServer) -> None:
+    banner = local_server.banner  # type: ignore[attr-defined]
+    assert local_server.base_url in banner
+    assert local_server.demo["api_key"] in banner
+    assert "adm_e2e_0123456789abcdef" in banner
+    for source in ("native", "easypost", "aftership", "shippo"):
+        assert local_server.demo["integrations"][source]["webhook_url"] in banner
+
+
+def test_admin_bootstrap_over_http(local_server: LocalServer, http: requests.Session) -> None:
+    response = http.post(
+        f"{local_server.base_url}/v1/admin/retailers",
+        headers={"Authorization": f"Bearer {local_server.admin_key}"},
+        json={"name": "Second Shop"},
+        timeout=10,
+    )
+    assert response.status_code == 201
+    key = response.json()["api_key"]
+    lookup = http.get(
+        f"{local_server.base_url}/v1/shipments?tracking_number=NONE",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    assert lookup.status_code == 200 and lookup.json() == {"shipments": []}
+
+
+def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.simulator", "--demo-file", str(local_server.demo_file), "--delay", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Arrived" in result.stdout and "done" in result.stdout
+    shipment_id = result.stdout.split("registered ")[1].split(" ")[0]
+    detail = requests.get(
+        f"{local_server.base_url}/v1/shipments/{shipment_id}", headers=local_server.auth, timeout=10
+    ).json()
+    assert detail["status"] == "delivered"
+    assert [e["status"] for e in detail["events"]] == [
+        "processed",
+        "shipped",
+        "shipped",
+        "out_for_delivery",
+        "delivered",
+    ]
+    assert {n["kind"] for n in detail["notifications"]} == {"processed", "shipped", "out_for_delivery", "delivered"}
+
+
+def test_every_source_over_real_http(local_server: LocalServer, http: requests.Session) -> None:
+    retailer = local_server.demo["retailer_id"]
+    integrations = local_server.demo["integrations"]
+    scans = [("in_transit", "arrived_at_facility", "2026-11-20T20:00:00Z", "Arrived", "OAKLAND")]
+    raw = json.dumps(easypost_tracker_event(scans, tracking_code="EP123")).encode()
+    ep = http.post(
+        f"{local_server.base_url}/v1/webhooks/easypost/{retailer}",
+        data=raw,
+        headers={
+            "X-Hmac-Signature": easypost.sign(integrations["easypost"]["secret"], raw),
+            "Content-Type": "application/json",
+        },
+        timeout=10,
+    )
+    assert ep.json() == {"accepted": 1, "duplicates": 0}
+    raw = json.dumps(
+        aftership_tracking_update([("InTransit", "InTransit_001", "2026-11-20T08:00:00", "Picked up", "")])
+    ).encode()
+    af = http.post(
+        f"{local_server.base_url}/v1/webhooks/aftership/{retailer}",
+        data=raw,
+        headers={"aftership-hmac-sha256": aftership.sign(integrations["aftership"]["secret"], raw)},
+        timeout=10,
+    )
+    assert af.json() == {"accepted": 1, "duplicates": 0}
+    body = shippo_track_updated([("TRANSIT", "package_accepted", "2026-11-20T20:00:00Z", "Accepted", "RENO")])
+    sh = http.post(integrations["shippo"]["webhook_url"], json=body, timeout=10)
+    assert sh.json() == {"accepted": 1, "duplicates": 1}
+    bad = http.post(f"{local_server.base_url}/v1/webhooks/shippo/{retailer}?token=nope", json=body, timeout=10)
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_signature"
+
+
+def test_concurrent_carriers_lose_no_update(local_server: LocalServer) -> None:
+    shipment = register(local_server, requests.Session(), "RACE0001")
+    start = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    events = [
+        native_event(
+            f"race-{n}",
+            "shipped" if n < 23 else "out_for_delivery",
+            (start + timedelta(minutes=n)).isoformat(),
+            tracking_number="RACE0001",
+        )
+        for n in range(24)
+    ]
+
+    def send(event: dict) -> int:
+        with requests.Session() as session:
+            # Each scan arrives twice, as carriers retry: duplicates must be harmless.
+            codes = [post_native(local_server, session, [event]).status_code for _ in range(2)]
+        return max(codes)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(send, events))
+    assert set(codes) == {200}
+    detail = requests.get(
+        f"{local_server.base_url}/v1/shipments/{shipment['id']}", headers=local_server.auth, timeout=10
+    ).json()
+    assert len(detail["events"]) == 24
+    assert detail["status"] == "out_for_delivery"
+    kinds = [(n["kind"], n["channel"]) for n in detail["notifications"]]
+    assert len(kinds) == len(set(kinds))
+
+
+def test_sigint_stops_everything_cleanly(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--no-seed")
+    assert not server.demo_file.exists()  # --no-seed creates no demo retailer
+    assert requests.get(f"{server.base_url}/v1/shipments?tracking_number=X", timeout=10).status_code == 401
+    code, output = stop_server(server)
+    assert code == 0
+    assert "Porchlight stopped." in output
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.base_url}/v1/shipments", timeout=2)

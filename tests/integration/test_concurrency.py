@@ -1,0 +1,85 @@
+"""Concurrent webhooks for one shipment lose no update: threads against a real moto server over HTTP."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.events import TrackingEvent, fingerprint
+from chalicelib.services import ingest, shipments
+from chalicelib.store import shipments as shipment_store
+from chalicelib.store.table import create_table
+from tests.conftest import reset_process_state
+
+
+@pytest.fixture
+def moto_server() -> Iterator[None]:
+    from chalicelib.localdb import EmbeddedDynamoDB
+
+    server = EmbeddedDynamoDB()
+    endpoint = server.start()
+    # moto keeps its data in-process: start from an empty backend whatever ran before.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    reset_process_state()
+    create_table()
+    try:
+        yield
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        reset_process_state()
+        server.stop()
+
+
+def scan(n: int, status: str) -> TrackingEvent:
+    return TrackingEvent(
+        source="native",
+        carrier="ups",
+        tracking_number="1ZRACE",
+        status=status,
+        occurred_at=datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=n),
+        fingerprint=fingerprint("native", f"race-{n}"),
+    )
+
+
+def test_thirty_two_concurrent_webhooks_for_one_shipment_all_land(moto_server: None) -> None:
+    now = datetime.now(UTC)
+    registration = shipments.register(
+        "rt_race",
+        {
+            "order_id": "R1",
+            "carrier": "ups",
+            "tracking_number": "1ZRACE",
+            "customer": {"name": "A", "phone": "+14155550123"},
+        },
+        now,
+    )
+    statuses = ["shipped"] * 31 + ["out_for_delivery"]
+    events = [scan(n, status) for n, status in enumerate(statuses)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda e: ingest.ingest_events("rt_race", [e], now), events))
+    assert sum(r.accepted for r in results) == 32
+    record, stored_events, outbox = shipment_store.get_with_history(registration.record.id)
+    assert record is not None
+    assert len(stored_events) == 32 and record.event_count == 32
+    assert record.version == 1 + 32  # every webhook wrote exactly once, none overwrote another
+    assert record.progress.status == "out_for_delivery"
+    assert len(record.progress.seen) == 32
+    # Whatever the interleaving, each kind is in the outbox at most once per channel.
+    assert len({(o.kind, o.channel) for o in outbox}) == len(outbox)
+    assert ("out_for_delivery", "sms") in {(o.kind, o.channel) for o in outbox}
+
+
+def test_concurrent_first_scans_create_one_unclaimed_shipment(moto_server: None) -> None:
+    now = datetime.now(UTC)
+    events = [scan(n, "shipped") for n in range(12)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda e: ingest.ingest_events("rt_race", [e, e], now), events))
+    assert sum(r.accepted for r in results) == 12 and sum(r.duplicates for r in results) == 12
+    found = shipment_store.find_by_tracking_number("rt_race", "1ZRACE")
+    assert len(found) == 1 and found[0].claimed is False and found[0].event_count == 12
