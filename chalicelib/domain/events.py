@@ -114,4 +114,4 @@ def normalise_tracking_number(tracking_number: str) -> str:
 def fingerprint(*parts: object) -> str:
     """A short stable id for a scan built from the fields a carrier does not rewrite between deliveries."""
     text = "\x1f".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]  # 64 bits: no collision within a shipment

@@ -170,3 +170,43 @@ def test_sigint_stops_everything_cleanly(tmp_path: Path) -> None:
     assert "Porchlight stopped." in output
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.base_url}/v1/shipments", timeout=2)
+
+
+def test_cli_creates_a_retailer_whose_key_works_over_http(local_server: LocalServer) -> None:
+    import os
+
+    endpoint = local_server.banner.split("embedded DynamoDB: ")[1].split()[0]  # type: ignore[attr-defined]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "TABLE_NAME": "porchlight-local",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "create-retailer", "CLI Shop"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert created["name"] == "CLI Shop" and created["api_key"].startswith("pl_")
+    response = requests.get(
+        f"{local_server.base_url}/v1/shipments?tracking_number=X",
+        headers={"Authorization": f"Bearer {created['api_key']}"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    empty = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "create-retailer", "  "],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert empty.returncode == 2 and "name must be" in empty.stderr

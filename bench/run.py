@@ -1,0 +1,341 @@
+"""Porchlight benchmarks: every figure is printed next to a baseline measured in the same run.
+
+    python -m bench.run            (make bench)
+
+1. DynamoDB requests and capacity per webhook for a known shipment (target: one read + one transactional write).
+2. Cold start: a fresh interpreter importing `app` and handling one signed webhook through the Lambda entry point,
+   against a fresh interpreter with a bare Chalice app + boto3 answering one trivial route.
+3. Webhooks per second through chalice.test.Client with in-memory moto, against the bare moto calls the same work
+   needs (one GetItem and one two-item TransactWriteItems per webhook).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "STAGE": "bench",
+    "TABLE_NAME": "porchlight-bench",
+    "PUBLIC_BASE_URL": "https://track.example.test",
+    "ADMIN_API_KEY": "adm_bench_0123456789",
+}
+
+
+def native_body(n: int, tracking_number: str = "1ZBENCH") -> bytes:
+    moment = datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=n)
+    status = "shipped" if n % 10 else "out_for_delivery"
+    event = {
+        "event_id": f"bench-{n}",
+        "tracking_number": tracking_number,
+        "carrier": "ups",
+        "status": status,
+        "occurred_at": moment.isoformat(),
+        "description": "Arrived at facility",
+        "location": {"city": "Oakland", "region": "CA", "country": "US"},
+    }
+    return json.dumps({"events": [event]}).encode()
+
+
+def setup_in_memory() -> tuple[Any, dict[str, str]]:
+    """App + in-memory moto with one retailer, one registered shipment; returns (client, ids and secret)."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.store.table import create_table
+
+    create_table()
+    client = Client(app)
+    created = client.http.post(
+        "/v1/admin/retailers",
+        headers={"Authorization": f"Bearer {TEST_ENV['ADMIN_API_KEY']}", "Content-Type": "application/json"},
+        body='{"name": "Bench"}',
+    ).json_body
+    auth = {"Authorization": f"Bearer {created['api_key']}", "Content-Type": "application/json"}
+    secret = client.http.put("/v1/integrations/native", headers=auth, body="").json_body["secret"]
+    shipment = client.http.post(
+        "/v1/shipments",
+        headers=auth,
+        body=json.dumps(
+            {
+                "order_id": "B1",
+                "carrier": "ups",
+                "tracking_number": "1ZBENCH",
+                "customer": {"name": "B", "phone": "+14155550123"},
+            }
+        ),
+    ).json_body
+    return client, {"retailer_id": created["id"], "secret": secret, "shipment_id": shipment["id"]}
+
+
+def post_webhook(client: Any, ids: dict[str, str], raw: bytes) -> None:
+    from chalicelib.carriers.native import sign
+
+    response = client.http.post(
+        f"/v1/webhooks/native/{ids['retailer_id']}",
+        headers={
+            "Content-Type": "application/json",
+            "X-Porchlight-Signature": sign(ids["secret"], raw, int(time.time())),
+        },
+        body=raw,
+    )
+    assert response.status_code == 200, response.body
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB item size: attribute name bytes + value bytes (strings/numbers/booleans as stored here)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        kind, inner = next(iter(value.items()))
+        size += len(str(inner).encode()) if kind in ("S", "N") else 1 if kind == "BOOL" else len(json.dumps(inner))
+    return size
+
+
+def bench_dynamodb_cost(webhooks: int = 50) -> None:
+    from moto import mock_aws
+
+    from chalicelib.store import table
+
+    with mock_aws():
+        table.reset_client()
+        client, ids = setup_in_memory()
+        post_webhook(client, ids, native_body(0))  # warm: the retailer profile is cached per process
+        table.usage.clear()
+        for n in range(1, webhooks + 1):
+            post_webhook(client, ids, native_body(n))
+        usage = dict(table.usage)
+        items = table.client().query(
+            TableName=table.table_name(),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"SHIP#{ids['shipment_id']}"}},
+        )["Items"]
+    calls = {k.removeprefix("calls."): v / webhooks for k, v in usage.items() if k.startswith("calls.")}
+    total_calls = sum(calls.values())
+    state = next(i for i in items if i["sk"]["S"] == "STATE")
+    event = next(i for i in items if i["sk"]["S"].startswith("EVENT#"))
+    state_kb, event_kb = item_size(state) / 1024, item_size(event) / 1024
+    # Transactional writes cost 2 WCU per started KB per item; a consistent read 1 RCU per started 4 KB.
+    wcu = 2 * (int(state_kb) + 1) + 2 * (int(event_kb) + 1)
+    rcu = int(state_kb / 4) + 1
+    print(f"1. DynamoDB per webhook for a known shipment (steady state, {webhooks} webhooks)")
+    for op, count in sorted(calls.items()):
+        print(f"   {op:<22} {count:.2f} calls")
+    print(f"   total                  {total_calls:.2f} calls   (target 2: ratio {total_calls / 2:.2f}x)")
+    print(
+        f"   item sizes             state {state_kb * 1024:.0f} B, event {event_kb * 1024:.0f} B "
+        f"(after {webhooks + 2} scans; the state grows ~19 B per scan)"
+    )
+    print(
+        f"   capacity (computed)    {rcu} RCU + {wcu} WCU   (bare PutItem of the event alone: 1 WCU; ratio {wcu:.0f}x)"
+    )
+    reported = {k: v / webhooks for k, v in usage.items() if k.startswith("capacity.")}
+    if reported:
+        print(f"   capacity (moto)        {reported}")
+
+
+COLD_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    started = time.perf_counter()
+    {imports}
+    imported = time.perf_counter()
+    event = json.loads(sys.argv[1])
+    result = app(event, type("Ctx", (), {{"aws_request_id": "bench"}})())
+    assert result["statusCode"] == 200, result
+    print(json.dumps({{"import": imported - started, "total": time.perf_counter() - started}}))
+    """
+)
+BARE_IMPORTS = textwrap.dedent(
+    """
+    import boto3
+    from chalice import Chalice
+    app = Chalice(app_name="bare")
+    @app.route("/ping")
+    def ping():
+        return {"ok": True}
+    """
+)
+BARE_WITH_CLIENT_IMPORTS = textwrap.dedent(
+    """
+    import boto3
+    from chalice import Chalice
+    app = Chalice(app_name="bare")
+    @app.route("/ping")
+    def ping():
+        boto3.client("dynamodb").get_item(TableName="porchlight-bench", Key={"pk": {"S": "x"}, "sk": {"S": "y"}})
+        return {"ok": True}
+    """
+)
+OUR_IMPORTS = "from app import app"
+
+
+def api_gateway_event(
+    path: str, resource: str, params: dict[str, str], body: bytes, headers: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "POST" if body else "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {"resourcePath": resource, "httpMethod": "POST" if body else "GET", "stage": "api"},
+        "body": body.decode() if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+def run_fresh(imports: str, event: dict[str, Any], env: dict[str, str]) -> dict[str, float]:
+    script = COLD_SCRIPT.format(imports=textwrap.indent(imports, "").strip().replace("\n", "\n"))
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(script)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, handle.name, json.dumps(event)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    os.unlink(handle.name)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["wall"] = wall
+    return figures
+
+
+def bench_cold_start(rounds: int = 7) -> None:
+    from chalicelib.carriers.native import sign
+    from chalicelib.localdb import EmbeddedDynamoDB
+
+    db = EmbeddedDynamoDB()
+    endpoint = db.start()
+    env = {**os.environ, **TEST_ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "PYTHONPATH": str(ROOT)}
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    from chalicelib.config import settings
+    from chalicelib.store import retailers, table
+
+    settings.cache_clear()
+    table.reset_client()
+    retailers.clear_cache()
+    _, ids = setup_in_memory()
+    bare_event = api_gateway_event("/ping", "/ping", {}, b"", {})
+    ours: list[dict[str, float]] = []
+    bare: list[dict[str, float]] = []
+    bare_client: list[dict[str, float]] = []
+    for n in range(rounds):
+        raw = native_body(1000 + n)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Porchlight-Signature": sign(ids["secret"], raw, int(time.time())),
+        }
+        event = api_gateway_event(
+            f"/v1/webhooks/native/{ids['retailer_id']}",
+            "/v1/webhooks/{source}/{retailer_id}",
+            {"source": "native", "retailer_id": ids["retailer_id"]},
+            raw,
+            headers,
+        )
+        bare.append(run_fresh(BARE_IMPORTS, bare_event, env))
+        bare_client.append(run_fresh(BARE_WITH_CLIENT_IMPORTS, bare_event, env))
+        ours.append(run_fresh(OUR_IMPORTS, event, env))
+    db.stop()
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+    def median(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    print(f"2. Cold start, median of {rounds} fresh interpreters (process wall time includes Python start-up)")
+    for key, label in (("import", "import"), ("total", "import + first request"), ("wall", "whole process")):
+        b, c, o = median(bare, key), median(bare_client, key), median(ours, key)
+        print(
+            f"   {label:<23} bare Chalice+boto3 {b * 1000:4.0f} ms | same + one GetItem {c * 1000:4.0f} ms | "
+            f"Porchlight webhook {o * 1000:4.0f} ms   ratio {o / b:.2f}x / {o / c:.2f}x"
+        )
+
+
+def timed(work: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def bench_throughput(webhooks: int = 300) -> None:
+    from moto import mock_aws
+
+    from chalicelib.store import table
+
+    # moto copies the whole table on every transaction, so each side runs in a fresh backend of the same size.
+    with mock_aws():
+        table.reset_client()
+        client, ids = setup_in_memory()
+        post_webhook(client, ids, native_body(0))
+        bodies = [native_body(n) for n in range(1, webhooks + 1)]
+
+        def ours_work() -> None:
+            for raw in bodies:
+                post_webhook(client, ids, raw)
+
+        ours = timed(ours_work)
+
+    with mock_aws():
+        table.reset_client()
+        setup_in_memory()
+        ddb = table.client()
+        name = table.table_name()
+
+        def bare() -> None:
+            for n in range(webhooks):
+                ddb.get_item(TableName=name, Key={"pk": {"S": "BARE#1"}, "sk": {"S": "STATE"}}, ConsistentRead=True)
+                ddb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": name,
+                                "Item": {"pk": {"S": "BARE#1"}, "sk": {"S": "STATE"}, "version": {"N": str(n)}},
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": name,
+                                "Item": {"pk": {"S": "BARE#1"}, "sk": {"S": f"EVENT#{n}"}, "doc": {"S": "x" * 300}},
+                            }
+                        },
+                    ]
+                )
+
+        baseline = timed(bare)
+    print(f"3. Throughput, {webhooks} webhooks in one process with in-memory moto")
+    print(
+        f"   Porchlight {webhooks / ours:7.0f} webhooks/s   bare moto calls {webhooks / baseline:7.0f} /s   "
+        f"ratio {ours / baseline:.2f}x the time (our overhead on top of moto's)"
+    )
+
+
+def main() -> int:
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    os.environ.update(TEST_ENV)
+    bench_dynamodb_cost()
+    bench_throughput()
+    bench_cold_start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
