@@ -1,10 +1,35 @@
-"""Porchlight's Chalice app: registers blueprints and nothing else. Imports stay light for cold starts."""
+"""Porchlight's Chalice app: registers blueprints and event handlers, nothing else. Imports stay light for cold
+starts: handlers import what they need when they run."""
 
-from chalice import Chalice
+from typing import Any
 
+from chalice import Chalice, Rate
+
+from chalicelib.api.configuration_api import configuration_api
+from chalicelib.api.dev import dev
+from chalicelib.api.providers import providers
 from chalicelib.api.retailer_api import retailer_api
 from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="porchlight")
 app.register_blueprint(retailer_api)
+app.register_blueprint(configuration_api)
 app.register_blueprint(webhooks)
+app.register_blueprint(providers)
+app.register_blueprint(dev)
+
+
+@app.lambda_function(name="deliver_outbox")
+def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The table stream's records (event source mapping in infra, partial batch failures reported)."""
+    from chalicelib.services.stream import handle_stream_batch
+
+    return handle_stream_batch(event)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
+def scheduler(event: Any) -> dict[str, Any]:
+    """Deferred texts (quiet hours), retries and anything the stream missed."""
+    from chalicelib.services.scheduler import run_scheduled_work
+
+    return run_scheduled_work()

@@ -16,10 +16,29 @@ class Settings:
     public_base_url: str
     admin_api_key: str
     region: str
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_relay_numbers: tuple[str, ...] = ()
+    #: Where the Twilio SDK sends API calls; set only to point it at a stand-in (tests, local capture).
+    twilio_api_base_url: str = ""
+    sendgrid_api_key: str = ""
+    sendgrid_webhook_public_key: str = ""
+    #: Where the SendGrid SDK sends API calls (default https://api.sendgrid.com).
+    sendgrid_api_host: str = ""
+    email_from: str = "deliveries@porchlight.local"
 
     @property
     def is_production(self) -> bool:
         return self.stage.lower() in PRODUCTION_STAGES
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
+    def sendgrid_configured(self) -> bool:
+        return bool(self.sendgrid_api_key)
 
 
 @lru_cache(maxsize=1)
@@ -32,4 +51,13 @@ def settings() -> Settings:
         public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         admin_api_key=env.get("ADMIN_API_KEY", ""),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+        twilio_relay_numbers=tuple(n.strip() for n in env.get("TWILIO_RELAY_NUMBERS", "").split(",") if n.strip()),
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").rstrip("/"),
+        sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),
+        sendgrid_webhook_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
+        sendgrid_api_host=env.get("SENDGRID_API_HOST", "").rstrip("/"),
+        email_from=env.get("EMAIL_FROM", "deliveries@porchlight.local"),
     )

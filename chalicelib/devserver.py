@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import secrets
 import signal
@@ -58,6 +59,17 @@ def seed_demo_retailer() -> dict[str, Any]:
     return {"retailer_id": created.retailer.id, "api_key": created.api_key, "integrations": integrations}
 
 
+def drain_outbox(stopping: threading.Event, interval: float) -> None:
+    """The local stand-in for the table stream and the per-minute schedule: the same delivery code, in a loop."""
+    from .services.scheduler import run_scheduled_work
+
+    while not stopping.wait(interval):
+        try:
+            run_scheduled_work()
+        except Exception:  # keep draining; the item was handed back for retry by the delivery code
+            logging.getLogger("porchlight.devserver").exception("outbox drain failed")
+
+
 def build_server(host: str, port: int) -> Any:
     from chalice.config import Config
     from chalice.local import LocalDevServer
@@ -75,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=0, help="port for the embedded DynamoDB (0 = any free)")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo retailer")
     parser.add_argument("--demo-file", type=Path, default=DEMO_FILE, help="where to write the demo credentials")
+    parser.add_argument("--drain-interval", type=float, default=0.5, help="seconds between outbox drains")
     args = parser.parse_args(argv)
 
     from .localdb import EmbeddedDynamoDB
@@ -90,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Porchlight is running at {env['PUBLIC_BASE_URL']}  (stage {env['STAGE']})")
     print(f"  embedded DynamoDB: {dynamodb.endpoint}  table {env['TABLE_NAME']}")
     print(f"  admin API key:     {env['ADMIN_API_KEY']}")
+    print(f"  local outbox:      {env['PUBLIC_BASE_URL']}/dev/outbox  (messages, when no provider keys are set)")
     if not args.no_seed:
         demo = seed_demo_retailer()
         args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))
@@ -101,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Press Ctrl-C to stop.", flush=True)
 
     stopping = threading.Event()
+    drainer = threading.Thread(target=drain_outbox, args=(stopping, args.drain_interval), name="drainer", daemon=True)
+    drainer.start()
 
     def stop(signum: int, frame: Any) -> None:
         if not stopping.is_set():
@@ -112,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.server.serve_forever(poll_interval=0.2)
     finally:
+        stopping.set()
+        drainer.join(timeout=10)
         server.server.server_close()
         dynamodb.stop()
         print("Porchlight stopped.", flush=True)

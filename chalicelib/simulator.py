@@ -54,11 +54,36 @@ def post_native(base_url: str, retailer_id: str, secret: str, events: list[dict[
         return json.loads(response.read())
 
 
+DAYTIME_ZONES = (
+    "America/Los_Angeles",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+)
+
+
+def daytime_zone(now: datetime | None = None) -> str:
+    """A shopper time zone where it is daytime now, so the demo's texts are not held for quiet hours."""
+    from zoneinfo import ZoneInfo
+
+    moment = now or datetime.now(UTC)
+    for name in DAYTIME_ZONES:
+        if 10 <= moment.astimezone(ZoneInfo(name)).hour < 19:
+            return name
+    return DAYTIME_ZONES[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base-url", default=None, help="defaults to the URL in the demo file")
     parser.add_argument("--demo-file", type=Path, default=Path(".porchlight-demo.json"))
     parser.add_argument("--delay", type=float, default=1.0, help="seconds between scans")
+    parser.add_argument("--time-zone", default=None, help="the shopper's zone (default: one where it is daytime)")
     args = parser.parse_args(argv)
     if not args.demo_file.exists():
         print(f"{args.demo_file} not found: start the local server first (make run)", file=sys.stderr)
@@ -74,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             "order_id": f"DEMO-{tracking_number[-4:]}",
             "carrier": "ups",
             "tracking_number": tracking_number,
-            "customer": {"name": "Dana Demo", "phone": "+14155550100", "email": "dana@example.com"},
+            "customer": {
+                "name": "Dana Demo",
+                "phone": "+14155550100",
+                "email": "dana@example.com",
+                "sms_consent": True,
+                "time_zone": args.time_zone or daytime_zone(),
+            },
             "items": [{"name": "Trail running shoes", "quantity": 1}],
         },
         auth,
@@ -96,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             event["driver"] = {"name": "Sam", "phone": "+14155550199"}
         result = post_native(base_url, demo["retailer_id"], secret, [event])
         state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
-        outbox = ", ".join(f"{n['kind']}/{n['channel']}" for n in state["notifications"]) or "none"
-        print(f"  {description:<48} -> {state['status_label']:<18} accepted={result['accepted']} outbox: {outbox}")
+        print(f"  {description:<48} -> {state['status_label']:<18} accepted={result['accepted']}")
         time.sleep(args.delay)
+    state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
+    for note in state["notifications"]:
+        why = f" ({note['reason']})" if note.get("reason") else ""
+        print(f"  notification {note['kind']:<17} {note['channel']:<5} {note['status']}{why}")
+    print(f"messages: {base_url}/dev/outbox")
     print("done: the shipment has arrived.")
     return 0
 

@@ -80,3 +80,20 @@ def bearer_token(headers: Any) -> str | None:
         return None
     scheme, _, token = value.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+HTML_HEADERS: dict[str, str | list[str]] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+}
+
+
+def html_response(template: str, context: dict[str, Any], status: int = 200) -> Response:
+    from ..web.templating import builtin_environment
+
+    body = builtin_environment().get_template(template).render(context)
+    return Response(body=body, status_code=status, headers=HTML_HEADERS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,6 +17,22 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def check_email(value: str | None) -> str | None:
+    if value is not None and not EMAIL.match(value):
+        raise ValueError("email must be an e-mail address")
+    return value.lower() if value else None
+
+
+def check_time_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("time_zone must be an IANA zone such as America/New_York") from exc
+    return value
 
 
 class Strict(BaseModel):
@@ -44,9 +60,7 @@ class Customer(Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("email must be an e-mail address")
-        return value.lower() if value else None
+        return check_email(value)
 
     @field_validator("locale")
     @classmethod
@@ -58,13 +72,7 @@ class Customer(Strict):
     @field_validator("time_zone")
     @classmethod
     def _time_zone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("time_zone must be an IANA zone such as America/New_York") from exc
-        return value
+        return check_time_zone(value)
 
 
 class Destination(Strict):
@@ -110,3 +118,67 @@ def validate(model: type[Strict], data: dict[str, Any]) -> dict[str, Any]:
         field = ".".join(str(part) for part in first["loc"]) or "body"
         message = first["msg"].removeprefix("Value error, ")
         raise ValidationError(f"{field}: {message}", field=field) from exc
+
+
+KindName = Literal[
+    "processed",
+    "shipped",
+    "out_for_delivery",
+    "delivered",
+    "delayed",
+    "attempt_failed",
+    "available_for_pickup",
+    "returned",
+    "exception",
+]
+ChannelName = Literal["sms", "email"]
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class QuietHoursRequest(Strict):
+    enabled: bool = True
+    start: HHMM = "21:00"
+    end: HHMM = "08:00"
+
+
+class SettingsRequest(Strict):
+    channels: dict[KindName, list[ChannelName]] | None = None
+    quiet_hours: QuietHoursRequest | None = None
+    time_zone: str | None = None
+    email_fallback: bool | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str | None) -> str | None:
+        return check_time_zone(value)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        return {k: sorted(set(v)) for k, v in value.items()} if value else value
+
+
+HexColor = Annotated[str, Field(pattern=r"^#(?:[0-9a-fA-F]{3}){1,2}$")]
+
+
+class BrandingRequest(Strict):
+    display_name: str | None = Field(default=None, min_length=1, max_length=80)
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://[^\s\"'<>]+$")
+    primary_color: HexColor | None = None
+    accent_color: HexColor | None = None
+    font_stack: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9 ,'\"-]+$")
+    support_email: str | None = Field(default=None, max_length=254)
+    support_phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ().-]{5,30}$")
+    support_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://[^\s\"'<>]+$")
+    message: str | None = Field(default=None, max_length=500)
+    default_locale: Literal["en", "es", "fr", "de"] | None = None
+
+    @field_validator("support_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return check_email(value)
+
+
+class TemplateRequest(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=5000)]
+    subject: str | None = Field(default=None, max_length=300)

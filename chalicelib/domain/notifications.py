@@ -3,7 +3,9 @@ one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from . import milestones as ms
 from .shipment import Progress
@@ -35,25 +37,63 @@ def channels_for(contact: Contact) -> list[str]:
     return channels
 
 
-def plan(before: Progress, after: Progress, notified: frozenset[str], contact: Contact | None) -> list[Intent]:
+def eta_slipped(eta: dict[str, str] | None, promised_date: str | None) -> bool:
+    """The carrier's newest ETA ends after the date the retailer promised."""
+    if not eta or not promised_date:
+        return False
+    latest = eta.get("end") or eta.get("start")
+    if not latest:
+        return False
+    try:
+        return datetime.fromisoformat(latest).date() > date.fromisoformat(promised_date[:10])
+    except ValueError:
+        return False
+
+
+def _intents(kinds: list[str], contact: Contact, enabled: Mapping[str, frozenset[str]] | None) -> list[Intent]:
+    return [
+        Intent(kind, channel)
+        for kind in kinds
+        for channel in channels_for(contact)
+        if enabled is None or channel in enabled.get(kind, frozenset())
+    ]
+
+
+def plan(
+    before: Progress,
+    after: Progress,
+    notified: frozenset[str],
+    contact: Contact | None,
+    *,
+    enabled: Mapping[str, frozenset[str]] | None = None,
+    promised_date: str | None = None,
+) -> list[Intent]:
     """Intents for what changed between two progresses of a claimed shipment.
 
     Only the milestone the shipment is in *after* the change is considered, so a backfilled history or a
     superseded scan (out for delivery arriving after delivered) never notifies. Each kind fires once per shipment.
+    A delay is news when the newest scan reports one or when the ETA first slips past the promised date.
     """
     if contact is None:
         return []
     kinds: list[str] = []
     if after.status != before.status and after.status in ms.NOTIFYING and after.status not in notified:
         kinds.append(after.status)
-    delay_is_news = after.latest_delayed and after.latest_key != before.latest_key
-    if delay_is_news and ms.DELAYED not in notified and after.status not in ms.TERMINAL:
+    carrier_delay = after.latest_delayed and after.latest_key != before.latest_key
+    slipped = eta_slipped(after.eta, promised_date) and not eta_slipped(before.eta, promised_date)
+    if (carrier_delay or slipped) and ms.DELAYED not in notified and after.status not in ms.TERMINAL:
         kinds.append(ms.DELAYED)
-    return [Intent(kind, channel) for kind in kinds for channel in channels_for(contact)]
+    return _intents(kinds, contact, enabled)
 
 
-def plan_on_claim(progress: Progress, notified: frozenset[str], contact: Contact) -> list[Intent]:
+def plan_on_claim(
+    progress: Progress,
+    notified: frozenset[str],
+    contact: Contact,
+    *,
+    enabled: Mapping[str, frozenset[str]] | None = None,
+) -> list[Intent]:
     """A retailer registered a shipment that scans reached first: tell the shopper where it is now, once."""
     if progress.status in ms.NOTIFYING and progress.status not in notified:
-        return [Intent(progress.status, channel) for channel in channels_for(contact)]
+        return _intents([progress.status], contact, enabled)
     return []

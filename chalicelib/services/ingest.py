@@ -15,7 +15,7 @@ from ..errors import InvalidSignature, NotFound, PayloadTooLarge
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
-from .shipments import contact_of, new_tracking_token, shipment_id_for, with_retries
+from .shipments import contact_of, enabled_channels, new_tracking_token, shipment_id_for, with_retries
 
 MAX_BODY_BYTES = 1024 * 1024
 #: Events per transaction, leaving room for the state item and the outbox items.
@@ -111,7 +111,14 @@ def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
         )
         intents = []
         if index == len(chunks) - 1:  # notify once, for where the whole delivery left the shipment
-            intents = plan(base.progress, progress, base.notified, contact_of(after))
+            intents = plan(
+                base.progress,
+                progress,
+                base.notified,
+                contact_of(after),
+                enabled=enabled_channels(retailer_id),
+                promised_date=after.promised_date,
+            )
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after

@@ -6,7 +6,7 @@ import hashlib
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.notifications import Contact, plan_on_claim
 from ..errors import Conflict, NotFound
+from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
 
@@ -31,7 +32,7 @@ def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str) -> str
 
 
 def new_tracking_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 random bits
+    return secrets.token_urlsafe(16)  # 128 random bits, 22 characters: short enough for one SMS
 
 
 def tracking_url(token: str) -> str:
@@ -42,6 +43,14 @@ def contact_of(record: ShipmentRecord) -> Contact | None:
     if not record.claimed or not record.customer:
         return None
     return Contact(phone=record.customer.get("phone"), email=record.customer.get("email"))
+
+
+def enabled_channels(retailer_id: str) -> Mapping[str, frozenset[str]] | None:
+    """The retailer's channel choice per kind, from the cached profile (the webhook already read it)."""
+    from .retailer_profile import notification_settings
+
+    retailer = retailer_store.get(retailer_id)
+    return notification_settings(retailer).channels if retailer else None
 
 
 def with_retries(operation: Callable[[], T]) -> T:
@@ -96,7 +105,11 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
             return Registration(existing, created=False)
         claimed = replace(existing, claimed=True, version=existing.version + 1, updated_at=stamp, **details)
         contact = contact_of(claimed)
-        intents = plan_on_claim(claimed.progress, claimed.notified, contact) if contact else []
+        intents = (
+            plan_on_claim(claimed.progress, claimed.notified, contact, enabled=enabled_channels(retailer_id))
+            if contact
+            else []
+        )
         claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
         shipment_store.save(existing, claimed, intents=intents, now=stamp)
         return Registration(claimed, created=True)
@@ -151,7 +164,21 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
             for event in events
         ],
         "notifications": [
-            {"kind": item.kind, "channel": item.channel, "state": item.state, "created_at": item.created_at}
+            {
+                "kind": item.kind,
+                "channel": item.channel,
+                "status": item.status,
+                "reason": item.reason or None,
+                "fallback": item.fallback,
+                "attempts": item.attempts,
+                "provider": item.provider or None,
+                "provider_message_id": item.provider_message_id or None,
+                "created_at": item.created_at,
+                "sent_at": item.sent_at or None,
+                "updated_at": item.updated_at,
+                "due_at": item.due_at or None,
+                "preview": item.preview or None,
+            }
             for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
         ],
     }

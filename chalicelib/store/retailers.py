@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .table import client, from_item, table_name, to_item
+from .table import client, dumps, from_item, table_name, to_item
 
 PROFILE_CACHE_SECONDS = 60.0
 
@@ -17,6 +18,8 @@ class Retailer:
     name: str
     created_at: str
     integrations: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    branding: dict[str, Any] = field(default_factory=dict)
 
 
 def _profile_key(retailer_id: str) -> dict[str, Any]:
@@ -88,6 +91,8 @@ def get(retailer_id: str, *, fresh: bool = False) -> Retailer | None:
             name=data["name"],
             created_at=data["created_at"],
             integrations={str(k): str(v) for k, v in (data.get("integrations") or {}).items()},
+            settings=json.loads(data.get("settings_doc") or "{}"),
+            branding=json.loads(data.get("branding_doc") or "{}"),
         )
     _profile_cache[retailer_id] = (now, retailer)
     return retailer
@@ -107,3 +112,55 @@ def set_integration_secret(retailer_id: str, source: str, secret: str) -> None:
 
 def clear_cache() -> None:
     _profile_cache.clear()
+
+
+def set_document(retailer_id: str, name: str, value: dict[str, Any]) -> None:
+    """Replace the retailer's `settings` or `branding` document."""
+    assert name in ("settings", "branding")
+    client().update_item(
+        TableName=table_name(),
+        Key=_profile_key(retailer_id),
+        UpdateExpression="SET #doc = :doc",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#doc": f"{name}_doc"},
+        ExpressionAttributeValues=to_item({":doc": dumps(value)}),
+    )
+    _profile_cache.pop(retailer_id, None)
+
+
+def _template_key(retailer_id: str, kind: str, channel: str, locale: str) -> dict[str, Any]:
+    return to_item({"pk": f"RETAILER#{retailer_id}", "sk": f"TEMPLATE#{kind}#{channel}#{locale}"})
+
+
+def put_template(
+    retailer_id: str, kind: str, channel: str, locale: str, body: str, subject: str | None, now: str
+) -> None:
+    client().put_item(
+        TableName=table_name(),
+        Item={
+            **_template_key(retailer_id, kind, channel, locale),
+            **to_item({"body": body, "subject": subject, "updated_at": now}),
+        },
+    )
+
+
+def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> bool:
+    result = client().delete_item(
+        TableName=table_name(), Key=_template_key(retailer_id, kind, channel, locale), ReturnValues="ALL_OLD"
+    )
+    return "Attributes" in result
+
+
+def templates_for(retailer_id: str, kind: str, channel: str) -> dict[str, dict[str, Any]]:
+    """The retailer's overrides of one kind and channel, by locale (one query)."""
+    page = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":pk": f"RETAILER#{retailer_id}", ":prefix": f"TEMPLATE#{kind}#{channel}#"}),
+        ConsistentRead=True,
+    )
+    found = {}
+    for item in page.get("Items", []):
+        data = from_item(item)
+        found[data["sk"].rsplit("#", 1)[1]] = data
+    return found

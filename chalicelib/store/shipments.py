@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import TrackingEvent, iso
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
+from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
 from .table import GSI_TOKEN, GSI_TRACKING, client, dumps, from_item, table_name, to_item
 
 MAX_TRANSACTION_ITEMS = 100
@@ -49,15 +51,6 @@ class ShipmentRecord:
             "notified": sorted(self.notified),
             "event_count": self.event_count,
         }
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    kind: str
-    channel: str
-    state: str
-    created_at: str
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def _state_key(shipment_id: str) -> dict[str, Any]:
@@ -133,15 +126,7 @@ def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[Trac
             elif sk.startswith("EVENT#"):
                 events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
             elif sk.startswith("OUTBOX#"):
-                outbox.append(
-                    OutboxItem(
-                        kind=data["kind"],
-                        channel=data["channel"],
-                        state=data["state"],
-                        created_at=data["created_at"],
-                        detail=json.loads(data.get("doc", "{}")),
-                    )
-                )
+                outbox.append(item_from(data))
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -173,8 +158,8 @@ def find_by_token(token: str) -> ShipmentRecord | None:
 def save(
     before: ShipmentRecord | None,
     after: ShipmentRecord,
-    events: list[TrackingEvent] = (),  # type: ignore[assignment]
-    intents: list[Intent] = (),  # type: ignore[assignment]
+    events: Sequence[TrackingEvent] = (),
+    intents: Sequence[Intent] = (),
     now: str = "",
 ) -> None:
     """Write state, new events and outbox items in ONE transaction, conditional on the version we read.
@@ -206,27 +191,7 @@ def save(
             }
         )
     for intent in intents:
-        writes.append(
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": f"SHIP#{after.id}",
-                            "sk": f"OUTBOX#{intent.kind}#{intent.channel}",
-                            "retailer_id": after.retailer_id,
-                            "shipment_id": after.id,
-                            "kind": intent.kind,
-                            "channel": intent.channel,
-                            "state": "pending",
-                            "created_at": now,
-                            "doc": dumps({"status": after.progress.status}),
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        )
+        writes.append({"Put": outbox_put(after.retailer_id, OutboxKey(after.id, intent.kind, intent.channel), now)})
     if len(writes) > MAX_TRANSACTION_ITEMS:
         raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
     ddb = client()

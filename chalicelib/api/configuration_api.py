@@ -1,0 +1,84 @@
+"""Retailer configuration routes: notification settings, brand, templates and their preview (DESIGN 3.3)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..services import configuration
+from ..services import retailers as retailer_service
+from .http import bearer_token, body_bytes, handles_errors, json_response, read_json_object, utcnow
+
+configuration_api = Blueprint(__name__)
+TEMPLATE_PATH = "/v1/templates/{kind}/{channel}/{locale}"
+
+
+def _retailer_id() -> str:
+    return retailer_service.authenticate(bearer_token(configuration_api.current_request.headers))
+
+
+def _body() -> dict:
+    return read_json_object(body_bytes(configuration_api.current_request))
+
+
+@configuration_api.route("/v1/settings", methods=["GET"])
+@handles_errors
+def get_settings() -> Response:
+    return json_response(configuration.get_settings(_retailer_id()))
+
+
+@configuration_api.route("/v1/settings", methods=["PUT"])
+@handles_errors
+def put_settings() -> Response:
+    from .schemas import SettingsRequest, validate
+
+    retailer_id = _retailer_id()
+    return json_response(configuration.update_settings(retailer_id, validate(SettingsRequest, _body())))
+
+
+@configuration_api.route("/v1/branding", methods=["GET"])
+@handles_errors
+def get_branding() -> Response:
+    return json_response(configuration.get_branding(_retailer_id()))
+
+
+@configuration_api.route("/v1/branding", methods=["PUT"])
+@handles_errors
+def put_branding() -> Response:
+    from .schemas import BrandingRequest, validate
+
+    retailer_id = _retailer_id()
+    return json_response(configuration.update_branding(retailer_id, validate(BrandingRequest, _body())))
+
+
+@configuration_api.route(TEMPLATE_PATH, methods=["GET"])
+@handles_errors
+def get_template(kind: str, channel: str, locale: str) -> Response:
+    return json_response(configuration.get_template(_retailer_id(), kind, channel, locale))
+
+
+@configuration_api.route(TEMPLATE_PATH, methods=["PUT"])
+@handles_errors
+def put_template(kind: str, channel: str, locale: str) -> Response:
+    from .schemas import TemplateRequest, validate
+
+    retailer_id = _retailer_id()
+    draft = validate(TemplateRequest, _body())
+    return json_response(configuration.save_template(retailer_id, kind, channel, locale, draft, utcnow()))
+
+
+@configuration_api.route(TEMPLATE_PATH, methods=["DELETE"])
+@handles_errors
+def delete_template(kind: str, channel: str, locale: str) -> Response:
+    configuration.delete_template(_retailer_id(), kind, channel, locale)
+    return Response(body="", status_code=204)
+
+
+@configuration_api.route(TEMPLATE_PATH + "/preview", methods=["POST"])
+@handles_errors
+def preview_template(kind: str, channel: str, locale: str) -> Response:
+    from .schemas import TemplateRequest, validate
+
+    retailer_id = _retailer_id()
+    raw = body_bytes(configuration_api.current_request)
+    draft = validate(TemplateRequest, read_json_object(raw)) if raw.strip() else None
+    return json_response(configuration.preview(retailer_id, kind, channel, locale, draft))

@@ -1,0 +1,142 @@
+"""Provider callbacks (DESIGN 3.5) and the shopper's email unsubscribe link."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from chalice import Blueprint, Response
+
+from ..config import settings
+from ..errors import Forbidden, ValidationError
+from ..services import provider_events
+from .http import body_bytes, handles_errors, html_response, json_response, utcnow
+
+providers = Blueprint(__name__)
+logger = logging.getLogger("porchlight.providers")
+FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
+ANY_BODY = [*FORM, "application/json", "text/plain", "multipart/form-data"]
+
+
+def _twilio_params() -> dict[str, str]:
+    """Form parameters exactly as Twilio posted them, then checked against X-Twilio-Signature."""
+    request = providers.current_request
+    raw = body_bytes(request)
+    try:
+        params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw)))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Forbidden("request is not a signed Twilio form post") from exc
+    config = settings()
+    signature = request.headers.get("x-twilio-signature")
+    if not config.twilio_auth_token:
+        raise Forbidden("Twilio is not configured (TWILIO_AUTH_TOKEN)")
+    path = request.context.get("resourcePath", "")
+    query: Mapping[str, str] = request.query_params or {}
+    url = config.public_base_url + path
+    if query:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode(dict(query))
+    from twilio.request_validator import RequestValidator
+
+    if not signature or not RequestValidator(config.twilio_auth_token).validate(url, params, signature):
+        raise Forbidden("X-Twilio-Signature does not match", code="invalid_signature")
+    return params
+
+
+def _twiml(reply: str | None) -> Response:
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(body=str(response), status_code=200, headers={"Content-Type": "text/xml"})
+
+
+@providers.route("/v1/twilio/inbound", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def twilio_inbound() -> Response:
+    params = _twilio_params()
+    sender, body = params.get("From", ""), params.get("Body", "")
+    if not sender:
+        raise ValidationError("From is required", field="From")
+    media = tuple(
+        params[f"MediaUrl{i}"] for i in range(int(params.get("NumMedia", "0") or 0)) if f"MediaUrl{i}" in params
+    )
+    message = provider_events.InboundSms(
+        message_sid=params.get("MessageSid", params.get("SmsSid", "")),
+        from_number=sender,
+        to_number=params.get("To", ""),
+        body=body,
+        media_urls=media,
+    )
+    return _twiml(provider_events.handle_inbound_sms(message, utcnow()))
+
+
+@providers.route("/v1/twilio/status", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def twilio_status() -> Response:
+    return json_response(provider_events.apply_twilio_status(_twilio_params(), utcnow()))
+
+
+@providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def sendgrid_events() -> Response:
+    import binascii
+    import json
+
+    request = providers.current_request
+    raw = body_bytes(request)
+    key = settings().sendgrid_webhook_public_key
+    if not key:
+        raise Forbidden("SendGrid event verification is not configured (SENDGRID_WEBHOOK_PUBLIC_KEY)")
+    signature = request.headers.get("x-twilio-email-event-webhook-signature")
+    timestamp = request.headers.get("x-twilio-email-event-webhook-timestamp")
+    if not signature or not timestamp:
+        raise Forbidden("missing SendGrid signature headers", code="invalid_signature")
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    try:
+        payload = raw.decode("utf-8")  # verified exactly as received, trailing CRLF included
+        verifier = EventWebhook()
+        valid = verifier.verify_signature(payload, signature, timestamp, verifier.convert_public_key_to_ecdsa(key))
+    except (UnicodeDecodeError, binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise Forbidden("SendGrid signature does not match", code="invalid_signature")
+    try:
+        events: Any = json.loads(payload)
+    except ValueError as exc:
+        raise ValidationError("body is not valid JSON", field="body") from exc
+    return json_response(provider_events.apply_sendgrid_events(events, utcnow()))
+
+
+@providers.route("/v1/unsubscribe/{token}", methods=["GET"])
+@handles_errors
+def unsubscribe_page(token: str) -> Response:
+    """Link scanners follow GETs, so the link only asks; the button (or the mail client's one-click) unsubscribes."""
+    target = provider_events.unsubscribe_preview(token)
+    return html_response(
+        "pages/message.html.j2",
+        {
+            "title": f"Stop delivery emails from {target['retailer']}?",
+            "text": "You will still be able to follow your orders on their tracking pages.",
+            "form_action": f"{settings().public_base_url}/v1/unsubscribe/{token}",
+            "button": "Unsubscribe",
+        },
+    )
+
+
+@providers.route("/v1/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def unsubscribe(token: str) -> Response:
+    done = provider_events.unsubscribe(token, utcnow())
+    return html_response(
+        "pages/message.html.j2",
+        {
+            "title": "You're unsubscribed",
+            "text": f"{done['retailer']} will send no more delivery emails to this address.",
+        },
+    )

@@ -1,0 +1,154 @@
+"""Retailer configuration use cases: notification settings, brand, and message templates with preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..domain.events import iso
+from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
+from ..errors import NotFound, ValidationError
+from ..store import retailers as retailer_store
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .retailer_profile import brand, settings_document
+
+
+def _retailer(retailer_id: str) -> Retailer:
+    retailer = retailer_store.get(retailer_id, fresh=True)
+    if retailer is None:
+        raise NotFound("retailer not found")
+    return retailer
+
+
+def get_settings(retailer_id: str) -> dict[str, Any]:
+    return settings_document(_retailer(retailer_id))
+
+
+def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge a partial update: unspecified fields keep their values, channel lists replace per kind."""
+    retailer = _retailer(retailer_id)
+    stored = dict(retailer.settings or {})
+    for name, value in changes.items():
+        if name == "channels":
+            stored["channels"] = {**(stored.get("channels") or {}), **value}
+        else:
+            stored[name] = value
+    retailer_store.set_document(retailer_id, "settings", stored)
+    return settings_document(_retailer(retailer_id))
+
+
+def get_branding(retailer_id: str) -> dict[str, Any]:
+    return brand(_retailer(retailer_id))
+
+
+def update_branding(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    retailer = _retailer(retailer_id)
+    retailer_store.set_document(retailer_id, "branding", {**(retailer.branding or {}), **changes})
+    return brand(_retailer(retailer_id))
+
+
+def _check_address(kind: str, channel: str, locale: str) -> None:
+    from ..web.templating import LOCALES
+
+    if kind not in NOTIFICATION_KINDS:
+        raise NotFound(f"unknown notification kind {kind!r}; use one of: {', '.join(NOTIFICATION_KINDS)}", field="kind")
+    if channel not in CHANNELS:
+        raise NotFound(f"unknown channel {channel!r}; use sms or email", field="channel")
+    if locale not in LOCALES:
+        raise NotFound(f"unsupported locale {locale!r}; use one of: {', '.join(LOCALES)}", field="locale")
+
+
+def sample_record(retailer_id: str) -> ShipmentRecord:
+    """Worst-case-length sample data: if a template fits with this, it fits with real orders."""
+    from ..domain.events import TrackingEvent, fingerprint
+    from ..domain.shipment import Progress, fold
+
+    now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    progress = fold(
+        Progress(),
+        [
+            TrackingEvent(
+                source="native",
+                carrier="ups",
+                tracking_number="1Z999AA10123456784",
+                status="out_for_delivery",
+                occurred_at=now - timedelta(hours=2),
+                fingerprint=fingerprint("sample"),
+                eta={"start": iso(now.replace(hour=15, minute=30)), "end": iso(now.replace(hour=17, minute=30))},
+            )
+        ],
+    )
+    return ShipmentRecord(
+        id="shp_sample",
+        retailer_id=retailer_id,
+        carrier="ups",
+        tracking_number="1Z999AA10123456784",
+        tracking_token="SAMPLEtoken0123456789A",  # noqa: S106 - sample data, not a secret
+        created_at=iso(now),
+        updated_at=iso(now),
+        claimed=True,
+        order_id="ORD-12345678",
+        customer={"name": "Alexandra Example", "time_zone": "America/New_York"},
+        progress=progress,
+    )
+
+
+def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[str, Any] | None) -> dict[str, Any]:
+    """Render with sample data: the draft if given, else the saved override, else the built-in template."""
+    from ..domain import sms as sms_rules
+    from ..web.templating import Override, render_email, render_sms, validate_override
+    from .deliver import message_context
+
+    _check_address(kind, channel, locale)
+    retailer = _retailer(retailer_id)
+    if draft is None:
+        stored = retailer_store.templates_for(retailer_id, kind, channel).get(locale)
+        draft = {"body": stored["body"], "subject": stored.get("subject")} if stored else None
+    override = Override(body=draft["body"], subject=draft.get("subject")) if draft else None
+    context = message_context(sample_record(retailer_id), retailer, locale, "https://example.invalid/unsubscribe")
+    if override is not None:
+        validate_override(channel, override, context)
+    source = "draft" if draft else "built-in"
+    if channel == "sms":
+        body = render_sms(kind, locale, context, override).body
+        return {
+            "source": source,
+            "body": body,
+            "characters": len(body),
+            "encoding": "GSM-7" if sms_rules.is_gsm7(body) else "UCS-2",
+            "fits_one_segment": sms_rules.fits_one_segment(body),
+        }
+    email = render_email(kind, locale, context, override)
+    return {"source": source, "subject": email.subject, "text": email.text, "html": email.html}
+
+
+def save_template(
+    retailer_id: str, kind: str, channel: str, locale: str, draft: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Validated (syntax, variables, SMS length) before it can go live."""
+    if channel == "sms" and draft.get("subject"):
+        raise ValidationError("SMS templates have no subject", field="subject")
+    rendered = preview(retailer_id, kind, channel, locale, draft)
+    retailer_store.put_template(retailer_id, kind, channel, locale, draft["body"], draft.get("subject"), iso(now))
+    return {"kind": kind, "channel": channel, "locale": locale, **draft, "preview": rendered}
+
+
+def get_template(retailer_id: str, kind: str, channel: str, locale: str) -> dict[str, Any]:
+    _check_address(kind, channel, locale)
+    stored = retailer_store.templates_for(retailer_id, kind, channel).get(locale)
+    if stored is None:
+        raise NotFound(f"no custom {channel} template for {kind} in {locale}; the built-in one is used")
+    return {
+        "kind": kind,
+        "channel": channel,
+        "locale": locale,
+        "body": stored["body"],
+        "subject": stored.get("subject"),
+    }
+
+
+def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> None:
+    _check_address(kind, channel, locale)
+    if not retailer_store.delete_template(retailer_id, kind, channel, locale):
+        raise NotFound(f"no custom {channel} template for {kind} in {locale}")

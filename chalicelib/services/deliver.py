@@ -1,0 +1,230 @@
+"""Delivering outbox items: the same code runs from the table stream (AWS), the local drainer and the scheduler.
+
+Each item is claimed with a conditional write before anything is sent, so a repeated stream record, a concurrent
+drainer or a retry never sends twice; a sender that dies mid-send leaves a lease that expires and is taken over.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SendResult, SmsMessage
+from ..config import settings
+from ..domain import milestones as ms
+from ..domain.notifications import EMAIL, SMS
+from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
+from ..store import contacts
+from ..store import notifications as outbox
+from ..store import retailers as retailer_store
+from ..store import shipments as shipment_store
+from ..store.notifications import OutboxItem, OutboxKey
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .retailer_profile import brand, notification_settings
+from .shipments import tracking_url
+
+logger = logging.getLogger("porchlight.deliver")
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+FONT_STACK = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
+#: Twilio error 21610: the number replied STOP to Twilio itself; honour it as our own opt-out too.
+TWILIO_UNSUBSCRIBED = "21610"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential with full jitter, capped: 30 s, 1 min, 2 min ... 1 h."""
+    ceiling = min(MAX_BACKOFF.total_seconds(), 30 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not security
+
+
+def deliver_due(now: datetime, limit: int = 100) -> dict[str, int]:
+    """Everything whose time has come (new, deferred past quiet hours, retries): the drainer and the scheduler."""
+    outcomes: dict[str, int] = {}
+    for key in outbox.due(now, limit):
+        outcome = deliver(key, now)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def deliver(key: OutboxKey, now: datetime) -> str:
+    item = outbox.claim(key, now)
+    if item is None:
+        return "not_due_or_taken"
+    try:
+        return _deliver_claimed(item, now)
+    except Exception:
+        # Unexpected trouble must not lose the notification: hand it back for a later attempt.
+        logger.exception("delivery failed unexpectedly", extra={"kind": key.kind, "channel": key.channel})
+        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, "internal error, will retry")
+        raise
+
+
+def _recipient(record: ShipmentRecord) -> Recipient:
+    customer = record.customer or {}
+    return Recipient(
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+        sms_consent=bool(customer.get("sms_consent")),
+        time_zone=customer.get("time_zone"),
+    )
+
+
+def _superseded(kind: str, record: ShipmentRecord) -> bool:
+    """A milestone the shipment has already moved past (e.g. an overnight-deferred text) is no longer news."""
+    if kind == ms.DELAYED:
+        return record.progress.status in ms.TERMINAL
+    return kind in ms.MILESTONES and record.progress.status != kind
+
+
+def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
+    key = item.key
+    record = shipment_store.get(key.shipment_id)
+    retailer = retailer_store.get(item.retailer_id)
+    if record is None or retailer is None:
+        outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
+        return outbox.SKIPPED
+    if _superseded(key.kind, record):
+        outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
+        return outbox.SKIPPED
+    config = notification_settings(retailer)
+    if item.fallback:  # an email standing in for a failed text goes out whatever the email channel setting
+        config = type(config)(
+            channels={**config.channels, key.kind: config.channels.get(key.kind, frozenset()) | {EMAIL}},
+            quiet_hours=config.quiet_hours,
+            time_zone=config.time_zone,
+            email_fallback=config.email_fallback,
+        )
+    recipient = _recipient(record)
+    opted_out = (
+        key.channel == SMS and bool(recipient.phone) and contacts.is_opted_out(recipient.phone or "", retailer.id)
+    )
+    suppressed = (
+        key.channel == EMAIL and bool(recipient.email) and contacts.is_suppressed(recipient.email or "", retailer.id)
+    )
+    decision = decide(key.kind, key.channel, recipient, config, opted_out=opted_out, suppressed=suppressed, now=now)
+    if decision.action == SKIP:
+        outbox.finish(key, outbox.SKIPPED, now, reason=decision.reason)
+        return outbox.SKIPPED
+    if decision.action == DEFER and decision.not_before is not None:
+        outbox.reschedule(key, outbox.DEFERRED, decision.not_before, now, decision.reason)
+        return outbox.DEFERRED
+    try:
+        result, preview = _send(key, record, retailer, recipient, now)
+    except RetryableSendError as error:
+        if item.attempts >= MAX_ATTEMPTS:
+            outbox.finish(key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
+            return outbox.FAILED
+        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
+        return outbox.RETRY
+    except PermanentSendError as error:
+        outbox.finish(key, outbox.FAILED, now, reason=error.reason)
+        handle_permanent_sms_failure(key, retailer, recipient, error.code, now)
+        return outbox.FAILED
+    # provider_message_id keys an index: an empty id (never expected, but not ours to promise) is left out.
+    ids = {"provider_message_id": result.message_id} if result.message_id else {}
+    outbox.finish(
+        key,
+        outbox.SENT,
+        now,
+        provider=result.provider,
+        sent_at=now.isoformat(timespec="seconds"),
+        reason="",
+        preview=preview,
+        **ids,
+    )
+    if key.channel == SMS and recipient.phone:
+        contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now)
+    return outbox.SENT
+
+
+def handle_permanent_sms_failure(
+    key: OutboxKey, retailer: Retailer, recipient: Recipient, code: str, now: datetime
+) -> None:
+    """A text that can never arrive: honour carrier-level opt-outs and fall back to email if the retailer wants."""
+    if key.channel != SMS:
+        return
+    if code == TWILIO_UNSUBSCRIBED and recipient.phone:
+        contacts.opt_out(recipient.phone, retailer.id, now, source="twilio_21610")
+    if notification_settings(retailer).email_fallback and recipient.email:
+        outbox.add_fallback(retailer.id, OutboxKey(key.shipment_id, key.kind, EMAIL), now)
+
+
+def message_context(
+    record: ShipmentRecord, retailer: Retailer, locale: str, unsubscribe_url: str = ""
+) -> dict[str, Any]:
+    from ..web.templating import format_eta, opt_out_text
+
+    brand_values = brand(retailer)
+    if not FONT_STACK.match(str(brand_values.get("font_stack", ""))):
+        brand_values["font_stack"] = "Arial, sans-serif"
+    customer = record.customer or {}
+    zone = zone_for(_recipient(record), notification_settings(retailer))
+    return {
+        "retailer": brand_values["display_name"],
+        "order_id": record.order_id or record.tracking_number,
+        "first_name": (customer.get("name") or "").split(" ")[0] or "there",
+        "status_label": ms.label(record.progress.status),
+        "eta": format_eta(record.progress.eta, zone, locale),
+        "tracking_url": tracking_url(record.tracking_token),
+        "carrier": record.carrier.upper(),
+        "tracking_number": record.tracking_number,
+        "support_phone": brand_values.get("support_phone") or "",
+        "support_email": brand_values.get("support_email") or "",
+        "opt_out": opt_out_text(locale),
+        "brand": brand_values,
+        "locale": locale,
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def _send(
+    key: OutboxKey, record: ShipmentRecord, retailer: Retailer, recipient: Recipient, now: datetime
+) -> tuple[SendResult, dict[str, Any]]:
+    from ..web.templating import Override, render_email, render_sms, resolve_locale
+
+    customer = record.customer or {}
+    locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
+    stored = retailer_store.templates_for(retailer.id, key.kind, key.channel).get(locale)
+    override = Override(body=stored["body"], subject=stored.get("subject")) if stored else None
+    config = settings()
+    if key.channel == SMS:
+        context = message_context(record, retailer, locale)
+        sms = render_sms(key.kind, locale, context, override)
+        message = SmsMessage(
+            to=recipient.phone or "", body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"
+        )
+        if config.twilio_configured:
+            from ..channels import twilio_sms
+
+            return twilio_sms.send(message), {"body": sms.body, "locale": locale}
+        from ..channels import local_outbox
+
+        return local_outbox.send_sms(message, now), {"body": sms.body, "locale": locale}
+    token = secrets.token_urlsafe(16)
+    unsubscribe_url = f"{config.public_base_url}/v1/unsubscribe/{token}"
+    contacts.save_unsubscribe_token(token, retailer.id, recipient.email or "", now)
+    context = message_context(record, retailer, locale, unsubscribe_url)
+    email = render_email(key.kind, locale, context, override)
+    mail = EmailMessage(
+        to=recipient.email or "",
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        from_name=context["retailer"],
+        unsubscribe_url=unsubscribe_url,
+        tags={"pl_shipment": record.id, "pl_kind": key.kind, "pl_retailer": retailer.id},
+    )
+    preview = {"subject": email.subject, "locale": locale}
+    if config.sendgrid_configured:
+        from ..channels import sendgrid_email
+
+        return sendgrid_email.send(mail), preview
+    from ..channels import local_outbox
+
+    return local_outbox.send_email(mail, now), preview

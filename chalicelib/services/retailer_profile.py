@@ -1,0 +1,72 @@
+"""A retailer's notification settings and brand, with defaults, as the rest of the system reads them."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from ..domain import milestones as ms
+from ..domain.colors import normalise_hex, readable_text_on
+from ..domain.notifications import EMAIL, SMS
+from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours
+from ..store.retailers import Retailer
+
+DEFAULT_CHANNELS: dict[str, list[str]] = {
+    kind: ([EMAIL] if kind == ms.PROCESSED else [SMS, EMAIL]) for kind in NOTIFICATION_KINDS
+}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "channels": DEFAULT_CHANNELS,
+    "quiet_hours": {"enabled": True, "start": "21:00", "end": "08:00"},
+    "time_zone": "America/New_York",
+    "email_fallback": True,
+}
+DEFAULT_BRAND: dict[str, Any] = {
+    "display_name": None,
+    "logo_url": None,
+    "primary_color": "#1f4b99",
+    "accent_color": "#f2a900",
+    "font_stack": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
+    "support_email": None,
+    "support_phone": None,
+    "support_url": None,
+    "message": None,
+    "default_locale": "en",
+}
+
+
+def settings_document(retailer: Retailer) -> dict[str, Any]:
+    stored = retailer.settings or {}
+    merged = {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if v is not None}}
+    merged["channels"] = {**DEFAULT_CHANNELS, **(stored.get("channels") or {})}
+    return merged
+
+
+def notification_settings(retailer: Retailer) -> NotificationSettings:
+    document = settings_document(retailer)
+    quiet = document.get("quiet_hours") or {}
+    quiet_hours = (
+        QuietHours(time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"]))
+        if quiet.get("enabled", True)
+        else None
+    )
+    return NotificationSettings(
+        channels={kind: frozenset(channels) for kind, channels in document["channels"].items()},
+        quiet_hours=quiet_hours,
+        time_zone=document["time_zone"],
+        email_fallback=bool(document["email_fallback"]),
+    )
+
+
+def brand(retailer: Retailer) -> dict[str, Any]:
+    """Brand values safe to drop into HTML and CSS: colours are re-validated, text colours computed for contrast."""
+    stored = {k: v for k, v in (retailer.branding or {}).items() if v is not None}
+    merged = {**DEFAULT_BRAND, **stored}
+    for name in ("primary_color", "accent_color"):
+        try:
+            merged[name] = normalise_hex(str(merged[name]))
+        except ValueError:
+            merged[name] = DEFAULT_BRAND[name]
+    merged["display_name"] = merged.get("display_name") or retailer.name
+    merged["text_on_primary"] = readable_text_on(merged["primary_color"])
+    merged["text_on_accent"] = readable_text_on(merged["accent_color"])
+    return merged

@@ -1,0 +1,124 @@
+"""What shoppers told us about being contacted: SMS opt-outs, email suppressions, unsubscribe links.
+
+`ALL_RETAILERS` stands for "every retailer" (STOPALL, or a hard bounce that no retailer should send to again).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..domain.events import iso
+from .table import client, from_item, table_name, to_item
+
+ALL_RETAILERS = "*"
+EVENT_DEDUPE_DAYS = 7
+
+
+def _optout_key(phone: str, retailer_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"OPTOUT#{phone}", "sk": f"RETAILER#{retailer_id}"})
+
+
+def _suppress_key(email: str, retailer_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"SUPPRESS#{email.lower()}", "sk": f"RETAILER#{retailer_id}"})
+
+
+def _listed(pk: str, retailer_id: str) -> bool:
+    """One query answers both 'this retailer' and 'every retailer'."""
+    page = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": pk}),
+        ConsistentRead=True,
+    )
+    wanted = {f"RETAILER#{retailer_id}", f"RETAILER#{ALL_RETAILERS}"}
+    return any(from_item(item)["sk"] in wanted for item in page.get("Items", []))
+
+
+def opt_out(phone: str, retailer_id: str, now: datetime, source: str) -> bool:
+    """Record a STOP; False if this phone had already opted out of this retailer (confirm only once)."""
+    ddb = client()
+    try:
+        ddb.put_item(
+            TableName=table_name(),
+            Item={**_optout_key(phone, retailer_id), **to_item({"created_at": iso(now), "source": source})},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def opt_in(phone: str, retailer_id: str) -> bool:
+    """START/UNSTOP/YES: True if there was an opt-out to remove."""
+    result = client().delete_item(TableName=table_name(), Key=_optout_key(phone, retailer_id), ReturnValues="ALL_OLD")
+    return "Attributes" in result
+
+
+def is_opted_out(phone: str, retailer_id: str) -> bool:
+    return _listed(f"OPTOUT#{phone}", retailer_id)
+
+
+def suppress(email: str, retailer_id: str, now: datetime, reason: str) -> None:
+    client().put_item(
+        TableName=table_name(),
+        Item={**_suppress_key(email, retailer_id), **to_item({"created_at": iso(now), "reason": reason})},
+    )
+
+
+def is_suppressed(email: str, retailer_id: str) -> bool:
+    return _listed(f"SUPPRESS#{email.lower()}", retailer_id)
+
+
+def remember_sms_sender(phone: str, retailer_id: str, shipment_id: str, now: datetime) -> None:
+    """Our milestone number is shared by retailers: a STOP applies to whoever texted this phone last."""
+    client().put_item(
+        TableName=table_name(),
+        Item=to_item(
+            {
+                "pk": f"SMSLAST#{phone}",
+                "sk": "LAST",
+                "retailer_id": retailer_id,
+                "shipment_id": shipment_id,
+                "at": iso(now),
+            }
+        ),
+    )
+
+
+def last_sms_sender(phone: str) -> dict[str, Any] | None:
+    item = (
+        client()
+        .get_item(TableName=table_name(), Key=to_item({"pk": f"SMSLAST#{phone}", "sk": "LAST"}), ConsistentRead=True)
+        .get("Item")
+    )
+    return from_item(item) if item else None
+
+
+def save_unsubscribe_token(token: str, retailer_id: str, email: str, now: datetime) -> None:
+    client().put_item(
+        TableName=table_name(),
+        Item=to_item(
+            {"pk": f"UNSUB#{token}", "sk": "EMAIL", "retailer_id": retailer_id, "email": email, "created_at": iso(now)}
+        ),
+    )
+
+
+def unsubscribe_target(token: str) -> dict[str, Any] | None:
+    item = client().get_item(TableName=table_name(), Key=to_item({"pk": f"UNSUB#{token}", "sk": "EMAIL"})).get("Item")
+    return from_item(item) if item else None
+
+
+def first_sighting(namespace: str, event_id: str, now: datetime) -> bool:
+    """True the first time a provider event id is seen (dedupe for at-least-once callbacks; expires by TTL)."""
+    ddb = client()
+    expires = int((now + timedelta(days=EVENT_DEDUPE_DAYS)).timestamp())
+    try:
+        ddb.put_item(
+            TableName=table_name(),
+            Item=to_item({"pk": f"SEEN#{namespace}#{event_id}", "sk": "SEEN", "expires_at": expires}),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True

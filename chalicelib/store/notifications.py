@@ -1,0 +1,259 @@
+"""Outbox items: one per (shipment, kind, channel), from intent to provider status.
+
+Lifecycle: pending -> sending (leased) -> sent -> delivered | failed | bounced; or deferred (quiet hours) / retry
+(provider 429/5xx) back to sending when due; or skipped (policy said no). Items that still need work carry
+`due_shard` and `due_at`, which put them in the sparse `by_due` index the drainer and scheduler read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..domain.events import iso
+from .table import GSI_DUE, GSI_PROVIDER_MESSAGE, client, dumps, from_item, table_name, to_item
+
+DUE_SHARDS = 8
+PENDING, DEFERRED, RETRY, SENDING = "pending", "deferred", "retry", "sending"
+SENT, DELIVERED, FAILED, BOUNCED, SKIPPED = "sent", "delivered", "failed", "bounced", "skipped"
+QUEUED, UNDELIVERED = "queued", "undelivered"
+WAITING = (PENDING, DEFERRED, RETRY)
+#: Provider statuses only move forward; callbacks arriving out of order never move a notification back.
+STATUS_RANK = {
+    PENDING: 0,
+    DEFERRED: 0,
+    RETRY: 0,
+    SENDING: 1,
+    QUEUED: 2,
+    SENT: 3,
+    DELIVERED: 4,
+    UNDELIVERED: 4,
+    FAILED: 4,
+    BOUNCED: 4,
+    SKIPPED: 4,
+}
+
+
+@dataclass(frozen=True)
+class OutboxKey:
+    shipment_id: str
+    kind: str
+    channel: str
+
+    def item_key(self) -> dict[str, Any]:
+        return to_item({"pk": f"SHIP#{self.shipment_id}", "sk": f"OUTBOX#{self.kind}#{self.channel}"})
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: OutboxKey
+    retailer_id: str
+    status: str
+    created_at: str
+    updated_at: str
+    attempts: int = 0
+    reason: str = ""
+    fallback: bool = False
+    provider: str = ""
+    provider_message_id: str = ""
+    sent_at: str = ""
+    due_at: str = ""
+    preview: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+    @property
+    def channel(self) -> str:
+        return self.key.channel
+
+
+def due_shard(shipment_id: str) -> str:
+    return f"DUE#{int(hashlib.sha256(shipment_id.encode()).hexdigest()[:4], 16) % DUE_SHARDS}"
+
+
+def outbox_put(retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False) -> dict[str, Any]:
+    """The Put for a new outbox item (used inside the ingest transaction and for email fallbacks)."""
+    return {
+        "TableName": table_name(),
+        "Item": to_item(
+            {
+                "pk": f"SHIP#{key.shipment_id}",
+                "sk": f"OUTBOX#{key.kind}#{key.channel}",
+                "retailer_id": retailer_id,
+                "shipment_id": key.shipment_id,
+                "kind": key.kind,
+                "channel": key.channel,
+                "status": PENDING,
+                "attempts": 0,
+                "fallback": fallback,
+                "created_at": now,
+                "updated_at": now,
+                "due_shard": due_shard(key.shipment_id),
+                "due_at": now,
+            }
+        ),
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
+
+
+def item_from(data: dict[str, Any]) -> OutboxItem:
+    _, kind, channel = data["sk"].split("#", 2)
+    return OutboxItem(
+        key=OutboxKey(data["pk"].removeprefix("SHIP#"), kind, channel),
+        retailer_id=data.get("retailer_id", ""),
+        status=data.get("status", PENDING),
+        created_at=data.get("created_at", ""),
+        updated_at=data.get("updated_at", ""),
+        attempts=int(data.get("attempts", 0)),
+        reason=data.get("reason", ""),
+        fallback=bool(data.get("fallback")),
+        provider=data.get("provider", ""),
+        provider_message_id=data.get("provider_message_id", ""),
+        sent_at=data.get("sent_at", ""),
+        due_at=data.get("due_at", ""),
+        preview=json.loads(data["preview"]) if data.get("preview") else {},
+    )
+
+
+def add_fallback(retailer_id: str, key: OutboxKey, now: datetime) -> bool:
+    """A new email item standing in for a failed text; False if that email already exists."""
+    ddb = client()
+    try:
+        ddb.put_item(**outbox_put(retailer_id, key, iso(now), fallback=True))
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem | None:
+    """Take the item for sending, unless someone else holds it, it is finished, or it is not due yet.
+
+    A lease that expired (a crashed sender) can be taken over; a repeated stream record finds the lease held.
+    """
+    stamp = iso(now)
+    lease_until = iso(datetime.fromtimestamp(now.timestamp() + lease_seconds, tz=now.tzinfo))
+    ddb = client()
+    try:
+        result = ddb.update_item(
+            TableName=table_name(),
+            Key=key.item_key(),
+            UpdateExpression="SET #status = :sending, lease_until = :lease, updated_at = :now ADD attempts :one",
+            ConditionExpression=(
+                "attribute_exists(pk) AND ((#status IN (:pending, :deferred, :retry) AND due_at <= :now) "
+                "OR (#status = :sending AND lease_until < :now))"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":sending": SENDING,
+                    ":pending": PENDING,
+                    ":deferred": DEFERRED,
+                    ":retry": RETRY,
+                    ":lease": lease_until,
+                    ":now": stamp,
+                    ":one": 1,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return None
+    return item_from(from_item(result["Attributes"]))
+
+
+def finish(key: OutboxKey, status: str, now: datetime, **fields: Any) -> None:
+    """Record a final or provider-accepted state and leave the work index."""
+    values: dict[str, Any] = {":status": status, ":now": iso(now)}
+    sets = ["#status = :status", "updated_at = :now"]
+    for name, value in fields.items():
+        values[f":{name}"] = dumps(value) if name == "preview" else value
+        sets.append(f"{name} = :{name}")
+    client().update_item(
+        TableName=table_name(),
+        Key=key.item_key(),
+        UpdateExpression="SET " + ", ".join(sets) + " REMOVE due_shard, due_at, lease_until",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=to_item(values),
+    )
+
+
+def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, reason: str) -> None:
+    client().update_item(
+        TableName=table_name(),
+        Key=key.item_key(),
+        UpdateExpression=(
+            "SET #status = :status, due_shard = :shard, due_at = :due, updated_at = :now, reason = :reason "
+            "REMOVE lease_until"
+        ),
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=to_item(
+            {
+                ":status": status,
+                ":shard": due_shard(key.shipment_id),
+                ":due": iso(due_at),
+                ":now": iso(now),
+                ":reason": reason,
+            }
+        ),
+    )
+
+
+def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
+    """Items whose time has come, oldest first, across all shards of the sparse `by_due` index."""
+    keys: list[OutboxKey] = []
+    for shard in range(DUE_SHARDS):
+        page = client().query(
+            TableName=table_name(),
+            IndexName=GSI_DUE,
+            KeyConditionExpression="due_shard = :shard AND due_at <= :now",
+            ExpressionAttributeValues=to_item({":shard": f"DUE#{shard}", ":now": iso(now)}),
+            Limit=limit,
+        )
+        for raw in page.get("Items", []):
+            data = from_item(raw)
+            if data["sk"].startswith("OUTBOX#"):
+                keys.append(item_from(data).key)
+    return keys[:limit]
+
+
+def find_by_provider_id(provider_message_id: str) -> OutboxItem | None:
+    page = client().query(
+        TableName=table_name(),
+        IndexName=GSI_PROVIDER_MESSAGE,
+        KeyConditionExpression="provider_message_id = :id",
+        ExpressionAttributeValues=to_item({":id": provider_message_id}),
+    )
+    items = page.get("Items", [])
+    return item_from(from_item(items[0])) if items else None
+
+
+def get(key: OutboxKey) -> OutboxItem | None:
+    item = client().get_item(TableName=table_name(), Key=key.item_key(), ConsistentRead=True).get("Item")
+    return item_from(from_item(item)) if item else None
+
+
+def advance_status(key: OutboxKey, status: str, now: datetime, reason: str = "") -> bool:
+    """Move a sent notification to a later provider status; older or repeated callbacks change nothing."""
+    allowed = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    names = {f":s{i}": s for i, s in enumerate(allowed)}
+    ddb = client()
+    try:
+        ddb.update_item(
+            TableName=table_name(),
+            Key=key.item_key(),
+            UpdateExpression="SET #status = :status, updated_at = :now, provider_status_at = :now"
+            + (", reason = :reason" if reason else ""),
+            ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(names)})",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {":status": status, ":now": iso(now), **names, **({":reason": reason} if reason else {})}
+            ),
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True

@@ -1,0 +1,235 @@
+"""Rendering notifications from built-in templates (per locale) or a retailer's sandboxed override.
+
+Jinja2 is imported here and only here, so the webhook path never pays for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    meta,
+    select_autoescape,
+)
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..domain import sms as sms_rules
+from ..errors import ValidationError
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "templates"
+LOCALES: tuple[str, ...] = ("en", "es", "fr", "de")
+DEFAULT_LOCALE = "en"
+
+#: What a retailer template may use; anything else is rejected when the template is saved.
+SMS_VARIABLES = frozenset(
+    {
+        "retailer",
+        "order_id",
+        "eta",
+        "tracking_url",
+        "carrier",
+        "tracking_number",
+        "support_phone",
+        "support_email",
+        "opt_out",
+    }
+)
+EMAIL_VARIABLES = SMS_VARIABLES | {"first_name", "status_label"}
+MAX_TEMPLATE_CHARS = 5000
+
+WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    body: str
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """A retailer's template for one kind, channel and locale: SMS uses `body`, email `subject` and `body`."""
+
+    body: str
+    subject: str | None = None
+
+
+def resolve_locale(*preferences: str | None) -> str:
+    for preference in preferences:
+        if not preference:
+            continue
+        for candidate in (preference, preference.split("-")[0].lower()):
+            if candidate in LOCALES:
+                return candidate
+    return DEFAULT_LOCALE
+
+
+def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
+    """A short local ETA for texts and emails: 'Wed 10:30am-12pm' in English, 24-hour 'mié. 10:30-12:00' elsewhere."""
+    if not eta:
+        return ""
+    start = datetime.fromisoformat(eta["start"]).astimezone(zone) if eta.get("start") else None
+    end = datetime.fromisoformat(eta["end"]).astimezone(zone) if eta.get("end") else None
+    anchor = end or start
+    assert anchor is not None
+    day = WEEKDAYS.get(locale, WEEKDAYS["en"])[anchor.weekday()]
+    if (anchor.hour, anchor.minute) == (0, 0) and (start is None or start == anchor):
+        # A date-only promise (EasyPost's "...T00:00:00Z") has no meaningful time of day.
+        return f"{day} {anchor.month}/{anchor.day}" if locale == "en" else f"{day} {anchor.day:02d}.{anchor.month:02d}."
+
+    def clock(moment: datetime) -> str:
+        if locale != "en":
+            return moment.strftime("%H:%M")
+        hour = moment.hour % 12 or 12
+        minutes = f":{moment.minute:02d}" if moment.minute else ""
+        return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+
+    if start and end and start.date() == end.date() and start != end:
+        return f"{day} {clock(start)}-{clock(end)}"
+    return f"{day} {clock(anchor)}"
+
+
+SMS_RETAILER_CHARS = 20
+SMS_ORDER_CHARS = 12
+
+
+def sms_safe(context: dict[str, Any]) -> dict[str, Any]:
+    """Shorten the free-length fields so every built-in text fits one segment (the order's tail identifies it)."""
+    return {
+        **context,
+        "retailer": str(context.get("retailer", ""))[:SMS_RETAILER_CHARS].strip(),
+        "order_id": str(context.get("order_id", ""))[-SMS_ORDER_CHARS:],
+    }
+
+
+@lru_cache(maxsize=1)
+def builtin_environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATE_ROOT)),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def sandbox_environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def _block(template: Template, name: str, context: dict[str, Any]) -> str:
+    if name not in template.blocks:
+        return ""
+    rendered = "".join(template.blocks[name](template.new_context(context)))
+    return " ".join(rendered.split())  # templates wrap lines for readability; messages are single-spaced
+
+
+def _sandboxed(source: str, context: dict[str, Any]) -> str:
+    try:
+        return " ".join(sandbox_environment().from_string(source).render(context).split())
+    except (SecurityError, UndefinedError, TemplateSyntaxError) as exc:
+        raise ValidationError(f"template cannot be rendered: {exc}", field="body") from exc
+
+
+def render_sms(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedSms:
+    if override is not None:
+        text = _sandboxed(override.body, context)
+    else:
+        text = _block(builtin_environment().get_template(f"sms/{locale}.j2"), kind, sms_safe(context))
+    return RenderedSms(body=sms_rules.to_gsm7(text))
+
+
+def render_email(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedEmail:
+    env = builtin_environment()
+    strings = env.get_template(f"email/{locale}.j2")
+    if override is not None:
+        subject = _sandboxed(override.subject or "", context)
+        paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
+        headline, next_step = "", ""
+    else:
+        subject = _block(strings, f"{kind}_subject", context)
+        headline = _block(strings, f"{kind}_headline", context)
+        paragraphs = [p for p in [_block(strings, f"{kind}_body", context)] if p]
+        next_step = _block(strings, f"{kind}_next", context)
+    ui = {name.removeprefix("ui_"): _block(strings, name, context) for name in strings.blocks if name.startswith("ui_")}
+    page = {
+        **context,
+        "subject": subject,
+        "headline": headline,
+        "paragraphs": paragraphs,
+        "next_step": next_step,
+        "ui": ui,
+    }
+    html = env.get_template("email/layout.html.j2").render(page)
+    text = env.get_template("email/layout.txt.j2").render(page)
+    return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html)
+
+
+def _sandboxed_paragraphs(source: str, context: dict[str, Any]) -> list[str]:
+    try:
+        rendered = sandbox_environment().from_string(source).render(context)
+    except (SecurityError, UndefinedError, TemplateSyntaxError) as exc:
+        raise ValidationError(f"template cannot be rendered: {exc}", field="body") from exc
+    return [part.strip() for part in rendered.replace("\r\n", "\n").split("\n\n") if part.strip()]
+
+
+def validate_override(channel: str, override: Override, sample_context: dict[str, Any]) -> list[str]:
+    """Check syntax, variables and (for SMS) length with sample data; returns warnings, raises on errors."""
+    allowed = SMS_VARIABLES if channel == "sms" else EMAIL_VARIABLES
+    sources = {"body": override.body}
+    if channel == "email":
+        sources["subject"] = override.subject or ""
+        if not (override.subject or "").strip():
+            raise ValidationError("an email template needs a subject", field="subject")
+    for field, source in sources.items():
+        if len(source) > MAX_TEMPLATE_CHARS:
+            raise ValidationError(f"{field} is longer than {MAX_TEMPLATE_CHARS} characters", field=field)
+        try:
+            parsed = sandbox_environment().parse(source)
+        except TemplateSyntaxError as exc:
+            raise ValidationError(
+                f"{field} has a template syntax error on line {exc.lineno}: {exc.message}", field=field
+            ) from exc
+        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
+        if unknown:
+            raise ValidationError(
+                f"{field} uses unknown variables: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
+                field=field,
+            )
+    if channel == "sms":
+        text = render_sms("custom", DEFAULT_LOCALE, sample_context, override).body
+        if not sms_rules.fits_one_segment(text):
+            limit = sms_rules.segment_limit(text)
+            raise ValidationError(
+                f"body renders to {len(text)} characters with sample data; one SMS segment holds {limit}", field="body"
+            )
+    else:
+        render_email("custom", DEFAULT_LOCALE, sample_context, override)
+    return []
+
+
+def opt_out_text(locale: str) -> str:
+    return _block(builtin_environment().get_template(f"sms/{locale}.j2"), "opt_out_text", {})
