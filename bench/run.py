@@ -59,7 +59,7 @@ def setup_in_memory() -> tuple[Any, dict[str, str]]:
     from chalicelib.store.table import create_table
 
     create_table()
-    client = Client(app)
+    client = Client(app, stage_name="bench")  # no stage environment from .chalice/config.json
     created = client.http.post(
         "/v1/admin/retailers",
         headers={"Authorization": f"Bearer {TEST_ENV['ADMIN_API_KEY']}", "Content-Type": "application/json"},

@@ -135,7 +135,8 @@ def api(aws: None) -> Iterator[Api]:
 
     from app import app
 
-    with Client(app) as client:
+    # A stage with no environment in .chalice/config.json: the test environment above stays in force.
+    with Client(app, stage_name="test") as client:
         yield Api(client)
 
 

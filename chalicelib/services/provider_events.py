@@ -59,7 +59,7 @@ def keyword(body: str) -> str:
 def _support_line(retailer_id: str | None) -> tuple[str, str]:
     retailer = retailer_store.get(retailer_id) if retailer_id and retailer_id != contacts.ALL_RETAILERS else None
     if retailer is None:
-        return "Porchlight delivery updates", ""
+        return "Porchlight", ""
     from .retailer_profile import brand
 
     values = brand(retailer)

@@ -117,9 +117,13 @@ SMS_ORDER_CHARS = 12
 
 def sms_safe(context: dict[str, Any]) -> dict[str, Any]:
     """Shorten the free-length fields so every built-in text fits one segment (the order's tail identifies it)."""
+    name = str(context.get("retailer", ""))
+    if len(name) > SMS_RETAILER_CHARS:  # cut at a word boundary when there is one
+        cut = name[: SMS_RETAILER_CHARS + 1].rsplit(" ", 1)[0]
+        name = cut if len(cut) <= SMS_RETAILER_CHARS else name[:SMS_RETAILER_CHARS]
     return {
         **context,
-        "retailer": str(context.get("retailer", ""))[:SMS_RETAILER_CHARS].strip(),
+        "retailer": name.strip(),
         "order_id": str(context.get("order_id", ""))[-SMS_ORDER_CHARS:],
     }
 

@@ -1,0 +1,135 @@
+"""Built-in templates in four locales fit one SMS segment with worst-case data; retailer templates are sandboxed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.domain import sms
+from chalicelib.domain.policy import NOTIFICATION_KINDS
+from chalicelib.errors import ValidationError
+from chalicelib.web.templating import (
+    LOCALES,
+    Override,
+    format_eta,
+    opt_out_text,
+    render_email,
+    render_sms,
+    resolve_locale,
+    validate_override,
+)
+
+WORST_CASE = {
+    "retailer": "Northwind Outdoor Supply Company of America",  # cut to 20 characters in texts
+    "order_id": "WEB-2026-000123456789",  # the last 12 characters identify it in texts
+    "first_name": "Alexandra-Marie",
+    "status_label": "Out for delivery",
+    "eta": "Wed 10:30am-12:30pm",  # the longest ETA format_eta produces
+    "tracking_url": "https://track.example.com/t/" + "A" * 22,
+    "carrier": "DHLECOMMERCE",
+    "tracking_number": "GM605112270084510370",
+    "support_phone": "+1 (415) 555-0100",
+    "support_email": "customer.support@northwind.example.com",
+    "brand": {
+        "primary_color": "#1f4b99",
+        "text_on_primary": "#ffffff",
+        "accent_color": "#f2a900",
+        "font_stack": "Arial, sans-serif",
+        "logo_url": None,
+    },
+    "unsubscribe_url": "https://track.example.com/v1/unsubscribe/abc",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", NOTIFICATION_KINDS)
+def test_every_builtin_sms_fits_one_gsm7_segment(kind: str, locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale}
+    body = render_sms(kind, locale, context).body
+    assert sms.is_gsm7(body), body
+    assert sms.gsm7_length(body) <= 160, (len(body), body)
+    assert "STOP" in body and context["tracking_url"] in body and "000123456789" in body
+    without_eta = render_sms(kind, locale, {**context, "eta": ""}).body
+    assert sms.gsm7_length(without_eta) <= 160
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", NOTIFICATION_KINDS)
+def test_every_builtin_email_has_subject_text_html_and_unsubscribe(kind: str, locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale}
+    email = render_email(kind, locale, context)
+    assert WORST_CASE["order_id"] in email.subject
+    assert WORST_CASE["tracking_url"] in email.text and WORST_CASE["tracking_url"] in email.html
+    assert WORST_CASE["unsubscribe_url"] in email.text and WORST_CASE["unsubscribe_url"] in email.html
+    assert f'<html lang="{locale}">' in email.html
+
+
+def test_exception_emails_say_what_to_do_next() -> None:
+    for kind in ("delayed", "attempt_failed", "available_for_pickup", "returned", "exception"):
+        email = render_email(kind, "en", {**WORST_CASE, "opt_out": "", "locale": "en"})
+        assert "What to do next:" in email.text
+
+
+def test_email_html_escapes_shopper_and_retailer_text() -> None:
+    hostile = {
+        **WORST_CASE,
+        "first_name": "<script>alert(1)</script>",
+        "retailer": "Evil & <b>Co</b>",
+        "opt_out": "",
+        "locale": "en",
+    }
+    email = render_email("shipped", "en", hostile)
+    assert "<script>" not in email.html and "&lt;script&gt;" in email.html
+    assert "<b>Co</b>" not in email.html
+
+
+def test_accents_are_transliterated_to_stay_gsm7() -> None:
+    assert sms.to_gsm7("está aquí, ça coûte “rien” – déjà") == 'esta aqui, ca coute "rien" - déjà'
+    assert sms.is_gsm7(sms.to_gsm7("Größe Müller 😀")) is False  # an emoji has no GSM-7 form: sent as UCS-2
+    assert sms.gsm7_length("{[€]}") == 10
+
+
+def test_locale_resolution_falls_back() -> None:
+    assert resolve_locale("es-MX", "en") == "es"
+    assert resolve_locale("pt-BR", "fr") == "fr"
+    assert resolve_locale(None, None) == "en"
+    assert resolve_locale("DE", None) == "de"
+
+
+def test_eta_is_shown_in_the_shoppers_zone_and_language() -> None:
+    eta = {"start": "2026-11-25T19:30:00+00:00", "end": "2026-11-25T21:00:00+00:00"}
+    assert format_eta(eta, ZoneInfo("America/New_York"), "en") == "Wed 2:30pm-4pm"
+    assert format_eta(eta, ZoneInfo("Europe/Berlin"), "de") == "Mi 20:30-22:00"
+    assert format_eta({"end": "2026-11-25T00:00:00+00:00"}, ZoneInfo("UTC"), "en") == "Wed 11/25"
+    assert format_eta(None, ZoneInfo("UTC"), "en") == ""
+    assert datetime(2026, 11, 25, tzinfo=UTC).weekday() == 2
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ retailer.__class__ }}",
+        "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    ],
+)
+def test_template_injection_is_rejected(source: str) -> None:
+    context = {**WORST_CASE, "opt_out": "STOP to opt out", "locale": "en"}
+    with pytest.raises(ValidationError):
+        validate_override("sms", Override(body=source), context)
+
+
+def test_unknown_variables_syntax_errors_and_long_texts_are_rejected() -> None:
+    context = {**WORST_CASE, "opt_out": "STOP to opt out", "locale": "en"}
+    with pytest.raises(ValidationError, match="unknown variables: password"):
+        validate_override("sms", Override(body="{{ password }}"), context)
+    with pytest.raises(ValidationError, match="syntax error"):
+        validate_override("sms", Override(body="{{ retailer "), context)
+    with pytest.raises(ValidationError, match="one SMS segment"):
+        validate_override("sms", Override(body="{{ retailer }} " + "x" * 150), context)
+    with pytest.raises(ValidationError, match="subject"):
+        validate_override("email", Override(body="Hi"), context)
+    validate_override("sms", Override(body="{{ retailer }}: {{ order_id }} ships today. {{ tracking_url }}"), context)
