@@ -112,7 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         for source, info in demo["integrations"].items():
             print(f"  {source:<9} webhook: {info['webhook_url']}  secret {info['secret']}")
         print(f"  (saved to {args.demo_file}; try: make simulate)")
-    print("Press Ctrl-C to stop.", flush=True)
 
     stopping = threading.Event()
     drainer = threading.Thread(target=drain_outbox, args=(stopping, args.drain_interval), name="drainer", daemon=True)
@@ -125,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    print("Press Ctrl-C to stop.", flush=True)
     try:
         server.server.serve_forever(poll_interval=0.2)
     finally:

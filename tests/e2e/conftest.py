@@ -34,15 +34,16 @@ class LocalServer:
         return {"Authorization": f"Bearer {self.demo['api_key']}"}
 
 
-def start_server(tmp_path: Path, *extra: str) -> LocalServer:
+def start_server(tmp_path: Path, *extra: str, env_extra: dict[str, str] | None = None) -> LocalServer:
     port = free_port()
     demo_file = tmp_path / "demo.json"
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("AWS_") and k not in ("TABLE_NAME", "STAGE", "PUBLIC_BASE_URL")
+        if not k.startswith(("AWS_", "TWILIO_", "SENDGRID_")) and k not in ("TABLE_NAME", "STAGE", "PUBLIC_BASE_URL")
     }
     env["ADMIN_API_KEY"] = "adm_e2e_0123456789abcdef"
+    env.update(env_extra or {})
     process = subprocess.Popen(
         [
             sys.executable,

@@ -1,0 +1,182 @@
+"""A webhook over real HTTP makes the real Twilio and SendGrid SDKs, inside the devserver, call our capture server."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from chalicelib.carriers import native
+from chalicelib.simulator import daytime_zone
+from tests.capture import CaptureServer
+from tests.e2e.conftest import LocalServer, start_server, stop_server
+from tests.payloads import native_event
+
+pytestmark = pytest.mark.e2e
+TWILIO_TOKEN = "e2e-twilio-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def capture() -> Iterator[CaptureServer]:
+    server = CaptureServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def wired_server(tmp_path_factory: pytest.TempPathFactory, capture: CaptureServer) -> Iterator[LocalServer]:
+    env = {
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "TWILIO_API_BASE_URL": capture.url,
+        "SENDGRID_API_KEY": "SG.e2e",
+        "SENDGRID_API_HOST": capture.url,
+        "EMAIL_FROM": "updates@porchlight.example",
+    }
+    server = start_server(tmp_path_factory.mktemp("wired"), "--drain-interval", "0.2", env_extra=env)
+    yield server
+    stop_server(server)
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
+    wired_server: LocalServer, capture: CaptureServer
+) -> None:
+    base, demo = wired_server.base_url, wired_server.demo
+    zone = daytime_zone()
+    created = requests.post(
+        f"{base}/v1/shipments",
+        headers=wired_server.auth,
+        json={
+            "order_id": "E2E-77",
+            "carrier": "ups",
+            "tracking_number": "1ZE2E0000000000077",
+            "customer": {
+                "name": "Kim Lee",
+                "phone": "+14155550177",
+                "email": "kim@example.com",
+                "sms_consent": True,
+                "time_zone": zone,
+            },
+        },
+        timeout=10,
+    ).json()
+    raw = json.dumps(
+        {
+            "events": [
+                native_event(
+                    "e2e-1", "out_for_delivery", "2026-11-20T10:00:00+00:00", tracking_number="1ZE2E0000000000077"
+                )
+            ]
+        }
+    ).encode()
+    accepted = requests.post(
+        f"{base}/v1/webhooks/native/{demo['retailer_id']}",
+        data=raw,
+        headers={
+            "X-Porchlight-Signature": native.sign(demo["integrations"]["native"]["secret"], raw, int(time.time())),
+            "Content-Type": "application/json",
+        },
+        timeout=10,
+    )
+    assert accepted.json() == {"accepted": 1, "duplicates": 0}
+    [text] = wait_for(lambda: capture.of("twilio"))
+    [mail] = wait_for(lambda: capture.of("sendgrid"))
+    assert text.form["To"] == "+14155550177" and "E2E-77 is out for delivery" in text.form["Body"]
+    assert text.form["StatusCallback"] == f"{base}/v1/twilio/status"
+    assert mail.json["personalizations"][0]["to"] == [{"email": "kim@example.com"}]
+    assert mail.json["subject"] == "Out for delivery: Demo Outfitters order E2E-77"
+
+    def sent() -> dict | None:
+        detail = requests.get(f"{base}/v1/shipments/{created['id']}", headers=wired_server.auth, timeout=10).json()
+        statuses = {(n["kind"], n["channel"]): n for n in detail["notifications"]}
+        return statuses if all(n["status"] == "sent" for n in statuses.values()) else None
+
+    statuses = wait_for(sent)
+    sid = statuses[("out_for_delivery", "sms")]["provider_message_id"]
+
+    # Twilio then reports delivery to the public status URL, signed with the account's auth token.
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(f"{base}/v1/twilio/status", params)
+    callback = requests.post(
+        f"{base}/v1/twilio/status",
+        data=urlencode(params),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert callback.status_code == 200 and callback.json()["changed"] is True
+
+    # A STOP reply over HTTP, as Twilio would post it.
+    stop = {"MessageSid": "SM" + "2" * 32, "From": "+14155550177", "To": "+15005550006", "Body": "Stop"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(f"{base}/v1/twilio/inbound", stop)
+    reply = requests.post(
+        f"{base}/v1/twilio/inbound",
+        data=urlencode(stop),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert reply.status_code == 200 and "unsubscribed from Demo Outfitters" in reply.text
+
+
+def test_without_credentials_the_outbox_page_shows_messages(local_server: LocalServer) -> None:
+    base, demo = local_server.base_url, local_server.demo
+    requests.post(
+        f"{base}/v1/shipments",
+        headers=local_server.auth,
+        json={
+            "order_id": "OUTBOX-1",
+            "carrier": "ups",
+            "tracking_number": "1ZOUTBOX1",
+            "customer": {
+                "name": "Ana",
+                "email": "ana@example.com",
+                "phone": "+14155550111",
+                "sms_consent": True,
+                "time_zone": daytime_zone(),
+            },
+        },
+        timeout=10,
+    )
+    raw = json.dumps(
+        {"events": [native_event("ob-1", "shipped", "2026-11-20T10:00:00+00:00", tracking_number="1ZOUTBOX1")]}
+    ).encode()
+    requests.post(
+        f"{base}/v1/webhooks/native/{demo['retailer_id']}",
+        data=raw,
+        headers={
+            "X-Porchlight-Signature": native.sign(demo["integrations"]["native"]["secret"], raw, int(time.time()))
+        },
+        timeout=10,
+    )
+
+    def outbox_page() -> str | None:
+        page = requests.get(f"{base}/dev/outbox", timeout=10).text
+        return page if "OUTBOX-1 has shipped" in page else None
+
+    page = wait_for(outbox_page)
+    assert "Your Demo Outfitters order OUTBOX-1 has shipped" in page
+
+
+def test_devserver_without_provider_keys_reports_the_outbox(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--no-seed")
+    try:
+        assert "/dev/outbox" in server.banner  # type: ignore[attr-defined]
+    finally:
+        assert stop_server(server)[0] == 0
