@@ -3,10 +3,13 @@
     python -m bench.run            (make bench)
 
 1. DynamoDB requests and capacity per webhook for a known shipment (target: one read + one transactional write).
-2. Cold start: a fresh interpreter importing `app` and handling one signed webhook through the Lambda entry point,
-   against a fresh interpreter with a bare Chalice app + boto3 answering one trivial route.
-3. Webhooks per second through chalice.test.Client with in-memory moto, against the bare moto calls the same work
+2. Webhooks per second through chalice.test.Client with in-memory moto, against the bare moto calls the same work
    needs (one GetItem and one two-item TransactWriteItems per webhook).
+3. Cold start: a fresh interpreter importing `app` and handling one signed webhook through the Lambda entry point,
+   against a fresh interpreter with a bare Chalice app + boto3 answering one trivial route (and the same making
+   one GetItem, which isolates botocore's client construction).
+4. DynamoDB requests per notification delivered.
+5. Webhook accepted -> provider request in the local runtime, against the same Twilio SDK call made directly.
 """
 
 from __future__ import annotations
@@ -79,7 +82,12 @@ def setup_in_memory() -> tuple[Any, dict[str, str]]:
             }
         ),
     ).json_body
-    return client, {"retailer_id": created["id"], "secret": secret, "shipment_id": shipment["id"]}
+    return client, {
+        "retailer_id": created["id"],
+        "secret": secret,
+        "shipment_id": shipment["id"],
+        "api_key": created["api_key"],
+    }
 
 
 def post_webhook(client: Any, ids: dict[str, str], raw: bytes) -> None:
@@ -261,7 +269,7 @@ def bench_cold_start(rounds: int = 7) -> None:
     def median(rows: list[dict[str, float]], key: str) -> float:
         return statistics.median(row[key] for row in rows)
 
-    print(f"2. Cold start, median of {rounds} fresh interpreters (process wall time includes Python start-up)")
+    print(f"3. Cold start, median of {rounds} fresh interpreters (process wall time includes Python start-up)")
     for key, label in (("import", "import"), ("total", "import + first request"), ("wall", "whole process")):
         b, c, o = median(bare, key), median(bare_client, key), median(ours, key)
         print(
@@ -321,10 +329,157 @@ def bench_throughput(webhooks: int = 300) -> None:
                 )
 
         baseline = timed(bare)
-    print(f"3. Throughput, {webhooks} webhooks in one process with in-memory moto")
+    print(f"2. Throughput, {webhooks} webhooks in one process with in-memory moto")
     print(
         f"   Porchlight {webhooks / ours:7.0f} webhooks/s   bare moto calls {webhooks / baseline:7.0f} /s   "
         f"ratio {ours / baseline:.2f}x the time (our overhead on top of moto's)"
+    )
+
+
+def bench_notification_cost(shipments: int = 30) -> None:
+    """DynamoDB requests per notification delivered (local outbox channel, in-memory moto)."""
+    from moto import mock_aws
+
+    from chalicelib.services.scheduler import run_scheduled_work
+    from chalicelib.store import table
+
+    with mock_aws():
+        table.reset_client()
+        client, ids = setup_in_memory()
+        auth = {"Authorization": f"Bearer {ids['api_key']}", "Content-Type": "application/json"}
+        for n in range(shipments):
+            client.http.post(
+                "/v1/shipments",
+                headers=auth,
+                body=json.dumps(
+                    {
+                        "order_id": f"N{n}",
+                        "carrier": "ups",
+                        "tracking_number": f"1ZNOTE{n}",
+                        "customer": {
+                            "name": "B",
+                            "phone": "+14155550123",
+                            "email": "b@example.com",
+                            "sms_consent": True,
+                            "time_zone": "UTC",
+                        },
+                    }
+                ),
+            )
+            post_webhook(client, ids, native_body(1, tracking_number=f"1ZNOTE{n}"))
+        noon = datetime.now(UTC).replace(hour=12, minute=0) + timedelta(days=1)
+        table.usage.clear()
+        started = time.perf_counter()
+        outcome = run_scheduled_work(noon)["deliveries"]
+        elapsed = time.perf_counter() - started
+        usage = dict(table.usage)
+    sent = outcome.get("sent", 0)
+    calls = {k.removeprefix("calls."): v / max(sent, 1) for k, v in usage.items() if k.startswith("calls.")}
+    print(f"4. Delivery cost, {sent} notifications (SMS + email) drained in one pass, in-memory moto")
+    for op, count in sorted(calls.items()):
+        print(f"   {op:<22} {count:.2f} per notification")
+    print(f"   total                  {sum(calls.values()):.2f} DynamoDB requests per notification")
+    print(f"   drain rate             {sent / elapsed:.0f} notifications/s (includes template rendering)")
+
+
+def bench_notification_latency(webhooks: int = 20) -> None:
+    """Webhook accepted -> provider request, through the real local runtime and the real SDKs."""
+    import requests
+
+    from chalicelib.carriers.native import sign
+    from chalicelib.devserver import free_port
+    from chalicelib.simulator import daytime_zone
+    from tests.capture import CaptureServer
+
+    capture = CaptureServer().start()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        demo_file = Path(tmp) / "demo.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TWILIO_", "SENDGRID_"))}
+        env.update(
+            TWILIO_ACCOUNT_SID="AC" + "2" * 32,
+            TWILIO_AUTH_TOKEN="bench-token",
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=capture.url,
+            STAGE="local",
+            TABLE_NAME="porchlight-local",
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chalicelib.devserver", "--port", str(port), "--demo-file", str(demo_file)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        while "Press Ctrl-C" not in process.stdout.readline():
+            pass
+        demo = json.loads(demo_file.read_text())
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {demo['api_key']}"}
+        zone = daytime_zone()
+        latencies = []
+        session = requests.Session()
+        for n in range(webhooks):
+            session.post(
+                f"{base}/v1/shipments",
+                headers=auth,
+                timeout=10,
+                json={
+                    "order_id": f"L{n}",
+                    "carrier": "ups",
+                    "tracking_number": f"1ZLAT{n}",
+                    "customer": {"name": "B", "phone": "+14155550123", "sms_consent": True, "time_zone": zone},
+                },
+            )
+            raw = json.dumps(
+                {
+                    "events": [
+                        {
+                            "event_id": f"lat-{n}",
+                            "tracking_number": f"1ZLAT{n}",
+                            "carrier": "ups",
+                            "status": "out_for_delivery",
+                            "occurred_at": "2026-11-20T10:00:00+00:00",
+                        }
+                    ]
+                }
+            ).encode()
+            before = len(capture.of("twilio"))
+            session.post(
+                f"{base}/v1/webhooks/native/{demo['retailer_id']}",
+                data=raw,
+                timeout=10,
+                headers={
+                    "X-Porchlight-Signature": sign(demo["integrations"]["native"]["secret"], raw, int(time.time()))
+                },
+            )
+            accepted = time.perf_counter()
+            while len(capture.of("twilio")) == before and time.perf_counter() - accepted < 10:
+                time.sleep(0.005)
+            latencies.append(time.perf_counter() - accepted)
+        process.send_signal(2)
+        process.wait(timeout=20)
+    # Baseline: the same SDK request made directly, no Porchlight in between.
+    from twilio.rest import Client
+
+    direct = Client("AC" + "2" * 32, "bench-token")
+    direct.api.base_url = capture.url
+    baseline = []
+    for _ in range(webhooks):
+        started = time.perf_counter()
+        direct.messages.create(to="+14155550123", from_="+15005550006", body="baseline")
+        baseline.append(time.perf_counter() - started)
+    capture.stop()
+    latencies.sort()
+    p50, p95 = statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))]
+    b50 = statistics.median(baseline)
+    print(f"5. Webhook accepted -> Twilio request, {webhooks} webhooks, local runtime (drainer polls every 0.25 s)")
+    print(
+        f"   p50 {p50 * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   (target p95 <= 1000 ms)   "
+        f"direct SDK call {b50 * 1000:.0f} ms: ratio p50 {p50 / b50:.0f}x"
     )
 
 
@@ -334,6 +489,8 @@ def main() -> int:
     bench_dynamodb_cost()
     bench_throughput()
     bench_cold_start()
+    bench_notification_cost()
+    bench_notification_latency()
     return 0
 
 

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=0, help="port for the embedded DynamoDB (0 = any free)")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo retailer")
     parser.add_argument("--demo-file", type=Path, default=DEMO_FILE, help="where to write the demo credentials")
-    parser.add_argument("--drain-interval", type=float, default=0.5, help="seconds between outbox drains")
+    parser.add_argument("--drain-interval", type=float, default=0.25, help="seconds between outbox drains")
     args = parser.parse_args(argv)
 
     from .localdb import EmbeddedDynamoDB
