@@ -9,6 +9,7 @@ from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
 from chalicelib.api.providers import providers
 from chalicelib.api.retailer_api import retailer_api
+from chalicelib.api.tracking_api import tracking_api
 from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="porchlight")
@@ -17,6 +18,7 @@ app.register_blueprint(configuration_api)
 app.register_blueprint(webhooks)
 app.register_blueprint(providers)
 app.register_blueprint(dev)
+app.register_blueprint(tracking_api)
 
 
 @app.lambda_function(name="deliver_outbox")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice import Blueprint, Response
 
 from ..services import configuration
@@ -82,3 +84,18 @@ def preview_template(kind: str, channel: str, locale: str) -> Response:
     raw = body_bytes(configuration_api.current_request)
     draft = validate(TemplateRequest, read_json_object(raw)) if raw.strip() else None
     return json_response(configuration.preview(retailer_id, kind, channel, locale, draft))
+
+
+@configuration_api.route("/v1/branding/preview", methods=["GET", "POST"])
+@handles_errors
+def preview_branding() -> Response:
+    """The tracking page with sample data and the current brand (GET) or a draft (POST), before it goes live."""
+    from .schemas import BrandingRequest, validate
+    from .tracking_api import tracking_page
+
+    retailer_id = _retailer_id()
+    request = configuration_api.current_request
+    raw = body_bytes(request)
+    draft = validate(BrandingRequest, read_json_object(raw)) if request.method == "POST" and raw.strip() else None
+    params: Mapping[str, str] = request.query_params or {}
+    return tracking_page(configuration.branding_preview(retailer_id, draft, params.get("lang")))

@@ -34,3 +34,22 @@ def readable_text_on(background: str) -> str:
     """Dark or light text, whichever contrasts more with the background (one always reaches at least 4.5:1)."""
     dark, light = contrast_ratio(background, DARK_TEXT), contrast_ratio(background, LIGHT_TEXT)
     return DARK_TEXT if dark >= light else LIGHT_TEXT
+
+
+def _mix(color: str, target: str, amount: float) -> str:
+    a, b = normalise_hex(color)[1:], normalise_hex(target)[1:]
+    channels = [round(int(a[i : i + 2], 16) * (1 - amount) + int(b[i : i + 2], 16) * amount) for i in (0, 2, 4)]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def ensure_contrast(color: str, background: str, minimum: float = AA_NORMAL_TEXT) -> str:
+    """The retailer's colour, darkened (or lightened) just enough to be readable as text on `background`."""
+    color = normalise_hex(color)
+    if contrast_ratio(color, background) >= minimum:
+        return color
+    toward = "#000000" if relative_luminance(background) > 0.5 else "#ffffff"
+    for step in range(1, 21):
+        candidate = _mix(color, toward, step / 20)
+        if contrast_ratio(candidate, background) >= minimum:
+            return candidate
+    return toward

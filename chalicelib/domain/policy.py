@@ -61,6 +61,8 @@ class Recipient:
     email: str | None = None
     sms_consent: bool = False
     time_zone: str | None = None
+    #: The shopper's own choice on the tracking page: "sms", "email" or "none" (None: the retailer's choice stands).
+    preferred: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ def decide(
 ) -> Decision:
     if not settings.enabled(kind, channel):
         return Decision(SKIP, "channel_disabled")
+    if recipient.preferred is not None and recipient.preferred != channel:
+        return Decision(SKIP, "shopper_preference")
     if channel == SMS:
         if not recipient.phone:
             return Decision(SKIP, "no_phone")

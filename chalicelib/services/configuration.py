@@ -152,3 +152,38 @@ def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> N
     _check_address(kind, channel, locale)
     if not retailer_store.delete_template(retailer_id, kind, channel, locale):
         raise NotFound(f"no custom {channel} template for {kind} in {locale}")
+
+
+def branding_preview(retailer_id: str, draft: dict[str, Any] | None, locale: str | None) -> dict[str, Any]:
+    """The tracking page's view for a sample delivery, with the draft brand applied (nothing is saved)."""
+    from dataclasses import replace
+
+    from ..domain.events import Location, TrackingEvent, fingerprint
+    from .tracking import build_view
+
+    retailer = _retailer(retailer_id)
+    if draft:
+        retailer = replace(retailer, branding={**(retailer.branding or {}), **draft})
+    record = sample_record(retailer_id)
+    record = replace(
+        record, items=[{"name": "Trail running shoes", "quantity": 1}, {"name": "Merino socks", "quantity": 2}]
+    )
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    events = [
+        TrackingEvent(
+            source="native",
+            carrier="ups",
+            tracking_number=record.tracking_number,
+            status=status,
+            occurred_at=start + timedelta(hours=offset),
+            fingerprint=fingerprint("preview", offset),
+            description=text,
+            location=Location(city=city, region="NY", country="US"),
+        )
+        for offset, status, text, city in (
+            (0, "processed", "Label created", "Brooklyn"),
+            (8, "shipped", "Departed facility", "Secaucus"),
+            (22, "out_for_delivery", "Out for delivery", "New York"),
+        )
+    ]
+    return build_view(record, events, retailer, locale)

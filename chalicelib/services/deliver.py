@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +31,6 @@ logger = logging.getLogger("porchlight.deliver")
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
-FONT_STACK = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
 #: Twilio error 21610: the number replied STOP to Twilio itself; honour it as our own opt-out too.
 TWILIO_UNSUBSCRIBED = "21610"
 
@@ -67,11 +65,14 @@ def deliver(key: OutboxKey, now: datetime) -> str:
 
 def _recipient(record: ShipmentRecord) -> Recipient:
     customer = record.customer or {}
+    preferred = (record.shopper or {}).get("notify")
     return Recipient(
         phone=customer.get("phone"),
         email=customer.get("email"),
-        sms_consent=bool(customer.get("sms_consent")),
+        # Choosing texts on the tracking page is the shopper asking for them.
+        sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
         time_zone=customer.get("time_zone"),
+        preferred=preferred,
     )
 
 
@@ -161,8 +162,6 @@ def message_context(
     from ..web.templating import format_eta, opt_out_text
 
     brand_values = brand(retailer)
-    if not FONT_STACK.match(str(brand_values.get("font_stack", ""))):
-        brand_values["font_stack"] = "Arial, sans-serif"
     customer = record.customer or {}
     zone = zone_for(_recipient(record), notification_settings(retailer))
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours
 from ..store.retailers import Retailer
 
+FONT_STACK = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
 DEFAULT_CHANNELS: dict[str, list[str]] = {
     kind: ([EMAIL] if kind == ms.PROCESSED else [SMS, EMAIL]) for kind in NOTIFICATION_KINDS
 }
@@ -66,6 +68,8 @@ def brand(retailer: Retailer) -> dict[str, Any]:
             merged[name] = normalise_hex(str(merged[name]))
         except ValueError:
             merged[name] = DEFAULT_BRAND[name]
+    if not FONT_STACK.match(str(merged.get("font_stack") or "")):
+        merged["font_stack"] = DEFAULT_BRAND["font_stack"]  # it goes into CSS: only names, commas and quotes
     merged["display_name"] = merged.get("display_name") or retailer.name
     merged["text_on_primary"] = readable_text_on(merged["primary_color"])
     merged["text_on_accent"] = readable_text_on(merged["accent_color"])

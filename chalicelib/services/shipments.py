@@ -149,6 +149,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
         "promised_date": record.promised_date,
         "driver": progress.driver,
         "proof_of_delivery": progress.proof_of_delivery,
+        "shopper": record.shopper,
         "events": [
             {
                 "status": event.status,

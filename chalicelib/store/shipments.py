@@ -39,6 +39,8 @@ class ShipmentRecord:
     progress: Progress = field(default_factory=Progress)
     notified: frozenset[str] = frozenset()
     event_count: int = 0
+    #: What the shopper chose on the tracking page: {"notify": "sms"|"email"|"none", "instructions": str}.
+    shopper: dict[str, Any] = field(default_factory=dict)
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class ShipmentRecord:
             "progress": self.progress.to_dict(),
             "notified": sorted(self.notified),
             "event_count": self.event_count,
+            "shopper": self.shopper,
         }
 
 
@@ -77,6 +80,7 @@ def _record_from(data: dict[str, Any]) -> ShipmentRecord:
         progress=Progress.from_dict(doc.get("progress")),
         notified=frozenset(doc.get("notified", ())),
         event_count=int(doc.get("event_count", 0)),
+        shopper=doc.get("shopper") or {},
     )
 
 
@@ -144,15 +148,29 @@ def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[Ship
     return [_record_from(from_item(item)) for item in page.get("Items", [])]
 
 
-def find_by_token(token: str) -> ShipmentRecord | None:
-    page = client().query(
-        TableName=table_name(),
-        IndexName=GSI_TOKEN,
-        KeyConditionExpression="tracking_token = :token",
-        ExpressionAttributeValues=to_item({":token": token}),
-    )
-    items = page.get("Items", [])
-    return _record_from(from_item(items[0])) if items else None
+def find_by_token(token: str) -> tuple[ShipmentRecord | None, list[TrackingEvent]]:
+    """The shopper's page in ONE query: the state and its scans all carry the token in the `by_token` index."""
+    record: ShipmentRecord | None = None
+    events: list[TrackingEvent] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": GSI_TOKEN,
+        "KeyConditionExpression": "tracking_token = :token",
+        "ExpressionAttributeValues": to_item({":token": token}),
+    }
+    while True:
+        page = client().query(**kwargs)
+        for raw in page.get("Items", []):
+            data = from_item(raw)
+            if data["sk"] == "STATE":
+                record = _record_from(data)
+            elif data["sk"].startswith("EVENT#"):
+                events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    events.sort(key=TrackingEvent.sort_key)
+    return record, events
 
 
 def save(
@@ -185,6 +203,7 @@ def save(
                             "sk": f"EVENT#{iso(event.occurred_at)}#{event.fingerprint}",
                             "doc": dumps(event.to_dict()),
                             "received_at": now,
+                            "tracking_token": after.tracking_token,
                         }
                     ),
                 }

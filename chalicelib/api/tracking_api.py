@@ -1,0 +1,154 @@
+"""Shopper pages (DESIGN 3.4): the branded tracking page, its JSON twin, the forms and proof-of-delivery media."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from chalice import Blueprint, Response
+
+from ..config import settings
+from ..errors import Forbidden, NotFound, PorchlightError
+from ..services import tracking
+from .http import body_bytes, error_response, handles_errors, json_response, utcnow
+
+tracking_api = Blueprint(__name__)
+FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "multipart/form-data"]
+CSRF_COOKIE = "pl_csrf"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS", "Vary": "Origin"}
+
+
+def page_headers(nonce: str) -> dict[str, str | list[str]]:
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": (
+            f"default-src 'none'; img-src 'self' https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+    }
+
+
+def _cookie(name: str) -> str | None:
+    raw = tracking_api.current_request.headers.get("cookie") or ""
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def render_page(template: str, context: dict[str, Any], status: int = 200, csrf: str | None = None) -> Response:
+    from ..web.templating import builtin_environment
+
+    nonce = secrets.token_urlsafe(16)
+    html = builtin_environment().get_template(template).render({**context, "nonce": nonce})
+    headers = page_headers(nonce)
+    if csrf:
+        secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
+        headers["Set-Cookie"] = f"{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict{secure}"
+    return Response(body=html, status_code=status, headers=headers)
+
+
+def not_found_page(locale: str | None = None) -> Response:
+    from ..web.i18n import strings
+    from ..web.templating import resolve_locale
+
+    chosen = resolve_locale(locale)
+    return render_page("pages/not_found.html.j2", {"t": strings(chosen), "locale": chosen}, status=404)
+
+
+def tracking_page(view: dict[str, Any], saved: bool = False) -> Response:
+    from ..web.i18n import LANGUAGE_NAMES, strings
+
+    csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
+    context = {
+        "v": view,
+        "t": strings(view["locale"]),
+        "base": settings().public_base_url,
+        "csrf": csrf,
+        "saved": saved,
+        "languages": LANGUAGE_NAMES,
+    }
+    return render_page("pages/tracking.html.j2", context, csrf=csrf)
+
+
+@tracking_api.route("/t/{token}", methods=["GET"])
+def shopper_page(token: str) -> Response:
+    params: Mapping[str, str] = tracking_api.current_request.query_params or {}
+    try:
+        view = tracking.public_view(token, params.get("lang"))
+    except NotFound:
+        return not_found_page(params.get("lang"))
+    return tracking_page(view, saved=params.get("saved") == "1")
+
+
+@tracking_api.route("/v1/tracking/{token}", methods=["GET"])
+def shopper_json(token: str) -> Response:
+    params: Mapping[str, str] = tracking_api.current_request.query_params or {}
+    try:
+        view = tracking.public_view(token, params.get("lang"))
+    except PorchlightError as error:
+        response = error_response(error)
+        response.headers.update(CORS)
+        return response
+    view.pop("colors", None)
+    return json_response(view, headers=CORS)
+
+
+@tracking_api.route("/v1/tracking/{token}", methods=["OPTIONS"])
+def shopper_json_preflight(token: str) -> Response:
+    return Response(body="", status_code=204, headers={**CORS, "Access-Control-Max-Age": "600"})
+
+
+def _form() -> dict[str, str]:
+    raw = body_bytes(tracking_api.current_request)
+    if len(raw) > 16 * 1024:
+        raise Forbidden("form too large")
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Forbidden("not a form post") from exc
+
+
+def _check_same_site(form: dict[str, str]) -> None:
+    """Double-submit cookie plus Origin check: a page on another site can neither read the cookie nor fake Origin."""
+    cookie, field = _cookie(CSRF_COOKIE), form.get("csrf", "")
+    if not cookie or not field or not hmac.compare_digest(cookie.encode(), field.encode()):
+        raise Forbidden("this form has expired: reload the page and try again", code="csrf")
+    origin = tracking_api.current_request.headers.get("origin")
+    if origin and origin != "null" and not settings().public_base_url.startswith(origin):
+        raise Forbidden("cross-site form posts are not accepted", code="csrf")
+
+
+@tracking_api.route("/t/{token}/preferences", methods=["POST"], content_types=FORM)
+@handles_errors
+def shopper_preferences(token: str) -> Response:
+    form = _form()
+    _check_same_site(form)
+    try:
+        tracking.save_shopper_choices(token, form.get("notify") or None, form.get("instructions"), utcnow())
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    lang = form.get("lang", "")
+    query = f"?saved=1&lang={lang}" if lang.isalpha() and len(lang) == 2 else "?saved=1"
+    return Response(body="", status_code=303, headers={"Location": f"{settings().public_base_url}/t/{token}{query}"})
+
+
+@tracking_api.route("/t/{token}/pod/{kind}", methods=["GET"])
+def proof_media(token: str, kind: str) -> Response:
+    try:
+        url = tracking.proof_media_url(token, kind)
+    except NotFound:
+        return not_found_page()
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": url, "Referrer-Policy": "no-referrer", "Cache-Control": "private, max-age=300"},
+    )

@@ -1,0 +1,268 @@
+"""The shopper's view of a shipment (DESIGN 3.4): what the tracking page and its JSON show, and nothing more.
+
+Privacy rules live here, in one place: first names only, no phone numbers, e-mails or street addresses, places at
+city level, proof-of-delivery media only behind the token.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..domain import milestones as ms
+from ..domain.colors import ensure_contrast
+from ..domain.events import TrackingEvent, iso
+from ..domain.policy import Recipient, zone_for
+from ..errors import NotFound
+from ..store import retailers as retailer_store
+from ..store import shipments as shipment_store
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .retailer_profile import brand, notification_settings
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+STEPS = (ms.PROCESSED, ms.SHIPPED, ms.OUT_FOR_DELIVERY, ms.DELIVERED)
+STEP_REACHED = {
+    ms.PENDING: -1,
+    ms.PROCESSED: 0,
+    ms.SHIPPED: 1,
+    ms.EXCEPTION: 1,
+    ms.RETURNED: 1,
+    ms.CANCELLED: -1,
+    ms.ATTEMPT_FAILED: 2,
+    ms.OUT_FOR_DELIVERY: 2,
+    ms.AVAILABLE_FOR_PICKUP: 2,
+    ms.DELIVERED: 3,
+}
+BANNERS = {ms.ATTEMPT_FAILED, ms.AVAILABLE_FOR_PICKUP, ms.RETURNED, ms.EXCEPTION, ms.CANCELLED}
+CARRIER_LINKS = {
+    "ups": "https://www.ups.com/track?tracknum={tn}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={tn}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={tn}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={tn}",
+    "dhlexpress": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={tn}",
+    "dhlecommerce": "https://webtrack.dhlecs.com/?trackingnumber={tn}",
+    "canadapost": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{tn}",
+    "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{tn}",
+    "ontrac": "https://www.ontrac.com/tracking/?number={tn}",
+}
+CARRIER_NAMES = {
+    "ups": "UPS",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "dhl": "DHL",
+    "dhlexpress": "DHL Express",
+    "dhlecommerce": "DHL eCommerce",
+    "canadapost": "Canada Post",
+    "royalmail": "Royal Mail",
+    "ontrac": "OnTrac",
+}
+MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+}
+
+
+def first_word(value: Any) -> str:
+    """A first name (or initial) only: never a surname on a public page."""
+    words = str(value or "").replace(",", " ").split()
+    return words[0] if words else ""
+
+
+def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: bool = False) -> str:
+    """'22 Nov, 3:45 PM' style in the shopper's zone; carrier wall-clock times (no offset) are shown as given."""
+    local = moment if wall_clock else moment.astimezone(zone)
+    month = MONTHS.get(locale, MONTHS["en"])[local.month - 1]
+    if locale == "en":
+        hour = local.hour % 12 or 12
+        return f"{month} {local.day}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local.day} {month}, {local.hour:02d}:{local.minute:02d}"
+
+
+def _place(event: TrackingEvent) -> str:
+    if not event.location:
+        return ""
+    parts = [event.location.city, event.location.region, event.location.country]  # never the postal code
+    return ", ".join(p.title() if p and p.isupper() and len(p) > 3 else p for p in parts if p)
+
+
+def resolve(token: str) -> tuple[ShipmentRecord, list[TrackingEvent]]:
+    if not TOKEN_PATTERN.match(token or ""):
+        raise NotFound("no shipment for this tracking link", code="unknown_token")
+    record, events = shipment_store.find_by_token(token)
+    if record is None:
+        raise NotFound("no shipment for this tracking link", code="unknown_token")
+    return record, events
+
+
+def public_view(token: str, requested_locale: str | None = None) -> dict[str, Any]:
+    record, events = resolve(token)
+    retailer = retailer_store.get(record.retailer_id)
+    if retailer is None:
+        raise NotFound("no shipment for this tracking link", code="unknown_token")
+    return build_view(record, events, retailer, requested_locale)
+
+
+def build_view(
+    record: ShipmentRecord, events: list[TrackingEvent], retailer: Retailer, requested_locale: str | None = None
+) -> dict[str, Any]:
+    """Everything the page shows, from values only (the branding preview feeds it sample data)."""
+    from ..web.i18n import strings
+    from ..web.templating import format_eta, resolve_locale
+
+    brand_values = brand(retailer)
+    customer = record.customer or {}
+    locale = resolve_locale(requested_locale, customer.get("locale"), brand_values.get("default_locale"))
+    words = strings(locale)
+    zone = zone_for(Recipient(time_zone=customer.get("time_zone")), notification_settings(retailer))
+    progress = record.progress
+    status = progress.status
+    reached = STEP_REACHED.get(status, -1)
+    from ..web.i18n import status_label
+
+    view: dict[str, Any] = {
+        "token": record.tracking_token,
+        "locale": locale,
+        "status": status,
+        "status_label": status_label(status, locale),
+        "active": status not in ms.TERMINAL,
+        "steps": [
+            {
+                "key": step,
+                "label": status_label(step, locale),
+                "state": "done"
+                if index < reached or (index == reached == 3)
+                else "current"
+                if index == reached
+                else "todo",
+            }
+            for index, step in enumerate(STEPS)
+        ],
+        "banner": None,
+        "eta": None,
+        "promised": None,
+        "delivered_at": None,
+        "order_id": record.order_id,
+        "items": [
+            {k: item[k] for k in ("name", "quantity", "image_url") if item.get(k) is not None}
+            for item in (record.items or [])
+        ],
+        "carrier": record.carrier,
+        "carrier_name": CARRIER_NAMES.get(record.carrier, record.carrier.upper()),
+        "carrier_url": CARRIER_LINKS[record.carrier].format(tn=record.tracking_number)
+        if record.carrier in CARRIER_LINKS
+        else None,
+        "tracking_number": record.tracking_number,
+        "events": [
+            {
+                "status": event.status,
+                "label": status_label(event.status, locale),
+                "description": event.description,
+                "place": _place(event),
+                "occurred_at": iso(event.occurred_at),
+                "time": format_moment(event.occurred_at, zone, locale, wall_clock=event.time_zone_unknown),
+            }
+            for event in reversed(events)
+        ],
+        "proof_of_delivery": None,
+        "driver": None,
+        "retailer": {
+            "name": brand_values["display_name"],
+            "logo_url": brand_values.get("logo_url"),
+            "message": brand_values.get("message"),
+            "support_email": brand_values.get("support_email"),
+            "support_phone": brand_values.get("support_phone"),
+            "support_url": brand_values.get("support_url"),
+        },
+        "shopper": {
+            "first_name": first_word(customer.get("name")),
+            "notify": (record.shopper or {}).get("notify"),
+            "instructions": (record.shopper or {}).get("instructions") or "",
+            "can_text": bool(customer.get("phone")),
+            "can_email": bool(customer.get("email")),
+        },
+        "updated_at": record.updated_at,
+        "time_zone": str(zone),
+    }
+    if status in BANNERS or (progress.latest_delayed and status not in ms.TERMINAL):
+        kind = status if status in BANNERS else ms.DELAYED
+        view["banner"] = {"kind": kind, "text": words[f"next_{kind}"]}
+    if progress.eta and status != ms.DELIVERED:
+        view["eta"] = {"text": format_eta(progress.eta, zone, locale), **progress.eta}
+    elif record.promised_date and status not in ms.TERMINAL:
+        promised = date.fromisoformat(str(record.promised_date)[:10])
+        view["promised"] = f"{promised.day} {MONTHS.get(locale, MONTHS['en'])[promised.month - 1]}"
+    if status == ms.DELIVERED and progress.status_key:
+        view["delivered_at"] = format_moment(datetime.fromisoformat(progress.status_key[0]), zone, locale)
+    pod = progress.proof_of_delivery or {}
+    if pod and status == ms.DELIVERED:
+        view["proof_of_delivery"] = {
+            "recipient_name": first_word(pod.get("recipient_name")),
+            "note": pod.get("note") or "",
+            "photo": bool(_https(pod.get("photo_url"))),
+            "signature": bool(_https(pod.get("signature_url"))),
+        }
+    if progress.driver and status == ms.OUT_FOR_DELIVERY:
+        view["driver"] = {"name": first_word(progress.driver.get("name"))}
+    view["colors"] = {
+        "primary": brand_values["primary_color"],
+        "on_primary": brand_values["text_on_primary"],
+        "accent": brand_values["accent_color"],
+        "on_accent": brand_values["text_on_accent"],
+        "link": ensure_contrast(brand_values["primary_color"], "#ffffff"),
+        "font_stack": brand_values["font_stack"],
+    }
+    return view
+
+
+def _https(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith("https://") else None
+
+
+def proof_media_url(token: str, kind: str) -> str:
+    """The carrier's media URL, reachable only by someone holding the token."""
+    record, _ = resolve(token)
+    pod = record.progress.proof_of_delivery or {}
+    url = _https(pod.get({"photo": "photo_url", "signature": "signature_url"}.get(kind, "")))
+    if record.progress.status != ms.DELIVERED or url is None:
+        raise NotFound("no such proof of delivery")
+    return url
+
+
+MAX_INSTRUCTIONS = 500
+NOTIFY_CHOICES = ("sms", "email", "none")
+
+
+def save_shopper_choices(token: str, notify: str | None, instructions: str | None, now: datetime) -> None:
+    """The shopper's notification choice and delivery instructions, written with the shipment's version check."""
+    from dataclasses import replace
+
+    from ..errors import ValidationError
+    from .shipments import with_retries
+
+    if notify is not None and notify not in NOTIFY_CHOICES:
+        raise ValidationError("notify must be sms, email or none", field="notify")
+    if instructions is not None:
+        instructions = " ".join(instructions.replace("\r", "").split("\n")).strip()
+        if len(instructions) > MAX_INSTRUCTIONS:
+            raise ValidationError(f"instructions are limited to {MAX_INSTRUCTIONS} characters", field="instructions")
+    found, _ = resolve(token)
+
+    def attempt() -> None:
+        current = shipment_store.get(found.id)
+        if current is None:
+            raise NotFound("no shipment for this tracking link", code="unknown_token")
+        shopper = dict(current.shopper or {})
+        if notify is not None:
+            shopper["notify"] = notify
+        if instructions is not None:
+            shopper["instructions"] = instructions
+            shopper["instructions_updated_at"] = iso(now)
+        after = replace(current, shopper=shopper, version=current.version + 1, updated_at=iso(now))
+        shipment_store.save(current, after, now=iso(now))
+
+    with_retries(attempt)
