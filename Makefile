@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench simulate install clean
+.PHONY: run test lint bench simulate install browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ run: install
 simulate: install
 	$(PY) -m chalicelib.simulator --base-url http://$(HOST):$(PORT)
 
-test: install
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`: it cannot download here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 lint: install
