@@ -10,6 +10,7 @@
    one GetItem, which isolates botocore's client construction).
 4. DynamoDB requests per notification delivered.
 5. Webhook accepted -> provider request in the local runtime, against the same Twilio SDK call made directly.
+6. Tracking page render time (p50, p95) against a bare Jinja2 template of the same size; bytes and queries per view.
 """
 
 from __future__ import annotations
@@ -483,6 +484,75 @@ def bench_notification_latency(webhooks: int = 20) -> None:
     )
 
 
+def bench_tracking_page(views: int = 200) -> None:
+    """Server-side render of the shopper page, against rendering a bare Jinja2 template of the same size."""
+    from jinja2 import Environment
+    from moto import mock_aws
+
+    from chalicelib.services import tracking
+    from chalicelib.store import retailers as retailer_store
+    from chalicelib.store import shipments as shipment_store
+    from chalicelib.store import table
+    from chalicelib.web.i18n import LANGUAGE_NAMES, strings
+    from chalicelib.web.templating import builtin_environment
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[int(q * (len(ordered) - 1))]
+
+    with mock_aws():
+        table.reset_client()
+        client, ids = setup_in_memory()
+        for n in range(2, 14):
+            post_webhook(client, ids, native_body(n))
+        auth = {"Authorization": f"Bearer {ids['api_key']}"}
+        token = client.http.get(f"/v1/shipments/{ids['shipment_id']}", headers=auth).json_body["tracking_token"]
+        client.http.get(f"/t/{token}")  # warm: retailer profile cache, template compilation
+        table.usage.clear()
+        requests_timed, sizes = [], []
+        for _ in range(views):
+            started = time.perf_counter()
+            response = client.http.get(f"/t/{token}")
+            requests_timed.append(time.perf_counter() - started)
+            sizes.append(len(response.body) + sum(len(k) + len(v) + 4 for k, v in response.headers.items()))
+        queries = sum(v for k, v in table.usage.items() if k.startswith("calls.")) / views
+        html = response.body.decode()
+        # The render alone: building the view and templating it, with the data already read.
+        record, events = shipment_store.find_by_token(token)
+        retailer = retailer_store.get(ids["retailer_id"])
+        assert record is not None and retailer is not None
+        page = builtin_environment().get_template("pages/tracking.html.j2")
+        renders = []
+        for _ in range(views):
+            started = time.perf_counter()
+            view = tracking.build_view(record, events, retailer)
+            page.render(
+                v=view, t=strings("en"), base="https://x", csrf="c", saved=False, languages=LANGUAGE_NAMES, nonce="n"
+            )
+            renders.append(time.perf_counter() - started)
+    # Baseline: a template of the same size with one variable.
+    bare = Environment(autoescape=True).from_string(html.replace("{", "(").replace("}", ")") + "{{ x }}")
+    baseline = []
+    for _ in range(views):
+        started = time.perf_counter()
+        bare.render(x="y")
+        baseline.append(time.perf_counter() - started)
+    render50, render95, bare50, bare95 = pct(renders, 0.5), pct(renders, 0.95), pct(baseline, 0.5), pct(baseline, 0.95)
+    print(f"6. Tracking page, {views} views of a 13-scan shipment (in-memory moto)")
+    print(
+        f"   server-side render p50 {render50 * 1000:.2f} ms  p95 {render95 * 1000:.2f} ms   bare Jinja2 template of "
+        f"the same size p50 {bare50 * 1000:.3f} ms: ratio p50 {render50 / bare50:.0f}x, p95 {render95 / bare95:.0f}x"
+    )
+    print(
+        f"   whole request through chalice.test.Client p50 {pct(requests_timed, 0.5) * 1000:.1f} ms  "
+        f"p95 {pct(requests_timed, 0.95) * 1000:.1f} ms"
+    )
+    print(
+        f"   bytes on the wire {statistics.median(sizes) / 1024:.1f} KB (body + headers, uncompressed)   "
+        f"DynamoDB requests per view {queries:.2f} (target 1)"
+    )
+
+
 def main() -> int:
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     os.environ.update(TEST_ENV)
@@ -491,6 +561,7 @@ def main() -> int:
     bench_cold_start()
     bench_notification_cost()
     bench_notification_latency()
+    bench_tracking_page()
     return 0
 
 
