@@ -518,7 +518,8 @@ def bench_tracking_page(views: int = 200) -> None:
         queries = sum(v for k, v in table.usage.items() if k.startswith("calls.")) / views
         html = response.body.decode()
         # The render alone: building the view and templating it, with the data already read.
-        record, events = shipment_store.find_by_token(token)
+        tracked = shipment_store.find_by_token(token)
+        record, events = tracked.record, tracked.events
         retailer = retailer_store.get(ids["retailer_id"])
         assert record is not None and retailer is not None
         page = builtin_environment().get_template("pages/tracking.html.j2")

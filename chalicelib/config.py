@@ -27,6 +27,7 @@ class Settings:
     #: Where the SendGrid SDK sends API calls (default https://api.sendgrid.com).
     sendgrid_api_host: str = ""
     email_from: str = "deliveries@porchlight.local"
+    relay_grace_minutes: int = 120
 
     @property
     def is_production(self) -> bool:
@@ -60,4 +61,5 @@ def settings() -> Settings:
         sendgrid_webhook_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
         sendgrid_api_host=env.get("SENDGRID_API_HOST", "").rstrip("/"),
         email_from=env.get("EMAIL_FROM", "deliveries@porchlight.local"),
+        relay_grace_minutes=int(env.get("RELAY_GRACE_MINUTES", "120") or 120),
     )

@@ -72,6 +72,11 @@ def twilio_inbound() -> Response:
         body=body,
         media_urls=media,
     )
+    if message.to_number in settings().twilio_relay_numbers:
+        from ..services.relay import handle_relay_inbound
+
+        reply = handle_relay_inbound(message.to_number, message.from_number, message.body, message.media_urls, utcnow())
+        return _twiml(reply)
     return _twiml(provider_events.handle_inbound_sms(message, utcnow()))
 
 

@@ -71,3 +71,23 @@ def put_integration(source: str) -> Response:
     body = validate(IntegrationRequest, read_json_object(raw)) if raw and raw.strip() else {}
     secret, url = retailer_service.set_integration(retailer_id, source, body.get("secret"))
     return json_response({"source": source, "webhook_url": url, "secret": secret})
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])
+@handles_errors
+def shipment_chat(shipment_id: str) -> Response:
+    """The relay transcript: every message with its time, sender role, delivery status and reason."""
+    from ..services.relay import retailer_transcript
+
+    return json_response(retailer_transcript(_retailer_id(), shipment_id, utcnow()))
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}/driver", methods=["PUT"])
+@handles_errors
+def set_driver(shipment_id: str) -> Response:
+    """The retailer names the driver (when the carrier does not): recorded as a scan, so it folds like one."""
+    from .schemas import DriverRequest, validate
+
+    retailer_id = _retailer_id()
+    body = validate(DriverRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    return json_response(shipment_service.assign_driver(retailer_id, shipment_id, body, utcnow()))

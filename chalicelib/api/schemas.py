@@ -19,6 +19,13 @@ LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def check_phone(value: str) -> str:
+    compact = re.sub(r"[\s().-]", "", value)
+    if not E164.match(compact):
+        raise ValueError("phone must be in E.164 form, for example +14155550123")
+    return compact
+
+
 def check_email(value: str | None) -> str | None:
     if value is not None and not EMAIL.match(value):
         raise ValueError("email must be an e-mail address")
@@ -50,12 +57,7 @@ class Customer(Strict):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"[\s().-]", "", value)
-        if not E164.match(compact):
-            raise ValueError("phone must be in E.164 form, for example +14155550123")
-        return compact
+        return check_phone(value) if value is not None else None
 
     @field_validator("email")
     @classmethod
@@ -182,3 +184,13 @@ class BrandingRequest(Strict):
 class TemplateRequest(Strict):
     body: Annotated[str, Field(min_length=1, max_length=5000)]
     subject: str | None = Field(default=None, max_length=300)
+
+
+class DriverRequest(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    phone: str
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return check_phone(value)

@@ -64,7 +64,7 @@ def not_found_page(locale: str | None = None) -> Response:
     return render_page("pages/not_found.html.j2", {"t": strings(chosen), "locale": chosen}, status=404)
 
 
-def tracking_page(view: dict[str, Any], saved: bool = False) -> Response:
+def tracking_page(view: dict[str, Any], saved: bool = False, chat_sent: bool = False) -> Response:
     from ..web.i18n import LANGUAGE_NAMES, strings
 
     csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
@@ -74,6 +74,7 @@ def tracking_page(view: dict[str, Any], saved: bool = False) -> Response:
         "base": settings().public_base_url,
         "csrf": csrf,
         "saved": saved,
+        "chat_sent": chat_sent,
         "languages": LANGUAGE_NAMES,
     }
     return render_page("pages/tracking.html.j2", context, csrf=csrf)
@@ -83,10 +84,10 @@ def tracking_page(view: dict[str, Any], saved: bool = False) -> Response:
 def shopper_page(token: str) -> Response:
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
     try:
-        view = tracking.public_view(token, params.get("lang"))
+        view = tracking.public_view(token, params.get("lang"), utcnow())
     except NotFound:
         return not_found_page(params.get("lang"))
-    return tracking_page(view, saved=params.get("saved") == "1")
+    return tracking_page(view, saved=params.get("saved") == "1", chat_sent=params.get("sent") == "1")
 
 
 @tracking_api.route("/v1/tracking/{token}", methods=["GET"])
@@ -151,4 +152,23 @@ def proof_media(token: str, kind: str) -> Response:
         body="",
         status_code=302,
         headers={"Location": url, "Referrer-Policy": "no-referrer", "Cache-Control": "private, max-age=300"},
+    )
+
+
+@tracking_api.route("/t/{token}/chat", methods=["POST"], content_types=FORM)
+@handles_errors
+def shopper_chat(token: str) -> Response:
+    """A message to the driver from the page: stored, then relayed by SMS from the session's relay number."""
+    from ..services.relay import post_from_page
+
+    form = _form()
+    _check_same_site(form)
+    try:
+        post_from_page(token, form.get("message", ""), utcnow())
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    lang = form.get("lang", "")
+    query = f"?sent=1&lang={lang}" if lang.isalpha() and len(lang) == 2 else "?sent=1"
+    return Response(
+        body="", status_code=303, headers={"Location": f"{settings().public_base_url}/t/{token}{query}#chat"}
     )

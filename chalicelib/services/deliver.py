@@ -17,6 +17,7 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
+from ..domain.relay import CHAT_PREFIX, RELAY_OPEN
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -90,6 +91,8 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED
+    if key.kind == RELAY_OPEN or key.kind.startswith(CHAT_PREFIX):
+        return _deliver_relay(item, record, retailer, now)
     if _superseded(key.kind, record):
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
         return outbox.SKIPPED
@@ -142,6 +145,32 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if key.channel == SMS and recipient.phone:
         contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now)
     return outbox.SENT
+
+
+def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
+    """Relay sessions and relayed messages: same claim, retry and status handling as notifications."""
+    from . import relay
+
+    key = item.key
+    try:
+        if key.kind == RELAY_OPEN:
+            status, fields = relay.open_session(record, retailer, now)
+        else:
+            status, fields = relay.deliver_chat(item, record, now)
+    except RetryableSendError as error:
+        if item.attempts >= MAX_ATTEMPTS:
+            outbox.finish(key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
+            return outbox.FAILED
+        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
+        return outbox.RETRY
+    except PermanentSendError as error:
+        outbox.finish(key, outbox.FAILED, now, reason=error.reason)
+        return outbox.FAILED
+    reason = str(fields.pop("reason", ""))
+    if not fields.get("provider_message_id"):
+        fields.pop("provider_message_id", None)
+    outbox.finish(key, status, now, reason=reason, sent_at=now.isoformat(timespec="seconds"), **fields)
+    return status
 
 
 def handle_permanent_sms_failure(

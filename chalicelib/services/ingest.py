@@ -9,12 +9,14 @@ from typing import Any
 
 from ..carriers import adapter_for
 from ..domain.events import TrackingEvent, iso
-from ..domain.notifications import plan
+from ..domain.notifications import Intent, plan
+from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
+from . import relay
 from .shipments import contact_of, enabled_channels, new_tracking_token, shipment_id_for, with_retries
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -119,6 +121,8 @@ def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
                 enabled=enabled_channels(retailer_id),
                 promised_date=after.promised_date,
             )
+            if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
+                intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after

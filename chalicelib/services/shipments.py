@@ -15,6 +15,7 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.notifications import Contact, plan_on_claim
+from ..domain.relay import CHAT_PREFIX
 from ..errors import Conflict, NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
@@ -181,7 +182,9 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
                 "preview": item.preview or None,
             }
             for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
+            if not item.kind.startswith(CHAT_PREFIX)
         ],
+        "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
     }
 
 
@@ -190,3 +193,25 @@ def find(retailer_id: str, tracking_number: str, carrier: str | None) -> list[di
     if carrier:
         records = [r for r in records if r.carrier == normalise_carrier(carrier)]
     return [summary(record) for record in records if record.retailer_id == retailer_id]
+
+
+def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], now: datetime) -> dict[str, Any]:
+    from ..domain.events import TrackingEvent, fingerprint
+    from ..domain.milestones import UNKNOWN
+    from .ingest import ingest_events
+
+    record = shipment_store.get(shipment_id)
+    if record is None or record.retailer_id != retailer_id:
+        raise NotFound(f"no shipment {shipment_id!r}", field="id")
+    event = TrackingEvent(
+        source="retailer",
+        carrier=record.carrier,
+        tracking_number=record.tracking_number,
+        status=UNKNOWN,
+        occurred_at=now,
+        fingerprint=fingerprint("retailer-driver", shipment_id, iso(now), driver["phone"]),
+        description="Driver assigned",
+        driver={"name": driver["name"], "phone": driver["phone"]},
+    )
+    ingest_events(retailer_id, [event], now)
+    return detail(retailer_id, shipment_id)

@@ -7,7 +7,7 @@ city level, proof-of-delivery media only behind the token.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from ..errors import NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
-from ..store.shipments import ShipmentRecord
+from ..store.shipments import ShipmentRecord, TrackedShipment
 from .retailer_profile import brand, notification_settings
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -90,21 +90,48 @@ def _place(event: TrackingEvent) -> str:
     return ", ".join(p.title() if p and p.isupper() and len(p) > 3 else p for p in parts if p)
 
 
-def resolve(token: str) -> tuple[ShipmentRecord, list[TrackingEvent]]:
+def resolve(token: str) -> tuple[ShipmentRecord, TrackedShipment]:
     if not TOKEN_PATTERN.match(token or ""):
         raise NotFound("no shipment for this tracking link", code="unknown_token")
-    record, events = shipment_store.find_by_token(token)
-    if record is None:
+    tracked = shipment_store.find_by_token(token)
+    if tracked.record is None:
         raise NotFound("no shipment for this tracking link", code="unknown_token")
-    return record, events
+    return tracked.record, tracked
 
 
-def public_view(token: str, requested_locale: str | None = None) -> dict[str, Any]:
-    record, events = resolve(token)
+def public_view(token: str, requested_locale: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    record, tracked = resolve(token)
     retailer = retailer_store.get(record.retailer_id)
     if retailer is None:
         raise NotFound("no shipment for this tracking link", code="unknown_token")
-    return build_view(record, events, retailer, requested_locale)
+    view = build_view(record, tracked.events, retailer, requested_locale)
+    view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
+    return view
+
+
+def chat_view(record: ShipmentRecord, tracked: TrackedShipment, locale: str, now: datetime) -> dict[str, Any] | None:
+    """The conversation with the driver as the shopper sees it: roles and words, never numbers."""
+    if not tracked.relay_open:
+        return None
+    from ..web.i18n import strings
+    from .relay import is_open
+
+    zone = ZoneInfo((record.customer or {}).get("time_zone") or "UTC")
+    driver = first_word((record.progress.driver or {}).get("name")) or strings(locale)["driver"]
+    return {
+        "open": is_open(record, now),
+        "driver_name": driver,
+        "messages": [
+            {
+                "from": item.doc.get("from"),
+                "body": item.doc.get("body", ""),
+                "media": item.doc.get("media", []),
+                "time": format_moment(datetime.fromisoformat(item.created_at), zone, locale),
+                "relayed": item.status not in ("not_relayed",),
+            }
+            for item in tracked.chat
+        ],
+    }
 
 
 def build_view(
@@ -170,6 +197,7 @@ def build_view(
         ],
         "proof_of_delivery": None,
         "driver": None,
+        "chat": None,
         "retailer": {
             "name": brand_values["display_name"],
             "logo_url": brand_values.get("logo_url"),

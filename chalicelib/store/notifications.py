@@ -19,6 +19,7 @@ from .table import GSI_DUE, GSI_PROVIDER_MESSAGE, client, dumps, from_item, tabl
 DUE_SHARDS = 8
 PENDING, DEFERRED, RETRY, SENDING = "pending", "deferred", "retry", "sending"
 SENT, DELIVERED, FAILED, BOUNCED, SKIPPED = "sent", "delivered", "failed", "bounced", "skipped"
+NOT_RELAYED, SHOWN = "not_relayed", "shown"  # chat messages: refused by a limit, or for a shopper on the page only
 QUEUED, UNDELIVERED = "queued", "undelivered"
 WAITING = (PENDING, DEFERRED, RETRY)
 #: Provider statuses only move forward; callbacks arriving out of order never move a notification back.
@@ -34,6 +35,8 @@ STATUS_RANK = {
     FAILED: 4,
     BOUNCED: 4,
     SKIPPED: 4,
+    NOT_RELAYED: 4,
+    SHOWN: 4,
 }
 
 
@@ -62,6 +65,8 @@ class OutboxItem:
     sent_at: str = ""
     due_at: str = ""
     preview: dict[str, Any] = field(default_factory=dict)
+    #: Relayed chat messages carry their content: {"from", "body", "media", "via"}.
+    doc: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -117,6 +122,7 @@ def item_from(data: dict[str, Any]) -> OutboxItem:
         sent_at=data.get("sent_at", ""),
         due_at=data.get("due_at", ""),
         preview=json.loads(data["preview"]) if data.get("preview") else {},
+        doc=json.loads(data["doc"]) if data.get("doc") else {},
     )
 
 
@@ -257,3 +263,37 @@ def advance_status(key: OutboxKey, status: str, now: datetime, reason: str = "")
     except ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def add_chat_message(
+    retailer_id: str,
+    key: OutboxKey,
+    doc: dict[str, Any],
+    now: datetime,
+    *,
+    token: str,
+    status: str = PENDING,
+    reason: str = "",
+) -> None:
+    """Store a chat message before anything else happens to it; pending ones are relayed like notifications.
+
+    It carries the tracking token so the shopper's page reads it in the same query as the shipment.
+    """
+    item = outbox_put(retailer_id, key, iso(now))
+    values = from_item(item["Item"])
+    values.update(doc=dumps(doc), status=status, reason=reason, tracking_token=token)
+    if status != PENDING:
+        values.pop("due_shard", None)
+        values.pop("due_at", None)
+    item["Item"] = to_item(values)
+    client().put_item(**item)
+
+
+def chat_messages(shipment_id: str) -> list[OutboxItem]:
+    page = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":pk": f"SHIP#{shipment_id}", ":prefix": "OUTBOX#chat:"}),
+        ConsistentRead=True,
+    )
+    return [item_from(from_item(raw)) for raw in page.get("Items", [])]

@@ -148,10 +148,22 @@ def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[Ship
     return [_record_from(from_item(item)) for item in page.get("Items", [])]
 
 
-def find_by_token(token: str) -> tuple[ShipmentRecord | None, list[TrackingEvent]]:
-    """The shopper's page in ONE query: the state and its scans all carry the token in the `by_token` index."""
+@dataclass(frozen=True)
+class TrackedShipment:
+    """Everything the shopper's page shows, as one `by_token` query returns it."""
+
+    record: ShipmentRecord | None
+    events: list[TrackingEvent]
+    chat: list[OutboxItem]
+    relay_open: bool
+
+
+def find_by_token(token: str) -> TrackedShipment:
+    """The shopper's page in ONE query: state, scans, chat messages and relay session all carry the token."""
     record: ShipmentRecord | None = None
     events: list[TrackingEvent] = []
+    chat: list[OutboxItem] = []
+    relay = False
     kwargs: dict[str, Any] = {
         "TableName": table_name(),
         "IndexName": GSI_TOKEN,
@@ -162,15 +174,21 @@ def find_by_token(token: str) -> tuple[ShipmentRecord | None, list[TrackingEvent
         page = client().query(**kwargs)
         for raw in page.get("Items", []):
             data = from_item(raw)
-            if data["sk"] == "STATE":
+            sk = data["sk"]
+            if sk == "STATE":
                 record = _record_from(data)
-            elif data["sk"].startswith("EVENT#"):
+            elif sk.startswith("EVENT#"):
                 events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+            elif sk.startswith("OUTBOX#chat:"):
+                chat.append(item_from(data))
+            elif sk == "RELAY":
+                relay = True
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     events.sort(key=TrackingEvent.sort_key)
-    return record, events
+    chat.sort(key=lambda item: item.key.kind)
+    return TrackedShipment(record, events, chat, relay)
 
 
 def save(

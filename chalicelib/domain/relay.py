@@ -1,0 +1,68 @@
+"""Driver chat relay rules (pure): when a session is open, what each side sees, limits, and order references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import milestones as ms
+
+RELAY_OPEN = "relay_open"  # the outbox kind that opens a session
+RELAY_CHANNEL = "relay"
+CHAT_PREFIX = "chat:"  # outbox kinds of relayed messages: chat:<time>-<id>
+SHOPPER, DRIVER = "shopper", "driver"
+MAX_MESSAGE_CHARS = 600
+RATE_LIMIT_MESSAGES = 10
+RATE_LIMIT_WINDOW = timedelta(minutes=10)
+DEFAULT_GRACE = timedelta(hours=2)
+CLOSING_STATUSES = frozenset({ms.ATTEMPT_FAILED, ms.RETURNED, ms.EXCEPTION, ms.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    relay: bool
+    reason: str = ""
+
+
+def session_open(status: str, status_at: str | None, now: datetime, grace: timedelta = DEFAULT_GRACE) -> bool:
+    """Open while out for delivery, and for a grace period after delivery; closed at once on failure or return."""
+    if status == ms.OUT_FOR_DELIVERY:
+        return True
+    if status == ms.DELIVERED and status_at:
+        return now < datetime.fromisoformat(status_at) + grace
+    return False
+
+
+def check_message(body: str, media_count: int, recent_from_sender: int) -> Verdict:
+    if not body.strip() and media_count == 0:
+        return Verdict(False, "empty")
+    if len(body) > MAX_MESSAGE_CHARS:
+        return Verdict(False, "too_long")
+    if recent_from_sender >= RATE_LIMIT_MESSAGES:
+        return Verdict(False, "rate_limited")
+    return Verdict(True)
+
+
+def relayed_text(sender_role: str, order_ref: str, driver_name: str, body: str, media_urls: tuple[str, ...]) -> str:
+    """What the other side reads: the driver sees the order reference, the shopper sees the driver's first name."""
+    links = " ".join(media_urls)
+    text = " ".join(part for part in (body.strip(), links) if part)
+    if sender_role == SHOPPER:
+        return f"[{order_ref}] Customer: {text}"
+    return f"{driver_name or 'Your driver'}: {text}"
+
+
+def pick_session_by_reference(body: str, references: dict[str, str]) -> str | None:
+    """When one phone has several open sessions on a relay number, a message starting with an order reference says
+    which one it is for (e.g. "ORD-1001: at the gate"). Returns the session's shipment id, or None."""
+    head = body.strip().upper()
+    for shipment_id, reference in references.items():
+        ref = reference.upper()
+        if re.match(rf"^\[?#?{re.escape(ref)}\]?(\b|:|\s|$)", head):
+            return shipment_id
+    return None
+
+
+def strip_reference(body: str, reference: str) -> str:
+    return re.sub(rf"^\s*\[?#?{re.escape(reference)}\]?\s*:?\s*", "", body, flags=re.IGNORECASE)

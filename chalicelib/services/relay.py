@@ -1,0 +1,288 @@
+"""Driver chat relay: sessions on a pool of relay numbers, inbound texts and page messages relayed both ways.
+
+Every message is stored (as a chat outbox item) before it is relayed; relaying reuses the notification delivery
+machinery, so retries, status callbacks and idempotency work the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..channels import SendResult, SmsMessage
+from ..config import settings
+from ..domain import milestones as ms
+from ..domain import relay as rules
+from ..domain.events import iso
+from ..domain.sms import to_gsm7
+from ..errors import Conflict, NotFound, ValidationError
+from ..store import contacts
+from ..store import notifications as outbox
+from ..store import relay as relay_store
+from ..store import retailers as retailer_store
+from ..store import shipments as shipment_store
+from ..store.notifications import OutboxItem, OutboxKey
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+
+RELAY_SCOPE = "relay"  # opt-outs sent to a relay number cover relay traffic only
+
+
+def pool() -> tuple[str, ...]:
+    return settings().twilio_relay_numbers
+
+
+def grace() -> timedelta:
+    return timedelta(minutes=settings().relay_grace_minutes)
+
+
+def driver_of(record: ShipmentRecord) -> dict[str, str]:
+    return record.progress.driver or {}
+
+
+def order_ref(record: ShipmentRecord) -> str:
+    return record.order_id or record.tracking_number
+
+
+def is_open(record: ShipmentRecord, now: datetime) -> bool:
+    return rules.session_open(record.progress.status, record.progress.status_at, now, grace())
+
+
+def wants_session(record: ShipmentRecord) -> bool:
+    """Out for delivery with a driver we can text, and a relay pool configured."""
+    return bool(pool()) and record.progress.status == ms.OUT_FOR_DELIVERY and bool(driver_of(record).get("phone"))
+
+
+def _send(to: str, body: str, from_number: str, now: datetime) -> SendResult:
+    message = SmsMessage(
+        to=to,
+        body=to_gsm7(body),
+        status_callback=f"{settings().public_base_url}/v1/twilio/status",
+        from_number=from_number,
+    )
+    if settings().twilio_configured:
+        from ..channels import twilio_sms
+
+        return twilio_sms.send(message)
+    from ..channels import local_outbox
+
+    return local_outbox.send_sms(message, now)
+
+
+def allocate_number(shipment_id: str, phones: list[str], now: datetime) -> str:
+    """A pool number on which neither participant has another open session; if none is left, the least bad one
+    (messages are then disambiguated by order reference instead of guessed)."""
+    numbers = pool()
+    start = int(hashlib.sha256(shipment_id.encode()).hexdigest()[:8], 16) % len(numbers)
+    ordered = numbers[start:] + numbers[:start]
+    for number in ordered:
+        if not any(relay_store.busy(number, phone, now) for phone in phones if phone):
+            return number
+    return ordered[0]
+
+
+def open_session(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    """Called for the `relay_open` outbox item: allocate, store, and introduce the relay to the shopper."""
+    existing = relay_store.get_session(record.id)
+    if existing is not None:
+        return outbox.SKIPPED, {"reason": "already_open"}
+    driver = driver_of(record)
+    shopper_phone = (record.customer or {}).get("phone") or ""
+    number = allocate_number(record.id, [shopper_phone, driver.get("phone", "")], now)
+    session = relay_store.Session(
+        shipment_id=record.id,
+        relay_number=number,
+        shopper_phone=shopper_phone,
+        driver_phone=driver.get("phone", ""),
+        driver_name=(driver.get("name") or "").split(" ")[0],
+        opened_at=iso(now),
+    )
+    relay_store.open_session(session, now, record.tracking_token)
+    if not shopper_phone or contacts.is_opted_out(shopper_phone, RELAY_SCOPE):
+        return outbox.SHOWN, {"relay_number": number}
+    from .retailer_profile import brand
+
+    name = brand(retailer)["display_name"][:20]
+    intro = (
+        f"{name}: {session.driver_name or 'Your driver'} is bringing order {order_ref(record)[-12:]}. "
+        "Reply here to message them; they won't see your number. STOP to opt out"
+    )
+    result = _send(shopper_phone, intro, number, now)
+    return outbox.SENT, {"relay_number": number, "provider": result.provider, "provider_message_id": result.message_id}
+
+
+def new_message_key(shipment_id: str, now: datetime) -> OutboxKey:
+    return OutboxKey(
+        shipment_id, f"{rules.CHAT_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(3)}", rules.RELAY_CHANNEL
+    )
+
+
+def _recent_from(shipment_id: str, role: str, now: datetime) -> int:
+    since = iso(now - rules.RATE_LIMIT_WINDOW)
+    return sum(1 for m in outbox.chat_messages(shipment_id) if m.doc.get("from") == role and m.created_at >= since)
+
+
+def accept_message(
+    record: ShipmentRecord, role: str, body: str, media: tuple[str, ...], via: str, now: datetime
+) -> tuple[bool, str]:
+    """Store the message, queued for relaying unless a limit says no. Returns (relayed, reason)."""
+    verdict = rules.check_message(body, len(media), _recent_from(record.id, role, now))
+    doc = {"from": role, "body": body[: rules.MAX_MESSAGE_CHARS * 2], "media": list(media), "via": via}
+    key = new_message_key(record.id, now)
+    token = record.tracking_token
+    if verdict.relay:
+        outbox.add_chat_message(record.retailer_id, key, doc, now, token=token)
+    else:
+        outbox.add_chat_message(
+            record.retailer_id, key, doc, now, token=token, status=outbox.NOT_RELAYED, reason=verdict.reason
+        )
+    return verdict.relay, verdict.reason
+
+
+def deliver_chat(item: OutboxItem, record: ShipmentRecord, now: datetime) -> tuple[str, dict[str, Any]]:
+    """Relay one stored message to the other side from the session's relay number."""
+    session = relay_store.get_session(record.id)
+    if session is None:
+        return outbox.NOT_RELAYED, {"reason": "no_session"}
+    sender = item.doc.get("from")
+    target = session.driver_phone if sender == rules.SHOPPER else session.shopper_phone
+    if not target:
+        return outbox.SHOWN, {"reason": "shown_on_page"}  # a shopper without a phone reads replies on the page
+    if contacts.is_opted_out(target, RELAY_SCOPE):
+        return outbox.NOT_RELAYED, {"reason": "recipient_opted_out"}
+    text = rules.relayed_text(
+        sender or "", order_ref(record), session.driver_name, item.doc.get("body", ""), tuple(item.doc.get("media", []))
+    )
+    result = _send(target, text, session.relay_number, now)
+    return outbox.SENT, {"provider": result.provider, "provider_message_id": result.message_id}
+
+
+def _support(retailer_id: str) -> str:
+    retailer = retailer_store.get(retailer_id)
+    if retailer is None:
+        return ""
+    from .retailer_profile import brand
+
+    values = brand(retailer)
+    contact = values.get("support_phone") or values.get("support_email") or values.get("support_url")
+    return f" For help contact {values['display_name']}{': ' + contact if contact else ''}."
+
+
+def handle_relay_inbound(
+    relay_number: str, sender: str, body: str, media: tuple[str, ...], now: datetime
+) -> str | None:
+    """A text to a relay number: STOP/START/HELP first, then routing to exactly one open session, or a question."""
+    from .provider_events import HELP_WORDS, START_WORDS, STOP_WORDS, keyword
+
+    word = keyword(body)
+    if word in STOP_WORDS:
+        first = contacts.opt_out(sender, RELAY_SCOPE, now, source=f"relay:{word}")
+        return "You won't get more messages from this delivery chat number. Reply START to undo." if first else None
+    if word in START_WORDS:
+        return "Delivery chat messages are back on." if contacts.opt_in(sender, RELAY_SCOPE) else None
+    if word in HELP_WORDS:
+        return "This number relays messages between you and your delivery driver. Reply STOP to opt out."
+    candidates: dict[str, tuple[ShipmentRecord, str]] = {}
+    closed: ShipmentRecord | None = None
+    for route in relay_store.routes(relay_number, sender, now):
+        record = shipment_store.get(route["sk"])
+        if record is None:
+            continue
+        if is_open(record, now):
+            candidates[record.id] = (record, route["role"])
+        else:
+            closed = record
+    if not candidates:
+        if closed is not None:
+            _keep_unrouted(closed, sender, body, media, now, "session_closed")
+            return f"This delivery chat has ended, so your message was not passed on.{_support(closed.retailer_id)}"
+        return "This number only relays messages about a delivery in progress. Reply STOP to opt out."
+    if len(candidates) > 1:
+        references = {shipment_id: order_ref(record) for shipment_id, (record, _) in candidates.items()}
+        chosen = rules.pick_session_by_reference(body, references)
+        if chosen is None:
+            listing = " or ".join(sorted(references.values()))
+            return f"You have more than one delivery in progress. Start your message with the order number ({listing})."
+        record, role = candidates[chosen]
+        body = rules.strip_reference(body, references[chosen])
+    else:
+        record, role = next(iter(candidates.values()))
+    relayed, reason = accept_message(record, role, body, media, "sms", now)
+    if relayed:
+        return None
+    return {
+        "too_long": f"Your message was not sent: please keep it under {rules.MAX_MESSAGE_CHARS} characters.",
+        "rate_limited": "Your message was not sent: too many messages in a short time. Please wait a few minutes.",
+        "empty": None,
+    }.get(reason)
+
+
+def _keep_unrouted(
+    record: ShipmentRecord, sender: str, body: str, media: tuple[str, ...], now: datetime, reason: str
+) -> None:
+    role = rules.SHOPPER if (record.customer or {}).get("phone") == sender else rules.DRIVER
+    outbox.add_chat_message(
+        record.retailer_id,
+        new_message_key(record.id, now),
+        {"from": role, "body": body, "media": list(media), "via": "sms"},
+        now,
+        token=record.tracking_token,
+        status=outbox.NOT_RELAYED,
+        reason=reason,
+    )
+
+
+def post_from_page(token: str, body: str, now: datetime) -> None:
+    from .tracking import resolve
+
+    found, _ = resolve(token)
+    record = shipment_store.get(found.id)
+    if record is None or relay_store.get_session(record.id) is None or not is_open(record, now):
+        raise Conflict("the chat with your driver is not open", code="chat_closed")
+    if not body.strip():
+        raise ValidationError("write a message first", field="message")
+    relayed, reason = accept_message(record, rules.SHOPPER, body, (), "page", now)
+    if not relayed:
+        raise ValidationError(
+            {
+                "too_long": f"messages are limited to {rules.MAX_MESSAGE_CHARS} characters",
+                "rate_limited": "too many messages in a short time; please wait a few minutes",
+            }.get(reason, reason),
+            field="message",
+        )
+
+
+def transcript(record: ShipmentRecord, now: datetime) -> dict[str, Any]:
+    session = relay_store.get_session(record.id)
+    return {
+        "session": None
+        if session is None
+        else {
+            "relay_number": session.relay_number,
+            "opened_at": session.opened_at,
+            "open": is_open(record, now),
+            "driver_name": session.driver_name,
+        },
+        "messages": [
+            {
+                "at": item.created_at,
+                "from": item.doc.get("from"),
+                "via": item.doc.get("via"),
+                "body": item.doc.get("body"),
+                "media": item.doc.get("media", []),
+                "status": item.status,
+                "reason": item.reason or None,
+                "attempts": item.attempts,
+            }
+            for item in sorted(outbox.chat_messages(record.id), key=lambda m: m.key.kind)
+        ],
+    }
+
+
+def retailer_transcript(retailer_id: str, shipment_id: str, now: datetime) -> dict[str, Any]:
+    record = shipment_store.get(shipment_id)
+    if record is None or record.retailer_id != retailer_id:
+        raise NotFound(f"no shipment {shipment_id!r}", field="id")
+    return transcript(record, now)
