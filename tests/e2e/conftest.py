@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from chalicelib.devserver import free_port
+from tests.capture import CaptureServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,3 +106,71 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
 def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         yield session
+
+
+TWILIO_TOKEN = "e2e-twilio-token-0123456789abcdef"
+RELAY_NUMBERS = ("+15005550201", "+15005550202", "+15005550203")
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(scope="module")
+def capture() -> Iterator[CaptureServer]:
+    server = CaptureServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def wired_server(tmp_path_factory: pytest.TempPathFactory, capture: CaptureServer) -> Iterator[LocalServer]:
+    """The devserver with the real Twilio and SendGrid SDKs pointed at the capture server, and a relay pool."""
+    env = {
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "TWILIO_API_BASE_URL": capture.url,
+        "TWILIO_RELAY_NUMBERS": ",".join(RELAY_NUMBERS),
+        "RELAY_GRACE_MINUTES": "0",
+        "SENDGRID_API_KEY": "SG.e2e",
+        "SENDGRID_API_HOST": capture.url,
+        "EMAIL_FROM": "updates@porchlight.example",
+    }
+    server = start_server(tmp_path_factory.mktemp("wired"), "--drain-interval", "0.2", env_extra=env)
+    yield server
+    stop_server(server)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's Chromium under Playwright (executable_path; `playwright install` cannot download here)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must run the browser tests: `make browser` installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -14,44 +13,10 @@ import requests
 from chalicelib.carriers import native
 from chalicelib.simulator import daytime_zone
 from tests.capture import CaptureServer
-from tests.e2e.conftest import LocalServer, start_server, stop_server
+from tests.e2e.conftest import TWILIO_TOKEN, LocalServer, start_server, stop_server, wait_for
 from tests.payloads import native_event
 
 pytestmark = pytest.mark.e2e
-TWILIO_TOKEN = "e2e-twilio-token-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def capture() -> Iterator[CaptureServer]:
-    server = CaptureServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def wired_server(tmp_path_factory: pytest.TempPathFactory, capture: CaptureServer) -> Iterator[LocalServer]:
-    env = {
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_FROM_NUMBER": "+15005550006",
-        "TWILIO_API_BASE_URL": capture.url,
-        "SENDGRID_API_KEY": "SG.e2e",
-        "SENDGRID_API_HOST": capture.url,
-        "EMAIL_FROM": "updates@porchlight.example",
-    }
-    server = start_server(tmp_path_factory.mktemp("wired"), "--drain-interval", "0.2", env_extra=env)
-    yield server
-    stop_server(server)
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
