@@ -26,6 +26,8 @@ class Intent:
 
     kind: str
     channel: str
+    #: ISO time before which it must not go out (a survey waits after delivery); None means now.
+    not_before: str | None = None
 
 
 def channels_for(contact: Contact) -> list[str]:

@@ -18,6 +18,7 @@ from ..domain import milestones as ms
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
 from ..domain.relay import CHAT_PREFIX, RELAY_OPEN
+from ..domain.survey import ESCALATION, SURVEY
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -25,6 +26,7 @@ from ..store import shipments as shipment_store
 from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from . import stats
 from .retailer_profile import brand, notification_settings
 from .shipments import tracking_url
 
@@ -91,8 +93,11 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED
-    if key.kind == RELAY_OPEN or key.kind.startswith(CHAT_PREFIX):
+    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith(CHAT_PREFIX):
         return _deliver_relay(item, record, retailer, now)
+    if key.kind == SURVEY and record.progress.status != ms.DELIVERED:
+        outbox.finish(key, outbox.SKIPPED, now, reason="superseded")  # returned or cancelled since: no survey
+        return outbox.SKIPPED
     if _superseded(key.kind, record):
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
         return outbox.SKIPPED
@@ -100,6 +105,13 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if item.fallback:  # an email standing in for a failed text goes out whatever the email channel setting
         config = type(config)(
             channels={**config.channels, key.kind: config.channels.get(key.kind, frozenset()) | {EMAIL}},
+            quiet_hours=config.quiet_hours,
+            time_zone=config.time_zone,
+            email_fallback=config.email_fallback,
+        )
+    if key.kind == SURVEY:  # the survey picked its channel when it was planned
+        config = type(config)(
+            channels={**config.channels, SURVEY: frozenset({key.channel})},
             quiet_hours=config.quiet_hours,
             time_zone=config.time_zone,
             email_fallback=config.email_fallback,
@@ -114,6 +126,8 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     decision = decide(key.kind, key.channel, recipient, config, opted_out=opted_out, suppressed=suppressed, now=now)
     if decision.action == SKIP:
         outbox.finish(key, outbox.SKIPPED, now, reason=decision.reason)
+        if decision.reason in ("opted_out", "suppressed", "shopper_preference"):
+            stats.notification_outcome(retailer.id, key.channel, "opted_out", now)
         return outbox.SKIPPED
     if decision.action == DEFER and decision.not_before is not None:
         outbox.reschedule(key, outbox.DEFERRED, decision.not_before, now, decision.reason)
@@ -128,6 +142,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
         return outbox.RETRY
     except PermanentSendError as error:
         outbox.finish(key, outbox.FAILED, now, reason=error.reason)
+        stats.notification_outcome(retailer.id, key.channel, "failed", now)
         handle_permanent_sms_failure(key, retailer, recipient, error.code, now)
         return outbox.FAILED
     # provider_message_id keys an index: an empty id (never expected, but not ours to promise) is left out.
@@ -144,6 +159,9 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     )
     if key.channel == SMS and recipient.phone:
         contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now)
+    stats.notification_outcome(retailer.id, key.channel, "sent", now)
+    if key.kind == SURVEY:
+        stats.count(retailer.id, now, {"surveys_sent": 1, f"carrier:{record.carrier}:surveys_sent": 1})
     return outbox.SENT
 
 
@@ -155,6 +173,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
     try:
         if key.kind == RELAY_OPEN:
             status, fields = relay.open_session(record, retailer, now)
+        elif key.kind == ESCALATION:
+            from .surveys import deliver_escalation
+
+            status, fields = deliver_escalation(record, retailer, now)
         else:
             status, fields = relay.deliver_chat(item, record, now)
     except RetryableSendError as error:
@@ -216,6 +238,10 @@ def _send(
 ) -> tuple[SendResult, dict[str, Any]]:
     from ..web.templating import Override, render_email, render_sms, resolve_locale
 
+    if key.kind == SURVEY:
+        from .surveys import send_survey
+
+        return send_survey(key, record, retailer, now)
     customer = record.customer or {}
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
     stored = retailer_store.templates_for(retailer.id, key.kind, key.channel).get(locale)

@@ -16,7 +16,7 @@ from ..errors import InvalidSignature, NotFound, PayloadTooLarge
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
-from . import relay
+from . import relay, stats, surveys
 from .shipments import contact_of, enabled_channels, new_tracking_token, shipment_id_for, with_retries
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -123,7 +123,20 @@ def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
             )
             if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
                 intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
+            survey = surveys.plan_survey(after, retailer_store.get(retailer_id), now)
+            if survey is not None:
+                intents.append(survey)
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after
+    before_progress, after_progress = base.progress, current.progress
+    stats.progress_changed(
+        retailer_id,
+        carrier,
+        before_progress.status,
+        before_progress.status_at,
+        after_progress.status,
+        after_progress.status_at,
+        current.promised_date,
+    )
     return len(fresh)

@@ -14,6 +14,7 @@ from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
 from ..store.table import client, dumps, table_name, to_item
+from . import stats
 
 STOP_WORDS = frozenset({"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
@@ -111,6 +112,12 @@ def handle_inbound_sms(message: InboundSms, now: datetime) -> str | None:
         name, contact = _support_line(retailer_id)
         where = f" Contact {contact}." if contact else ""
         return f"{name} delivery updates.{where} Reply STOP to opt out. Msg&data rates may apply."
+    from .surveys import handle_sms_reply
+
+    handled, reply = handle_sms_reply(message.from_number, message.body, now)
+    if handled:
+        _keep_inbound(message, retailer_id, now, "survey")
+        return reply
     _keep_inbound(message, retailer_id, now, "unrouted")
     name, contact = _support_line(retailer_id)
     where = f" For help, contact {contact}." if contact else ""
@@ -131,6 +138,8 @@ def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]
     error_code = params.get("ErrorCode") or ""
     reason = f"twilio {raw_status} error {error_code}" if error_code else ""
     changed = outbox.advance_status(item.key, status, now, reason)
+    if changed and status in (outbox.DELIVERED, outbox.FAILED):
+        stats.notification_outcome(item.retailer_id, item.channel, status, now)
     if changed and status == outbox.FAILED and item.channel == SMS:
         _fallback_after_failed_text(item.key, item.retailer_id, error_code, now)
     return {"notification": f"{item.kind}/{item.channel}", "status": status, "changed": changed}
@@ -174,7 +183,10 @@ def _apply_sendgrid_event(event: dict[str, Any], now: datetime) -> bool:
             applied = True
     if name in SENDGRID_STATUS and isinstance(shipment_id, str) and isinstance(kind, str):
         reason = str(event.get("reason") or event.get("response") or "")[:300] if name in ("bounce", "dropped") else ""
-        outbox.advance_status(OutboxKey(shipment_id, kind, EMAIL), SENDGRID_STATUS[name], now, reason)
+        status = SENDGRID_STATUS[name]
+        changed = outbox.advance_status(OutboxKey(shipment_id, kind, EMAIL), status, now, reason)
+        if changed and isinstance(retailer_id, str) and status in (outbox.DELIVERED, outbox.FAILED, outbox.BOUNCED):
+            stats.notification_outcome(retailer_id, EMAIL, status, now)
         applied = True
     return applied
 

@@ -20,6 +20,7 @@ from ..errors import Conflict, NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
+from . import stats
 
 MAX_WRITE_ATTEMPTS = 25
 MAX_BACKOFF_SECONDS = 0.25
@@ -101,6 +102,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
                 **details,
             )
             shipment_store.save(None, record, now=stamp)
+            stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
             return Registration(record, created=True)
         if existing.claimed:
             return Registration(existing, created=False)
@@ -113,6 +115,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
         )
         claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
         shipment_store.save(existing, claimed, intents=intents, now=stamp)
+        stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
         return Registration(claimed, created=True)
 
     return with_retries(attempt)

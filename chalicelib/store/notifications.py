@@ -81,7 +81,9 @@ def due_shard(shipment_id: str) -> str:
     return f"DUE#{int(hashlib.sha256(shipment_id.encode()).hexdigest()[:4], 16) % DUE_SHARDS}"
 
 
-def outbox_put(retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False) -> dict[str, Any]:
+def outbox_put(
+    retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
+) -> dict[str, Any]:
     """The Put for a new outbox item (used inside the ingest transaction and for email fallbacks)."""
     return {
         "TableName": table_name(),
@@ -99,7 +101,7 @@ def outbox_put(retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = F
                 "created_at": now,
                 "updated_at": now,
                 "due_shard": due_shard(key.shipment_id),
-                "due_at": now,
+                "due_at": due_at or now,
             }
         ),
         "ConditionExpression": "attribute_not_exists(pk)",
@@ -128,9 +130,14 @@ def item_from(data: dict[str, Any]) -> OutboxItem:
 
 def add_fallback(retailer_id: str, key: OutboxKey, now: datetime) -> bool:
     """A new email item standing in for a failed text; False if that email already exists."""
+    return add(retailer_id, key, now, fallback=True)
+
+
+def add(retailer_id: str, key: OutboxKey, now: datetime, *, fallback: bool = False) -> bool:
+    """A new outbox item outside an ingest transaction; False if it already exists."""
     ddb = client()
     try:
-        ddb.put_item(**outbox_put(retailer_id, key, iso(now), fallback=True))
+        ddb.put_item(**outbox_put(retailer_id, key, iso(now), fallback=fallback))
     except ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True

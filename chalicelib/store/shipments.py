@@ -228,7 +228,8 @@ def save(
             }
         )
     for intent in intents:
-        writes.append({"Put": outbox_put(after.retailer_id, OutboxKey(after.id, intent.kind, intent.channel), now)})
+        key = OutboxKey(after.id, intent.kind, intent.channel)
+        writes.append({"Put": outbox_put(after.retailer_id, key, now, due_at=intent.not_before)})
     if len(writes) > MAX_TRANSACTION_ITEMS:
         raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
     ddb = client()

@@ -17,6 +17,7 @@ GSI_TRACKING = "by_tracking"  # (retailer#tracking number, carrier) -> shipment
 GSI_TOKEN = "by_token"  # noqa: S105 - tracking token -> shipment (the shopper's page)
 GSI_PROVIDER_MESSAGE = "by_provider_message"  # provider message id -> notification (status callbacks)
 GSI_DUE = "by_due"  # (due shard, due time) -> deferred work for the scheduler
+GSI_RETAILER = "by_retailer"  # (retailer#collection, sort key) -> a retailer's answered surveys, newest first
 TTL_ATTRIBUTE = "expires_at"
 
 _serializer = TypeSerializer()
@@ -90,6 +91,8 @@ def create_table(name: str | None = None) -> None:
         "provider_message_id",
         "due_shard",
         "due_at",
+        "retailer_index",
+        "retailer_sort",
     ]
     ddb.create_table(
         TableName=name,
@@ -101,6 +104,7 @@ def create_table(name: str | None = None) -> None:
             _gsi(GSI_TOKEN, "tracking_token", None),
             _gsi(GSI_PROVIDER_MESSAGE, "provider_message_id", None),
             _gsi(GSI_DUE, "due_shard", "due_at"),
+            _gsi(GSI_RETAILER, "retailer_index", "retailer_sort"),
         ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

@@ -125,7 +125,8 @@ def test_a_deferred_text_that_was_overtaken_is_not_sent(api: Api, retailer: Reta
     assert sent[("out_for_delivery", "sms")]["status"] == "skipped"
     assert sent[("out_for_delivery", "sms")]["reason"] == "superseded"
     assert sent[("delivered", "sms")]["status"] == "sent"
-    assert ["has arrived" in r.form["Body"] for r in providers.capture.of("twilio")] == [True]
+    milestone_texts = [r.form["Body"] for r in providers.capture.of("twilio") if "Reply 1 (poor)" not in r.form["Body"]]
+    assert ["has arrived" in body for body in milestone_texts] == [True]
 
 
 def test_without_consent_only_the_out_for_delivery_text_goes(
@@ -145,7 +146,8 @@ def test_without_consent_only_the_out_for_delivery_text_goes(
     texts = providers.capture.of("twilio")
     assert len(texts) == 1 and "out for delivery" in texts[0].form["Body"]
     assert len(texts[0].form["Body"]) <= 160 and "STOP" in texts[0].form["Body"]
-    assert len(providers.capture.of("sendgrid")) == 3
+    subjects = [r.json["subject"] for r in providers.capture.of("sendgrid") if not r.json["subject"].startswith("How was")]
+    assert len(subjects) == 3
 
 
 def test_throttling_and_outages_retry_with_backoff(api: Api, retailer: Retailer, providers: Providers) -> None:

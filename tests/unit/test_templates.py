@@ -133,3 +133,15 @@ def test_unknown_variables_syntax_errors_and_long_texts_are_rejected() -> None:
     with pytest.raises(ValidationError, match="subject"):
         validate_override("email", Override(body="Hi"), context)
     validate_override("sms", Override(body="{{ retailer }}: {{ order_id }} ships today. {{ tracking_url }}"), context)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_survey_texts_fit_and_ask_for_one_to_five(locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale}
+    body = render_sms("survey", locale, context).body
+    assert sms.is_gsm7(body) and sms.gsm7_length(body) <= 160, (len(body), body)
+    assert "1" in body and "5" in body and "STOP" in body
+    links = [{"score": n, "url": f"https://track.example.com/t/tok/rate/{n}"} for n in range(1, 6)]
+    email = render_email("survey", locale, {**context, "rating_links": links})
+    for n in range(1, 6):
+        assert f"https://track.example.com/t/tok/rate/{n}" in email.html and f"{n}/5: https://track.example.com/t/tok/rate/{n}" in email.text

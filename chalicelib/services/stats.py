@@ -1,0 +1,67 @@
+"""Counter updates for analytics, at the moments things happen. Best effort: a failed counter never fails the
+request that caused it (it is logged), so analytics can undercount slightly but never block a webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+from ..domain import milestones as ms
+from ..store import stats as stats_store
+
+logger = logging.getLogger("porchlight.stats")
+#: Upper bounds (minutes) of the buckets used for time-in-milestone percentiles.
+DURATION_BOUNDS = [15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 7200, 10080, 20160, 10**9]
+
+
+def driver_key(name: str) -> str:
+    return hashlib.sha256(name.strip().lower().encode()).hexdigest()[:10]
+
+
+def bucket(minutes: float) -> int:
+    for index, bound in enumerate(DURATION_BOUNDS):
+        if minutes <= bound:
+            return index
+    return len(DURATION_BOUNDS) - 1
+
+
+def count(
+    retailer_id: str, moment: datetime | str, deltas: Mapping[str, float], labels: Mapping[str, str] | None = None
+) -> None:
+    day = (moment if isinstance(moment, str) else moment.isoformat())[:10]
+    try:
+        stats_store.add(retailer_id, day, deltas, labels)
+    except Exception:  # counters must never break the flow that feeds them
+        logger.exception("counter update failed", extra={"retailer_id": retailer_id})
+
+
+def progress_changed(
+    retailer_id: str,
+    carrier: str,
+    before_status: str,
+    before_at: str | None,
+    after_status: str,
+    after_at: str | None,
+    promised_date: str | None,
+) -> None:
+    if after_status == before_status or not after_at:
+        return
+    deltas: dict[str, float] = {}
+    if before_at and before_status != ms.PENDING and after_at > before_at:
+        minutes = (datetime.fromisoformat(after_at) - datetime.fromisoformat(before_at)).total_seconds() / 60
+        deltas[f"dur:{before_status}:b{bucket(minutes)}"] = 1
+    if after_status == ms.DELIVERED and before_status != ms.DELIVERED:
+        deltas.update({"delivered": 1, f"carrier:{carrier}:delivered": 1})
+        if promised_date:
+            on_time = after_at[:10] <= str(promised_date)[:10]
+            outcome = "ontime" if on_time else "late"
+            deltas.update({outcome: 1, f"carrier:{carrier}:{outcome}": 1})
+    if deltas:
+        count(retailer_id, after_at, deltas)
+
+
+def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime) -> None:
+    if channel in ("sms", "email"):
+        count(retailer_id, now, {f"notif:{channel}:{outcome}": 1})

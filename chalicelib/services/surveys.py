@@ -1,0 +1,329 @@
+"""Post-delivery surveys: asking (SMS, email or the page), reading answers, escalating low scores, listing results."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..channels import EmailMessage, SendResult, SmsMessage
+from ..config import settings
+from ..domain import milestones as ms
+from ..domain import survey as rules
+from ..domain.events import iso
+from ..domain.notifications import EMAIL, SMS, Intent
+from ..errors import NotFound, ValidationError
+from ..store import notifications as outbox
+from ..store import retailers as retailer_store
+from ..store import shipments as shipment_store
+from ..store import surveys as survey_store
+from ..store.notifications import OutboxKey
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from . import stats
+from .retailer_profile import settings_document
+
+logger = logging.getLogger("porchlight.surveys")
+STALE_DELIVERY = timedelta(hours=72)
+WEBHOOK_CHANNEL = "webhook"
+DEFAULT_SURVEY = {
+    "enabled": True,
+    "delay_minutes": rules.DEFAULT_DELAY_MINUTES,
+    "low_score_threshold": rules.DEFAULT_LOW_SCORE,
+    "webhook_url": None,
+}
+
+
+def survey_settings(retailer: Retailer) -> dict[str, Any]:
+    return {**DEFAULT_SURVEY, **(settings_document(retailer).get("survey") or {})}
+
+
+def driver_name(record: ShipmentRecord) -> str:
+    return ((record.progress.driver or {}).get("name") or "").split(" ")[0]
+
+
+def plan_survey(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> Intent | None:
+    """When a claimed shipment is delivered: one survey, by text (with consent) or email, after the delay."""
+    if (
+        retailer is None
+        or not record.claimed
+        or record.progress.status != ms.DELIVERED
+        or rules.SURVEY in record.notified
+    ):
+        return None
+    config = survey_settings(retailer)
+    delivered_at = datetime.fromisoformat(record.progress.status_at or iso(now))
+    if not config["enabled"] or now - delivered_at > STALE_DELIVERY:
+        return None
+    customer = record.customer or {}
+    preferred = (record.shopper or {}).get("notify")
+    if preferred == "none":
+        return None
+    can_text = (
+        bool(customer.get("phone")) and (bool(customer.get("sms_consent")) or preferred == SMS) and preferred != EMAIL
+    )
+    channel = SMS if can_text else EMAIL if customer.get("email") else None
+    if channel is None:
+        return None  # the page still asks
+    due = max(now, delivered_at + timedelta(minutes=int(config["delay_minutes"])))
+    return Intent(rules.SURVEY, channel, not_before=iso(due))
+
+
+def survey_facts(record: ShipmentRecord) -> dict[str, Any]:
+    return {
+        "retailer_id": record.retailer_id,
+        "shipment_id": record.id,
+        "order_id": record.order_id,
+        "carrier": record.carrier,
+        "driver": driver_name(record),
+        "delivered_at": record.progress.status_at,
+        "promised_date": record.promised_date,
+    }
+
+
+def ensure_survey(record: ShipmentRecord, now: datetime) -> dict[str, Any]:
+    survey_store.open_survey(record.id, survey_facts(record), now)
+    found = survey_store.get(record.id)
+    assert found is not None
+    return found
+
+
+def rating_url(record: ShipmentRecord, score: int) -> str:
+    return f"{settings().public_base_url}/t/{record.tracking_token}/rate/{score}"
+
+
+def send_survey(
+    key: OutboxKey, record: ShipmentRecord, retailer: Retailer, now: datetime
+) -> tuple[SendResult, dict[str, Any]]:
+    """Called by delivery for the `survey` outbox item once policy allowed it."""
+    from ..web.templating import render_email, render_sms, resolve_locale
+    from .deliver import message_context
+    from .retailer_profile import brand
+
+    ensure_survey(record, now)
+    customer = record.customer or {}
+    locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
+    config = settings()
+    if key.channel == SMS:
+        body = render_sms(rules.SURVEY, locale, message_context(record, retailer, locale)).body
+        message = SmsMessage(
+            to=customer["phone"], body=body, status_callback=f"{config.public_base_url}/v1/twilio/status"
+        )
+        if config.twilio_configured:
+            from ..channels import twilio_sms
+
+            result = twilio_sms.send(message)
+        else:
+            from ..channels import local_outbox
+
+            result = local_outbox.send_sms(message, now)
+        survey_store.await_reply(customer["phone"], record.id, now)
+        survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
+        return result, {"body": body, "locale": locale}
+    import secrets
+
+    from ..store import contacts
+
+    token = secrets.token_urlsafe(16)
+    unsubscribe_url = f"{config.public_base_url}/v1/unsubscribe/{token}"
+    contacts.save_unsubscribe_token(token, retailer.id, customer["email"], now)
+    context = message_context(record, retailer, locale, unsubscribe_url)
+    context["rating_links"] = [{"score": n, "url": rating_url(record, n)} for n in range(1, 6)]
+    email = render_email(rules.SURVEY, locale, context)
+    mail = EmailMessage(
+        to=customer["email"],
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        from_name=context["retailer"],
+        unsubscribe_url=unsubscribe_url,
+        tags={"pl_shipment": record.id, "pl_kind": rules.SURVEY, "pl_retailer": retailer.id},
+    )
+    if config.sendgrid_configured:
+        from ..channels import sendgrid_email
+
+        result = sendgrid_email.send(mail)
+    else:
+        from ..channels import local_outbox
+
+        result = local_outbox.send_email(mail, now)
+    survey_store.mark(record.id, sent_via=EMAIL, sent_at=iso(now))
+    return result, {"subject": email.subject, "locale": locale}
+
+
+def answer(record: ShipmentRecord, score: int, via: str, now: datetime) -> bool:
+    """Record a rating if none was recorded yet; counts it, and escalates a low score at once."""
+    if not 1 <= score <= 5:
+        raise ValidationError("the rating must be 1 to 5", field="score")
+    if record.progress.status != ms.DELIVERED:
+        raise ValidationError("this delivery can be rated once it has arrived", field="score")
+    ensure_survey(record, now)
+    survey = survey_store.record_score(record.id, record.retailer_id, score, via, now)
+    if survey is None:
+        return False
+    carrier, driver = survey.get("carrier", record.carrier), survey.get("driver") or ""
+    promoter = 1 if score >= 4 else 0
+    deltas: dict[str, float] = {
+        "answered": 1,
+        "score_sum": score,
+        "promoters": promoter,
+        f"carrier:{carrier}:answered": 1,
+        f"carrier:{carrier}:score_sum": score,
+        f"carrier:{carrier}:promoters": promoter,
+    }
+    labels: dict[str, str] = {}
+    if driver:
+        key = stats.driver_key(driver)
+        deltas.update(
+            {f"driver:{key}:answered": 1, f"driver:{key}:score_sum": score, f"driver:{key}:promoters": promoter}
+        )
+        labels[f"name:{key}"] = driver
+    stats.count(record.retailer_id, now, deltas, labels)
+    retailer = retailer_store.get(record.retailer_id)
+    if retailer is not None and rules.is_low(score, int(survey_settings(retailer)["low_score_threshold"])):
+        survey_store.mark(record.id, escalation="pending")
+        if survey_settings(retailer).get("webhook_url"):
+            outbox.add(record.retailer_id, OutboxKey(record.id, rules.ESCALATION, WEBHOOK_CHANNEL), now)
+        else:
+            survey_store.mark(record.id, escalation="no_webhook_configured")
+    return True
+
+
+def follow_up(record: ShipmentRecord, comment: str | None, reasons: list[str], now: datetime) -> bool:
+    if comment is not None and len(comment) > rules.MAX_COMMENT_CHARS:
+        raise ValidationError(f"comments are limited to {rules.MAX_COMMENT_CHARS} characters", field="comment")
+    unknown = [reason for reason in reasons if reason not in rules.REASONS]
+    if unknown:
+        raise ValidationError(f"unknown reason {unknown[0]!r}; use {', '.join(rules.REASONS)}", field="reasons")
+    return survey_store.record_follow_up(record.id, (comment or "").strip() or None, reasons, now)
+
+
+def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | None]:
+    """(handled, reply). Not handled when this phone has no survey waiting, so relay/other routing continues."""
+    for shipment_id in survey_store.awaiting(phone, now):
+        survey = survey_store.get(shipment_id)
+        record = shipment_store.get(shipment_id)
+        if survey is None or record is None:
+            continue
+        if "score" not in survey:
+            score = rules.parse_rating(body)
+            if score is None:
+                if survey.get("clarified"):
+                    return False, None  # one clarifying reply, never a loop
+                survey_store.mark(shipment_id, clarified=True)
+                return True, "Sorry, we didn't get that. Please reply with a number from 1 (poor) to 5 (great)."
+            answer(record, score, SMS, now)
+            return True, "Thank you! Anything we should know? Reply with a short note (optional)."
+        if "follow_up_at" not in survey and now - datetime.fromisoformat(survey["answered_at"]) < timedelta(hours=24):
+            follow_up(record, body[: rules.MAX_COMMENT_CHARS], [], now)
+            return True, "Thanks for the feedback!"
+    return False, None
+
+
+def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    """POST `survey.low_score` to the retailer, signed like our native webhooks; retried with backoff on failure."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from ..carriers.native import sign
+    from ..channels import PermanentSendError, RetryableSendError
+
+    url = survey_settings(retailer).get("webhook_url")
+    secret = retailer.integrations.get("outbound")
+    survey = survey_store.get(record.id) or {}
+    if not url or not secret:
+        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
+    payload = json.dumps(
+        {
+            "type": "survey.low_score",
+            "retailer_id": retailer.id,
+            "shipment_id": record.id,
+            "order_id": record.order_id,
+            "tracking_number": record.tracking_number,
+            "carrier": record.carrier,
+            "driver": survey.get("driver"),
+            "score": survey.get("score"),
+            "comment": survey.get("comment"),
+            "answered_at": survey.get("answered_at"),
+            "answered_via": survey.get("answered_via"),
+        },
+        separators=(",", ":"),
+    ).encode()
+    request = urllib.request.Request(url, data=payload, method="POST")  # noqa: S310 - https (or local in dev), validated
+    request.add_header("Content-Type", "application/json")
+    request.add_header("User-Agent", "Porchlight-Webhooks/1")
+    request.add_header("X-Porchlight-Signature", sign(secret, payload, int(time.time())))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise RetryableSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
+        raise PermanentSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
+    except OSError as exc:
+        raise RetryableSendError(f"retailer webhook unreachable: {exc.__class__.__name__}") from exc
+    survey_store.mark(record.id, escalation="delivered", escalated_at=iso(now))
+    return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {status}"}
+
+
+def survey_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "shipment_id": item.get("shipment_id"),
+        "order_id": item.get("order_id"),
+        "carrier": item.get("carrier"),
+        "driver": item.get("driver") or None,
+        "score": int(item["score"]) if "score" in item else None,
+        "answered_at": item.get("answered_at"),
+        "answered_via": item.get("answered_via"),
+        "comment": item.get("comment") or None,
+        "reasons": json.loads(item["reasons"]) if item.get("reasons") else [],
+        "low_score": item.get("escalation") is not None,
+        "escalation": item.get("escalation"),
+        "delivered_at": item.get("delivered_at"),
+    }
+
+
+def list_surveys(retailer_id: str, filters: dict[str, Any], cursor: str | None, limit: int) -> dict[str, Any]:
+    """Answered surveys, newest first, filtered by date range, carrier, driver and score, with an opaque cursor."""
+    import base64
+
+    first = (filters.get("from") or "0000") + "T"
+    last = (filters.get("to") or "9999") + "T99"
+    start: dict[str, Any] | None = None
+    if cursor:
+        try:
+            start = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationError("cursor is not valid", field="cursor") from exc
+        if not isinstance(start, dict) or start.get("retailer_index", {}).get("S") != f"SURVEYS#{retailer_id}":
+            raise ValidationError("cursor is not valid", field="cursor")
+    results: list[dict[str, Any]] = []
+    while len(results) < limit:
+        items, start = survey_store.list_answered(retailer_id, first, last, start, limit)
+        for item in items:
+            answered = survey_json(item)
+            if filters.get("carrier") and answered["carrier"] != filters["carrier"]:
+                continue
+            if filters.get("driver") and (answered["driver"] or "").lower() != filters["driver"].lower():
+                continue
+            if filters.get("score_min") and answered["score"] < filters["score_min"]:
+                continue
+            if filters.get("score_max") and answered["score"] > filters["score_max"]:
+                continue
+            results.append(answered)
+        if not start:
+            break
+    next_cursor = base64.urlsafe_b64encode(json.dumps(start).encode()).decode() if start else None
+    return {"surveys": results[:limit], "next_cursor": next_cursor}
+
+
+def shipment_for_token(token: str) -> ShipmentRecord:
+    from .tracking import resolve
+
+    found, _ = resolve(token)
+    record = shipment_store.get(found.id)
+    if record is None:
+        raise NotFound("no shipment for this tracking link", code="unknown_token")
+    return record
