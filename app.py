@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
+from chalicelib.api.analytics_api import analytics_api
 from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
 from chalicelib.api.providers import providers
@@ -19,6 +20,7 @@ app.register_blueprint(webhooks)
 app.register_blueprint(providers)
 app.register_blueprint(dev)
 app.register_blueprint(tracking_api)
+app.register_blueprint(analytics_api)
 
 
 @app.lambda_function(name="deliver_outbox")

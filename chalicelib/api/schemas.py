@@ -143,7 +143,15 @@ class QuietHoursRequest(Strict):
     end: HHMM = "08:00"
 
 
+class SurveySettingsRequest(Strict):
+    enabled: bool | None = None
+    delay_minutes: int | None = Field(default=None, ge=0, le=10080)
+    low_score_threshold: int | None = Field(default=None, ge=1, le=4)
+    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
+
+
 class SettingsRequest(Strict):
+    survey: SurveySettingsRequest | None = None
     channels: dict[KindName, list[ChannelName]] | None = None
     quiet_hours: QuietHoursRequest | None = None
     time_zone: str | None = None

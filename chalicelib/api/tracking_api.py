@@ -87,6 +87,7 @@ def shopper_page(token: str) -> Response:
         view = tracking.public_view(token, params.get("lang"), utcnow())
     except NotFound:
         return not_found_page(params.get("lang"))
+    tracking.count_view(view)
     return tracking_page(view, saved=params.get("saved") == "1", chat_sent=params.get("sent") == "1")
 
 
@@ -100,6 +101,7 @@ def shopper_json(token: str) -> Response:
         response.headers.update(CORS)
         return response
     view.pop("colors", None)
+    view.pop("retailer_id", None)
     return json_response(view, headers=CORS)
 
 
@@ -172,3 +174,85 @@ def shopper_chat(token: str) -> Response:
     return Response(
         body="", status_code=303, headers={"Location": f"{settings().public_base_url}/t/{token}{query}#chat"}
     )
+
+
+def _form_lists() -> dict[str, list[str]]:
+    from urllib.parse import parse_qs
+
+    raw = body_bytes(tracking_api.current_request)
+    if len(raw) > 16 * 1024:
+        raise Forbidden("form too large")
+    try:
+        return parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Forbidden("not a form post") from exc
+
+
+def _back(token: str, lang: str, flag: str, anchor: str) -> Response:
+    query = f"?{flag}=1&lang={lang}" if lang.isalpha() and len(lang) == 2 else f"?{flag}=1"
+    return Response(
+        body="", status_code=303, headers={"Location": f"{settings().public_base_url}/t/{token}{query}#{anchor}"}
+    )
+
+
+@tracking_api.route("/t/{token}/survey", methods=["POST"], content_types=FORM)
+@handles_errors
+def shopper_rating(token: str) -> Response:
+    """A 1-5 rating from the page or from an email's one-click link; the first answer anywhere wins."""
+    from ..errors import ValidationError
+    from ..services import surveys
+
+    form = _form()
+    _check_same_site(form)
+    raw_score = form.get("score", "")
+    if not raw_score.isdigit():
+        raise ValidationError("score must be a number from 1 to 5", field="score")
+    try:
+        record = surveys.shipment_for_token(token)
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    surveys.answer(record, int(raw_score), "page", utcnow())
+    return _back(token, form.get("lang", ""), "rated", "survey")
+
+
+@tracking_api.route("/t/{token}/survey/follow-up", methods=["POST"], content_types=FORM)
+@handles_errors
+def shopper_follow_up(token: str) -> Response:
+    from ..services import surveys
+
+    lists = _form_lists()
+    form = {key: values[0] for key, values in lists.items()}
+    _check_same_site(form)
+    try:
+        record = surveys.shipment_for_token(token)
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    surveys.follow_up(record, form.get("comment"), lists.get("reasons", []), utcnow())
+    return _back(token, form.get("lang", ""), "feedback", "survey")
+
+
+@tracking_api.route("/t/{token}/rate/{score}", methods=["GET"])
+def email_rating(token: str, score: str) -> Response:
+    """An email's rating link. Link scanners fetch every link, so the GET records nothing: the page submits the
+    rating by itself in a real browser (or with one tap without JavaScript)."""
+    from ..web.i18n import strings
+    from ..web.templating import resolve_locale
+
+    params: Mapping[str, str] = tracking_api.current_request.query_params or {}
+    if score not in {"1", "2", "3", "4", "5"}:
+        return not_found_page(params.get("lang"))
+    try:
+        view = tracking.public_view(token, params.get("lang"), utcnow())
+    except NotFound:
+        return not_found_page(params.get("lang"))
+    locale = resolve_locale(view["locale"])
+    csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
+    context = {
+        "t": strings(locale),
+        "locale": locale,
+        "score": int(score),
+        "token": token,
+        "csrf": csrf,
+        "base": settings().public_base_url,
+    }
+    return render_page("pages/rate.html.j2", context, csrf=csrf)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SURVEY = "survey"
 ESCALATION = "escalation"
@@ -113,7 +113,7 @@ def csat(promoters: float, answered: float) -> float | None:
     return round(100.0 * promoters / answered, 1) if answered else None
 
 
-def percentile_from_histogram(buckets: Mapping[int, float], bounds: list[float], q: float) -> float | None:
+def percentile_from_histogram(buckets: Mapping[int, float], bounds: Sequence[float], q: float) -> float | None:
     """The q-quantile of a bucketed distribution (bucket i holds values up to bounds[i]), as the bucket's bound."""
     total = sum(buckets.values())
     if not total:

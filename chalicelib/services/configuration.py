@@ -22,20 +22,64 @@ def _retailer(retailer_id: str) -> Retailer:
 
 
 def get_settings(retailer_id: str) -> dict[str, Any]:
-    return settings_document(_retailer(retailer_id))
+    from .surveys import survey_settings
+
+    retailer = _retailer(retailer_id)
+    document = settings_document(retailer)
+    document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": "outbound" in retailer.integrations}
+    return document
 
 
 def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Merge a partial update: unspecified fields keep their values, channel lists replace per kind."""
+    """Merge a partial update: unspecified fields keep their values, channel lists replace per kind.
+
+    Setting a survey webhook URL for the first time creates the secret its calls are signed with; it is returned
+    once, in this response.
+    """
+    import secrets
+
     retailer = _retailer(retailer_id)
     stored = dict(retailer.settings or {})
+    new_secret = None
     for name, value in changes.items():
-        if name == "channels":
-            stored["channels"] = {**(stored.get("channels") or {}), **value}
+        if name in ("channels", "survey"):
+            stored[name] = {**(stored.get(name) or {}), **value}
         else:
             stored[name] = value
+    url = (changes.get("survey") or {}).get("webhook_url")
+    if url:
+        check_webhook_url(url)
+        if "outbound" not in retailer.integrations:
+            new_secret = secrets.token_urlsafe(32)
+            retailer_store.set_integration_secret(retailer_id, "outbound", new_secret)
     retailer_store.set_document(retailer_id, "settings", stored)
-    return settings_document(_retailer(retailer_id))
+    document = get_settings(retailer_id)
+    if new_secret:
+        document["survey"]["webhook_secret"] = new_secret
+    return document
+
+
+def check_webhook_url(url: str) -> None:
+    """Retailer webhooks go to the public internet over https; plain http and loopback only outside production."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    from ..config import settings as app_settings
+
+    parts = urlsplit(url)
+    production = app_settings().is_production
+    if parts.scheme != "https" and (production or parts.scheme != "http"):
+        raise ValidationError("webhook_url must use https", field="survey.webhook_url")
+    if not parts.hostname:
+        raise ValidationError("webhook_url needs a host", field="survey.webhook_url")
+    if production:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+        except OSError as exc:
+            raise ValidationError("webhook_url host does not resolve", field="survey.webhook_url") from exc
+        if any(not ipaddress.ip_address(address).is_global for address in addresses):
+            raise ValidationError("webhook_url must be a public address", field="survey.webhook_url")
 
 
 def get_branding(retailer_id: str) -> dict[str, Any]:

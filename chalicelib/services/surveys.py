@@ -79,6 +79,7 @@ def survey_facts(record: ShipmentRecord) -> dict[str, Any]:
         "driver": driver_name(record),
         "delivered_at": record.progress.status_at,
         "promised_date": record.promised_date,
+        "tracking_token": record.tracking_token,  # the shopper's page reads the survey in its one query
     }
 
 

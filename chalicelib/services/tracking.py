@@ -106,7 +106,23 @@ def public_view(token: str, requested_locale: str | None = None, now: datetime |
         raise NotFound("no shipment for this tracking link", code="unknown_token")
     view = build_view(record, tracked.events, retailer, requested_locale)
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
+    view["survey"] = survey_view(record, tracked)
     return view
+
+
+def survey_view(record: ShipmentRecord, tracked: TrackedShipment) -> dict[str, Any] | None:
+    """Delivered shipments ask for a rating on the page too; once rated anywhere, the page says thank you."""
+    from ..domain.survey import REASONS
+
+    if record.progress.status != ms.DELIVERED:
+        return None
+    survey = tracked.survey or {}
+    return {
+        "answered": "score" in survey,
+        "score": int(survey["score"]) if "score" in survey else None,
+        "follow_up_done": "follow_up_at" in survey,
+        "reasons": list(REASONS),
+    }
 
 
 def chat_view(record: ShipmentRecord, tracked: TrackedShipment, locale: str, now: datetime) -> dict[str, Any] | None:
@@ -198,6 +214,7 @@ def build_view(
         "proof_of_delivery": None,
         "driver": None,
         "chat": None,
+        "survey": None,
         "retailer": {
             "name": brand_values["display_name"],
             "logo_url": brand_values.get("logo_url"),
@@ -215,6 +232,7 @@ def build_view(
         },
         "updated_at": record.updated_at,
         "time_zone": str(zone),
+        "retailer_id": record.retailer_id,
     }
     if status in BANNERS or (progress.latest_delayed and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED
@@ -294,3 +312,10 @@ def save_shopper_choices(token: str, notify: str | None, instructions: str | Non
         shipment_store.save(current, after, now=iso(now))
 
     with_retries(attempt)
+
+
+def count_view(view: dict[str, Any]) -> None:
+    """One page view in the retailer's daily counters ("where is my order" anxiety, per shipment)."""
+    from . import stats
+
+    stats.count(view["retailer_id"], datetime.now(UTC), {"views": 1})

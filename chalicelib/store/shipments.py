@@ -156,6 +156,7 @@ class TrackedShipment:
     events: list[TrackingEvent]
     chat: list[OutboxItem]
     relay_open: bool
+    survey: dict[str, Any] | None = None
 
 
 def find_by_token(token: str) -> TrackedShipment:
@@ -164,6 +165,7 @@ def find_by_token(token: str) -> TrackedShipment:
     events: list[TrackingEvent] = []
     chat: list[OutboxItem] = []
     relay = False
+    survey: dict[str, Any] | None = None
     kwargs: dict[str, Any] = {
         "TableName": table_name(),
         "IndexName": GSI_TOKEN,
@@ -183,12 +185,14 @@ def find_by_token(token: str) -> TrackedShipment:
                 chat.append(item_from(data))
             elif sk == "RELAY":
                 relay = True
+            elif sk == "SURVEY":
+                survey = data
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     events.sort(key=TrackingEvent.sort_key)
     chat.sort(key=lambda item: item.key.kind)
-    return TrackedShipment(record, events, chat, relay)
+    return TrackedShipment(record, events, chat, relay, survey)
 
 
 def save(

@@ -146,7 +146,9 @@ def test_without_consent_only_the_out_for_delivery_text_goes(
     texts = providers.capture.of("twilio")
     assert len(texts) == 1 and "out for delivery" in texts[0].form["Body"]
     assert len(texts[0].form["Body"]) <= 160 and "STOP" in texts[0].form["Body"]
-    subjects = [r.json["subject"] for r in providers.capture.of("sendgrid") if not r.json["subject"].startswith("How was")]
+    subjects = [
+        r.json["subject"] for r in providers.capture.of("sendgrid") if not r.json["subject"].startswith("How was")
+    ]
     assert len(subjects) == 3
 
 

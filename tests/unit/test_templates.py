@@ -144,4 +144,7 @@ def test_survey_texts_fit_and_ask_for_one_to_five(locale: str) -> None:
     links = [{"score": n, "url": f"https://track.example.com/t/tok/rate/{n}"} for n in range(1, 6)]
     email = render_email("survey", locale, {**context, "rating_links": links})
     for n in range(1, 6):
-        assert f"https://track.example.com/t/tok/rate/{n}" in email.html and f"{n}/5: https://track.example.com/t/tok/rate/{n}" in email.text
+        assert (
+            f"https://track.example.com/t/tok/rate/{n}" in email.html
+            and f"{n}/5: https://track.example.com/t/tok/rate/{n}" in email.text
+        )

@@ -1,0 +1,188 @@
+"""Survey results and delivery analytics for retailers: JSON, CSV, and a chart page behind an API-key login."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from ..config import settings
+from ..errors import PorchlightError, Unauthorized, ValidationError
+from ..services import analytics
+from ..services import retailers as retailer_service
+from .http import bearer_token, body_bytes, error_response, handles_errors, json_response
+
+analytics_api = Blueprint(__name__)
+KEY_COOKIE = "pl_key"
+FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
+
+
+def _params() -> Mapping[str, str]:
+    return analytics_api.current_request.query_params or {}
+
+
+def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+@analytics_api.route("/v1/surveys", methods=["GET"])
+@handles_errors
+def list_surveys() -> Response:
+    from ..services.surveys import list_surveys as run
+
+    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers))
+    params = _params()
+    first, last = analytics.date_range(params.get("from"), params.get("to"), datetime.now(UTC).date())
+    filters: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "carrier": (params.get("carrier") or "").lower() or None,
+        "driver": params.get("driver") or None,
+        "score_min": _int(params, "score_min", 1, 5),
+        "score_max": _int(params, "score_max", 1, 5),
+    }
+    limit = _int(params, "limit", 1, 200) or 50
+    return json_response(run(retailer_id, filters, params.get("cursor"), limit))
+
+
+def _report(retailer_id: str) -> dict[str, Any]:
+    params = _params()
+    first, last = analytics.date_range(params.get("from"), params.get("to"), datetime.now(UTC).date())
+    return analytics.report(retailer_id, first, last)
+
+
+def _csv(data: dict[str, Any]) -> Response:
+    return Response(
+        body=analytics.to_csv(data),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="porchlight-analytics-{data["from"]}-to-{data["to"]}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@analytics_api.route("/v1/analytics", methods=["GET"])
+@handles_errors
+def get_analytics() -> Response:
+    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers))
+    data = _report(retailer_id)
+    return _csv(data) if _params().get("format") == "csv" else json_response(data)
+
+
+# --- the page -----------------------------------------------------------------------------------------------
+
+
+def _cookie_key() -> str | None:
+    raw = analytics_api.current_request.headers.get("cookie") or ""
+    for part in raw.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == KEY_COOKIE:
+            return value
+    return None
+
+
+def _page(template: str, context: dict[str, Any], status: int = 200, extra: dict[str, str] | None = None) -> Response:
+    import secrets
+
+    from ..web.templating import builtin_environment
+    from .tracking_api import page_headers
+
+    nonce = secrets.token_urlsafe(16)
+    html = (
+        builtin_environment()
+        .get_template(template)
+        .render({**context, "nonce": nonce, "base": settings().public_base_url})
+    )
+    return Response(body=html, status_code=status, headers={**page_headers(nonce), **(extra or {})})
+
+
+def _session_cookie(value: str, max_age: int) -> str:
+    secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
+    return f"{KEY_COOKIE}={value}; Path=/analytics; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+
+
+@analytics_api.route("/analytics", methods=["GET"])
+def analytics_page() -> Response:
+    key = _cookie_key()
+    try:
+        retailer_id = retailer_service.authenticate(key)
+    except Unauthorized:
+        return _page("pages/analytics_login.html.j2", {"error": None})
+    try:
+        data = _report(retailer_id)
+    except PorchlightError as error:
+        return error_response(error)
+    from ..store import retailers as retailer_store
+    from ..web.charts import bar_chart, hbar_chart
+
+    retailer = retailer_store.get(retailer_id)
+    charts = {
+        "daily": bar_chart([(day["date"][5:], day["delivered"]) for day in data["days"]]),
+        "carrier_csat": hbar_chart(
+            [(row["carrier"].upper(), row["csat"]) for row in data["by_carrier"]], maximum=100, unit="%"
+        ),
+        "driver_csat": hbar_chart([(row["driver"], row["csat"]) for row in data["by_driver"]], maximum=100, unit="%"),
+        "milestones": hbar_chart(
+            [(name.replace("_", " "), values["median_minutes"]) for name, values in data["time_in_milestone"].items()],
+            unit=" min",
+        ),
+        "notifications": hbar_chart(
+            [
+                (f"{channel} {outcome}", count)
+                for channel, outcomes in data["notifications"].items()
+                for outcome, count in outcomes.items()
+            ]
+        ),
+    }
+    query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
+    return _page(
+        "pages/analytics.html.j2",
+        {"d": data, "charts": charts, "retailer": retailer.name if retailer else "", "query": query},
+    )
+
+
+@analytics_api.route("/analytics.csv", methods=["GET"])
+def analytics_csv() -> Response:
+    try:
+        retailer_id = retailer_service.authenticate(_cookie_key())
+        return _csv(_report(retailer_id))
+    except PorchlightError as error:
+        return error_response(error)
+
+
+@analytics_api.route("/analytics/login", methods=["POST"], content_types=FORM)
+def analytics_login() -> Response:
+    from urllib.parse import parse_qsl
+
+    origin = analytics_api.current_request.headers.get("origin")
+    if origin and origin != "null" and not settings().public_base_url.startswith(origin):
+        return _page("pages/analytics_login.html.j2", {"error": "Cross-site sign-in is not allowed."}, status=403)
+    form = dict(parse_qsl(body_bytes(analytics_api.current_request).decode("utf-8", "replace")))
+    key = form.get("api_key", "").strip()
+    try:
+        retailer_service.authenticate(key)
+    except Unauthorized:
+        return _page("pages/analytics_login.html.j2", {"error": "That API key is not valid."}, status=401)
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": f"{settings().public_base_url}/analytics", "Set-Cookie": _session_cookie(key, 8 * 3600)},
+    )
+
+
+@analytics_api.route("/analytics/logout", methods=["POST"], content_types=FORM)
+def analytics_logout() -> Response:
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": f"{settings().public_base_url}/analytics", "Set-Cookie": _session_cookie("", 0)},
+    )

@@ -1,0 +1,168 @@
+"""Retailer analytics from the daily counters: cost depends on the number of days asked for, never on shipments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from ..domain.survey import csat, percentile_from_histogram
+from ..errors import ValidationError
+from ..store import stats as stats_store
+from .stats import DURATION_BOUNDS
+
+MAX_DAYS = 366
+MILESTONE_ORDER = ("processed", "shipped", "out_for_delivery", "attempt_failed", "available_for_pickup", "exception")
+
+
+def date_range(first: str | None, last: str | None, today: date) -> tuple[date, date]:
+    try:
+        end = date.fromisoformat(last) if last else today
+        start = date.fromisoformat(first) if first else end - timedelta(days=29)
+    except ValueError as exc:
+        raise ValidationError("from and to must be dates like 2026-11-01", field="from") from exc
+    if start > end:
+        raise ValidationError("from must not be after to", field="from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationError(f"at most {MAX_DAYS} days at a time", field="from")
+    return start, end
+
+
+def _group(totals: dict[str, float], prefix: str) -> dict[str, dict[str, float]]:
+    """'carrier:ups:answered' -> {'ups': {'answered': ...}}."""
+    grouped: dict[str, dict[str, float]] = defaultdict(dict)
+    for name, value in totals.items():
+        if name.startswith(prefix + ":"):
+            _, key, metric = name.split(":", 2)
+            grouped[key][metric] = value
+    return grouped
+
+
+def _quality(values: dict[str, float]) -> dict[str, Any]:
+    answered, sent = values.get("answered", 0), values.get("surveys_sent", 0)
+    return {
+        "answered": int(answered),
+        "surveys_sent": int(sent),
+        "csat": csat(values.get("promoters", 0), answered),
+        "average_score": round(values.get("score_sum", 0) / answered, 2) if answered else None,
+        "response_rate": round(100.0 * answered / sent, 1) if sent else None,
+    }
+
+
+def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
+    days = stats_store.read(retailer_id, first.isoformat(), last.isoformat())
+    totals: dict[str, float] = defaultdict(float)
+    labels: dict[str, str] = {}
+    series = []
+    for day in days:
+        for name, value in day.items():
+            if name.startswith("name:"):
+                labels[name.removeprefix("name:")] = str(value)
+            elif name not in ("pk", "sk") and not isinstance(value, str):
+                totals[name] += float(value)
+        answered = float(day.get("answered", 0))
+        series.append(
+            {
+                "date": day["sk"].removeprefix("DAY#"),
+                "registered": int(day.get("registered", 0)),
+                "delivered": int(day.get("delivered", 0)),
+                "answered": int(answered),
+                "csat": csat(float(day.get("promoters", 0)), answered),
+                "views": int(day.get("views", 0)),
+            }
+        )
+    delivered = totals.get("delivered", 0)
+    ontime, late = totals.get("ontime", 0), totals.get("late", 0)
+    carriers = _group(totals, "carrier")
+    drivers = _group(totals, "driver")
+    durations: dict[str, dict[int, float]] = {}
+    for name, value in totals.items():
+        match = re.match(r"^dur:([a-z_]+):b(\d+)$", name)
+        if match:
+            durations.setdefault(match.group(1), {})[int(match.group(2))] = value
+    notifications: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, value in totals.items():
+        if name.startswith("notif:"):
+            _, channel, outcome = name.split(":", 2)
+            notifications[channel][outcome] = int(value)
+    registered = totals.get("registered", 0)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "shipments": {"registered": int(registered), "delivered": int(delivered)},
+        "on_time": {
+            "on_time": int(ontime),
+            "late": int(late),
+            "rate": round(100.0 * ontime / (ontime + late), 1) if ontime + late else None,
+        },
+        "quality": _quality(totals),
+        "by_carrier": [
+            {
+                "carrier": key,
+                "delivered": int(values.get("delivered", 0)),
+                "on_time_rate": round(
+                    100.0 * values.get("ontime", 0) / (values.get("ontime", 0) + values.get("late", 0)), 1
+                )
+                if values.get("ontime", 0) + values.get("late", 0)
+                else None,
+                **_quality(values),
+            }
+            for key, values in sorted(carriers.items())
+        ],
+        "by_driver": [
+            {"driver": labels.get(key, key), **_quality(values)}
+            for key, values in sorted(drivers.items(), key=lambda item: labels.get(item[0], item[0]))
+        ],
+        "time_in_milestone": {
+            milestone: {
+                "count": int(sum(buckets.values())),
+                "median_minutes": percentile_from_histogram(buckets, DURATION_BOUNDS, 0.5),
+                "p90_minutes": percentile_from_histogram(buckets, DURATION_BOUNDS, 0.9),
+            }
+            for milestone, buckets in sorted(
+                durations.items(), key=lambda kv: MILESTONE_ORDER.index(kv[0]) if kv[0] in MILESTONE_ORDER else 99
+            )
+        },
+        "notifications": {
+            channel: dict(sorted(outcomes.items())) for channel, outcomes in sorted(notifications.items())
+        },
+        "page_views": {
+            "views": int(totals.get("views", 0)),
+            "per_shipment": round(totals.get("views", 0) / registered, 2) if registered else None,
+        },
+        "days": series,
+    }
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "name", "metric", "value"])
+    quality = data["quality"]
+    for metric, value in quality.items():
+        writer.writerow(["overall", "all", metric, value])
+    writer.writerow(["overall", "all", "on_time_rate", data["on_time"]["rate"]])
+    writer.writerow(["overall", "all", "delivered", data["shipments"]["delivered"]])
+    writer.writerow(["overall", "all", "page_views_per_shipment", data["page_views"]["per_shipment"]])
+    for row in data["by_carrier"]:
+        for metric, value in row.items():
+            if metric != "carrier":
+                writer.writerow(["carrier", row["carrier"], metric, value])
+    for row in data["by_driver"]:
+        for metric, value in row.items():
+            if metric != "driver":
+                writer.writerow(["driver", row["driver"], metric, value])
+    for milestone, values in data["time_in_milestone"].items():
+        for metric, value in values.items():
+            writer.writerow(["time_in_milestone", milestone, metric, value])
+    for channel, outcomes in data["notifications"].items():
+        for outcome, value in outcomes.items():
+            writer.writerow(["notifications", channel, outcome, value])
+    for day in data["days"]:
+        for metric, value in day.items():
+            if metric != "date":
+                writer.writerow(["day", day["date"], metric, value])
+    return out.getvalue()
