@@ -37,7 +37,7 @@ class Captured:
 class CaptureServer:
     requests: list[Captured] = field(default_factory=list)
     failures: dict[str, deque[tuple[int, dict[str, Any]]]] = field(
-        default_factory=lambda: {"twilio": deque(), "sendgrid": deque()}
+        default_factory=lambda: {"twilio": deque(), "sendgrid": deque(), "retailer": deque()}
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -65,9 +65,14 @@ class CaptureServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                provider = (
-                    "twilio" if "/Messages.json" in self.path else "sendgrid" if "/mail/send" in self.path else "other"
-                )
+                if "/Messages.json" in self.path:
+                    provider = "twilio"
+                elif "/mail/send" in self.path:
+                    provider = "sendgrid"
+                elif self.path.startswith("/hooks"):
+                    provider = "retailer"
+                else:
+                    provider = "other"
                 with capture.lock:
                     capture.requests.append(Captured(provider, "POST", self.path, dict(self.headers), body))
                     failure = (
@@ -94,6 +99,8 @@ class CaptureServer:
                     )
                 elif provider == "sendgrid":
                     self._reply(202, None, {"X-Message-Id": "sg" + secrets.token_hex(11)})
+                elif provider == "retailer":
+                    self._reply(200, {"ok": True})
                 else:
                     self._reply(404, {"message": "not a provider path"})
 

@@ -138,5 +138,6 @@ def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
         after_progress.status,
         after_progress.status_at,
         current.promised_date,
+        scans=[(event.status, iso(event.occurred_at)) for event in fresh],
     )
     return len(fresh)

@@ -37,6 +37,24 @@ def count(
         logger.exception("counter update failed", extra={"retailer_id": retailer_id})
 
 
+def milestone_durations(
+    before_status: str, before_at: str | None, scans: list[tuple[str, str]]
+) -> list[tuple[str, float]]:
+    """(milestone, minutes spent in it) for each change of milestone among new scans (time-ordered (status, iso)),
+    continuing from where the shipment was. Scans older than the current milestone are history, not a change."""
+    durations = []
+    status, since = before_status, before_at
+    for scan_status, at in scans:
+        if scan_status not in ms.MILESTONES or scan_status == status or (since and at < since):
+            continue
+        if since and status != ms.PENDING:
+            durations.append(
+                (status, (datetime.fromisoformat(at) - datetime.fromisoformat(since)).total_seconds() / 60)
+            )
+        status, since = scan_status, at
+    return durations
+
+
 def progress_changed(
     retailer_id: str,
     carrier: str,
@@ -45,13 +63,14 @@ def progress_changed(
     after_status: str,
     after_at: str | None,
     promised_date: str | None,
+    scans: list[tuple[str, str]] | None = None,
 ) -> None:
     if after_status == before_status or not after_at:
         return
     deltas: dict[str, float] = {}
-    if before_at and before_status != ms.PENDING and after_at > before_at:
-        minutes = (datetime.fromisoformat(after_at) - datetime.fromisoformat(before_at)).total_seconds() / 60
-        deltas[f"dur:{before_status}:b{bucket(minutes)}"] = 1
+    for milestone, minutes in milestone_durations(before_status, before_at, scans or []):
+        key = f"dur:{milestone}:b{bucket(minutes)}"
+        deltas[key] = deltas.get(key, 0) + 1
     if after_status == ms.DELIVERED and before_status != ms.DELIVERED:
         deltas.update({"delivered": 1, f"carrier:{carrier}:delivered": 1})
         if promised_date:

@@ -216,6 +216,8 @@ def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | 
                 return True, "Sorry, we didn't get that. Please reply with a number from 1 (poor) to 5 (great)."
             answer(record, score, SMS, now)
             return True, "Thank you! Anything we should know? Reply with a short note (optional)."
+        if rules.parse_rating(body) is not None and survey.get("answered_via") != SMS:
+            return True, "Thanks, we already have your rating for this delivery."  # the first answer won elsewhere
         if "follow_up_at" not in survey and now - datetime.fromisoformat(survey["answered_at"]) < timedelta(hours=24):
             follow_up(record, body[: rules.MAX_COMMENT_CHARS], [], now)
             return True, "Thanks for the feedback!"
@@ -245,7 +247,7 @@ def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime
             "tracking_number": record.tracking_number,
             "carrier": record.carrier,
             "driver": survey.get("driver"),
-            "score": survey.get("score"),
+            "score": int(survey["score"]) if "score" in survey else None,
             "comment": survey.get("comment"),
             "answered_at": survey.get("answered_at"),
             "answered_via": survey.get("answered_via"),
