@@ -150,7 +150,7 @@ def analytics_page() -> Response:
     )
 
 
-@analytics_api.route("/analytics.csv", methods=["GET"])
+@analytics_api.route("/analytics/export.csv", methods=["GET"])
 def analytics_csv() -> Response:
     try:
         retailer_id = retailer_service.authenticate(_cookie_key())

@@ -74,6 +74,22 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
                 "views": int(day.get("views", 0)),
             }
         )
+    # Every day of the range gets a point, so quiet days show as gaps in the chart rather than disappearing.
+    by_date = {row["date"]: row for row in series}
+    series = [
+        by_date.get(
+            (first + timedelta(days=offset)).isoformat(),
+            {
+                "date": (first + timedelta(days=offset)).isoformat(),
+                "registered": 0,
+                "delivered": 0,
+                "answered": 0,
+                "csat": None,
+                "views": 0,
+            },
+        )
+        for offset in range((last - first).days + 1)
+    ]
     delivered = totals.get("delivered", 0)
     ontime, late = totals.get("ontime", 0), totals.get("late", 0)
     carriers = _group(totals, "carrier")

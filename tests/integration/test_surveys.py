@@ -367,12 +367,12 @@ def test_analytics_page_login_charts_and_csv(api: Api, retailer: Retailer, provi
     cookie = session.split(";")[0]
     page = api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
     assert page.count("<svg") == 5 and "CSAT by carrier" in page and ">100%<" in page and "UPS" in page
-    export = api.http.get("/analytics.csv", headers={"Cookie": cookie})
+    export = api.http.get("/analytics/export.csv", headers={"Cookie": cookie})
     assert (
         export.headers["Content-Type"].startswith("text/csv") and "attachment" in export.headers["Content-Disposition"]
     )
     assert export.body.decode().startswith("section,name,metric,value")
-    assert api.http.get("/analytics.csv").status_code == 401
+    assert api.http.get("/analytics/export.csv").status_code == 401
     out = api.http.post(
         "/analytics/logout", headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, body=""
     )

@@ -1,0 +1,123 @@
+"""The survey on the tracking page and the retailer's analytics page, in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from chalicelib.carriers import native
+from tests.e2e.conftest import ROOT, LocalServer
+from tests.payloads import native_event
+
+pytestmark = pytest.mark.e2e
+
+
+def serious(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def delivered(server: LocalServer, tn: str) -> dict:
+    created = requests.post(
+        f"{server.base_url}/v1/shipments",
+        headers=server.auth,
+        timeout=10,
+        json={
+            "order_id": f"SV-{tn[-3:]}",
+            "carrier": "fedex",
+            "tracking_number": tn,
+            "customer": {"name": "Jo Example"},
+        },
+    ).json()
+    now = datetime.now(UTC)
+    events = [
+        native_event(
+            f"{tn}-s", "shipped", (now - timedelta(hours=30)).isoformat(), tracking_number=tn, carrier="fedex"
+        ),
+        native_event(
+            f"{tn}-o",
+            "out_for_delivery",
+            (now - timedelta(hours=5)).isoformat(),
+            tracking_number=tn,
+            carrier="fedex",
+            driver={"name": "Robin Driver", "phone": "+14155558888"},
+        ),
+        native_event(
+            f"{tn}-d", "delivered", (now - timedelta(hours=2)).isoformat(), tracking_number=tn, carrier="fedex"
+        ),
+    ]
+    raw = json.dumps({"events": events}).encode()
+    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
+    assert (
+        requests.post(
+            f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
+            data=raw,
+            timeout=10,
+            headers={"X-Porchlight-Signature": signature},
+        ).status_code
+        == 200
+    )
+    return created
+
+
+def test_survey_form_on_the_tracking_page(browser, local_server: LocalServer) -> None:
+    shipment = delivered(local_server, "1ZBROWSERSURVEY")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(shipment["tracking_url"])
+    assert page.get_by_role("heading", name="How was your delivery?").is_visible()
+    assert serious(page) == []
+    page.get_by_role("button", name="4 / 5").click()
+    page.wait_for_load_state()
+    assert "Thank you for rating your delivery!" in page.get_by_role("status").inner_text()
+    page.get_by_label("Friendly driver", exact=True).check()
+    page.get_by_label("Comment (optional)").fill("Very careful with the parcel")
+    page.get_by_role("button", name="Send feedback").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("we've passed your feedback on").is_visible()
+    assert serious(page) == []
+    page.screenshot(path=str(ROOT / "artifacts" / "screenshots" / "survey-phone.png"), full_page=True)
+    context.close()
+    listed = requests.get(f"{local_server.base_url}/v1/surveys", headers=local_server.auth, timeout=10).json()[
+        "surveys"
+    ]
+    mine = next(s for s in listed if s["shipment_id"] == shipment["id"])
+    assert (
+        mine["score"] == 4
+        and mine["reasons"] == ["friendly_driver"]
+        and mine["comment"] == "Very careful with the parcel"
+    )
+
+
+def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: LocalServer) -> None:
+    delivered(local_server, "1ZBROWSERANALYTICS")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{local_server.base_url}/analytics")
+    page.get_by_label("Retailer API key").fill("pl_not-the-key")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "That API key is not valid."
+    page.get_by_label("Retailer API key").fill(local_server.demo["api_key"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Delivery analytics · Demo Outfitters").is_visible()
+    assert page.locator("svg").count() == 5
+    assert page.locator("svg rect.bar").count() >= 2
+    assert serious(page) == []
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    path = download.path()
+    with open(path, encoding="utf-8") as handle:
+        content = handle.read()
+    assert download.suggested_filename.startswith("porchlight-analytics-") and content.startswith(
+        "section,name,metric,value"
+    )
+    assert "carrier,fedex,delivered" in content
+    page.screenshot(path=str(ROOT / "artifacts" / "screenshots" / "analytics-desktop.png"), full_page=True)
+    context.close()
