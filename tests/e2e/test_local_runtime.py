@@ -95,7 +95,14 @@ def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> 
         "out_for_delivery",
         "delivered",
     ]
-    assert {n["kind"] for n in detail["notifications"]} == {"processed", "shipped", "out_for_delivery", "delivered"}
+    # the simulator delivers "now", so the post-delivery survey is planned as well
+    assert {n["kind"] for n in detail["notifications"]} == {
+        "processed",
+        "shipped",
+        "out_for_delivery",
+        "delivered",
+        "survey",
+    }
 
 
 def test_every_source_over_real_http(local_server: LocalServer, http: requests.Session) -> None:
