@@ -28,6 +28,8 @@ class Settings:
     sendgrid_api_host: str = ""
     email_from: str = "deliveries@porchlight.local"
     relay_grace_minutes: int = 120
+    #: Shipments, scans, messages and survey answers expire (DynamoDB TTL) this long after their last change.
+    retention_days: int = 180
 
     @property
     def is_production(self) -> bool:
@@ -62,4 +64,5 @@ def settings() -> Settings:
         sendgrid_api_host=env.get("SENDGRID_API_HOST", "").rstrip("/"),
         email_from=env.get("EMAIL_FROM", "deliveries@porchlight.local"),
         relay_grace_minutes=int(env.get("RELAY_GRACE_MINUTES", "120") or 120),
+        retention_days=int(env.get("RETENTION_DAYS", "180") or 180),
     )

@@ -91,3 +91,12 @@ def set_driver(shipment_id: str) -> Response:
     retailer_id = _retailer_id()
     body = validate(DriverRequest, read_json_object(body_bytes(retailer_api.current_request)))
     return json_response(shipment_service.assign_driver(retailer_id, shipment_id, body, utcnow()))
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
+@handles_errors
+def erase_shipment(shipment_id: str) -> Response:
+    """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
+    from ..services.privacy import erase_shipment as erase
+
+    return json_response({"deleted": erase(_retailer_id(), shipment_id, utcnow())})

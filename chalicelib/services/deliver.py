@@ -147,6 +147,9 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
         return outbox.FAILED
     # provider_message_id keys an index: an empty id (never expected, but not ours to promise) is left out.
     ids = {"provider_message_id": result.message_id} if result.message_id else {}
+    token = preview.pop("_unsubscribe_token", None)
+    if token:  # kept so that erasing the shopper's data can remove the link's record too
+        ids["unsubscribe_token"] = token
     outbox.finish(
         key,
         outbox.SENT,
@@ -274,7 +277,7 @@ def _send(
         unsubscribe_url=unsubscribe_url,
         tags={"pl_shipment": record.id, "pl_kind": key.kind, "pl_retailer": retailer.id},
     )
-    preview = {"subject": email.subject, "locale": locale}
+    preview = {"subject": email.subject, "locale": locale, "_unsubscribe_token": token}
     if config.sendgrid_configured:
         from ..channels import sendgrid_email
 

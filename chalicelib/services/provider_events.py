@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..domain.notifications import EMAIL, SMS
@@ -13,13 +13,12 @@ from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
-from ..store.table import client, dumps, table_name, to_item
+from ..store.table import client, dumps, expires_at, table_name, to_item
 from . import stats
 
 STOP_WORDS = frozenset({"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
-INBOUND_KEEP_DAYS = 180
 
 TWILIO_STATUS = {
     "accepted": outbox.QUEUED,
@@ -81,7 +80,7 @@ def _keep_inbound(message: InboundSms, retailer_id: str | None, now: datetime, h
                 "retailer_id": retailer_id or "",
                 "to": message.to_number,
                 "doc": dumps({"body": message.body, "media": list(message.media_urls), "handled_as": handled_as}),
-                "expires_at": int((now + timedelta(days=INBOUND_KEEP_DAYS)).timestamp()),
+                "expires_at": expires_at(now.isoformat()),
             }
         ),
     )

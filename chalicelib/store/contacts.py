@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import iso
-from .table import client, from_item, table_name, to_item
+from .table import client, expires_at, from_item, table_name, to_item
 
 ALL_RETAILERS = "*"
 EVENT_DEDUPE_DAYS = 7
@@ -99,7 +99,14 @@ def save_unsubscribe_token(token: str, retailer_id: str, email: str, now: dateti
     client().put_item(
         TableName=table_name(),
         Item=to_item(
-            {"pk": f"UNSUB#{token}", "sk": "EMAIL", "retailer_id": retailer_id, "email": email, "created_at": iso(now)}
+            {
+                "pk": f"UNSUB#{token}",
+                "sk": "EMAIL",
+                "retailer_id": retailer_id,
+                "email": email,
+                "created_at": iso(now),
+                "expires_at": expires_at(iso(now)),
+            }
         ),
     )
 

@@ -14,7 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.events import iso
-from .table import GSI_DUE, GSI_PROVIDER_MESSAGE, client, dumps, from_item, table_name, to_item
+from .table import (
+    GSI_DUE,
+    GSI_PROVIDER_MESSAGE,
+    TTL_ATTRIBUTE,
+    client,
+    dumps,
+    expires_at,
+    from_item,
+    table_name,
+    to_item,
+)
 
 DUE_SHARDS = 8
 PENDING, DEFERRED, RETRY, SENDING = "pending", "deferred", "retry", "sending"
@@ -102,6 +112,7 @@ def outbox_put(
                 "updated_at": now,
                 "due_shard": due_shard(key.shipment_id),
                 "due_at": due_at or now,
+                TTL_ATTRIBUTE: expires_at(now),
             }
         ),
         "ConditionExpression": "attribute_not_exists(pk)",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import iso
-from .table import client, dumps, from_item, table_name, to_item
+from .table import client, dumps, expires_at, from_item, table_name, to_item
 
 ROUTE_LIFETIME = timedelta(hours=24)
 
@@ -52,7 +52,7 @@ def routes(relay_number: str, phone: str, now: datetime) -> list[dict[str, Any]]
 def open_session(session: Session, now: datetime, token: str) -> None:
     """The session and one routing entry per participant, together."""
     until = iso(now + ROUTE_LIFETIME)
-    expires = int((now + timedelta(days=30)).timestamp())
+    expires = expires_at(iso(now))
     writes: list[dict[str, Any]] = [
         {
             "Put": {
@@ -63,6 +63,7 @@ def open_session(session: Session, now: datetime, token: str) -> None:
                         "sk": "RELAY",
                         "doc": dumps(session.__dict__),
                         "tracking_token": token,
+                        "expires_at": expires,
                     }
                 ),
             }

@@ -11,7 +11,7 @@ from ..domain.events import TrackingEvent, iso
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
-from .table import GSI_TOKEN, GSI_TRACKING, client, dumps, from_item, table_name, to_item
+from .table import GSI_TOKEN, GSI_TRACKING, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, table_name, to_item
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -100,6 +100,7 @@ def _state_item(record: ShipmentRecord) -> dict[str, Any]:
             "created_at": record.created_at,
             "updated_at": record.updated_at,
             "doc": dumps(record.doc()),
+            TTL_ATTRIBUTE: expires_at(record.updated_at),  # every change keeps an active shipment alive
         }
     )
 
@@ -226,6 +227,7 @@ def save(
                             "doc": dumps(event.to_dict()),
                             "received_at": now,
                             "tracking_token": after.tracking_token,
+                            TTL_ATTRIBUTE: expires_at(now),
                         }
                     ),
                 }

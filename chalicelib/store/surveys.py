@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import iso
-from .table import GSI_RETAILER, client, dumps, from_item, table_name, to_item
+from .table import GSI_RETAILER, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, table_name, to_item
 
 AWAIT_DAYS = 7
 
@@ -26,7 +26,10 @@ def open_survey(shipment_id: str, facts: dict[str, Any], now: datetime) -> bool:
     try:
         ddb.put_item(
             TableName=table_name(),
-            Item={**_key(shipment_id), **to_item({**facts, "created_at": iso(now), "status": "open"})},
+            Item={
+                **_key(shipment_id),
+                **to_item({**facts, "created_at": iso(now), "status": "open", TTL_ATTRIBUTE: expires_at(iso(now))}),
+            },
             ConditionExpression="attribute_not_exists(pk)",
         )
     except ddb.exceptions.ConditionalCheckFailedException:

@@ -71,6 +71,13 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
+def expires_at(stamp: str) -> int:
+    """The TTL (epoch seconds) for an item last changed at `stamp`: RETENTION_DAYS later."""
+    from datetime import datetime, timedelta
+
+    return int((datetime.fromisoformat(stamp) + timedelta(days=settings().retention_days)).timestamp())
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
