@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench simulate install browser clean
+STAGE ?= dev
+
+.PHONY: run test lint bench simulate install browser package clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +35,14 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app.py chalicelib bench
+	$(VENV)/bin/mypy app.py chalicelib bench infra
+
+# Deployment artefacts for a stage: build/$(STAGE)/deployment.zip and sam.json (cfn-lint checked). See docs/operations.md.
+package: install
+	$(PY) -m infra.package --stage $(STAGE)
 
 bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build

@@ -1,0 +1,76 @@
+"""Build the deployable artefacts offline-ready: `chalice package` merged with infra/resources.json, then cfn-lint.
+
+    python -m infra.package --stage dev [--out build/dev]
+
+Fails (exit 1) when Chalice could not install a dependency (it prints that and still exits 0) or cfn-lint finds
+errors. The output directory holds `deployment.zip` and `sam.json` for `aws cloudformation package/deploy`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build(stage: str, out: Path) -> Path:
+    shutil.rmtree(ROOT / ".chalice" / "deployments", ignore_errors=True)  # Chalice caches zips by content
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    chalice = Path(sys.executable).with_name("chalice")
+    result = subprocess.run(
+        [
+            str(chalice),
+            "package",
+            "--stage",
+            stage,
+            "--pkg-format",
+            "cloudformation",
+            "--merge-template",
+            str(ROOT / "infra" / "resources.json"),
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or "Could not install dependencies" in output:
+        raise SystemExit(f"chalice package failed:\n{output}")
+    return out
+
+
+def lint(template: Path) -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", str(template)], capture_output=True, text=True, check=False
+    )
+    errors = [line for line in result.stdout.splitlines() if ":E" in line or line.split(":")[-2:-1] == ["E"]]
+    if result.returncode not in (0, 4, 8, 12) or errors:  # warnings (4) and informational (8) do not fail the build
+        raise SystemExit(f"cfn-lint found errors:\n{result.stdout}{result.stderr}")
+    if result.stdout.strip():
+        print(result.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", default="dev", choices=["dev", "prod"])
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    out = build(args.stage, args.out or ROOT / "build" / args.stage)
+    lint(out / "sam.json")
+    size = (out / "deployment.zip").stat().st_size
+    print(f"packaged stage {args.stage}: {out / 'deployment.zip'} ({size / 1e6:.1f} MB)")
+    print(f"template: {out / 'sam.json'} (cfn-lint clean)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

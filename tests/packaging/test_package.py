@@ -1,0 +1,131 @@
+"""`make package` builds a Lambda zip that carries the templates and imports every handler, and a CloudFormation
+template that cfn-lint passes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.package import ROOT, build, lint
+
+LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build("prod", tmp_path_factory.mktemp("package") / "prod")
+
+
+def test_the_template_is_complete_and_passes_cfn_lint(package: Path) -> None:
+    lint(package / "sam.json")  # raises on any cfn-lint error
+    template = json.loads((package / "sam.json").read_text())
+    resources = template["Resources"]
+    for name in (
+        "APIHandler",
+        "DeliverOutbox",
+        "Scheduler",
+        "Table",
+        "DeliveryStream",
+        "DeliveryDeadLetters",
+        "DeadLetterAlarm",
+    ):
+        assert name in resources, name
+    table = resources["Table"]["Properties"]
+    assert (
+        table["BillingMode"] == "PAY_PER_REQUEST"
+        and table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    )
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
+        "by_tracking",
+        "by_token",
+        "by_provider_message",
+        "by_due",
+        "by_retailer",
+    }
+    mapping = resources["DeliveryStream"]["Properties"]
+    assert (
+        mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        and mapping["BisectBatchOnFunctionError"] is True
+    )
+    environment = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert environment["TWILIO_AUTH_TOKEN"].startswith(
+        "{{resolve:secretsmanager:porchlight/prod"
+    )  # never a literal secret
+    assert environment["TABLE_NAME"] == "porchlight-prod"
+
+
+def test_each_lambda_may_touch_only_what_it_uses(package: Path) -> None:
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+
+    def actions(role: str) -> set[str]:
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        return {action for statement in statements for action in statement["Action"]}
+
+    assert "dynamodb:DeleteItem" in actions("ApiHandlerRole")  # erasure
+    assert "dynamodb:GetRecords" in actions("DeliverOutboxRole") and "sqs:SendMessage" in actions("DeliverOutboxRole")
+    assert "dynamodb:GetRecords" not in actions("ApiHandlerRole") and "dynamodb:DeleteItem" not in actions(
+        "SchedulerRole"
+    )
+    for role in ("ApiHandlerRole", "DeliverOutboxRole", "SchedulerRole"):
+        for statement in resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+            if any(action.startswith("dynamodb:") for action in statement["Action"]):
+                arns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                assert all("table/porchlight-prod" in arn for arn in arns), statement
+
+
+def test_the_zip_carries_templates_and_everything_the_handlers_import(package: Path, tmp_path: Path) -> None:
+    archive = zipfile.ZipFile(package / "deployment.zip")
+    names = set(archive.namelist())
+    assert "app.py" in names and "chalicelib/templates/pages/tracking.html.j2" in names
+    assert all(f"chalicelib/templates/sms/{locale}.j2" in names for locale in ("en", "es", "fr", "de"))
+    assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)
+    archive.extractall(tmp_path / "lambda")
+    # The Lambda runtime provides boto3 and its dependencies; nothing else may come from outside the zip.
+    provided = tmp_path / "provided"
+    provided.mkdir()
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    for name in LAMBDA_PROVIDED:
+        if (site / name).exists():
+            (provided / name).symlink_to(site / name)
+    modules = [
+        "app",
+        "chalicelib.services.deliver",
+        "chalicelib.services.surveys",
+        "chalicelib.services.relay",
+        "chalicelib.services.analytics",
+        "chalicelib.channels.twilio_sms",
+        "chalicelib.channels.sendgrid_email",
+        "chalicelib.api.schemas",
+        "chalicelib.web.templating",
+        "twilio.rest",
+        "twilio.request_validator",
+        "sendgrid",
+        "sendgrid.helpers.eventwebhook",
+        "jinja2.sandbox",
+        "pydantic",
+    ]
+    script = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\nimport app\nprint(len(app.app.routes))"
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": f"{tmp_path / 'lambda'}:{provided}",
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_make_package_prints_the_artefacts() -> None:
+    result = subprocess.run([sys.executable, "-m", "infra.package", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "cfn-lint" in result.stdout
