@@ -72,12 +72,18 @@ def drain_outbox(stopping: threading.Event, interval: float) -> None:
 
 def build_server(host: str, port: int) -> Any:
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import LocalDevServer, ThreadedHTTPServer
 
     from app import app
 
+    class BusyServer(ThreadedHTTPServer):
+        # socketserver listens with a backlog of 5: a burst of carriers overflows it and the kernel then silently
+        # drops connections that clients believe are open (they hang until their read timeout).
+        request_queue_size = 512
+        daemon_threads = True
+
     config = Config.create(chalice_stage="local", app_name="porchlight", environment_variables={})
-    return LocalDevServer(app, config, host, port)
+    return LocalDevServer(app, config, host, port, server_cls=BusyServer)
 
 
 def main(argv: list[str] | None = None) -> int:
