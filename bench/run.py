@@ -418,6 +418,10 @@ def bench_notification_latency(webhooks: int = 20) -> None:
         assert process.stdout is not None
         while "Press Ctrl-C" not in process.stdout.readline():
             pass
+        import threading
+
+        # keep draining the server's log so it never blocks writing to a full pipe
+        threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
         demo = json.loads(demo_file.read_text())
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {demo['api_key']}"}

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,17 +82,30 @@ def start_server(tmp_path: Path, *extra: str, env_extra: dict[str, str] | None =
     demo = json.loads(demo_file.read_text()) if demo_file.exists() else {}
     server = LocalServer(f"http://127.0.0.1:{port}", env["ADMIN_API_KEY"], demo, demo_file, process)
     server.banner = "".join(banner)  # type: ignore[attr-defined]
+    # Keep reading the server's output: its request log would otherwise fill the pipe, and a server blocked
+    # writing a log line stops answering (seen as a request hanging until its read timeout under load).
+    server.log = []  # type: ignore[attr-defined]
+    threading.Thread(target=_drain_output, args=(process, server.log), daemon=True).start()  # type: ignore[attr-defined]
     return server
+
+
+def _drain_output(process: subprocess.Popen[str], sink: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        sink.append(line)
 
 
 def stop_server(server: LocalServer) -> tuple[int, str]:
     server.process.send_signal(signal.SIGINT)
     try:
-        output, _ = server.process.communicate(timeout=20)
+        server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
         raise
-    return server.process.returncode, output
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any("Porchlight stopped." in line for line in server.log):  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    return server.process.returncode, "".join(server.log)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
