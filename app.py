@@ -23,6 +23,15 @@ app.register_blueprint(tracking_api)
 app.register_blueprint(analytics_api)
 
 
+@app.middleware("http")
+def correlate(event: Any, get_response: Any) -> Any:
+    """Every log line of a request carries API Gateway's request id (Powertools JSON logs, in Lambda only)."""
+    from chalicelib.observability import set_correlation_id
+
+    set_correlation_id((event.context or {}).get("requestId"))
+    return get_response(event)
+
+
 @app.lambda_function(name="deliver_outbox")
 def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The table stream's records (event source mapping in infra, partial batch failures reported)."""

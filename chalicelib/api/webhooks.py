@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from chalice import Blueprint, Response
 
+from ..carriers import SOURCES
+from ..errors import PorchlightError
+from ..observability import metric
 from ..services.ingest import Webhook, handle_webhook
 from .http import body_bytes, handles_errors, json_response, utcnow
 
@@ -26,6 +30,14 @@ WEBHOOK_CONTENT_TYPES = [
 @handles_errors
 def receive_webhook(source: str, retailer_id: str) -> Response:
     request = webhooks.current_request
+    try:
+        return _receive(source, retailer_id, request)
+    except PorchlightError as error:
+        metric("WebhooksRejected", source=source if source in SOURCES else "unknown", reason=error.code)
+        raise
+
+
+def _receive(source: str, retailer_id: str, request: Any) -> Response:
     result = handle_webhook(
         Webhook(
             source=source,
@@ -40,4 +52,7 @@ def receive_webhook(source: str, retailer_id: str) -> Response:
         "webhook accepted",
         extra={"source": source, "retailer_id": retailer_id, "accepted": result.accepted},
     )
+    metric("WebhooksAccepted", source=source)
+    if result.accepted:
+        metric("ScansAccepted", result.accepted, source=source)
     return json_response({"accepted": result.accepted, "duplicates": result.duplicates})

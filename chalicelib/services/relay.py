@@ -129,6 +129,9 @@ def accept_message(
 ) -> tuple[bool, str]:
     """Store the message, queued for relaying unless a limit says no. Returns (relayed, reason)."""
     verdict = rules.check_message(body, len(media), _recent_from(record.id, role, now))
+    from ..observability import metric
+
+    metric("RelayMessages", via=via, outcome="accepted" if verdict.relay else verdict.reason)
     doc = {"from": role, "body": body[: rules.MAX_MESSAGE_CHARS * 2], "media": list(media), "via": via}
     key = new_message_key(record.id, now)
     token = record.tracking_token

@@ -82,5 +82,8 @@ def progress_changed(
 
 
 def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime) -> None:
+    from ..observability import metric
+
+    metric("Notifications", channel=channel, outcome=outcome)
     if channel in ("sms", "email"):
         count(retailer_id, now, {f"notif:{channel}:{outcome}": 1})

@@ -163,6 +163,9 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime) -> bool:
     survey = survey_store.record_score(record.id, record.retailer_id, score, via, now)
     if survey is None:
         return False
+    from ..observability import metric
+
+    metric("SurveysAnswered", via=via, low="yes" if score <= rules.DEFAULT_LOW_SCORE else "no")
     carrier, driver = survey.get("carrier", record.carrier), survey.get("driver") or ""
     promoter = 1 if score >= 4 else 0
     deltas: dict[str, float] = {

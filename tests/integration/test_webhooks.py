@@ -344,3 +344,16 @@ def test_shippo_token_must_match(api: Api, retailer: Retailer) -> None:
     for query in ("", "?token=", "?token=wrong-token-value-123"):
         response = api.http.post(f"/v1/webhooks/shippo/{retailer.id}{query}", headers={}, body=raw)
         assert response.status_code == 401, query
+
+
+def test_webhook_outcomes_are_counted_as_metrics(api: Api, retailer: Retailer) -> None:
+    from chalicelib import observability
+
+    observability.emitted.clear()
+    api.native(retailer, {"events": [native_event("m1", "shipped", "2026-11-20T10:00:00+00:00")]})
+    api.native(retailer, {"events": JOURNEY[:1]}, secret="wrong-secret-0123456789")
+    api.http.post(f"/v1/webhooks/fedex/{retailer.id}", headers={"Content-Type": "application/json"}, body="{}")
+    assert observability.emitted["WebhooksAccepted|source=native"] == 1
+    assert observability.emitted["ScansAccepted|source=native"] == 1
+    assert observability.emitted["WebhooksRejected|reason=invalid_signature,source=native"] == 1
+    assert observability.emitted["WebhooksRejected|reason=unknown_source,source=unknown"] == 1
