@@ -135,11 +135,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     try:
         result, preview = _send(key, record, retailer, recipient, now)
     except RetryableSendError as error:
-        if item.attempts >= MAX_ATTEMPTS:
-            outbox.finish(key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
-            return outbox.FAILED
-        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
-        return outbox.RETRY
+        return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
         outbox.finish(key, outbox.FAILED, now, reason=error.reason)
         stats.notification_outcome(retailer.id, key.channel, "failed", now)
@@ -168,6 +164,15 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     return outbox.SENT
 
 
+def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime) -> str:
+    """A temporary failure: try again after a backoff, or record the failure once attempts are used up."""
+    if item.attempts >= MAX_ATTEMPTS:
+        outbox.finish(item.key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
+        return outbox.FAILED
+    outbox.reschedule(item.key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
+    return outbox.RETRY
+
+
 def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
     """Relay sessions and relayed messages: same claim, retry and status handling as notifications."""
     from . import relay
@@ -183,11 +188,7 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         else:
             status, fields = relay.deliver_chat(item, record, now)
     except RetryableSendError as error:
-        if item.attempts >= MAX_ATTEMPTS:
-            outbox.finish(key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
-            return outbox.FAILED
-        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
-        return outbox.RETRY
+        return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
         outbox.finish(key, outbox.FAILED, now, reason=error.reason)
         return outbox.FAILED
