@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import iso
-from .table import client, expires_at, from_item, table_name, to_item
+from .table import client, expires_at, from_item, put_new, table_name, to_item
 
 ALL_RETAILERS = "*"
 EVENT_DEDUPE_DAYS = 7
@@ -37,16 +37,7 @@ def _listed(pk: str, retailer_id: str) -> bool:
 
 def opt_out(phone: str, retailer_id: str, now: datetime, source: str) -> bool:
     """Record a STOP; False if this phone had already opted out of this retailer (confirm only once)."""
-    ddb = client()
-    try:
-        ddb.put_item(
-            TableName=table_name(),
-            Item={**_optout_key(phone, retailer_id), **to_item({"created_at": iso(now), "source": source})},
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return put_new({**_optout_key(phone, retailer_id), **to_item({"created_at": iso(now), "source": source})})
 
 
 def opt_in(phone: str, retailer_id: str) -> bool:
@@ -118,14 +109,5 @@ def unsubscribe_target(token: str) -> dict[str, Any] | None:
 
 def first_sighting(namespace: str, event_id: str, now: datetime) -> bool:
     """True the first time a provider event id is seen (dedupe for at-least-once callbacks; expires by TTL)."""
-    ddb = client()
     expires = int((now + timedelta(days=EVENT_DEDUPE_DAYS)).timestamp())
-    try:
-        ddb.put_item(
-            TableName=table_name(),
-            Item=to_item({"pk": f"SEEN#{namespace}#{event_id}", "sk": "SEEN", "expires_at": expires}),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return put_new(to_item({"pk": f"SEEN#{namespace}#{event_id}", "sk": "SEEN", "expires_at": expires}))

@@ -22,6 +22,7 @@ from .table import (
     dumps,
     expires_at,
     from_item,
+    put_new,
     table_name,
     to_item,
 )
@@ -146,12 +147,7 @@ def add_fallback(retailer_id: str, key: OutboxKey, now: datetime) -> bool:
 
 def add(retailer_id: str, key: OutboxKey, now: datetime, *, fallback: bool = False) -> bool:
     """A new outbox item outside an ingest transaction; False if it already exists."""
-    ddb = client()
-    try:
-        ddb.put_item(**outbox_put(retailer_id, key, iso(now), fallback=fallback))
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return put_new(outbox_put(retailer_id, key, iso(now), fallback=fallback)["Item"])
 
 
 def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem | None:

@@ -11,7 +11,18 @@ from ..domain.events import TrackingEvent, iso
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
-from .table import GSI_TOKEN, GSI_TRACKING, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, table_name, to_item
+from .table import (
+    GSI_TOKEN,
+    GSI_TRACKING,
+    TTL_ATTRIBUTE,
+    client,
+    dumps,
+    expires_at,
+    from_item,
+    query_all,
+    table_name,
+    to_item,
+)
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -115,26 +126,18 @@ def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[Trac
     record: ShipmentRecord | None = None
     events: list[TrackingEvent] = []
     outbox: list[OutboxItem] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": f"SHIP#{shipment_id}"}),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = client().query(**kwargs)
-        for raw in page.get("Items", []):
-            data = from_item(raw)
-            sk = data["sk"]
-            if sk == "STATE":
-                record = _record_from(data)
-            elif sk.startswith("EVENT#"):
-                events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
-            elif sk.startswith("OUTBOX#"):
-                outbox.append(item_from(data))
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for data in query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": f"SHIP#{shipment_id}"}),
+        ConsistentRead=True,
+    ):
+        sk = data["sk"]
+        if sk == "STATE":
+            record = _record_from(data)
+        elif sk.startswith("EVENT#"):
+            events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+        elif sk.startswith("OUTBOX#"):
+            outbox.append(item_from(data))
     events.sort(key=TrackingEvent.sort_key)
     return record, events, outbox
 
@@ -167,30 +170,22 @@ def find_by_token(token: str) -> TrackedShipment:
     chat: list[OutboxItem] = []
     relay = False
     survey: dict[str, Any] | None = None
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": GSI_TOKEN,
-        "KeyConditionExpression": "tracking_token = :token",
-        "ExpressionAttributeValues": to_item({":token": token}),
-    }
-    while True:
-        page = client().query(**kwargs)
-        for raw in page.get("Items", []):
-            data = from_item(raw)
-            sk = data["sk"]
-            if sk == "STATE":
-                record = _record_from(data)
-            elif sk.startswith("EVENT#"):
-                events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
-            elif sk.startswith("OUTBOX#chat:"):
-                chat.append(item_from(data))
-            elif sk == "RELAY":
-                relay = True
-            elif sk == "SURVEY":
-                survey = data
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for data in query_all(
+        IndexName=GSI_TOKEN,
+        KeyConditionExpression="tracking_token = :token",
+        ExpressionAttributeValues=to_item({":token": token}),
+    ):
+        sk = data["sk"]
+        if sk == "STATE":
+            record = _record_from(data)
+        elif sk.startswith("EVENT#"):
+            events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+        elif sk.startswith("OUTBOX#chat:"):
+            chat.append(item_from(data))
+        elif sk == "RELAY":
+            relay = True
+        elif sk == "SURVEY":
+            survey = data
     events.sort(key=TrackingEvent.sort_key)
     chat.sort(key=lambda item: item.key.kind)
     return TrackedShipment(record, events, chat, relay, survey)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .table import client, from_item, table_name, to_item
+from .table import client, query_all, table_name, to_item
 
 
 def add(retailer_id: str, day: str, deltas: Mapping[str, float], labels: Mapping[str, str] | None = None) -> None:
@@ -41,18 +41,12 @@ def add(retailer_id: str, day: str, deltas: Mapping[str, float], labels: Mapping
 
 def read(retailer_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
     """One bounded query (paged past 1 MB): a day item per day that had activity."""
-    days: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-        "ExpressionAttributeValues": to_item(
-            {":pk": f"STATS#{retailer_id}", ":first": f"DAY#{first_day}", ":last": f"DAY#{last_day}"}
-        ),
-        "ReturnConsumedCapacity": "TOTAL",
-    }
-    while True:
-        page = client().query(**kwargs)
-        days.extend(from_item(item) for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return days
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(
+        query_all(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues=to_item(
+                {":pk": f"STATS#{retailer_id}", ":first": f"DAY#{first_day}", ":last": f"DAY#{last_day}"}
+            ),
+            ReturnConsumedCapacity="TOTAL",
+        )
+    )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.events import iso
-from .table import GSI_RETAILER, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, table_name, to_item
+from .table import GSI_RETAILER, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, put_new, table_name, to_item
 
 AWAIT_DAYS = 7
 
@@ -22,19 +22,12 @@ def get(shipment_id: str) -> dict[str, Any] | None:
 
 def open_survey(shipment_id: str, facts: dict[str, Any], now: datetime) -> bool:
     """Create the survey once per shipment (its facts are copied so listings need no joins)."""
-    ddb = client()
-    try:
-        ddb.put_item(
-            TableName=table_name(),
-            Item={
-                **_key(shipment_id),
-                **to_item({**facts, "created_at": iso(now), "status": "open", TTL_ATTRIBUTE: expires_at(iso(now))}),
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return put_new(
+        {
+            **_key(shipment_id),
+            **to_item({**facts, "created_at": iso(now), "status": "open", TTL_ATTRIBUTE: expires_at(iso(now))}),
+        }
+    )
 
 
 def record_score(shipment_id: str, retailer_id: str, score: int, via: str, now: datetime) -> dict[str, Any] | None:

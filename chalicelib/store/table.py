@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
@@ -76,6 +77,39 @@ def expires_at(stamp: str) -> int:
     from datetime import datetime, timedelta
 
     return int((datetime.fromisoformat(stamp) + timedelta(days=settings().retention_days)).timestamp())
+
+
+def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, deserialised, following pages past DynamoDB's 1 MB limit."""
+    kwargs = {"TableName": table_name(), **kwargs}
+    while True:
+        page = client().query(**kwargs)
+        for raw in page.get("Items", []):
+            yield from_item(raw)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def put_new(item: dict[str, Any], **kwargs: Any) -> bool:
+    """Put an item only if its key is free; False (and nothing written) if it already exists."""
+    ddb = client()
+    try:
+        ddb.put_item(TableName=table_name(), Item=item, ConditionExpression="attribute_not_exists(pk)", **kwargs)
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def delete_keys(keys: Iterable[tuple[str, str]]) -> int:
+    """Delete items by (pk, sk) in batches of 25, retrying whatever DynamoDB leaves unprocessed."""
+    pending_keys = [to_item({"pk": pk, "sk": sk}) for pk, sk in keys]
+    for start in range(0, len(pending_keys), 25):
+        requests = [{"DeleteRequest": {"Key": key}} for key in pending_keys[start : start + 25]]
+        pending: dict[str, Any] = {table_name(): requests}
+        while pending:
+            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return len(pending_keys)
 
 
 def dumps(value: Any) -> str:
