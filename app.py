@@ -25,11 +25,13 @@ app.register_blueprint(analytics_api)
 
 @app.middleware("http")
 def correlate(event: Any, get_response: Any) -> Any:
-    """Every log line of a request carries API Gateway's request id (Powertools JSON logs, in Lambda only)."""
+    """Every log line of a request carries API Gateway's request id (Powertools JSON logs, in Lambda only), and
+    every error, even one Chalice answers itself, has the documented shape."""
+    from chalicelib.api.http import in_error_shape
     from chalicelib.observability import set_correlation_id
 
     set_correlation_id((event.context or {}).get("requestId"))
-    return get_response(event)
+    return in_error_shape(get_response(event))
 
 
 @app.lambda_function(name="deliver_outbox")

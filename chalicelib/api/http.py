@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,26 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 def error_response(error: PorchlightError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
     return json_response(error_body(error.code, error.message, error.field), error.status, headers)
+
+
+CHALICE_ERROR_CODES = {
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "InternalServerError": "internal_error",
+    "BadRequest": "invalid_request",
+}
+
+
+def in_error_shape(response: Response) -> Response:
+    """Chalice answers some requests itself (415 wrong content type, 405 wrong method, 500 unhandled) with
+    `{"Code", "Message"}`; clients get one error shape, so those are rewritten into ours."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        name = str(body["Code"])
+        code = CHALICE_ERROR_CODES.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        response.body = json.dumps(error_body(code, str(body["Message"])))
+        response.headers = {**response.headers, **JSON_HEADERS}
+    return response
 
 
 def handles_errors(route: Callable[..., Response]) -> Callable[..., Response]:

@@ -100,3 +100,13 @@ def erase_shipment(shipment_id: str) -> Response:
     from ..services.privacy import erase_shipment as erase
 
     return json_response({"deleted": erase(_retailer_id(), shipment_id, utcnow())})
+
+
+@retailer_api.route("/v1/openapi.json", methods=["GET"])
+@handles_errors
+def openapi_document() -> Response:
+    """The API's OpenAPI document, with this deployment's public URL as its server."""
+    from ..config import settings
+    from .openapi import document
+
+    return json_response(document(settings().public_base_url), headers={"Cache-Control": "public, max-age=300"})

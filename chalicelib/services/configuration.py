@@ -146,14 +146,15 @@ def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[
 
     _check_address(kind, channel, locale)
     retailer = _retailer(retailer_id)
+    source = "draft"
     if draft is None:
         stored = retailer_store.templates_for(retailer_id, kind, channel).get(locale)
         draft = {"body": stored["body"], "subject": stored.get("subject")} if stored else None
+        source = "custom" if stored else "built-in"
     override = Override(body=draft["body"], subject=draft.get("subject")) if draft else None
     context = message_context(sample_record(retailer_id), retailer, locale, "https://example.invalid/unsubscribe")
     if override is not None:
         validate_override(channel, override, context)
-    source = "draft" if draft else "built-in"
     if channel == "sms":
         body = render_sms(kind, locale, context, override).body
         return {

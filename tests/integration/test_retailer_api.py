@@ -148,3 +148,22 @@ def test_put_integration_returns_webhook_url_and_can_generate_a_secret(api: Api,
     assert native.status_code == 400 and native.json_body["error"]["field"] == "secret"
     unknown = api.http.put("/v1/integrations/fedex", headers=retailer.auth, body='{"secret": "x' + "y" * 20 + '"}')
     assert unknown.status_code == 404 and unknown.json_body["error"]["code"] == "unknown_source"
+
+
+def test_openapi_document_is_served_with_this_deployments_url(api: Api) -> None:
+    response = api.http.get("/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.json_body["servers"] == [{"url": "https://track.example.test"}]
+    assert "/v1/shipments" in response.json_body["paths"]
+
+
+def test_errors_chalice_answers_itself_have_the_documented_shape(api: Api, retailer: Retailer) -> None:
+    wrong_type = api.http.post(
+        "/v1/shipments", headers={**retailer.auth, "Content-Type": "text/xml"}, body="<shipment/>"
+    )
+    assert wrong_type.status_code == 415
+    assert wrong_type.json_body["error"]["code"] == "unsupported_media_type"
+    assert "text/xml" in wrong_type.json_body["error"]["message"]
+    wrong_method = api.http.request("PATCH", "/v1/settings", headers=retailer.auth, body="{}")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json_body == {"error": {"code": "method_not_allowed", "message": "Unsupported method: PATCH"}}

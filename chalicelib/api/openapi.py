@@ -1,0 +1,552 @@
+"""The published OpenAPI 3.1 document of the retailer API, the public tracking JSON and the carrier webhooks.
+
+Request bodies come from the same pydantic models the routes validate with, so the two cannot disagree; the
+operations table below is checked against the Chalice route table by tests/unit/test_openapi.py, and the committed
+copy in docs/openapi.json against this module. Regenerate that copy with `python -m chalicelib.api.openapi`.
+Imported only by the `/v1/openapi.json` route and tests: building it needs pydantic.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..carriers import SOURCES
+from ..domain.milestones import MILESTONES, UNKNOWN
+from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
+from ..web.templating import LOCALES
+
+LOCAL_SERVER = "http://127.0.0.1:8000"
+COMPONENT = "#/components/schemas/{model}"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": COMPONENT.format(model=name)}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+OBJECT = {"type": "object"}
+STATUS = {"type": "string", "enum": list(MILESTONES)}
+SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
+
+#: Response bodies. They name what a client relies on; objects stay open so that adding a field is not a break.
+RESPONSES: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "stable, machine-readable: invalid_request, ..."},
+                    "message": {"type": "string", "description": "for people: what was wrong and how to fix it"},
+                    "field": {"type": "string", "description": "the offending field, when there is one"},
+                },
+                "additionalProperties": False,
+            }
+        },
+        "additionalProperties": False,
+    },
+    "CreatedRetailer": {
+        "type": "object",
+        "required": ["id", "name", "api_key"],
+        "properties": {
+            "id": STRING,
+            "name": STRING,
+            "api_key": {"type": "string", "description": "shown once; only its hash is stored"},
+        },
+    },
+    "ShipmentSummary": {
+        "type": "object",
+        "required": ["id", "order_id", "carrier", "tracking_number", "status", "claimed", "tracking_token"],
+        "properties": {
+            "id": STRING,
+            "order_id": STRING,
+            "carrier": STRING,
+            "tracking_number": STRING,
+            "status": STATUS,
+            "status_label": STRING,
+            "claimed": {"type": "boolean", "description": "false while only carrier scans know the shipment"},
+            "tracking_token": STRING,
+            "tracking_url": {"type": "string", "format": "uri"},
+            "eta": nullable({"type": "object", "additionalProperties": STRING}),
+            "last_event_at": nullable(TIMESTAMP),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+    },
+    "ShipmentDetail": {
+        "allOf": [
+            ref("ShipmentSummary"),
+            {
+                "type": "object",
+                "required": ["customer", "events", "notifications"],
+                "properties": {
+                    "customer": OBJECT,
+                    "destination": nullable(OBJECT),
+                    "items": nullable({"type": "array", "items": OBJECT}),
+                    "promised_date": nullable(STRING),
+                    "driver": nullable(OBJECT),
+                    "proof_of_delivery": nullable(OBJECT),
+                    "shopper": OBJECT,
+                    "events": {"type": "array", "items": OBJECT},
+                    "notifications": {"type": "array", "items": OBJECT},
+                    "chat_messages": {"type": "integer", "minimum": 0},
+                },
+            },
+        ]
+    },
+    "ShipmentList": {
+        "type": "object",
+        "required": ["shipments"],
+        "properties": {"shipments": {"type": "array", "items": ref("ShipmentSummary")}},
+    },
+    "Erasure": {
+        "type": "object",
+        "required": ["deleted"],
+        "properties": {"deleted": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    },
+    "ChatTranscript": {
+        "type": "object",
+        "required": ["session", "messages"],
+        "properties": {"session": nullable(OBJECT), "messages": {"type": "array", "items": OBJECT}},
+    },
+    "Integration": {
+        "type": "object",
+        "required": ["source", "webhook_url", "secret"],
+        "properties": {
+            "source": {"type": "string", "enum": list(SOURCES)},
+            "webhook_url": {"type": "string", "format": "uri"},
+            "secret": STRING,
+        },
+    },
+    "Settings": {
+        "type": "object",
+        "required": ["channels", "quiet_hours", "time_zone", "email_fallback", "survey"],
+        "properties": {
+            "channels": {"type": "object", "additionalProperties": {"type": "array", "items": STRING}},
+            "quiet_hours": OBJECT,
+            "time_zone": STRING,
+            "email_fallback": {"type": "boolean"},
+            "survey": OBJECT,
+        },
+    },
+    "Branding": {
+        "type": "object",
+        "required": ["display_name", "primary_color", "accent_color", "text_on_primary", "text_on_accent"],
+        "properties": {
+            "display_name": STRING,
+            "primary_color": STRING,
+            "accent_color": STRING,
+            "text_on_primary": {"type": "string", "description": "chosen for WCAG AA contrast"},
+            "text_on_accent": {"type": "string", "description": "chosen for WCAG AA contrast"},
+        },
+    },
+    "Template": {
+        "type": "object",
+        "required": ["kind", "channel", "locale", "body"],
+        "properties": {
+            "kind": STRING,
+            "channel": STRING,
+            "locale": STRING,
+            "body": STRING,
+            "subject": nullable(STRING),
+        },
+    },
+    "TemplatePreview": {
+        "type": "object",
+        "required": ["source"],
+        "properties": {
+            "source": {"type": "string", "enum": ["built-in", "custom", "draft"]},
+            "body": STRING,
+            "characters": {"type": "integer"},
+            "encoding": STRING,
+            "fits_one_segment": {"type": "boolean"},
+            "subject": STRING,
+            "text": STRING,
+            "html": STRING,
+        },
+    },
+    "SurveyPage": {
+        "type": "object",
+        "required": ["surveys", "next_cursor"],
+        "properties": {
+            "surveys": {
+                "type": "array",
+                "items": {"type": "object", "required": ["score"], "properties": {"score": SCORE}},
+            },
+            "next_cursor": nullable(STRING),
+        },
+    },
+    "Analytics": {
+        "type": "object",
+        "required": ["from", "to", "shipments", "on_time", "quality", "by_carrier", "by_driver", "days"],
+        "properties": {
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "shipments": OBJECT,
+            "on_time": OBJECT,
+            "quality": OBJECT,
+            "by_carrier": {"type": "array", "items": OBJECT},
+            "by_driver": {"type": "array", "items": OBJECT},
+            "time_in_milestone": OBJECT,
+            "notifications": OBJECT,
+            "page_views": OBJECT,
+            "days": {"type": "array", "items": OBJECT},
+        },
+    },
+    "Tracking": {
+        "type": "object",
+        "description": "What the shopper's page shows; never a phone number, e-mail, street address or surname.",
+        "required": ["token", "locale", "status", "status_label", "steps", "events", "retailer"],
+        "properties": {
+            "token": STRING,
+            "locale": {"type": "string", "enum": list(LOCALES)},
+            "status": STATUS,
+            "status_label": STRING,
+            "active": {"type": "boolean"},
+            "steps": {"type": "array", "items": OBJECT},
+            "banner": nullable(OBJECT),
+            "events": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"status": {"enum": [*MILESTONES, UNKNOWN]}}},
+            },
+            "retailer": OBJECT,
+        },
+    },
+    "WebhookResult": {
+        "type": "object",
+        "required": ["accepted", "duplicates"],
+        "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"}},
+    },
+}
+
+ERRORS = {
+    400: "The request is malformed or a field is invalid; `error.field` names it.",
+    401: "Missing or wrong credentials (API key, or webhook signature).",
+    404: "No such resource for this retailer (other retailers' resources are indistinguishable from missing ones).",
+    405: "The path exists but not with this method.",
+    409: "A conflicting state: retry, or the operation no longer applies.",
+    413: "The body is larger than 1 MB.",
+    415: "The body's content type is not accepted here.",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    response: str | None  # a RESPONSES name; None for an empty or non-JSON body
+    status: int = 200
+    request: str | None = None  # a pydantic model in .schemas
+    request_required: bool = True
+    security: str | None = "retailerKey"
+    query: tuple[tuple[str, dict[str, Any], bool, str], ...] = ()  # name, schema, required, description
+    errors: tuple[int, ...] = (400, 401, 404)
+    media_type: str = "application/json"
+    extra_content: dict[str, Any] = field(default_factory=dict)
+
+
+KIND = {"type": "string", "enum": list(NOTIFICATION_KINDS)}
+DATE = {"type": "string", "format": "date"}
+LANG = ("lang", {"type": "string", "enum": list(LOCALES)}, False, "language of the text (en, es, fr, de)")
+TEMPLATE = "/v1/templates/{kind}/{channel}/{locale}"
+WITH_BODY = (400, 401, 404, 413, 415)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "post",
+        "/v1/admin/retailers",
+        "Create a retailer and its API key (operator only)",
+        "admin",
+        "CreatedRetailer",
+        201,
+        request="RetailerRequest",
+        security="adminKey",
+        errors=(400, 401, 413, 415),
+    ),
+    Operation(
+        "post",
+        "/v1/shipments",
+        "Register a shipment (idempotent on carrier + tracking number; 200 when it already existed)",
+        "shipments",
+        "ShipmentSummary",
+        201,
+        request="ShipmentRequest",
+        errors=(400, 401, 409, 413, 415),
+    ),
+    Operation(
+        "get",
+        "/v1/shipments",
+        "Find shipments by tracking number",
+        "shipments",
+        "ShipmentList",
+        query=(
+            ("tracking_number", {"type": "string", "minLength": 1}, True, "as printed; spaces and case ignored"),
+            ("carrier", STRING, False, "narrow to one carrier"),
+        ),
+        errors=(400, 401),
+    ),
+    Operation(
+        "get",
+        "/v1/shipments/{shipment_id}",
+        "A shipment with its events and notifications",
+        "shipments",
+        "ShipmentDetail",
+    ),
+    Operation(
+        "delete",
+        "/v1/shipments/{shipment_id}",
+        "Erase a shipment and everything it left behind",
+        "shipments",
+        "Erasure",
+    ),
+    Operation("get", "/v1/shipments/{shipment_id}/chat", "The driver chat transcript", "shipments", "ChatTranscript"),
+    Operation(
+        "put",
+        "/v1/shipments/{shipment_id}/driver",
+        "Name the driver (opens the chat relay when out for delivery)",
+        "shipments",
+        "ShipmentDetail",
+        request="DriverRequest",
+        errors=(*WITH_BODY, 409),
+    ),
+    Operation(
+        "put",
+        "/v1/integrations/{source}",
+        "Set or rotate a webhook source's signing secret (omit `secret` to have one generated)",
+        "configuration",
+        "Integration",
+        request="IntegrationRequest",
+        request_required=False,
+        errors=WITH_BODY,
+    ),
+    Operation("get", "/v1/settings", "Notification settings", "configuration", "Settings", errors=(401,)),
+    Operation(
+        "put",
+        "/v1/settings",
+        "Change notification settings (fields left out keep their value)",
+        "configuration",
+        "Settings",
+        request="SettingsRequest",
+        errors=(400, 401, 413, 415),
+    ),
+    Operation("get", "/v1/branding", "The tracking page's brand", "configuration", "Branding", errors=(401,)),
+    Operation(
+        "put",
+        "/v1/branding",
+        "Change the brand (fields left out keep their value)",
+        "configuration",
+        "Branding",
+        request="BrandingRequest",
+        errors=(400, 401, 413, 415),
+    ),
+    Operation(
+        "get",
+        "/v1/branding/preview",
+        "The tracking page with sample data in the current brand",
+        "configuration",
+        None,
+        query=(LANG,),
+        errors=(401,),
+        media_type="text/html",
+    ),
+    Operation(
+        "post",
+        "/v1/branding/preview",
+        "The tracking page with sample data in a draft brand",
+        "configuration",
+        None,
+        request="BrandingRequest",
+        request_required=False,
+        query=(LANG,),
+        errors=(400, 401, 413, 415),
+        media_type="text/html",
+    ),
+    Operation("get", TEMPLATE, "A custom template", "templates", "Template"),
+    Operation(
+        "put",
+        TEMPLATE,
+        "Save a custom template (checked for syntax, unknown variables and SMS length)",
+        "templates",
+        "Template",
+        request="TemplateRequest",
+        errors=WITH_BODY,
+    ),
+    Operation("delete", TEMPLATE, "Go back to the built-in template", "templates", None, 204),
+    Operation(
+        "post",
+        TEMPLATE + "/preview",
+        "Render the template in force, or a draft, with sample data",
+        "templates",
+        "TemplatePreview",
+        request="TemplateRequest",
+        request_required=False,
+        errors=WITH_BODY,
+    ),
+    Operation(
+        "get",
+        "/v1/surveys",
+        "Answered delivery surveys, newest first",
+        "analytics",
+        "SurveyPage",
+        query=(
+            ("from", DATE, False, "first day (default: 30 days ago)"),
+            ("to", DATE, False, "last day (default: today)"),
+            ("carrier", STRING, False, ""),
+            ("driver", STRING, False, ""),
+            ("score_min", SCORE, False, ""),
+            ("score_max", SCORE, False, ""),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 200}, False, "page size (default 50)"),
+            ("cursor", STRING, False, "`next_cursor` of the previous page"),
+        ),
+        errors=(400, 401),
+    ),
+    Operation(
+        "get",
+        "/v1/analytics",
+        "Delivery quality: CSAT, on-time rate, time in milestone, notifications, page views",
+        "analytics",
+        "Analytics",
+        query=(
+            ("from", DATE, False, "first day (default: 30 days ago)"),
+            ("to", DATE, False, "last day (default: today)"),
+            ("format", {"type": "string", "enum": ["json", "csv"]}, False, "csv downloads a spreadsheet"),
+        ),
+        errors=(400, 401),
+        extra_content={"text/csv": {"schema": STRING}},
+    ),
+    Operation(
+        "get",
+        "/v1/tracking/{token}",
+        "The shopper's tracking view as JSON, for embedding (CORS open, no credentials)",
+        "tracking",
+        "Tracking",
+        security=None,
+        query=(LANG,),
+        errors=(404,),
+    ),
+    Operation(
+        "post",
+        "/v1/webhooks/{source}/{retailer_id}",
+        "Carrier and aggregator status webhooks, verified by each source's signature scheme (see README)",
+        "webhooks",
+        "WebhookResult",
+        request="WebhookBody",
+        security=None,
+        errors=(400, 401, 404, 409, 413, 415),
+    ),
+    Operation("get", "/v1/openapi.json", "This document", "meta", None, security=None, errors=()),
+)
+
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "shipment_id": STRING,
+    "source": {"type": "string", "enum": list(SOURCES)},
+    "kind": KIND,
+    "channel": {"type": "string", "enum": list(CHANNELS)},
+    "locale": {"type": "string", "enum": list(LOCALES)},
+    "token": STRING,
+    "retailer_id": STRING,
+}
+
+
+def request_schemas() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    from . import schemas
+
+    models = [
+        getattr(schemas, name) for name in sorted({op.request for op in OPERATIONS if op.request} - {"WebhookBody"})
+    ]
+    _, definitions = models_json_schema([(model, "validation") for model in models], ref_template=COMPONENT)
+    found: dict[str, Any] = definitions.get("$defs", {})
+    found["WebhookBody"] = {
+        "type": "object",
+        "description": "The source's own payload, byte for byte as it signed it (DESIGN 3.2).",
+    }
+    return found
+
+
+def _parameters(operation: Operation) -> list[dict[str, Any]]:
+    names = [part[1:-1] for part in operation.path.split("/") if part.startswith("{")]
+    parameters = [{"name": n, "in": "path", "required": True, "schema": PATH_PARAMETERS[n]} for n in names]
+    for name, schema, required, description in operation.query:
+        parameter = {"name": name, "in": "query", "required": required, "schema": schema}
+        parameters.append({**parameter, "description": description} if description else parameter)
+    return parameters
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    if operation.response:
+        content = {"application/json": {"schema": ref(operation.response)}, **operation.extra_content}
+        success: dict[str, Any] = {"description": "OK", "content": content}
+    elif operation.media_type == "text/html":
+        success = {"description": "An HTML page", "content": {"text/html": {"schema": STRING}}}
+    elif operation.status == 204:
+        success = {"description": "Done; no body"}
+    else:
+        success = {"description": "OK", "content": {"application/json": {"schema": OBJECT}}}
+    responses: dict[str, Any] = {str(operation.status): success}
+    if operation.path == "/v1/shipments" and operation.method == "post":
+        responses["200"] = {"description": "Already registered", "content": success["content"]}
+    error = {"application/json": {"schema": ref("Error")}}
+    for status in operation.errors:
+        responses[str(status)] = {"description": ERRORS[status], "content": error}
+    return dict(sorted(responses.items()))
+
+
+def document(server_url: str = LOCAL_SERVER) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        spec: dict[str, Any] = {
+            "operationId": f"{operation.method}_{operation.path}".replace("/", "_").replace("{", "").replace("}", ""),
+            "summary": operation.summary,
+            "tags": [operation.tag],
+            "parameters": _parameters(operation),
+            "responses": _responses(operation),
+            "security": [{operation.security: []}] if operation.security else [],
+        }
+        if operation.request:
+            spec["requestBody"] = {
+                "required": operation.request_required,
+                "content": {"application/json": {"schema": ref(operation.request)}},
+            }
+        paths.setdefault(operation.path, {})[operation.method] = spec
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Porchlight",
+            "version": "1",
+            "description": "Last-mile delivery notifications: the retailer API, the public tracking JSON and the "
+            "carrier webhooks. Every error has the `Error` shape.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted({**request_schemas(), **RESPONSES}.items())),
+            "securitySchemes": {
+                "retailerKey": {"type": "http", "scheme": "bearer", "description": "the retailer's API key"},
+                "adminKey": {"type": "http", "scheme": "bearer", "description": "ADMIN_API_KEY (operators only)"},
+            },
+        },
+    }
+
+
+def main() -> int:
+    json.dump(document(), sys.stdout, indent=1, sort_keys=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
