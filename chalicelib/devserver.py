@@ -72,9 +72,25 @@ def drain_outbox(stopping: threading.Event, interval: float) -> None:
 
 def build_server(host: str, port: int) -> Any:
     from chalice.config import Config
-    from chalice.local import LocalDevServer, ThreadedHTTPServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
     from app import app
+
+    class Handler(ChaliceRequestHandler):
+        """Methods API Gateway has no route for (TRACE, CONNECT, made-up ones) get a 405 in the documented error
+        shape instead of http.server's HTML 501 page."""
+
+        def __getattr__(self, name: str) -> Any:
+            if not name.startswith("do_"):
+                raise AttributeError(name)
+            return self._refuse_method
+
+        def _refuse_method(self) -> None:
+            self._parse_payload()  # consume the body, or its bytes would be read as the next request
+            body = json.dumps(
+                {"error": {"code": "method_not_allowed", "message": f"Unsupported method: {self.command}"}}
+            )
+            self._send_http_response(405, {"Content-Type": "application/json"}, body)
 
     class BusyServer(ThreadedHTTPServer):
         # socketserver listens with a backlog of 5: a burst of carriers overflows it and the kernel then silently
@@ -83,7 +99,7 @@ def build_server(host: str, port: int) -> Any:
         daemon_threads = True
 
     config = Config.create(chalice_stage="local", app_name="porchlight", environment_variables={})
-    return LocalDevServer(app, config, host, port, server_cls=BusyServer)
+    return LocalDevServer(app, config, host, port, handler_cls=Handler, server_cls=BusyServer)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,8 +74,11 @@ def _csv(data: dict[str, Any]) -> Response:
 @handles_errors
 def get_analytics() -> Response:
     retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers))
+    output = _params().get("format") or "json"
+    if output not in ("json", "csv"):
+        raise ValidationError("format must be json or csv", field="format")
     data = _report(retailer_id)
-    return _csv(data) if _params().get("format") == "csv" else json_response(data)
+    return _csv(data) if output == "csv" else json_response(data)
 
 
 # --- the page -----------------------------------------------------------------------------------------------

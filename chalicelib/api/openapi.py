@@ -259,7 +259,12 @@ class Operation:
 
 KIND = {"type": "string", "enum": list(NOTIFICATION_KINDS)}
 DATE = {"type": "string", "format": "date"}
-LANG = ("lang", {"type": "string", "enum": list(LOCALES)}, False, "language of the text (en, es, fr, de)")
+LANG = (
+    "lang",
+    STRING,
+    False,
+    f"preferred language ({', '.join(LOCALES)}); others fall back to the retailer's default, as Accept-Language would",
+)
 TEMPLATE = "/v1/templates/{kind}/{channel}/{locale}"
 WITH_BODY = (400, 401, 404, 413, 415)
 
@@ -481,6 +486,9 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
     names = [part[1:-1] for part in operation.path.split("/") if part.startswith("{")]
     parameters = [{"name": n, "in": "path", "required": True, "schema": PATH_PARAMETERS[n]} for n in names]
     for name, schema, required, description in operation.query:
+        if not required:  # `?from=&to=` is what an HTML form with cleared fields sends: empty means "not given"
+            schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+            description = f"{description} (empty: not given)".lstrip()
         parameter = {"name": name, "in": "query", "required": required, "schema": schema}
         parameters.append({**parameter, "description": description} if description else parameter)
     return parameters
@@ -500,7 +508,7 @@ def _responses(operation: Operation) -> dict[str, Any]:
     if operation.path == "/v1/shipments" and operation.method == "post":
         responses["200"] = {"description": "Already registered", "content": success["content"]}
     error = {"application/json": {"schema": ref("Error")}}
-    for status in operation.errors:
+    for status in (*operation.errors, 405):
         responses[str(status)] = {"description": ERRORS[status], "content": error}
     return dict(sorted(responses.items()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
@@ -217,3 +218,17 @@ def test_cli_creates_a_retailer_whose_key_works_over_http(local_server: LocalSer
         timeout=60,
     )
     assert empty.returncode == 2 and "name must be" in empty.stderr
+
+
+def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_server: LocalServer) -> None:
+    host, port = local_server.base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("TRACE", "/v1/shipments", body=b'["left", "over"]', headers={"Content-Type": "application/json"})
+    refused = connection.getresponse()
+    assert refused.status == 405
+    assert json.loads(refused.read())["error"] == {"code": "method_not_allowed", "message": "Unsupported method: TRACE"}
+    connection.request("GET", "/v1/openapi.json")  # same keep-alive connection: the TRACE body was consumed
+    follow_up = connection.getresponse()
+    assert follow_up.status == 200
+    assert json.loads(follow_up.read())["openapi"].startswith("3.1")
+    connection.close()

@@ -390,3 +390,13 @@ def test_analytics_reads_are_bounded_by_days_not_shipments(api: Api, retailer: R
     assert calls == {"calls.GetItem": 1, "calls.Query": 1}  # the API key, then one bounded query of day counters
     bad = api.http.get("/v1/analytics?from=2020-01-01&to=2026-01-01", headers=retailer.auth)
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "from"
+
+
+def test_analytics_rejects_an_unknown_format_and_treats_empty_parameters_as_not_given(
+    api: Api, retailer: Retailer
+) -> None:
+    wrong = api.http.get("/v1/analytics?format=xml", headers=retailer.auth)
+    assert wrong.status_code == 400 and wrong.json_body["error"]["field"] == "format"
+    cleared = api.http.get("/v1/analytics?from=&to=&format=", headers=retailer.auth)
+    assert cleared.status_code == 200
+    assert cleared.json_body["to"] == datetime.now(UTC).date().isoformat()
