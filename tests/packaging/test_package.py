@@ -60,6 +60,41 @@ def test_the_template_is_complete_and_passes_cfn_lint(package: Path) -> None:
     assert environment["TABLE_NAME"] == "porchlight-prod"
 
 
+def test_api_gateway_throttles_and_answers_its_own_errors_in_the_documented_shape(package: Path) -> None:
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] > 0
+    responses = api["GatewayResponses"]
+    assert responses["THROTTLED"]["StatusCode"] == 429
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == 404  # an unknown path is a 404, not a 403
+    for name, response in responses.items():
+        rendered = response["ResponseTemplates"]["application/json"].replace(
+            "$context.error.messageString", '"what API Gateway said"'
+        )
+        error = json.loads(rendered)["error"]
+        assert set(error) == {"code", "message"} and error["code"].isidentifier(), name
+
+
+def test_the_public_rate_limit_is_a_waf_rule_on_shopper_routes_only(package: Path) -> None:
+    template = json.loads((package / "sam.json").read_text())
+    acl = template["Resources"]["PublicRateLimitAcl"]
+    assert acl["Condition"] == "HasRateLimit" and template["Parameters"]["PublicRateLimit"]["Default"] == 0
+    rule = acl["Properties"]["Rules"][0]
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP" and statement["Limit"] == {"Ref": "PublicRateLimit"}
+    guarded = {
+        s["ByteMatchStatement"]["SearchString"] for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]
+    }
+    assert guarded == {"/t/", "/v1/tracking/", "/v1/unsubscribe/"}  # carriers' webhook bursts are never per-IP limited
+    body = json.loads(acl["Properties"]["CustomResponseBodies"]["rate_limited"]["Content"])
+    assert body["error"]["code"] == "rate_limited"
+    association = template["Resources"]["PublicRateLimitAssociation"]
+    # SAM names the stage it generates <api logical id><stage name>Stage; the association must wait for it.
+    assert association["DependsOn"] == "RestAPIapiStage"
+    assert template["Resources"]["RestAPI"]["Properties"]["StageName"] == "api"
+
+
 def test_each_lambda_may_touch_only_what_it_uses(package: Path) -> None:
     resources = json.loads((package / "sam.json").read_text())["Resources"]
 
