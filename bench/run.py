@@ -5,9 +5,9 @@
 1. DynamoDB requests and capacity per webhook for a known shipment (target: one read + one transactional write).
 2. Webhooks per second through chalice.test.Client with in-memory moto, against the bare moto calls the same work
    needs (one GetItem and one two-item TransactWriteItems per webhook).
-3. Cold start: a fresh interpreter importing `app` and handling one signed webhook through the Lambda entry point,
-   against a fresh interpreter with a bare Chalice app + boto3 answering one trivial route (and the same making
-   one GetItem, which isolates botocore's client construction).
+3. Cold start of each Lambda entry point (API handling a signed webhook, deliver_outbox handling a stream batch,
+   scheduler sending what is due) in a fresh interpreter, against a bare Chalice app of the same kind doing one
+   GetItem (botocore's client construction) and a bare Chalice route doing nothing.
 4. DynamoDB requests per notification delivered.
 5. Webhook accepted -> provider request in the local runtime, against the same Twilio SDK call made directly.
 6. Tracking page render time (p50, p95) against a bare Jinja2 template of the same size; bytes and queries per view.
@@ -166,33 +166,58 @@ COLD_SCRIPT = textwrap.dedent(
     {imports}
     imported = time.perf_counter()
     event = json.loads(sys.argv[1])
-    result = app(event, type("Ctx", (), {{"aws_request_id": "bench"}})())
-    assert result["statusCode"] == 200, result
+    context = type("Ctx", (), {{"aws_request_id": "bench", "function_name": "bench", "memory_limit_in_mb": 512}})()
+    result = {handler}(event, context)
+    {check}
     print(json.dumps({{"import": imported - started, "total": time.perf_counter() - started}}))
     """
 )
-BARE_IMPORTS = textwrap.dedent(
-    """
-    import boto3
-    from chalice import Chalice
-    app = Chalice(app_name="bare")
-    @app.route("/ping")
-    def ping():
-        return {"ok": True}
-    """
-)
-BARE_WITH_CLIENT_IMPORTS = textwrap.dedent(
-    """
-    import boto3
-    from chalice import Chalice
-    app = Chalice(app_name="bare")
-    @app.route("/ping")
-    def ping():
-        boto3.client("dynamodb").get_item(TableName="porchlight-bench", Key={"pk": {"S": "x"}, "sk": {"S": "y"}})
-        return {"ok": True}
-    """
-)
-OUR_IMPORTS = "from app import app"
+GET_ITEM = 'boto3.client("dynamodb").get_item(TableName="porchlight-bench", Key={"pk": {"S": "x"}, "sk": {"S": "y"}})'
+
+
+def bare_app(decorator: str, signature: str, work: str) -> str:
+    return (
+        "import boto3\nfrom chalice import Chalice, Rate\napp = Chalice(app_name='bare')\n"
+        f"@app.{decorator}\ndef handler({signature}):\n    {work}\n    return {{'ok': True}}"
+    )
+
+
+#: name -> (imports, handler expression, check); each Porchlight entry point is paired with a bare Chalice app of the
+#: same kind doing one GetItem (what a handler that reads anything must at least pay: botocore's client).
+ENTRY_POINTS: dict[str, tuple[str, str, str]] = {
+    "bare route": (bare_app("route('/ping')", "", "pass"), "app", "assert result['statusCode'] == 200"),
+    "bare route + GetItem": (
+        bare_app("route('/ping')", "", GET_ITEM),
+        "app",
+        "assert result['statusCode'] == 200",
+    ),
+    "bare function + GetItem": (
+        bare_app("lambda_function(name='fn')", "event, context", GET_ITEM),
+        "handler",
+        "assert result == {'ok': True}",
+    ),
+    "bare schedule + GetItem": (
+        bare_app("schedule(Rate(1, unit=Rate.MINUTES))", "event", GET_ITEM),
+        "handler",
+        "assert result == {'ok': True}",
+    ),
+    "API: signed webhook": ("from app import app", "app", "assert result['statusCode'] == 200, result"),
+    "deliver_outbox: 2 sends": (
+        "from app import deliver_outbox",
+        "deliver_outbox",
+        "assert result == {'batchItemFailures': []}, result",
+    ),
+    "scheduler: 2 sends": (
+        "from app import scheduler",
+        "scheduler",
+        "assert result['deliveries'].get('sent') == 2, result",
+    ),
+}
+BASELINE_OF = {
+    "API: signed webhook": "bare route + GetItem",
+    "deliver_outbox: 2 sends": "bare function + GetItem",
+    "scheduler: 2 sends": "bare schedule + GetItem",
+}
 
 
 def api_gateway_event(
@@ -214,8 +239,23 @@ def api_gateway_event(
     }
 
 
-def run_fresh(imports: str, event: dict[str, Any], env: dict[str, str]) -> dict[str, float]:
-    script = COLD_SCRIPT.format(imports=textwrap.indent(imports, "").strip().replace("\n", "\n"))
+def scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "bench",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/bench"],
+        "detail": {},
+    }
+
+
+def run_fresh(entry: str, event: dict[str, Any], env: dict[str, str]) -> dict[str, float]:
+    imports, handler, check = ENTRY_POINTS[entry]
+    script = COLD_SCRIPT.format(imports=imports, handler=handler, check=check)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(script)
     started = time.perf_counter()
@@ -225,19 +265,69 @@ def run_fresh(imports: str, event: dict[str, Any], env: dict[str, str]) -> dict[
     wall = time.perf_counter() - started
     os.unlink(handle.name)
     if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
+        raise RuntimeError(f"{entry}: {out.stderr[-2000:]}")
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     figures["wall"] = wall
     return figures
 
 
+def pending_outbox_records(client: Any, auth: dict[str, str], ids: dict[str, str], n: int) -> dict[str, Any]:
+    """Register a shipment and move it to `shipped`: its SMS and e-mail wait in the outbox, as stream records."""
+    from chalicelib.simulator import daytime_zone
+    from chalicelib.store.table import client as dynamodb
+
+    customer = {"name": "C", "phone": "+14155550123", "email": "c@example.com", "sms_consent": True}
+    tracking_number = f"1ZCOLD{n}"
+    shipment = client.http.post(
+        "/v1/shipments",
+        headers=auth,
+        body=json.dumps(
+            {
+                "order_id": f"C{n}",
+                "carrier": "ups",
+                "tracking_number": tracking_number,
+                "customer": {**customer, "time_zone": daytime_zone()},
+            }
+        ),
+    ).json_body
+    post_webhook(client, ids, native_body(1, tracking_number=tracking_number))
+    items = dynamodb().query(
+        TableName=TEST_ENV["TABLE_NAME"],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :outbox)",
+        ExpressionAttributeValues={":pk": {"S": f"SHIP#{shipment['id']}"}, ":outbox": {"S": "OUTBOX#"}},
+    )["Items"]
+    assert len(items) == 2, items
+    return {
+        "Records": [
+            {"eventName": "INSERT", "dynamodb": {"NewImage": item, "SequenceNumber": str(i)}}
+            for i, item in enumerate(items)
+        ]
+    }
+
+
 def bench_cold_start(rounds: int = 7) -> None:
+    """Each Lambda entry point in a fresh interpreter: import + first invocation, against bare Chalice apps."""
     from chalicelib.carriers.native import sign
     from chalicelib.localdb import EmbeddedDynamoDB
+    from tests.capture import CaptureServer
 
     db = EmbeddedDynamoDB()
     endpoint = db.start()
-    env = {**os.environ, **TEST_ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "PYTHONPATH": str(ROOT)}
+    capture = CaptureServer().start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SENDGRID_"))},
+        **TEST_ENV,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "PYTHONPATH": str(ROOT),
+        # The real SDKs, talking to a local stand-in for Twilio and SendGrid: their import cost is part of the figure.
+        "TWILIO_ACCOUNT_SID": "AC" + "3" * 32,
+        "TWILIO_AUTH_TOKEN": "bench-token",
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "TWILIO_API_BASE_URL": capture.url,
+        "SENDGRID_API_KEY": "SG.bench",
+        "SENDGRID_API_HOST": capture.url,
+        "EMAIL_FROM": "tracking@example.com",
+    }
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
     from chalicelib.config import settings
     from chalicelib.store import retailers, table
@@ -245,40 +335,54 @@ def bench_cold_start(rounds: int = 7) -> None:
     settings.cache_clear()
     table.reset_client()
     retailers.clear_cache()
-    _, ids = setup_in_memory()
+    client, ids = setup_in_memory()
+    auth = {"Authorization": f"Bearer {ids['api_key']}", "Content-Type": "application/json"}
     bare_event = api_gateway_event("/ping", "/ping", {}, b"", {})
-    ours: list[dict[str, float]] = []
-    bare: list[dict[str, float]] = []
-    bare_client: list[dict[str, float]] = []
+    figures: dict[str, list[dict[str, float]]] = {name: [] for name in ENTRY_POINTS}
     for n in range(rounds):
         raw = native_body(1000 + n)
         headers = {
             "Content-Type": "application/json",
             "X-Porchlight-Signature": sign(ids["secret"], raw, int(time.time())),
         }
-        event = api_gateway_event(
+        webhook = api_gateway_event(
             f"/v1/webhooks/native/{ids['retailer_id']}",
             "/v1/webhooks/{source}/{retailer_id}",
             {"source": "native", "retailer_id": ids["retailer_id"]},
             raw,
             headers,
         )
-        bare.append(run_fresh(BARE_IMPORTS, bare_event, env))
-        bare_client.append(run_fresh(BARE_WITH_CLIENT_IMPORTS, bare_event, env))
-        ours.append(run_fresh(OUR_IMPORTS, event, env))
+        for name in ("bare route", "bare route + GetItem"):
+            figures[name].append(run_fresh(name, bare_event, env))
+        figures["bare function + GetItem"].append(run_fresh("bare function + GetItem", {"Records": []}, env))
+        figures["bare schedule + GetItem"].append(run_fresh("bare schedule + GetItem", scheduled_event(), env))
+        figures["API: signed webhook"].append(run_fresh("API: signed webhook", webhook, env))
+        stream_batch = pending_outbox_records(client, auth, ids, 2 * n)
+        figures["deliver_outbox: 2 sends"].append(run_fresh("deliver_outbox: 2 sends", stream_batch, env))
+        pending_outbox_records(client, auth, ids, 2 * n + 1)  # left for the scheduler to find
+        figures["scheduler: 2 sends"].append(run_fresh("scheduler: 2 sends", scheduled_event(), env))
+    sent = len(capture.of("twilio")), len(capture.of("sendgrid"))
+    capture.stop()
     db.stop()
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-    def median(rows: list[dict[str, float]], key: str) -> float:
-        return statistics.median(row[key] for row in rows)
+    def median(name: str, key: str) -> float:
+        return statistics.median(row[key] for row in figures[name]) * 1000
 
-    print(f"3. Cold start, median of {rounds} fresh interpreters (process wall time includes Python start-up)")
-    for key, label in (("import", "import"), ("total", "import + first request"), ("wall", "whole process")):
-        b, c, o = median(bare, key), median(bare_client, key), median(ours, key)
-        print(
-            f"   {label:<23} bare Chalice+boto3 {b * 1000:4.0f} ms | same + one GetItem {c * 1000:4.0f} ms | "
-            f"Porchlight webhook {o * 1000:4.0f} ms   ratio {o / b:.2f}x / {o / c:.2f}x"
-        )
+    print(f"3. Cold start per Lambda entry point, median of {rounds} fresh interpreters (ms; the whole process")
+    print("   includes Python start-up). Ratios: against a bare Chalice app of the same kind doing one GetItem,")
+    print("   and against a bare Chalice route doing nothing.")
+    print(f"   {'entry point':<26} {'import':>7} {'+ first call':>13} {'whole process':>14}   ratio (first call)")
+    bare = median("bare route", "total")
+    for name in ENTRY_POINTS:
+        row = f"   {name:<26} {median(name, 'import'):7.0f} {median(name, 'total'):13.0f} {median(name, 'wall'):14.0f}"
+        if name in BASELINE_OF:
+            same_kind = median(BASELINE_OF[name], "total")
+            row += f"   {median(name, 'total') / same_kind:.2f}x same kind, {median(name, 'total') / bare:.2f}x bare"
+        print(row)
+    print(
+        f"   ({sent[0]} texts and {sent[1]} e-mails reached the local Twilio/SendGrid stand-in through the real SDKs)"
+    )
 
 
 def timed(work: Callable[[], None]) -> float:
