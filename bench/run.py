@@ -12,7 +12,8 @@
 5. Webhook accepted -> provider request in the local runtime, against the same Twilio SDK call made directly.
 6. Tracking page render time (p50, p95) against a bare Jinja2 template of the same size; bytes and queries per view.
 7. Analytics request cost for a retailer with 100,000 shipments against one with 1,000 (target: the same).
-8. DynamoDB units for one shipment's whole life, as an on-demand cost per million shipments; package size.
+8. DynamoDB units for one shipment's whole life, as an on-demand cost per million shipments.
+9. The deployment package: size, and cold imports from it with the bytecode it ships against sources only.
 """
 
 from __future__ import annotations
@@ -808,9 +809,76 @@ def bench_lifecycle_cost() -> None:
         f"   on-demand cost per million shipments: ${per_million:,.2f} (${PRICE_PER_MILLION_WRU}/M WRU, "
         f"${PRICE_PER_MILLION_RRU}/M RRU, us-east-1, storage and streams extra)"
     )
-    zip_path = ROOT / "build" / "prod" / "deployment.zip"
-    if zip_path.exists():
-        print(f"   deployment package (make package STAGE=prod): {zip_path.stat().st_size / 1e6:.1f} MB zipped")
+
+
+PACKAGE_IMPORT_SCRIPT = """
+import time
+started = time.perf_counter()
+import app
+imported = time.perf_counter()
+import chalicelib.services.deliver, chalicelib.channels.twilio_sms, chalicelib.channels.sendgrid_email
+import twilio.rest, sendgrid, chalicelib.api.schemas, chalicelib.web.templating
+print(imported - started, time.perf_counter() - started)
+"""
+
+
+def bench_package(rounds: int = 5) -> None:
+    """The deployment package as Lambda runs it (boto3 from the runtime, the rest from the zip, `-S`), importing
+    the app and everything a delivery needs, with the bytecode the package ships against the same zip without it."""
+    import shutil
+    import zipfile
+
+    from infra.package import build, lint, precompile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        out = build("prod", root / "prod")
+        lint(out / "sam.json")
+        plain_size = (out / "deployment.zip").stat().st_size
+        compiled = precompile(out)
+        size = (out / "deployment.zip").stat().st_size
+        with zipfile.ZipFile(out / "deployment.zip") as archive:
+            archive.extractall(root / "with")
+        shutil.copytree(root / "with", root / "without")
+        for cache in list((root / "without").rglob("__pycache__")):
+            shutil.rmtree(cache)
+        provided = root / "provided"
+        provided.mkdir()
+        site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+        for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
+            if (site / name).exists():
+                (provided / name).symlink_to(site / name)
+        timings: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
+        for _ in range(rounds):
+            for variant in timings:
+                env = {
+                    "PYTHONPATH": f"{root / variant}:{provided}",
+                    "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only in Lambda: nothing gets cached
+                    "PATH": "/usr/bin:/bin",
+                    **TEST_ENV,
+                }
+                out_text = subprocess.run(
+                    [sys.executable, "-S", "-c", PACKAGE_IMPORT_SCRIPT],
+                    cwd=root,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                timings[variant].append((float(out_text[0]), float(out_text[1])))
+
+    def median(variant: str, index: int) -> float:
+        return statistics.median(row[index] for row in timings[variant]) * 1000
+
+    print(f"9. Deployment package (make package STAGE=prod), imported as Lambda would, median of {rounds}")
+    print(
+        f"   size {size / 1e6:.1f} MB zipped with {compiled} precompiled modules "
+        f"({plain_size / 1e6:.1f} MB as Chalice builds it, sources only)"
+    )
+    for index, label in ((0, "import app"), (1, "+ everything a delivery imports")):
+        shipped, bare = median("with", index), median("without", index)
+        ratio = shipped / bare
+        print(f"   {label:<32} with bytecode {shipped:5.0f} ms | sources only {bare:5.0f} ms   ratio {ratio:.2f}x")
 
 
 def main() -> int:
@@ -824,6 +892,7 @@ def main() -> int:
     bench_tracking_page()
     bench_analytics()
     bench_lifecycle_cost()
+    bench_package()
     return 0
 
 

@@ -11,14 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from infra.package import ROOT, build, lint
+from infra.package import ROOT, build, lint, precompile
 
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build("prod", tmp_path_factory.mktemp("package") / "prod")
+    out = build("prod", tmp_path_factory.mktemp("package") / "prod")
+    precompile(out)
+    return out
 
 
 def test_the_template_is_complete_and_passes_cfn_lint(package: Path) -> None:
@@ -120,6 +122,10 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
     assert "app.py" in names and "chalicelib/templates/pages/tracking.html.j2" in names
     assert all(f"chalicelib/templates/sms/{locale}.j2" in names for locale in ("en", "es", "fr", "de"))
     assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)
+    # Bytecode ships with every module, hash-based and unchecked (PEP 552 flags == 1): Lambda cannot write it.
+    for module in ("__pycache__/app", "chalicelib/services/__pycache__/deliver", "twilio/rest/__pycache__/__init__"):
+        pyc = archive.read(f"{module}.cpython-{sys.version_info.major}{sys.version_info.minor}.pyc")
+        assert int.from_bytes(pyc[4:8], "little") == 1, module
     archive.extractall(tmp_path / "lambda")
     # The Lambda runtime provides boto3 and its dependencies; nothing else may come from outside the zip.
     provided = tmp_path / "provided"
