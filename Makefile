@@ -7,7 +7,7 @@ PORT ?= 8000
 
 STAGE ?= dev
 
-.PHONY: run test lint bench simulate install browser package clean
+.PHONY: run test lint bench simulate install browser package openapi clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: install
 # Deployment artefacts for a stage: build/$(STAGE)/deployment.zip and sam.json (cfn-lint checked). See docs/operations.md.
 package: install
 	$(PY) -m infra.package --stage $(STAGE)
+
+# The published API description (also served at /v1/openapi.json); a test fails while the committed copy is stale.
+openapi: install
+	$(PY) -m chalicelib.api.openapi > docs/openapi.json
 
 bench: install
 	$(PY) -m bench.run

@@ -2,7 +2,7 @@
 
 Request bodies come from the same pydantic models the routes validate with, so the two cannot disagree; the
 operations table below is checked against the Chalice route table by tests/unit/test_openapi.py, and the committed
-copy in docs/openapi.json against this module. Regenerate that copy with `python -m chalicelib.api.openapi`.
+copy in docs/openapi.json against this module. Regenerate that copy with `make openapi`.
 Imported only by the `/v1/openapi.json` route and tests: building it needs pydantic.
 """
 

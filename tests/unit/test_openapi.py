@@ -67,4 +67,4 @@ def test_the_document_is_valid_openapi_and_every_error_has_the_error_shape() -> 
 
 def test_the_committed_copy_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
-    assert committed == document(), "docs/openapi.json is stale: python -m chalicelib.api.openapi > docs/openapi.json"
+    assert committed == document(), "docs/openapi.json is stale: run make openapi"
