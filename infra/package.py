@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     lint(out / "sam.json")
     compiled = precompile(out)
     size = (out / "deployment.zip").stat().st_size
-    print(f"packaged stage {args.stage}: {out / 'deployment.zip'} ({size / 1e6:.1f} MB, {compiled} modules precompiled)")
+    print(f"packaged stage {args.stage}: {out / 'deployment.zip'} ({size / 1e6:.1f} MB)")
+    print(f"bytecode: {compiled} modules precompiled for the Lambda runtime")
     print(f"template: {out / 'sam.json'} (cfn-lint clean)")
     return 0
 

@@ -3,7 +3,7 @@
 Every documented operation gets schema-valid and schema-violating requests, with a valid key, a wrong one and none.
 Whatever arrives, the server must not fail (no 5xx), must answer only documented status codes and content types,
 must reject what the schema rejects, and every body (errors included) must match the documented schema.
-RELIABILITY_FULL=1 raises the number of generated requests per operation.
+RELIABILITY_FULL=1 raises the number of generated requests per operation and draws fresh ones on every run.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from schemathesis.checks import (
 
 from chalicelib.api.openapi import document
 
-EXAMPLES = 150 if os.environ.get("RELIABILITY_FULL") else 25
+FULL = bool(os.environ.get("RELIABILITY_FULL"))
+EXAMPLES = 150 if FULL else 25
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -45,7 +46,8 @@ def session() -> requests.Session:
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized in CI so a red build always reproduces; RELIABILITY_FULL=1 explores with fresh seeds.
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=not FULL)
 def test_api_survives_generated_requests(case: schemathesis.Case, local_server, session: requests.Session) -> None:
     key = local_server.admin_key if case.path == "/v1/admin/retailers" else local_server.demo["api_key"]
     headers = {"Authorization": f"Bearer {key}"} if not (case.headers or {}).get("Authorization") else {}
