@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  embedded DynamoDB: {dynamodb.endpoint}  table {env['TABLE_NAME']}")
     print(f"  admin API key:     {env['ADMIN_API_KEY']}")
     print(f"  local outbox:      {env['PUBLIC_BASE_URL']}/dev/outbox  (messages, when no provider keys are set)")
+    print(f"  API description:   {env['PUBLIC_BASE_URL']}/v1/openapi.json")
     if not args.no_seed:
         demo = seed_demo_retailer()
         args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))

@@ -53,6 +53,7 @@ def test_banner_prints_what_a_newcomer_needs(local_server: LocalServer) -> None:
     assert local_server.base_url in banner
     assert local_server.demo["api_key"] in banner
     assert "adm_e2e_0123456789abcdef" in banner
+    assert f"{local_server.base_url}/v1/openapi.json" in banner
     for source in ("native", "easypost", "aftership", "shippo"):
         assert local_server.demo["integrations"][source]["webhook_url"] in banner
 
