@@ -76,6 +76,8 @@ def build_server(host: str, port: int) -> Any:
 
     from app import app
 
+    from .api.http import error_body
+
     class Handler(ChaliceRequestHandler):
         """Methods API Gateway has no route for (TRACE, CONNECT, made-up ones) get a 405 in the documented error
         shape instead of http.server's HTML 501 page."""
@@ -87,9 +89,7 @@ def build_server(host: str, port: int) -> Any:
 
         def _refuse_method(self) -> None:
             self._parse_payload()  # consume the body, or its bytes would be read as the next request
-            body = json.dumps(
-                {"error": {"code": "method_not_allowed", "message": f"Unsupported method: {self.command}"}}
-            )
+            body = json.dumps(error_body("method_not_allowed", f"Unsupported method: {self.command}"))
             self._send_http_response(405, {"Content-Type": "application/json"}, body)
 
     class BusyServer(ThreadedHTTPServer):
