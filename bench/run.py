@@ -828,11 +828,11 @@ def bench_package(rounds: int = 5) -> None:
     import shutil
     import zipfile
 
-    from infra.package import build, lint, precompile
+    from infra.package import build, link_runtime_provided, lint, precompile
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        out = build("prod", root / "prod")
+        out = build("prod", root / "prod", bytecode=False)
         lint(out / "sam.json")
         plain_size = (out / "deployment.zip").stat().st_size
         compiled = precompile(out)
@@ -842,12 +842,7 @@ def bench_package(rounds: int = 5) -> None:
         shutil.copytree(root / "with", root / "without")
         for cache in list((root / "without").rglob("__pycache__")):
             shutil.rmtree(cache)
-        provided = root / "provided"
-        provided.mkdir()
-        site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-        for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
-            if (site / name).exists():
-                (provided / name).symlink_to(site / name)
+        provided = link_runtime_provided(root / "provided")
         timings: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
         for _ in range(rounds):
             for variant in timings:

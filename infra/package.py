@@ -21,9 +21,12 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What the Lambda Python runtime provides, so the zip leaves it out: boto3 and its dependencies.
+LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
 
-def build(stage: str, out: Path) -> Path:
+def build(stage: str, out: Path, bytecode: bool = True) -> Path:
+    """`chalice package` into `out`; with `bytecode`, the zip also carries precompiled modules (see precompile)."""
     shutil.rmtree(ROOT / ".chalice" / "deployments", ignore_errors=True)  # Chalice caches zips by content
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
@@ -49,7 +52,20 @@ def build(stage: str, out: Path) -> Path:
     output = result.stdout + result.stderr
     if result.returncode != 0 or "Could not install dependencies" in output:
         raise SystemExit(f"chalice package failed:\n{output}")
+    if bytecode:
+        precompile(out)
     return out
+
+
+def link_runtime_provided(directory: Path) -> Path:
+    """`directory` holding links to this environment's copies of what Lambda provides: with the unpacked zip and
+    this on PYTHONPATH (and `python -S`), the package imports exactly as it would in Lambda."""
+    directory.mkdir(parents=True, exist_ok=True)
+    site = Path(next(path for path in sys.path if path.endswith("site-packages")))
+    for name in LAMBDA_PROVIDED:
+        if (site / name).exists():
+            (directory / name).symlink_to(site / name)
+    return directory
 
 
 def precompile(out: Path) -> int:
@@ -103,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = build(args.stage, args.out or ROOT / "build" / args.stage)
     lint(out / "sam.json")
-    compiled = precompile(out)
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        compiled = sum(name.endswith(".pyc") for name in archive.namelist())
     size = (out / "deployment.zip").stat().st_size
     print(f"packaged stage {args.stage}: {out / 'deployment.zip'} ({size / 1e6:.1f} MB)")
     print(f"bytecode: {compiled} modules precompiled for the Lambda runtime")

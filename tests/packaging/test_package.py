@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.package import ROOT, build, lint, precompile
-
-LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+from infra.package import ROOT, build, link_runtime_provided, lint
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = build("prod", tmp_path_factory.mktemp("package") / "prod")
-    precompile(out)
-    return out
+    return build("prod", tmp_path_factory.mktemp("package") / "prod")
 
 
 def test_the_template_is_complete_and_passes_cfn_lint(package: Path) -> None:
@@ -128,12 +124,7 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
         assert int.from_bytes(pyc[4:8], "little") == 1, module
     archive.extractall(tmp_path / "lambda")
     # The Lambda runtime provides boto3 and its dependencies; nothing else may come from outside the zip.
-    provided = tmp_path / "provided"
-    provided.mkdir()
-    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    for name in LAMBDA_PROVIDED:
-        if (site / name).exists():
-            (provided / name).symlink_to(site / name)
+    provided = link_runtime_provided(tmp_path / "provided")
     modules = [
         "app",
         "chalicelib.services.deliver",
