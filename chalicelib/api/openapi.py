@@ -33,6 +33,7 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 STRING = {"type": "string"}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 OBJECT = {"type": "object"}
+DATE = {"type": "string", "format": "date"}
 STATUS = {"type": "string", "enum": list(MILESTONES)}
 SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 
@@ -190,8 +191,8 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["from", "to", "shipments", "on_time", "quality", "by_carrier", "by_driver", "days"],
         "properties": {
-            "from": {"type": "string", "format": "date"},
-            "to": {"type": "string", "format": "date"},
+            "from": DATE,
+            "to": DATE,
             "shipments": OBJECT,
             "on_time": OBJECT,
             "quality": OBJECT,
@@ -258,7 +259,10 @@ class Operation:
 
 
 KIND = {"type": "string", "enum": list(NOTIFICATION_KINDS)}
-DATE = {"type": "string", "format": "date"}
+DATE_RANGE = (
+    ("from", DATE, False, "first day (default: 30 days ago)"),
+    ("to", DATE, False, "last day (default: today)"),
+)
 LANG = (
     "lang",
     STRING,
@@ -406,8 +410,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "analytics",
         "SurveyPage",
         query=(
-            ("from", DATE, False, "first day (default: 30 days ago)"),
-            ("to", DATE, False, "last day (default: today)"),
+            *DATE_RANGE,
             ("carrier", STRING, False, ""),
             ("driver", STRING, False, ""),
             ("score_min", SCORE, False, ""),
@@ -424,8 +427,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "analytics",
         "Analytics",
         query=(
-            ("from", DATE, False, "first day (default: 30 days ago)"),
-            ("to", DATE, False, "last day (default: today)"),
+            *DATE_RANGE,
             ("format", {"type": "string", "enum": ["json", "csv"]}, False, "csv downloads a spreadsheet"),
         ),
         errors=(400, 401),
