@@ -74,18 +74,7 @@ def setup_in_memory() -> tuple[Any, dict[str, str]]:
     ).json_body
     auth = {"Authorization": f"Bearer {created['api_key']}", "Content-Type": "application/json"}
     secret = client.http.put("/v1/integrations/native", headers=auth, body="").json_body["secret"]
-    shipment = client.http.post(
-        "/v1/shipments",
-        headers=auth,
-        body=json.dumps(
-            {
-                "order_id": "B1",
-                "carrier": "ups",
-                "tracking_number": "1ZBENCH",
-                "customer": {"name": "B", "phone": "+14155550123"},
-            }
-        ),
-    ).json_body
+    shipment = register_shipment(client, auth, "B1", "1ZBENCH", {"name": "B", "phone": "+14155550123"})
     return client, {
         "retailer_id": created["id"],
         "secret": secret,
@@ -106,6 +95,16 @@ def post_webhook(client: Any, ids: dict[str, str], raw: bytes) -> None:
         body=raw,
     )
     assert response.status_code == 200, response.body
+
+
+def register_shipment(
+    client: Any, auth: dict[str, str], order_id: str, tracking_number: str, customer: dict[str, Any]
+) -> dict[str, Any]:
+    """`POST /v1/shipments` for a UPS shipment, as the retailer would; the shipment summary."""
+    body = {"order_id": order_id, "carrier": "ups", "tracking_number": tracking_number, "customer": customer}
+    response = client.http.post("/v1/shipments", headers=auth, body=json.dumps(body))
+    assert response.status_code in (200, 201), response.body
+    return response.json_body
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -277,20 +276,15 @@ def pending_outbox_records(client: Any, auth: dict[str, str], ids: dict[str, str
     from chalicelib.simulator import daytime_zone
     from chalicelib.store.table import client as dynamodb
 
-    customer = {"name": "C", "phone": "+14155550123", "email": "c@example.com", "sms_consent": True}
+    customer = {
+        "name": "C",
+        "phone": "+14155550123",
+        "email": "c@example.com",
+        "sms_consent": True,
+        "time_zone": daytime_zone(),
+    }
     tracking_number = f"1ZCOLD{n}"
-    shipment = client.http.post(
-        "/v1/shipments",
-        headers=auth,
-        body=json.dumps(
-            {
-                "order_id": f"C{n}",
-                "carrier": "ups",
-                "tracking_number": tracking_number,
-                "customer": {**customer, "time_zone": daytime_zone()},
-            }
-        ),
-    ).json_body
+    shipment = register_shipment(client, auth, f"C{n}", tracking_number, customer)
     post_webhook(client, ids, native_body(1, tracking_number=tracking_number))
     items = dynamodb().query(
         TableName=TEST_ENV["TABLE_NAME"],
@@ -456,24 +450,14 @@ def bench_notification_cost(shipments: int = 30) -> None:
         client, ids = setup_in_memory()
         auth = {"Authorization": f"Bearer {ids['api_key']}", "Content-Type": "application/json"}
         for n in range(shipments):
-            client.http.post(
-                "/v1/shipments",
-                headers=auth,
-                body=json.dumps(
-                    {
-                        "order_id": f"N{n}",
-                        "carrier": "ups",
-                        "tracking_number": f"1ZNOTE{n}",
-                        "customer": {
-                            "name": "B",
-                            "phone": "+14155550123",
-                            "email": "b@example.com",
-                            "sms_consent": True,
-                            "time_zone": "UTC",
-                        },
-                    }
-                ),
-            )
+            customer = {
+                "name": "B",
+                "phone": "+14155550123",
+                "email": "b@example.com",
+                "sms_consent": True,
+                "time_zone": "UTC",
+            }
+            register_shipment(client, auth, f"N{n}", f"1ZNOTE{n}", customer)
             post_webhook(client, ids, native_body(1, tracking_number=f"1ZNOTE{n}"))
         noon = datetime.now(UTC).replace(hour=12, minute=0) + timedelta(days=1)
         table.usage.clear()
@@ -763,24 +747,14 @@ def bench_lifecycle_cost() -> None:
         table.usage.clear()
         units.update(read=0.0, write=0.0)
         auth = {"Authorization": f"Bearer {ids['api_key']}", "Content-Type": "application/json"}
-        created = client.http.post(
-            "/v1/shipments",
-            headers=auth,
-            body=json.dumps(
-                {
-                    "order_id": "LIFE-1",
-                    "carrier": "ups",
-                    "tracking_number": "1ZLIFE",
-                    "customer": {
-                        "name": "Life Cycle",
-                        "phone": "+14155550123",
-                        "email": "life@example.com",
-                        "sms_consent": True,
-                        "time_zone": "UTC",
-                    },
-                }
-            ),
-        ).json_body
+        customer = {
+            "name": "Life Cycle",
+            "phone": "+14155550123",
+            "email": "life@example.com",
+            "sms_consent": True,
+            "time_zone": "UTC",
+        }
+        created = register_shipment(client, auth, "LIFE-1", "1ZLIFE", customer)
         now = datetime.now(UTC)
         statuses = ["processed", "shipped", "shipped", "shipped", "out_for_delivery", "delivered"]
         for n, status in enumerate(statuses):
