@@ -89,6 +89,20 @@ def start_server(tmp_path: Path, *extra: str, env_extra: dict[str, str] | None =
     return server
 
 
+def post_native(server: LocalServer, events: list[dict], http: Any = requests) -> requests.Response:
+    """Signed native-format scans for the server's demo retailer, as a carrier posts them."""
+    from chalicelib.carriers import native
+
+    raw = json.dumps({"events": events}).encode()
+    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
+    return http.post(
+        f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-Porchlight-Signature": signature},
+        timeout=10,
+    )
+
+
 def _drain_output(process: subprocess.Popen[str], sink: list[str]) -> None:
     assert process.stdout is not None
     for line in process.stdout:

@@ -6,7 +6,6 @@ import http.client
 import json
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib.carriers import aftership, easypost, native
-from tests.e2e.conftest import ROOT, LocalServer, start_server, stop_server
+from chalicelib.carriers import aftership, easypost
+from tests.e2e.conftest import ROOT, LocalServer, post_native, start_server, stop_server
 from tests.payloads import aftership_tracking_update, easypost_tracker_event, native_event, shippo_track_updated
 
 pytestmark = pytest.mark.e2e
@@ -35,17 +34,6 @@ def register(server: LocalServer, http: requests.Session, tracking_number: str, 
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def post_native(server: LocalServer, http: requests.Session, events: list[dict]) -> requests.Response:
-    raw = json.dumps({"events": events}).encode()
-    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
-    return http.post(
-        f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
-        data=raw,
-        headers={"Content-Type": "application/json", "X-Porchlight-Signature": signature},
-        timeout=10,
-    )
 
 
 def test_banner_prints_what_a_newcomer_needs(local_server: LocalServer) -> None:
@@ -155,7 +143,7 @@ def test_concurrent_carriers_lose_no_update(local_server: LocalServer) -> None:
     def send(event: dict) -> int:
         with requests.Session() as session:
             # Each scan arrives twice, as carriers retry: duplicates must be harmless.
-            codes = [post_native(local_server, session, [event]).status_code for _ in range(2)]
+            codes = [post_native(local_server, [event], session).status_code for _ in range(2)]
         return max(codes)
 
     with ThreadPoolExecutor(max_workers=12) as pool:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from chalicelib.carriers import native
 from chalicelib.simulator import daytime_zone
 from tests.capture import CaptureServer
-from tests.e2e.conftest import TWILIO_TOKEN, LocalServer, start_server, stop_server, wait_for
+from tests.e2e.conftest import TWILIO_TOKEN, LocalServer, post_native, start_server, stop_server, wait_for
 from tests.payloads import native_event
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
     wired_server: LocalServer, capture: CaptureServer
 ) -> None:
-    base, demo = wired_server.base_url, wired_server.demo
+    base = wired_server.base_url
     zone = daytime_zone()
     created = requests.post(
         f"{base}/v1/shipments",
@@ -41,24 +38,8 @@ def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
         },
         timeout=10,
     ).json()
-    raw = json.dumps(
-        {
-            "events": [
-                native_event(
-                    "e2e-1", "out_for_delivery", "2026-11-20T10:00:00+00:00", tracking_number="1ZE2E0000000000077"
-                )
-            ]
-        }
-    ).encode()
-    accepted = requests.post(
-        f"{base}/v1/webhooks/native/{demo['retailer_id']}",
-        data=raw,
-        headers={
-            "X-Porchlight-Signature": native.sign(demo["integrations"]["native"]["secret"], raw, int(time.time())),
-            "Content-Type": "application/json",
-        },
-        timeout=10,
-    )
+    event = native_event("e2e-1", "out_for_delivery", "2026-11-20T10:00:00+00:00", tracking_number="1ZE2E0000000000077")
+    accepted = post_native(wired_server, [event])
     assert accepted.json() == {"accepted": 1, "duplicates": 0}
     [text] = wait_for(lambda: capture.of("twilio"))
     [mail] = wait_for(lambda: capture.of("sendgrid"))
@@ -101,7 +82,7 @@ def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
 
 
 def test_without_credentials_the_outbox_page_shows_messages(local_server: LocalServer) -> None:
-    base, demo = local_server.base_url, local_server.demo
+    base = local_server.base_url
     requests.post(
         f"{base}/v1/shipments",
         headers=local_server.auth,
@@ -119,16 +100,8 @@ def test_without_credentials_the_outbox_page_shows_messages(local_server: LocalS
         },
         timeout=10,
     )
-    raw = json.dumps(
-        {"events": [native_event("ob-1", "shipped", "2026-11-20T10:00:00+00:00", tracking_number="1ZOUTBOX1")]}
-    ).encode()
-    requests.post(
-        f"{base}/v1/webhooks/native/{demo['retailer_id']}",
-        data=raw,
-        headers={
-            "X-Porchlight-Signature": native.sign(demo["integrations"]["native"]["secret"], raw, int(time.time()))
-        },
-        timeout=10,
+    post_native(
+        local_server, [native_event("ob-1", "shipped", "2026-11-20T10:00:00+00:00", tracking_number="1ZOUTBOX1")]
     )
 
     def outbox_page() -> str | None:

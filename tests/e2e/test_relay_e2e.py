@@ -3,17 +3,15 @@ SDK to the capture server; two drivers, three shoppers, overlapping sessions, a 
 
 from __future__ import annotations
 
-import json
 import time
 from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from chalicelib.carriers import native
 from chalicelib.simulator import daytime_zone
 from tests.capture import CaptureServer
-from tests.e2e.conftest import RELAY_NUMBERS, TWILIO_TOKEN, LocalServer, wait_for
+from tests.e2e.conftest import RELAY_NUMBERS, TWILIO_TOKEN, LocalServer, post_native, wait_for
 from tests.payloads import native_event
 
 pytestmark = pytest.mark.e2e
@@ -45,19 +43,8 @@ def register_out_for_delivery(server: LocalServer, shopper: str, driver: str, or
 
 
 def scan(server: LocalServer, tn: str, event_id: str, status: str, **extra: object) -> None:
-    raw = json.dumps(
-        {"events": [native_event(event_id, status, "2026-11-20T10:00:00+00:00", tracking_number=tn, **extra)]}
-    ).encode()
-    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
-    assert (
-        requests.post(
-            f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
-            data=raw,
-            timeout=10,
-            headers={"X-Porchlight-Signature": signature},
-        ).status_code
-        == 200
-    )
+    event = native_event(event_id, status, "2026-11-20T10:00:00+00:00", tracking_number=tn, **extra)
+    assert post_native(server, [event]).status_code == 200
 
 
 def text(server: LocalServer, sender: str, to: str, body: str) -> str:

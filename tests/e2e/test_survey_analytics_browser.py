@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
-from chalicelib.carriers import native
-from tests.e2e.conftest import ROOT, LocalServer
+from tests.e2e.conftest import ROOT, LocalServer, post_native
 from tests.payloads import native_event
 
 pytestmark = pytest.mark.e2e
@@ -51,17 +48,7 @@ def delivered(server: LocalServer, tn: str) -> dict:
             f"{tn}-d", "delivered", (now - timedelta(hours=2)).isoformat(), tracking_number=tn, carrier="fedex"
         ),
     ]
-    raw = json.dumps({"events": events}).encode()
-    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
-    assert (
-        requests.post(
-            f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
-            data=raw,
-            timeout=10,
-            headers={"X-Porchlight-Signature": signature},
-        ).status_code
-        == 200
-    )
+    assert post_native(server, events).status_code == 200
     return created
 
 

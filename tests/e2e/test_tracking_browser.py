@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 import requests
 
-from chalicelib.carriers import native
-from tests.e2e.conftest import ROOT, LocalServer
+from tests.e2e.conftest import ROOT, LocalServer, post_native
 from tests.payloads import native_event
 
 pytestmark = pytest.mark.e2e
@@ -54,15 +52,7 @@ def post_scan(
     event = native_event(
         event_id, status, when, tracking_number=tracking_number, location={"city": "Berlin", "country": "DE"}, **extra
     )
-    raw = json.dumps({"events": [event]}).encode()
-    signature = native.sign(server.demo["integrations"]["native"]["secret"], raw, int(time.time()))
-    response = requests.post(
-        f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
-        data=raw,
-        headers={"X-Porchlight-Signature": signature, "Content-Type": "application/json"},
-        timeout=10,
-    )
-    assert response.status_code == 200
+    assert post_native(server, [event]).status_code == 200
 
 
 def serious_violations(page) -> list[str]:
