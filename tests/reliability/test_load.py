@@ -35,21 +35,25 @@ def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalSe
     base, demo = local_server.base_url, local_server.demo
     session = requests.Session()
     start = datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+    def register(session: requests.Session, n: int, tn: str) -> None:
+        session.post(
+            f"{base}/v1/shipments",
+            headers=local_server.auth,
+            timeout=120,
+            json={
+                "order_id": f"L{n}",
+                "carrier": "ups",
+                "tracking_number": tn,
+                "customer": {"name": "Load", "email": f"l{n}@example.com"},
+            },
+        )
+
     scans: dict[str, list[dict]] = {}
     for n in range(SHIPMENTS):
         tn = f"1ZLOAD{n:05d}"
         if n % 2 == 0:  # half registered first, half claimed after their scans
-            session.post(
-                f"{base}/v1/shipments",
-                headers=local_server.auth,
-                timeout=120,
-                json={
-                    "order_id": f"L{n}",
-                    "carrier": "ups",
-                    "tracking_number": tn,
-                    "customer": {"name": "Load", "email": f"l{n}@example.com"},
-                },
-            )
+            register(session, n, tn)
         scans[tn] = [
             {
                 "event_id": f"{tn}-{i}",
@@ -98,17 +102,7 @@ def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalSe
     session = requests.Session()  # a new pool: the first one sat idle through the burst
     for n, (tn, history) in enumerate(scans.items()):
         if n % 2:
-            session.post(
-                f"{base}/v1/shipments",
-                headers=local_server.auth,
-                timeout=120,
-                json={
-                    "order_id": f"L{n}",
-                    "carrier": "ups",
-                    "tracking_number": tn,
-                    "customer": {"name": "Load", "email": f"l{n}@example.com"},
-                },
-            )
+            register(session, n, tn)
         found = session.get(f"{base}/v1/shipments?tracking_number={tn}", headers=local_server.auth, timeout=120).json()[
             "shipments"
         ]
