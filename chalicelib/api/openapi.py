@@ -256,6 +256,7 @@ class Operation:
     errors: tuple[int, ...] = (400, 401, 404)
     media_type: str = "application/json"
     extra_content: dict[str, Any] = field(default_factory=dict)
+    also_succeeds: tuple[int, str] | None = None  # a second success status with the same body, and what it means
 
 
 KIND = {"type": "string", "enum": list(NOTIFICATION_KINDS)}
@@ -293,6 +294,7 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         request="ShipmentRequest",
         errors=(400, 401, 409, 413, 415),
+        also_succeeds=(200, "Already registered"),
     ),
     Operation(
         "get",
@@ -507,8 +509,9 @@ def _responses(operation: Operation) -> dict[str, Any]:
     else:
         success = {"description": "OK", "content": {"application/json": {"schema": OBJECT}}}
     responses: dict[str, Any] = {str(operation.status): success}
-    if operation.path == "/v1/shipments" and operation.method == "post":
-        responses["200"] = {"description": "Already registered", "content": success["content"]}
+    if operation.also_succeeds:
+        status, meaning = operation.also_succeeds
+        responses[str(status)] = {"description": meaning, "content": success["content"]}
     error = {"application/json": {"schema": ref("Error")}}
     for status in (*operation.errors, 405):
         responses[str(status)] = {"description": ERRORS[status], "content": error}
