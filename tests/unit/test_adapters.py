@@ -144,6 +144,9 @@ def test_native_signature_round_trip_tolerance_and_rotation() -> None:
     with pytest.raises(InvalidSignature, match="tolerance"):
         native.verify(raw, {"X-Porchlight-Signature": native.sign("k" * 16, raw, now - 301)}, {}, "k" * 16, now)
     native.verify(raw, {"X-Porchlight-Signature": native.sign("k" * 16, raw, now - 300)}, {}, "k" * 16, now)
+    with pytest.raises(InvalidSignature, match="tolerance"):
+        native.verify(raw, {"X-Porchlight-Signature": native.sign("k" * 16, raw, now + 301)}, {}, "k" * 16, now)
+    native.verify(raw, {"X-Porchlight-Signature": native.sign("k" * 16, raw, now + 300)}, {}, "k" * 16, now)
 
 
 def test_easypost_signature_matches_an_independent_hmac_of_the_nfkd_secret() -> None:
