@@ -61,6 +61,28 @@ def get_shipment(shipment_id: str) -> Response:
     return json_response(shipment_service.detail(_retailer_id(), shipment_id))
 
 
+@retailer_api.route("/v1/shipments/{shipment_id}", methods=["PATCH"])
+@handles_errors
+def update_shipment(shipment_id: str) -> Response:
+    """Corrections after registration: the shopper's contact details, order id, items, promised date."""
+    from .schemas import ShipmentChangeRequest, validate_changes
+
+    retailer_id = _retailer_id()
+    changes = validate_changes(ShipmentChangeRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    return json_response(shipment_service.update_details(retailer_id, shipment_id, changes, utcnow()))
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}/cancel", methods=["POST"])
+@handles_errors
+def cancel_shipment(shipment_id: str) -> Response:
+    from .schemas import CancelRequest, validate
+
+    retailer_id = _retailer_id()
+    raw = body_bytes(retailer_api.current_request)
+    body = validate(CancelRequest, read_json_object(raw)) if raw and raw.strip() else {}
+    return json_response(shipment_service.cancel(retailer_id, shipment_id, body.get("reason"), utcnow()))
+
+
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
 @handles_errors
 def put_integration(source: str) -> Response:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from ..errors import ValidationError
@@ -40,6 +40,17 @@ def check_time_zone(value: str | None) -> str | None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError("time_zone must be an IANA zone such as America/New_York") from exc
     return value
+
+
+def one_date_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A date-or-datetime field fails with one message naming the field, not one per union member."""
+    try:
+        return handler(value)
+    except PydanticValidationError as exc:
+        raise ValueError("must be a date (2026-12-01) or a date and time (2026-12-01T17:00:00-05:00)") from exc
+
+
+PromisedDate = Annotated[date | datetime, WrapValidator(one_date_error)]
 
 
 class Strict(BaseModel):
@@ -100,7 +111,40 @@ class ShipmentRequest(Strict):
     customer: Customer
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
-    promised_date: date | datetime | None = None
+    promised_date: PromisedDate | None = None
+
+
+def partial_update_schema(schema: dict[str, Any]) -> None:
+    """A PATCH body: at least one field, and no defaults (a field left out is unchanged, not reset)."""
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class CustomerChanges(Customer):
+    """The customer fields a PATCH names; the rest stay as they are. `null` clears a field the shopper may lack."""
+
+    model_config = ConfigDict(json_schema_extra=partial_update_schema)
+
+    # Left out: unchanged. These two cannot be cleared, so null is not a valid value for them.
+    name: Text = Field(default=None)  # type: ignore[assignment]
+    sms_consent: bool = Field(default=None)  # type: ignore[assignment]
+
+
+class ShipmentChangeRequest(Strict):
+    """`PATCH /v1/shipments/{id}`: corrections after registration. Carrier and tracking number are the identity."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=partial_update_schema)
+
+    order_id: Text = Field(default=None)  # type: ignore[assignment]
+    customer: CustomerChanges = Field(default=None)  # type: ignore[assignment]
+    destination: Destination | None = None
+    items: list[Item] | None = Field(default=None, max_length=200)
+    promised_date: PromisedDate | None = None
+
+
+class CancelRequest(Strict):
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class RetailerRequest(Strict):
@@ -116,10 +160,24 @@ def validate(model: type[Strict], data: dict[str, Any]) -> dict[str, Any]:
     try:
         return model.model_validate(data).model_dump(mode="json", exclude_none=True)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ValidationError(f"{field}: {message}", field=field) from exc
+        raise first_error(exc) from exc
+
+
+def first_error(exc: PydanticValidationError) -> ValidationError:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return ValidationError(f"{field}: {first['msg'].removeprefix('Value error, ')}", field=field)
+
+
+def validate_changes(model: type[Strict], data: dict[str, Any]) -> dict[str, Any]:
+    """Like `validate`, for partial updates: only the fields the client sent, with `null` kept (it clears)."""
+    try:
+        changes = model.model_validate(data).model_dump(mode="json", exclude_unset=True)
+    except PydanticValidationError as exc:
+        raise first_error(exc) from exc
+    if not changes or changes.get("customer") == {}:
+        raise ValidationError("nothing to change: name at least one field", field="body")
+    return changes
 
 
 KindName = Literal[

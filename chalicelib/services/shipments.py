@@ -198,14 +198,81 @@ def find(retailer_id: str, tracking_number: str, carrier: str | None) -> list[di
     return [summary(record) for record in records if record.retailer_id == retailer_id]
 
 
+def _owned(retailer_id: str, shipment_id: str) -> ShipmentRecord:
+    record = shipment_store.get(shipment_id)
+    if record is None or record.retailer_id != retailer_id:
+        raise NotFound(f"no shipment {shipment_id!r}", field="id")
+    return record
+
+
+def with_changes(record: ShipmentRecord, changes: Mapping[str, Any]) -> ShipmentRecord:
+    """The record with a PATCH applied: named fields replace, `null` clears, customer fields merge one by one.
+
+    SMS consent belongs to a phone number, so a new number starts without it unless the same change grants it.
+    """
+    customer = dict(record.customer or {})
+    customer_changes = changes.get("customer") or {}
+    new_phone = customer_changes.get("phone", customer.get("phone"))
+    if new_phone != customer.get("phone") and "sms_consent" not in customer_changes:
+        customer["sms_consent"] = False
+    for name, value in customer_changes.items():
+        if value is None:
+            customer.pop(name, None)
+        else:
+            customer[name] = value
+    details = {name: changes[name] for name in ("order_id", "destination", "items", "promised_date") if name in changes}
+    return replace(record, customer=customer, **details)
+
+
+def update_details(retailer_id: str, shipment_id: str, changes: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Correct a registered shipment (a new phone, a later promised date...); an unchanged request writes nothing."""
+
+    def attempt() -> None:
+        record = _owned(retailer_id, shipment_id)
+        if not record.claimed:
+            raise Conflict("register this shipment before changing it", field="id", code="not_registered")
+        changed = with_changes(record, changes)
+        if changed != record:
+            after = replace(changed, version=record.version + 1, updated_at=iso(now))
+            shipment_store.save(record, after, now=iso(now))
+
+    with_retries(attempt)
+    return detail(retailer_id, shipment_id)
+
+
+def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime) -> dict[str, Any]:
+    """The retailer cancels the order: recorded as a scan, so pending texts become superseded and chat closes.
+
+    Cancelling twice is harmless; a shipment that already arrived or went back cannot be cancelled.
+    """
+    from ..domain.events import TrackingEvent, fingerprint
+    from .ingest import ingest_events
+
+    record = _owned(retailer_id, shipment_id)
+    status = record.progress.status
+    final = {ms.DELIVERED: "arrived", ms.RETURNED: "been returned"}.get(status)
+    if final:
+        raise Conflict(f"the shipment has already {final}; it cannot be cancelled", field="id", code="not_cancellable")
+    if status != ms.CANCELLED:
+        event = TrackingEvent(
+            source="retailer",
+            carrier=record.carrier,
+            tracking_number=record.tracking_number,
+            status=ms.CANCELLED,
+            occurred_at=now,
+            fingerprint=fingerprint("retailer-cancel", shipment_id, iso(now)),
+            description=reason or "Cancelled by the retailer",
+        )
+        ingest_events(retailer_id, [event], now)
+    return detail(retailer_id, shipment_id)
+
+
 def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], now: datetime) -> dict[str, Any]:
     from ..domain.events import TrackingEvent, fingerprint
     from ..domain.milestones import UNKNOWN
     from .ingest import ingest_events
 
-    record = shipment_store.get(shipment_id)
-    if record is None or record.retailer_id != retailer_id:
-        raise NotFound(f"no shipment {shipment_id!r}", field="id")
+    record = _owned(retailer_id, shipment_id)
     event = TrackingEvent(
         source="retailer",
         carrier=record.carrier,

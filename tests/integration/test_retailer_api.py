@@ -72,6 +72,7 @@ def test_register_rejects_bad_input_naming_the_field(api: Api, retailer: Retaile
         ({"tracking_number": ""}, "tracking_number"),
         ({"items": [{"name": "Shoe", "quantity": 0}]}, "items.0.quantity"),
         ({"surprise": True}, "surprise"),
+        ({"promised_date": "next week"}, "promised_date"),
     ]
     for overrides, field in cases:
         response = api.register(retailer, **overrides)
