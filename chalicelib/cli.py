@@ -1,6 +1,7 @@
 """Operator commands against the configured table (TABLE_NAME, AWS credentials or AWS_ENDPOINT_URL_DYNAMODB).
 
 python -m chalicelib.cli create-retailer "Acme Outdoor"    prints {"id", "name", "api_key"} (key shown once)
+python -m chalicelib.cli issue-api-key rt_0123456789abcdef  prints a new key for a retailer that lost its keys
 python -m chalicelib.cli create-table                      creates the table and its indexes if missing
 """
 
@@ -11,7 +12,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from .errors import PorchlightError
+from .errors import NotFound, PorchlightError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-retailer", help="create a retailer and print its API key once")
     create.add_argument("name")
+    issue = commands.add_parser("issue-api-key", help="give a retailer a new API key (its other keys keep working)")
+    issue.add_argument("retailer_id")
     commands.add_parser("create-table", help="create the DynamoDB table with its indexes, streams and TTL")
     args = parser.parse_args(argv)
 
@@ -29,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
 
             create_table()
             print(json.dumps({"table": settings().table_name, "status": "ready"}))
+        elif args.command == "issue-api-key":
+            from .services.retailers import issue_api_key
+            from .store import retailers as retailer_store
+
+            if retailer_store.get(args.retailer_id, fresh=True) is None:
+                raise NotFound(f"no retailer {args.retailer_id!r}")
+            api_key, described = issue_api_key(args.retailer_id, None, None, datetime.now(UTC))
+            print(json.dumps({"retailer_id": args.retailer_id, **described, "api_key": api_key}))
         else:
             from .services.retailers import create_retailer
 

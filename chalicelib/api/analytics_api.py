@@ -12,7 +12,7 @@ from ..config import settings
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics
 from ..services import retailers as retailer_service
-from .http import bearer_token, body_bytes, error_response, handles_errors, json_response
+from .http import bearer_token, body_bytes, error_response, handles_errors, json_response, utcnow
 
 analytics_api = Blueprint(__name__)
 KEY_COOKIE = "pl_key"
@@ -37,7 +37,7 @@ def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | Non
 def list_surveys() -> Response:
     from ..services.surveys import list_surveys as run
 
-    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers))
+    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     params = _params()
     first, last = analytics.date_range(params.get("from"), params.get("to"), datetime.now(UTC).date())
     filters: dict[str, Any] = {
@@ -73,7 +73,7 @@ def _csv(data: dict[str, Any]) -> Response:
 @analytics_api.route("/v1/analytics", methods=["GET"])
 @handles_errors
 def get_analytics() -> Response:
-    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers))
+    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     output = _params().get("format") or "json"
     if output not in ("json", "csv"):
         raise ValidationError("format must be json or csv", field="format")
@@ -117,7 +117,7 @@ def _session_cookie(value: str, max_age: int) -> str:
 def analytics_page() -> Response:
     key = _cookie_key()
     try:
-        retailer_id = retailer_service.authenticate(key)
+        retailer_id = retailer_service.authenticate(key, utcnow())
     except Unauthorized:
         return _page("pages/analytics_login.html.j2", {"error": None})
     try:
@@ -156,7 +156,7 @@ def analytics_page() -> Response:
 @analytics_api.route("/analytics/export.csv", methods=["GET"])
 def analytics_csv() -> Response:
     try:
-        retailer_id = retailer_service.authenticate(_cookie_key())
+        retailer_id = retailer_service.authenticate(_cookie_key(), utcnow())
         return _csv(_report(retailer_id))
     except PorchlightError as error:
         return error_response(error)
@@ -172,7 +172,7 @@ def analytics_login() -> Response:
     form = dict(parse_qsl(body_bytes(analytics_api.current_request).decode("utf-8", "replace")))
     key = form.get("api_key", "").strip()
     try:
-        retailer_service.authenticate(key)
+        retailer_service.authenticate(key, utcnow())
     except Unauthorized:
         return _page("pages/analytics_login.html.j2", {"error": "That API key is not valid."}, status=401)
     return Response(

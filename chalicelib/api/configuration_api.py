@@ -15,7 +15,7 @@ TEMPLATE_PATH = "/v1/templates/{kind}/{channel}/{locale}"
 
 
 def _retailer_id() -> str:
-    return retailer_service.authenticate(bearer_token(configuration_api.current_request.headers))
+    return retailer_service.authenticate(bearer_token(configuration_api.current_request.headers), utcnow())
 
 
 def _body() -> dict:

@@ -65,6 +65,32 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "api_key": {"type": "string", "description": "shown once; only its hash is stored"},
         },
     },
+    "ApiKey": {
+        "type": "object",
+        "required": ["id", "prefix", "created_at", "expires_at", "current"],
+        "properties": {
+            "id": {"type": "string", "description": "names the key in this API (part of its hash)"},
+            "prefix": {"type": "string", "description": "the key's first characters, to recognise it"},
+            "created_at": TIMESTAMP,
+            "expires_at": nullable(TIMESTAMP),
+            "current": {"type": "boolean", "description": "the key that made this request"},
+        },
+    },
+    "ApiKeyList": {
+        "type": "object",
+        "required": ["api_keys"],
+        "properties": {"api_keys": {"type": "array", "items": ref("ApiKey")}},
+    },
+    "NewApiKey": {
+        "allOf": [
+            ref("ApiKey"),
+            {
+                "type": "object",
+                "required": ["api_key"],
+                "properties": {"api_key": {"type": "string", "description": "shown once; only its hash is stored"}},
+            },
+        ]
+    },
     "ShipmentSummary": {
         "type": "object",
         "required": ["id", "order_id", "carrier", "tracking_number", "status", "claimed", "tracking_token"],
@@ -352,6 +378,34 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(*WITH_BODY, 409),
     ),
     Operation(
+        "get",
+        "/v1/api-keys",
+        "The retailer's active API keys (never the keys themselves)",
+        "keys",
+        "ApiKeyList",
+        errors=(401,),
+    ),
+    Operation(
+        "post",
+        "/v1/api-keys",
+        "Rotate: a new key now, the calling key retired after a grace period (default 24 h)",
+        "keys",
+        "NewApiKey",
+        201,
+        request="ApiKeyRequest",
+        request_required=False,
+        errors=(400, 401, 409, 413, 415),
+    ),
+    Operation(
+        "delete",
+        "/v1/api-keys/{key_id}",
+        "Revoke a key at once (not the last active one)",
+        "keys",
+        None,
+        204,
+        errors=(401, 404, 409),
+    ),
+    Operation(
         "put",
         "/v1/integrations/{source}",
         "Set or rotate a webhook source's signing secret (omit `secret` to have one generated)",
@@ -479,6 +533,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "shipment_id": STRING,
+    "key_id": STRING,
     "source": {"type": "string", "enum": list(SOURCES)},
     "kind": KIND,
     "channel": {"type": "string", "enum": list(CHANNELS)},

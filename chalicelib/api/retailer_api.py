@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from chalice import Blueprint, Response
 
@@ -15,7 +16,7 @@ retailer_api = Blueprint(__name__)
 
 
 def _retailer_id() -> str:
-    return retailer_service.authenticate(bearer_token(retailer_api.current_request.headers))
+    return retailer_service.authenticate(bearer_token(retailer_api.current_request.headers), utcnow())
 
 
 @retailer_api.route("/v1/admin/retailers", methods=["POST"])
@@ -93,6 +94,37 @@ def put_integration(source: str) -> Response:
     body = validate(IntegrationRequest, read_json_object(raw)) if raw and raw.strip() else {}
     secret, url = retailer_service.set_integration(retailer_id, source, body.get("secret"))
     return json_response({"source": source, "webhook_url": url, "secret": secret})
+
+
+@retailer_api.route("/v1/api-keys", methods=["GET"])
+@handles_errors
+def list_api_keys() -> Response:
+    """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
+    key = bearer_token(retailer_api.current_request.headers)
+    retailer_id = retailer_service.authenticate(key, utcnow())
+    return json_response({"api_keys": retailer_service.list_api_keys(retailer_id, key or "", utcnow())})
+
+
+@retailer_api.route("/v1/api-keys", methods=["POST"])
+@handles_errors
+def issue_api_key() -> Response:
+    """Rotate: a new key now; the key making the request keeps working for the grace period, then stops."""
+    from .schemas import ApiKeyRequest, validate
+
+    key = bearer_token(retailer_api.current_request.headers)
+    retailer_id = retailer_service.authenticate(key, utcnow())
+    raw = body_bytes(retailer_api.current_request)
+    body = validate(ApiKeyRequest, read_json_object(raw) if raw.strip() else {})
+    grace = None if body["keep_current"] else timedelta(hours=body["retire_current_after_hours"])
+    api_key, described = retailer_service.issue_api_key(retailer_id, key, grace, utcnow())
+    return json_response({**described, "api_key": api_key}, status=201)
+
+
+@retailer_api.route("/v1/api-keys/{key_id}", methods=["DELETE"])
+@handles_errors
+def revoke_api_key(key_id: str) -> Response:
+    retailer_service.revoke_api_key(_retailer_id(), key_id, utcnow())
+    return Response(body="", status_code=204)
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])

@@ -151,6 +151,13 @@ class RetailerRequest(Strict):
     name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
+class ApiKeyRequest(Strict):
+    """Rotation: by default the key making the request keeps working for a day, so deployments can switch over."""
+
+    retire_current_after_hours: int = Field(default=24, ge=0, le=720)
+    keep_current: bool = False
+
+
 class IntegrationRequest(Strict):
     secret: str | None = Field(default=None, min_length=16, max_length=256)
 

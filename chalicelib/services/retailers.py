@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..carriers import SOURCES
 from ..config import settings
 from ..domain.events import iso
-from ..errors import NotFound, Unauthorized, ValidationError
+from ..errors import Conflict, NotFound, Unauthorized, ValidationError
 from ..store import retailers as retailer_store
-from ..store.retailers import Retailer
+from ..store.retailers import ApiKey, Retailer
 
 API_KEY_PREFIX = "pl_"
 MIN_SECRET_LENGTH = 16
 MAX_SECRET_LENGTH = 256
+MAX_ACTIVE_KEYS = 5
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,84 @@ def create_retailer(name: str, now: datetime) -> NewRetailer:
     if not name or len(name) > 120:
         raise ValidationError("name must be 1 to 120 characters", field="name")
     retailer = Retailer(id="rt_" + secrets.token_hex(8), name=name, created_at=iso(now))
-    api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    retailer_store.create(retailer, hash_api_key(api_key), api_key[:10])
+    api_key, key = new_api_key()
+    retailer_store.create(retailer, key.key_hash, key.key_prefix)
     return NewRetailer(retailer=retailer, api_key=api_key)
 
 
-def authenticate(api_key: str | None) -> str:
+def new_api_key() -> tuple[str, ApiKey]:
+    """A fresh key (256 random bits) and what is stored of it: its hash and a recognisable prefix."""
+    api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return api_key, ApiKey(key_hash=hash_api_key(api_key), key_prefix=api_key[:10], created_at="")
+
+
+def key_id(key_hash: str) -> str:
+    """A key's public name in the API: part of its hash, which says nothing about the key itself."""
+    return key_hash[:16]
+
+
+def describe_key(key: ApiKey, current_hash: str | None) -> dict[str, Any]:
+    expires = datetime.fromtimestamp(key.expires_at, UTC).isoformat() if key.expires_at is not None else None
+    return {
+        "id": key_id(key.key_hash),
+        "prefix": key.key_prefix,
+        "created_at": key.created_at,
+        "expires_at": expires,
+        "current": key.key_hash == current_hash,
+    }
+
+
+def active_keys(retailer_id: str, now: datetime) -> list[ApiKey]:
+    keys = retailer_store.keys_of(retailer_id)
+    return sorted(
+        (key for key in keys if key.expires_at is None or key.expires_at > now.timestamp()),
+        key=lambda key: key.created_at,
+    )
+
+
+def list_api_keys(retailer_id: str, current_key: str, now: datetime) -> list[dict[str, Any]]:
+    current_hash = hash_api_key(current_key)
+    return [describe_key(key, current_hash) for key in active_keys(retailer_id, now)]
+
+
+def issue_api_key(
+    retailer_id: str, current_key: str | None, retire_current_after: timedelta | None, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """Rotation without downtime: a new key now, and the key making the request retired after a grace period.
+
+    The grace never lengthens a life already set shorter. Returns (the key, shown once; its description).
+    """
+    if len(active_keys(retailer_id, now)) >= MAX_ACTIVE_KEYS:
+        raise Conflict(f"a retailer has at most {MAX_ACTIVE_KEYS} active keys; revoke one first", code="too_many_keys")
+    api_key, key = new_api_key()
+    key = replace(key, created_at=iso(now))
+    retire = None
+    if current_key is not None and retire_current_after is not None:
+        current_hash = hash_api_key(current_key)
+        current = next((k for k in retailer_store.keys_of(retailer_id) if k.key_hash == current_hash), None)
+        expires = int((now + retire_current_after).timestamp())
+        if current is not None and (current.expires_at is None or current.expires_at > expires):
+            retire = (current_hash, expires)
+    retailer_store.add_key(retailer_id, key, retire)
+    return api_key, describe_key(key, None)
+
+
+def revoke_api_key(retailer_id: str, revoked_id: str, now: datetime) -> None:
+    """Revoke at once (a leaked key). The last active key cannot go: the retailer would lock itself out."""
+    keys = active_keys(retailer_id, now)
+    target = next((key for key in keys if key_id(key.key_hash) == revoked_id), None)
+    if target is None:
+        raise NotFound(f"no active API key {revoked_id!r}", field="key_id")
+    if len(keys) == 1:
+        raise Conflict("this is the only active key; issue a new one before revoking it", code="last_key")
+    retailer_store.delete_key(retailer_id, target.key_hash)
+
+
+def authenticate(api_key: str | None, now: datetime) -> str:
     """The retailer id a bearer key belongs to; only the key's hash is ever stored or looked up."""
     if not api_key or not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
         raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)")
-    retailer_id = retailer_store.retailer_id_for_key(hash_api_key(api_key))
+    retailer_id = retailer_store.retailer_id_for_key(hash_api_key(api_key), now.timestamp())
     if retailer_id is None:
         raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)")
     return retailer_id

@@ -30,47 +30,115 @@ def _key_item_key(key_hash: str) -> dict[str, Any]:
     return to_item({"pk": f"APIKEY#{key_hash}", "sk": "RETAILER"})
 
 
+def _key_mirror(retailer_id: str, key_hash: str) -> dict[str, Any]:
+    """The retailer's own list of its keys (by hash), so it can see and revoke them."""
+    return to_item({"pk": f"RETAILER#{retailer_id}", "sk": f"APIKEY#{key_hash}"})
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_hash: str
+    key_prefix: str
+    created_at: str
+    expires_at: int | None = None  # epoch seconds; the key stops working then (and TTL removes it later)
+
+
+def _key_puts(retailer_id: str, key: ApiKey) -> list[dict[str, Any]]:
+    fields = {"retailer_id": retailer_id, "key_prefix": key.key_prefix, "created_at": key.created_at}
+    return [
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": {**item_key, **to_item(fields)},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        for item_key in (_key_item_key(key.key_hash), _key_mirror(retailer_id, key.key_hash))
+    ]
+
+
 def create(retailer: Retailer, key_hash: str, key_prefix: str) -> None:
     """Profile and key written together so a retailer never exists without its key (or the reverse)."""
+    profile = {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_item(
+                {
+                    "pk": f"RETAILER#{retailer.id}",
+                    "sk": "PROFILE",
+                    "name": retailer.name,
+                    "created_at": retailer.created_at,
+                    "integrations": {},
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    key = ApiKey(key_hash, key_prefix, retailer.created_at)
+    client().transact_write_items(TransactItems=[profile, *_key_puts(retailer.id, key)])
+
+
+def add_key(retailer_id: str, key: ApiKey, retire: tuple[str, int] | None = None) -> None:
+    """A new key, and optionally an expiry for an existing one (hash, epoch seconds), in one transaction."""
+    writes = _key_puts(retailer_id, key)
+    if retire is not None:
+        old_hash, expires = retire
+        for item_key in (_key_item_key(old_hash), _key_mirror(retailer_id, old_hash)):
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": table_name(),
+                        "Key": item_key,
+                        "UpdateExpression": "SET expires_at = :expires",
+                        "ConditionExpression": "retailer_id = :retailer",
+                        "ExpressionAttributeValues": to_item({":expires": expires, ":retailer": retailer_id}),
+                    }
+                }
+            )
+    client().transact_write_items(TransactItems=writes)
+
+
+def keys_of(retailer_id: str) -> list[ApiKey]:
+    page = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":pk": f"RETAILER#{retailer_id}", ":prefix": "APIKEY#"}),
+        ConsistentRead=True,
+    )
+    found = []
+    for item in page.get("Items", []):
+        data = from_item(item)
+        expires = data.get("expires_at")
+        found.append(
+            ApiKey(
+                key_hash=data["sk"].removeprefix("APIKEY#"),
+                key_prefix=data["key_prefix"],
+                created_at=data["created_at"],
+                expires_at=int(expires) if expires is not None else None,
+            )
+        )
+    return found
+
+
+def delete_key(retailer_id: str, key_hash: str) -> None:
     client().transact_write_items(
         TransactItems=[
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": f"RETAILER#{retailer.id}",
-                            "sk": "PROFILE",
-                            "name": retailer.name,
-                            "created_at": retailer.created_at,
-                            "integrations": {},
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": f"APIKEY#{key_hash}",
-                            "sk": "RETAILER",
-                            "retailer_id": retailer.id,
-                            "key_prefix": key_prefix,
-                            "created_at": retailer.created_at,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            {"Delete": {"TableName": table_name(), "Key": _key_item_key(key_hash)}},
+            {"Delete": {"TableName": table_name(), "Key": _key_mirror(retailer_id, key_hash)}},
         ]
     )
 
 
-def retailer_id_for_key(key_hash: str) -> str | None:
-    item = client().get_item(TableName=table_name(), Key=_key_item_key(key_hash)).get("Item")
-    return from_item(item)["retailer_id"] if item else None
+def retailer_id_for_key(key_hash: str, now: float) -> str | None:
+    """Strongly consistent, so a revoked key stops working at once; an expired one is refused before TTL removes it."""
+    item = client().get_item(TableName=table_name(), Key=_key_item_key(key_hash), ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    data = from_item(item)
+    expires = data.get("expires_at")
+    if expires is not None and int(expires) <= now:
+        return None
+    return str(data["retailer_id"])
 
 
 _profile_cache: dict[str, tuple[float, Retailer | None]] = {}

@@ -169,7 +169,7 @@ def test_sigint_stops_everything_cleanly(tmp_path: Path) -> None:
         requests.get(f"{server.base_url}/v1/shipments", timeout=2)
 
 
-def test_cli_creates_a_retailer_whose_key_works_over_http(local_server: LocalServer) -> None:
+def test_cli_creates_a_retailer_and_reissues_keys_that_work_over_http(local_server: LocalServer) -> None:
     import os
 
     endpoint = local_server.banner.split("embedded DynamoDB: ")[1].split()[0]  # type: ignore[attr-defined]
@@ -181,32 +181,35 @@ def test_cli_creates_a_retailer_whose_key_works_over_http(local_server: LocalSer
         "AWS_SECRET_ACCESS_KEY": "local",
         "TABLE_NAME": "porchlight-local",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "create-retailer", "CLI Shop"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "chalicelib.cli", *args]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    def works(api_key: str) -> bool:
+        response = requests.get(
+            f"{local_server.base_url}/v1/shipments?tracking_number=X",
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=10,
+        )
+        return response.status_code == 200
+
+    result = cli("create-retailer", "CLI Shop")
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert created["name"] == "CLI Shop" and created["api_key"].startswith("pl_")
-    response = requests.get(
-        f"{local_server.base_url}/v1/shipments?tracking_number=X",
-        headers={"Authorization": f"Bearer {created['api_key']}"},
-        timeout=10,
-    )
-    assert response.status_code == 200
-    empty = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "create-retailer", "  "],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    assert works(created["api_key"])
+
+    reissued = cli("issue-api-key", created["id"])
+    assert reissued.returncode == 0, reissued.stderr
+    second = json.loads(reissued.stdout)
+    assert second["api_key"] != created["api_key"] and second["expires_at"] is None
+    assert works(second["api_key"]) and works(created["api_key"])  # the operator adds; the retailer retires
+
+    empty = cli("create-retailer", "  ")
     assert empty.returncode == 2 and "name must be" in empty.stderr
+    unknown = cli("issue-api-key", "rt_doesnotexist")
+    assert unknown.returncode == 2 and "no retailer" in unknown.stderr
 
 
 def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_server: LocalServer) -> None:
