@@ -164,6 +164,64 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "time_zone": STRING,
             "email_fallback": {"type": "boolean"},
             "survey": OBJECT,
+            "webhooks": {
+                "type": "object",
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "url": nullable(STRING),
+                    "statuses": {"type": "array", "items": STATUS},
+                    "secret_configured": {"type": "boolean"},
+                    "secret": {"type": "string", "description": "returned once, when the first webhook URL is set"},
+                },
+            },
+        },
+    },
+    "StatusChangedEvent": {
+        "type": "object",
+        "description": "Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the "
+        "native carrier format (`X-Porchlight-Signature: t=..,v1=..` with the outbound secret); `id` (also in "
+        "`X-Porchlight-Event-Id`) is the same on retries. Calls can arrive out of order: order them by "
+        "`data.version`.",
+        "required": ["id", "type", "created_at", "retailer_id", "data"],
+        "properties": {
+            "id": STRING,
+            "type": {"const": "shipment.status_changed"},
+            "created_at": TIMESTAMP,
+            "retailer_id": STRING,
+            "data": {
+                "type": "object",
+                "required": ["shipment_id", "status", "version", "current"],
+                "properties": {
+                    "shipment_id": STRING,
+                    "order_id": nullable(STRING),
+                    "carrier": STRING,
+                    "tracking_number": STRING,
+                    "status": STATUS,
+                    "status_label": STRING,
+                    "version": {"type": "integer", "description": "the shipment's state version that reached it"},
+                    "current": {"type": "object", "description": "the shipment as it was when the call went out"},
+                    "tracking_url": {"type": "string", "format": "uri"},
+                },
+            },
+        },
+    },
+    "LowScoreEvent": {
+        "type": "object",
+        "description": "Posted to `survey.webhook_url` when a survey answer is at or below the threshold; signed "
+        "and retried like status webhooks.",
+        "required": ["type", "retailer_id", "shipment_id", "score"],
+        "properties": {
+            "type": {"const": "survey.low_score"},
+            "retailer_id": STRING,
+            "shipment_id": STRING,
+            "order_id": nullable(STRING),
+            "tracking_number": STRING,
+            "carrier": STRING,
+            "driver": nullable(STRING),
+            "score": SCORE,
+            "comment": nullable(STRING),
+            "answered_at": TIMESTAMP,
+            "answered_via": STRING,
         },
     },
     "Branding": {
@@ -592,6 +650,27 @@ def _responses(operation: Operation) -> dict[str, Any]:
     return dict(sorted(responses.items()))
 
 
+#: What Porchlight posts to the retailer's own endpoints (OpenAPI 3.1 `webhooks`).
+OUTBOUND = {"shipment.status_changed": "StatusChangedEvent", "survey.low_score": "LowScoreEvent"}
+
+
+def _outbound(name: str, schema: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": name.replace(".", "_"),
+            "summary": RESPONSES[schema]["description"].split(".")[0],
+            "parameters": [
+                {"name": "X-Porchlight-Signature", "in": "header", "required": True, "schema": STRING},
+                {"name": "X-Porchlight-Event-Id", "in": "header", "required": True, "schema": STRING},
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}},
+            "responses": {
+                "2XX": {"description": "Received. 429 and 5XX are retried with backoff; other answers are final."}
+            },
+        }
+    }
+
+
 def document(server_url: str = LOCAL_SERVER) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
@@ -619,6 +698,7 @@ def document(server_url: str = LOCAL_SERVER) -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "paths": dict(sorted(paths.items())),
+        "webhooks": {name: _outbound(name, schema) for name, schema in OUTBOUND.items()},
         "components": {
             "schemas": dict(sorted({**request_schemas(), **RESPONSES}.items())),
             "securitySchemes": {

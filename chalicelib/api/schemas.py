@@ -215,8 +215,35 @@ class SurveySettingsRequest(Strict):
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
 
 
+StatusName = Literal[
+    "processed",
+    "shipped",
+    "out_for_delivery",
+    "delivered",
+    "available_for_pickup",
+    "attempt_failed",
+    "exception",
+    "returned",
+    "cancelled",
+]
+
+
+class WebhooksRequest(Strict):
+    """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
+
+    enabled: bool | None = None
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
+    statuses: list[StatusName] | None = Field(default=None, max_length=20)
+
+    @field_validator("statuses")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return sorted(set(value)) if value is not None else None
+
+
 class SettingsRequest(Strict):
     survey: SurveySettingsRequest | None = None
+    webhooks: WebhooksRequest | None = None
     channels: dict[KindName, list[ChannelName]] | None = None
     quiet_hours: QuietHoursRequest | None = None
     time_zone: str | None = None

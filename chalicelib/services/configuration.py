@@ -26,40 +26,53 @@ def get_settings(retailer_id: str) -> dict[str, Any]:
 
     retailer = _retailer(retailer_id)
     document = settings_document(retailer)
-    document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": "outbound" in retailer.integrations}
+    configured = "outbound" in retailer.integrations
+    document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": configured}
+    document["webhooks"] = {**document["webhooks"], "secret_configured": configured}
     return document
 
 
 def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Merge a partial update: unspecified fields keep their values, channel lists replace per kind.
 
-    Setting a survey webhook URL for the first time creates the secret its calls are signed with; it is returned
-    once, in this response.
+    Setting a webhook URL (survey escalations or status changes) for the first time creates the secret their calls
+    are signed with; it is returned once, in this response, next to the URL that caused it.
     """
     import secrets
 
     retailer = _retailer(retailer_id)
     stored = dict(retailer.settings or {})
-    new_secret = None
-    for name, value in changes.items():
-        if name in ("channels", "survey"):
+    webhook_changes = dict(changes.get("webhooks") or {})
+    if "url" in webhook_changes:
+        webhook_changes.setdefault("enabled", True)
+    urls = {
+        "survey.webhook_url": (changes.get("survey") or {}).get("webhook_url"),
+        "webhooks.url": webhook_changes.get("url"),
+    }
+    for field, url in urls.items():
+        if url:
+            check_webhook_url(url, field)
+    for name, value in {**changes, **({"webhooks": webhook_changes} if webhook_changes else {})}.items():
+        if name in ("channels", "survey", "webhooks"):
             stored[name] = {**(stored.get(name) or {}), **value}
         else:
             stored[name] = value
-    url = (changes.get("survey") or {}).get("webhook_url")
-    if url:
-        check_webhook_url(url)
-        if "outbound" not in retailer.integrations:
-            new_secret = secrets.token_urlsafe(32)
-            retailer_store.set_integration_secret(retailer_id, "outbound", new_secret)
+    if (stored.get("webhooks") or {}).get("enabled") and not stored["webhooks"].get("url"):
+        raise ValidationError("set webhooks.url to turn status webhooks on", field="webhooks.url")
+    new_secret = None
+    if any(urls.values()) and "outbound" not in retailer.integrations:
+        new_secret = secrets.token_urlsafe(32)
+        retailer_store.set_integration_secret(retailer_id, "outbound", new_secret)
     retailer_store.set_document(retailer_id, "settings", stored)
     document = get_settings(retailer_id)
-    if new_secret:
+    if new_secret and urls["survey.webhook_url"]:
         document["survey"]["webhook_secret"] = new_secret
+    if new_secret and urls["webhooks.url"]:
+        document["webhooks"]["secret"] = new_secret
     return document
 
 
-def check_webhook_url(url: str) -> None:
+def check_webhook_url(url: str, field: str) -> None:
     """Retailer webhooks go to the public internet over https; plain http and loopback only outside production."""
     import ipaddress
     import socket
@@ -70,16 +83,16 @@ def check_webhook_url(url: str) -> None:
     parts = urlsplit(url)
     production = app_settings().is_production
     if parts.scheme != "https" and (production or parts.scheme != "http"):
-        raise ValidationError("webhook_url must use https", field="survey.webhook_url")
+        raise ValidationError(f"{field} must use https", field=field)
     if not parts.hostname:
-        raise ValidationError("webhook_url needs a host", field="survey.webhook_url")
+        raise ValidationError(f"{field} needs a host", field=field)
     if production:
         try:
             addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
         except OSError as exc:
-            raise ValidationError("webhook_url host does not resolve", field="survey.webhook_url") from exc
+            raise ValidationError(f"{field} host does not resolve", field=field) from exc
         if any(not ipaddress.ip_address(address).is_global for address in addresses):
-            raise ValidationError("webhook_url must be a public address", field="survey.webhook_url")
+            raise ValidationError(f"{field} must be a public address", field=field)
 
 
 def get_branding(retailer_id: str) -> dict[str, Any]:

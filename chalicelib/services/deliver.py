@@ -14,6 +14,7 @@ from typing import Any
 
 from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SendResult, SmsMessage
 from ..config import settings
+from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
@@ -93,7 +94,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED
-    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith(CHAT_PREFIX):
+    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith((CHAT_PREFIX, hooks.PREFIX)):
         return _deliver_relay(item, record, retailer, now)
     if key.kind == SURVEY and record.progress.status != ms.DELIVERED:
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")  # returned or cancelled since: no survey
@@ -174,7 +175,8 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
 
 
 def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
-    """Relay sessions and relayed messages: same claim, retry and status handling as notifications."""
+    """Relay sessions, relayed messages and webhooks to the retailer: the same claim, retry and status handling as
+    notifications, without the shopper-facing policy (consent, quiet hours)."""
     from . import relay
 
     key = item.key
@@ -185,6 +187,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
             from .surveys import deliver_escalation
 
             status, fields = deliver_escalation(record, retailer, now)
+        elif key.kind.startswith(hooks.PREFIX):
+            from .retailer_webhooks import deliver_status_change
+
+            status, fields = deliver_status_change(item, record, retailer)
         else:
             status, fields = relay.deliver_chat(item, record, now)
     except RetryableSendError as error:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..carriers import adapter_for
 from ..domain.events import TrackingEvent, iso
+from ..domain.hooks import plan_status_hook
 from ..domain.notifications import Intent, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
@@ -65,6 +66,13 @@ def _verify(adapter: Any, webhook: Webhook, now: datetime) -> None:
         except InvalidSignature as exc:
             denied = InvalidSignature(f"signature verification failed: {exc.message}")
     raise denied
+
+
+def subscribed(record: ShipmentRecord) -> frozenset[str] | None:
+    """Status webhooks are for shipments the retailer registered (it knows their ids); from the cached profile."""
+    from .retailer_profile import status_subscriptions
+
+    return status_subscriptions(retailer_store.get(record.retailer_id)) if record.claimed else None
 
 
 def ingest_events(retailer_id: str, events: list[TrackingEvent], now: datetime) -> IngestResult:
@@ -127,6 +135,8 @@ def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
             if survey is not None:
                 intents.append(survey)
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
+            hook = plan_status_hook(base.progress.status, progress.status, after.version, subscribed(after))
+            intents += [hook] if hook else []
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after
     before_progress, after_progress = base.progress, current.progress

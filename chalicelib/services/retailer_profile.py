@@ -6,6 +6,7 @@ import re
 from datetime import time
 from typing import Any
 
+from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.colors import normalise_hex, readable_text_on
 from ..domain.notifications import EMAIL, SMS
@@ -22,6 +23,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "time_zone": "America/New_York",
     "email_fallback": True,
 }
+#: Status webhooks to the retailer's own systems: off until a URL is set (signed with the `outbound` secret).
+DEFAULT_WEBHOOKS: dict[str, Any] = {"enabled": False, "url": None, "statuses": list(hooks.STATUSES)}
 DEFAULT_BRAND: dict[str, Any] = {
     "display_name": None,
     "logo_url": None,
@@ -40,7 +43,18 @@ def settings_document(retailer: Retailer) -> dict[str, Any]:
     stored = retailer.settings or {}
     merged = {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if v is not None}}
     merged["channels"] = {**DEFAULT_CHANNELS, **(stored.get("channels") or {})}
+    merged["webhooks"] = {**DEFAULT_WEBHOOKS, **(stored.get("webhooks") or {})}
     return merged
+
+
+def status_subscriptions(retailer: Retailer | None) -> frozenset[str] | None:
+    """The statuses whose changes are posted to the retailer; None when status webhooks are off."""
+    if retailer is None or "outbound" not in retailer.integrations:
+        return None
+    webhooks = settings_document(retailer)["webhooks"]
+    if not webhooks.get("enabled") or not webhooks.get("url"):
+        return None
+    return frozenset(webhooks.get("statuses") or ())
 
 
 def notification_settings(retailer: Retailer) -> NotificationSettings:

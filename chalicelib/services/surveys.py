@@ -229,47 +229,27 @@ def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | 
 
 def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
     """POST `survey.low_score` to the retailer, signed like our native webhooks; retried with backoff on failure."""
-    import time
-    import urllib.error
-    import urllib.request
-
-    from ..carriers.native import sign
-    from ..channels import PermanentSendError, RetryableSendError
+    from .retailer_webhooks import post_signed
 
     url = survey_settings(retailer).get("webhook_url")
     secret = retailer.integrations.get("outbound")
     survey = survey_store.get(record.id) or {}
     if not url or not secret:
         return outbox.SKIPPED, {"reason": "no_webhook_configured"}
-    payload = json.dumps(
-        {
-            "type": "survey.low_score",
-            "retailer_id": retailer.id,
-            "shipment_id": record.id,
-            "order_id": record.order_id,
-            "tracking_number": record.tracking_number,
-            "carrier": record.carrier,
-            "driver": survey.get("driver"),
-            "score": int(survey["score"]) if "score" in survey else None,
-            "comment": survey.get("comment"),
-            "answered_at": survey.get("answered_at"),
-            "answered_via": survey.get("answered_via"),
-        },
-        separators=(",", ":"),
-    ).encode()
-    request = urllib.request.Request(url, data=payload, method="POST")  # noqa: S310 - https (or local in dev), validated
-    request.add_header("Content-Type", "application/json")
-    request.add_header("User-Agent", "Porchlight-Webhooks/1")
-    request.add_header("X-Porchlight-Signature", sign(secret, payload, int(time.time())))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429 or exc.code >= 500:
-            raise RetryableSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
-        raise PermanentSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
-    except OSError as exc:
-        raise RetryableSendError(f"retailer webhook unreachable: {exc.__class__.__name__}") from exc
+    payload = {
+        "type": "survey.low_score",
+        "retailer_id": retailer.id,
+        "shipment_id": record.id,
+        "order_id": record.order_id,
+        "tracking_number": record.tracking_number,
+        "carrier": record.carrier,
+        "driver": survey.get("driver"),
+        "score": int(survey["score"]) if "score" in survey else None,
+        "comment": survey.get("comment"),
+        "answered_at": survey.get("answered_at"),
+        "answered_via": survey.get("answered_via"),
+    }
+    status = post_signed(url, secret, payload, f"{record.id}:survey")
     survey_store.mark(record.id, escalation="delivered", escalated_at=iso(now))
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {status}"}
 

@@ -8,6 +8,9 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import jsonschema
+
+from chalicelib.api.openapi import document
 from chalicelib.carriers.native import TOLERANCE_SECONDS, sign
 from chalicelib.simulator import daytime_zone
 from tests.conftest import Api, Retailer
@@ -238,6 +241,7 @@ def test_low_scores_are_escalated_with_a_signed_webhook_and_retried(
     assert first.body == second.body
     payload = json.loads(second.body)
     assert payload["type"] == "survey.low_score" and payload["score"] == 1 and payload["shipment_id"] == shipment["id"]
+    jsonschema.validate(payload, document()["components"]["schemas"]["LowScoreEvent"])
     header = second.headers["X-Porchlight-Signature"]
     stamp = int(header.split(",")[0].removeprefix("t="))
     assert abs(stamp - datetime.now(UTC).timestamp()) < TOLERANCE_SECONDS

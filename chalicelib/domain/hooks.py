@@ -1,0 +1,35 @@
+"""Status webhooks to the retailer: one per change of a shipment's status, to the statuses it subscribed to.
+
+The outbox kind names the status the shipment reached and the state version that reached it, so every change has
+its own item (a shipment can pass through a status twice) and a replayed scan, which changes nothing, adds none.
+"""
+
+from __future__ import annotations
+
+from . import milestones as ms
+from .notifications import Intent
+
+WEBHOOK = "webhook"
+STATUS_CHANGED = "shipment.status_changed"
+PREFIX = "status:"
+#: What a retailer can subscribe to: every status a shipment can move to.
+STATUSES: tuple[str, ...] = tuple(status for status in ms.MILESTONES if status != ms.PENDING)
+
+
+def kind_for(status: str, version: int) -> str:
+    return f"{PREFIX}{status}:{version}"
+
+
+def parse_kind(kind: str) -> tuple[str, int] | None:
+    """(status, version) of a status webhook's outbox kind; None for any other kind."""
+    if not kind.startswith(PREFIX):
+        return None
+    status, _, version = kind.removeprefix(PREFIX).rpartition(":")
+    return (status, int(version)) if status in STATUSES and version.isdigit() else None
+
+
+def plan_status_hook(before: str, after: str, version: int, subscribed: frozenset[str] | None) -> Intent | None:
+    """The webhook a change from `before` to `after` calls for, if the retailer subscribed to `after`."""
+    if subscribed is None or before == after or after not in subscribed:
+        return None
+    return Intent(kind_for(after, version), WEBHOOK)

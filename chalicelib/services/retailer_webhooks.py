@@ -1,0 +1,89 @@
+"""Webhooks to the retailer's own systems: shipment status changes and low survey scores.
+
+Signed like our native format (`X-Porchlight-Signature: t=..,v1=..` with the retailer's `outbound` secret) and
+delivered through the outbox, so a failed call is retried with backoff and its outcome is visible in the API.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..domain import hooks
+from ..domain import milestones as ms
+from ..store import notifications as outbox
+from ..store.notifications import OutboxItem
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .retailer_profile import settings_document
+from .shipments import tracking_url
+
+USER_AGENT = "Porchlight-Webhooks/1"
+
+
+def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -> int:
+    """POST the JSON payload; the HTTP status on 2xx. 429/5xx/unreachable are retryable, other answers are not.
+
+    The signature's timestamp is the wall clock at sending (the receiver checks freshness against its own).
+    """
+    import time
+    import urllib.error
+    import urllib.request
+
+    from ..carriers.native import sign
+    from ..channels import PermanentSendError, RetryableSendError
+
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - https (or local in dev), validated
+    request.add_header("Content-Type", "application/json")
+    request.add_header("User-Agent", USER_AGENT)
+    request.add_header("X-Porchlight-Event-Id", event_id)
+    request.add_header("X-Porchlight-Signature", sign(secret, body, int(time.time())))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise RetryableSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
+        raise PermanentSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
+    except OSError as exc:
+        raise RetryableSendError(f"retailer webhook unreachable: {exc.__class__.__name__}") from exc
+
+
+def status_change_payload(record: ShipmentRecord, status: str, version: int, created_at: str) -> dict[str, Any]:
+    """What changed (`status`, at `version`) and the shipment as it is now: receivers order by version."""
+    progress = record.progress
+    return {
+        "id": f"{record.id}:{version}",
+        "type": hooks.STATUS_CHANGED,
+        "created_at": created_at,
+        "retailer_id": record.retailer_id,
+        "data": {
+            "shipment_id": record.id,
+            "order_id": record.order_id,
+            "carrier": record.carrier,
+            "tracking_number": record.tracking_number,
+            "status": status,
+            "status_label": ms.label(status),
+            "version": version,
+            "current": {
+                "status": progress.status,
+                "status_at": progress.status_at,
+                "eta": progress.eta,
+                "version": record.version,
+            },
+            "tracking_url": tracking_url(record.tracking_token),
+        },
+    }
+
+
+def deliver_status_change(item: OutboxItem, record: ShipmentRecord, retailer: Retailer) -> tuple[str, dict[str, Any]]:
+    parsed = hooks.parse_kind(item.kind)
+    url = settings_document(retailer)["webhooks"].get("url")
+    secret = retailer.integrations.get("outbound")
+    if parsed is None or not url or not secret:
+        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
+    status, version = parsed
+    payload = status_change_payload(record, status, version, item.created_at)
+    answered = post_signed(url, secret, payload, payload["id"])
+    return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}

@@ -1,0 +1,164 @@
+"""Status webhooks to the retailer's systems: every change once, signed, retried, only what it subscribed to."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import jsonschema
+
+from chalicelib.api.openapi import document
+from chalicelib.carriers.native import TOLERANCE_SECONDS, sign
+from tests.conftest import Api, Retailer
+from tests.integration.conftest import Providers, drain
+from tests.integration.test_notifications import notes, register, ship
+from tests.payloads import native_event
+
+
+def subscribe(api: Api, retailer: Retailer, providers: Providers, **webhooks: object) -> dict:
+    body = {"webhooks": {"url": f"{providers.capture.url}/hooks/status", **webhooks}}
+    response = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps(body))
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def soon() -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=5)
+
+
+def posted(providers: Providers) -> list[dict]:
+    return [json.loads(request.body) for request in providers.capture.of("retailer")]
+
+
+def test_each_status_change_is_posted_once_signed_and_ordered_by_version(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    settings = subscribe(api, retailer, providers)
+    secret = settings["webhooks"]["secret"]
+    assert api.http.get("/v1/settings", headers=retailer.auth).json_body["webhooks"] == {
+        "enabled": True,
+        "url": f"{providers.capture.url}/hooks/status",
+        "statuses": [
+            "processed",
+            "shipped",
+            "out_for_delivery",
+            "delivered",
+            "available_for_pickup",
+            "attempt_failed",
+            "exception",
+            "returned",
+            "cancelled",
+        ],
+        "secret_configured": True,
+    }
+    shipment = register(api, retailer)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")  # a replay changes nothing
+    ship(api, retailer, "shipped", "e2", "2026-11-20T12:00:00+00:00")  # a new scan, same status: no change
+    ship(api, retailer, "out_for_delivery", "e3", "2026-11-21T08:00:00+00:00")
+    ship(api, retailer, "delivered", "e4", "2026-11-21T15:00:00+00:00")
+    drain(soon())
+    drain(soon())
+
+    requests = sorted(providers.capture.of("retailer"), key=lambda r: json.loads(r.body)["data"]["version"])
+    payloads = [json.loads(request.body) for request in requests]
+    assert [p["data"]["status"] for p in payloads] == ["shipped", "out_for_delivery", "delivered"]
+    assert {p["type"] for p in payloads} == {"shipment.status_changed"}
+    first = payloads[0]
+    assert first["id"] == f"{shipment['id']}:{first['data']['version']}"
+    assert first["data"]["shipment_id"] == shipment["id"] and first["data"]["order_id"] == "ORD-1001"
+    assert first["data"]["current"]["status"] == "delivered"  # the shipment as it is when the call goes out
+    assert first["data"]["tracking_url"] == shipment["tracking_url"]
+    assert "phone" not in json.dumps(payloads) and "maria@example.com" not in json.dumps(payloads)
+    for payload in payloads:  # what the published API description promises
+        jsonschema.validate(payload, document()["components"]["schemas"]["StatusChangedEvent"])
+    for request, payload in zip(requests, payloads, strict=True):
+        header = request.headers["X-Porchlight-Signature"]
+        stamp = int(header.split(",")[0].removeprefix("t="))
+        assert abs(stamp - datetime.now(UTC).timestamp()) < TOLERANCE_SECONDS
+        assert header == sign(secret, request.body, stamp)
+        assert request.headers["X-Porchlight-Event-Id"] == payload["id"]
+    hooks = {key: note for key, note in notes(api, retailer, shipment["id"]).items() if key[1] == "webhook"}
+    assert len(hooks) == 3 and {note["status"] for note in hooks.values()} == {"sent"}
+
+
+def test_a_backfilled_history_posts_only_where_the_shipment_is_now(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    subscribe(api, retailer, providers)
+    register(api, retailer)
+    history = [
+        native_event("h1", "shipped", "2026-11-20T10:00:00+00:00"),
+        native_event("h2", "out_for_delivery", "2026-11-21T08:00:00+00:00"),
+        native_event("h3", "delivered", "2026-11-21T15:00:00+00:00"),
+    ]
+    assert api.native(retailer, {"events": list(reversed(history))}).status_code == 200
+    drain(soon())
+    assert [p["data"]["status"] for p in posted(providers)] == ["delivered"]
+
+
+def test_only_subscribed_statuses_are_posted_and_turning_off_stops_them(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    subscribe(api, retailer, providers, statuses=["delivered", "exception", "delivered"])
+    register(api, retailer)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    ship(api, retailer, "exception", "e2", "2026-11-20T12:00:00+00:00")
+    drain(soon())
+    assert [p["data"]["status"] for p in posted(providers)] == ["exception"]
+
+    off = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"webhooks": {"enabled": False}}))
+    assert off.json_body["webhooks"]["enabled"] is False
+    ship(api, retailer, "delivered", "e3", "2026-11-21T15:00:00+00:00")
+    drain(soon())
+    assert len(posted(providers)) == 1
+
+
+def test_scans_for_an_unregistered_shipment_post_nothing(api: Api, retailer: Retailer, providers: Providers) -> None:
+    subscribe(api, retailer, providers)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(soon())
+    assert posted(providers) == []
+
+
+def test_a_failing_endpoint_is_retried_and_a_refusal_is_recorded(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    subscribe(api, retailer, providers, statuses=["shipped", "delivered"])
+    shipment = register(api, retailer)
+    providers.capture.fail_next("retailer", 503, {"error": "deploying"})
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    now = soon()
+    drain(now)
+    [retrying] = [n for k, n in notes(api, retailer, shipment["id"]).items() if k[1] == "webhook"]
+    assert retrying["status"] == "retry" and "503" in retrying["reason"]
+    drain(now + timedelta(minutes=2))
+    first, second = providers.capture.of("retailer")
+    assert first.body == second.body  # the same event, so the receiver can deduplicate on its id
+
+    providers.capture.fail_next("retailer", 410, {"error": "gone"})
+    ship(api, retailer, "delivered", "e2", "2026-11-21T15:00:00+00:00")
+    drain(now + timedelta(minutes=3))
+    outcomes = {
+        n["kind"].split(":")[1]: n for k, n in notes(api, retailer, shipment["id"]).items() if k[1] == "webhook"
+    }
+    assert outcomes["shipped"]["status"] == "sent"
+    assert outcomes["delivered"]["status"] == "failed" and "410" in outcomes["delivered"]["reason"]
+
+
+def test_webhook_settings_are_validated(api: Api, retailer: Retailer, providers: Providers) -> None:
+    cases = [
+        ({"enabled": True}, "webhooks.url"),
+        ({"url": "ftp://example.com/hooks"}, "webhooks.url"),
+        ({"url": f"{providers.capture.url}/hooks", "statuses": ["pending"]}, "webhooks.statuses.0"),
+        ({"url": f"{providers.capture.url}/hooks", "surprise": 1}, "webhooks.surprise"),
+    ]
+    for webhooks, field in cases:
+        response = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"webhooks": webhooks}))
+        assert response.status_code == 400, (webhooks, response.body)
+        assert response.json_body["error"]["field"] == field
+    assert api.http.get("/v1/settings", headers=retailer.auth).json_body["webhooks"]["enabled"] is False
+
+    first = subscribe(api, retailer, providers)
+    again = subscribe(api, retailer, providers)
+    assert "secret" in first["webhooks"] and "secret" not in again["webhooks"]  # shown once
