@@ -287,22 +287,30 @@ def list_surveys(retailer_id: str, filters: dict[str, Any], cursor: str | None, 
             raise ValidationError("cursor is not valid", field="cursor")
     results: list[dict[str, Any]] = []
     while len(results) < limit:
-        items, start = survey_store.list_answered(retailer_id, first, last, start, limit)
-        for item in items:
+        items, page_end = survey_store.list_answered(retailer_id, first, last, start, limit)
+        start = page_end
+        for index, item in enumerate(items):
             answered = survey_json(item)
-            if filters.get("carrier") and answered["carrier"] != filters["carrier"]:
-                continue
-            if filters.get("driver") and (answered["driver"] or "").lower() != filters["driver"].lower():
-                continue
-            if filters.get("score_min") and answered["score"] < filters["score_min"]:
-                continue
-            if filters.get("score_max") and answered["score"] > filters["score_max"]:
-                continue
-            results.append(answered)
+            if _matches(answered, filters):
+                results.append(answered)
+            if len(results) == limit:
+                # The page may hold more matches: the next one starts right after the last survey returned.
+                start = survey_store.position_of(item) if index < len(items) - 1 or page_end else None
+                break
         if not start:
             break
     next_cursor = base64.urlsafe_b64encode(json.dumps(start).encode()).decode() if start else None
-    return {"surveys": results[:limit], "next_cursor": next_cursor}
+    return {"surveys": results, "next_cursor": next_cursor}
+
+
+def _matches(answered: dict[str, Any], filters: dict[str, Any]) -> bool:
+    if filters.get("carrier") and answered["carrier"] != filters["carrier"]:
+        return False
+    if filters.get("driver") and (answered["driver"] or "").lower() != filters["driver"].lower():
+        return False
+    if filters.get("score_min") and answered["score"] < filters["score_min"]:
+        return False
+    return not (filters.get("score_max") and answered["score"] > filters["score_max"])
 
 
 def shipment_for_token(token: str) -> ShipmentRecord:

@@ -135,3 +135,8 @@ def list_answered(
         kwargs["ExclusiveStartKey"] = cursor
     page = client().query(**kwargs)
     return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def position_of(item: dict[str, Any]) -> dict[str, Any]:
+    """A listed survey as the ExclusiveStartKey that resumes the listing right after it."""
+    return to_item({name: item[name] for name in ("pk", "sk", "retailer_index", "retailer_sort")})
