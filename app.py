@@ -44,7 +44,9 @@ def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
 def scheduler(event: Any) -> dict[str, Any]:
-    """Deferred texts (quiet hours), retries and anything the stream missed."""
-    from chalicelib.services.scheduler import run_scheduled_work
+    """Deferred texts (quiet hours), retries and anything the stream missed, within this invocation's time."""
+    from chalicelib.services.scheduler import LAMBDA_WORKERS, run_scheduled_work
 
-    return run_scheduled_work()
+    remaining = getattr(getattr(event, "context", None), "get_remaining_time_in_millis", None)
+    seconds_left = remaining() / 1000 if callable(remaining) else None
+    return run_scheduled_work(seconds_left=seconds_left, workers=LAMBDA_WORKERS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +35,7 @@ from .shipments import tracking_url
 
 logger = logging.getLogger("porchlight.deliver")
 
+NOT_DUE_OR_TAKEN = "not_due_or_taken"
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
 #: Twilio error 21610: the number replied STOP to Twilio itself; honour it as our own opt-out too.
@@ -45,19 +48,32 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not security
 
 
-def deliver_due(now: datetime, limit: int = 100) -> dict[str, int]:
-    """Everything whose time has come (new, deferred past quiet hours, retries): the drainer and the scheduler."""
+def deliver_due(now: datetime, limit: int = 100, *, deadline: float | None = None, workers: int = 1) -> dict[str, int]:
+    """Everything whose time has come (new, deferred past quiet hours, retries): the drainer and the scheduler.
+
+    Works through a backlog (8:00 ends quiet hours for every deferred text at once) in batches of `limit`, with
+    `workers` sends in flight, until none is due or the monotonic `deadline` passes. A batch in which nothing could
+    be claimed (all leased by other senders) ends the run rather than spinning.
+    """
     outcomes: dict[str, int] = {}
-    for key in outbox.due(now, limit):
-        outcome = deliver(key, now)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    while deadline is None or time.monotonic() < deadline:
+        keys = outbox.due(now, limit)
+        if workers > 1 and len(keys) > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+                results = list(pool.map(lambda key: deliver(key, now), keys))
+        else:
+            results = [deliver(key, now) for key in keys]
+        for outcome in results:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if len(keys) < limit or all(outcome == NOT_DUE_OR_TAKEN for outcome in results):
+            break
     return outcomes
 
 
 def deliver(key: OutboxKey, now: datetime) -> str:
     item = outbox.claim(key, now)
     if item is None:
-        return "not_due_or_taken"
+        return NOT_DUE_OR_TAKEN
     try:
         return _deliver_claimed(item, now)
     except Exception:

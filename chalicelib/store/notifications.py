@@ -225,7 +225,7 @@ def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, rea
 
 def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
     """Items whose time has come, oldest first, across all shards of the sparse `by_due` index."""
-    keys: list[OutboxKey] = []
+    found: list[tuple[str, OutboxKey]] = []
     for shard in range(DUE_SHARDS):
         page = client().query(
             TableName=table_name(),
@@ -237,8 +237,9 @@ def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
         for raw in page.get("Items", []):
             data = from_item(raw)
             if data["sk"].startswith("OUTBOX#"):
-                keys.append(item_from(data).key)
-    return keys[:limit]
+                found.append((data["due_at"], item_from(data).key))
+    found.sort(key=lambda entry: entry[0])
+    return [key for _, key in found[:limit]]
 
 
 def find_by_provider_id(provider_message_id: str) -> OutboxItem | None:
