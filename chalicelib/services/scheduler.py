@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from .deliver import deliver_due
+
+logger = logging.getLogger("porchlight.scheduler")
 
 #: Left of the Lambda's time when the scheduler stops starting batches: a batch in flight must finish.
 SAFETY_SECONDS = 25.0
@@ -22,4 +25,7 @@ def run_scheduled_work(
     deadline = None if seconds_left is None else time.monotonic() + max(0.0, seconds_left - SAFETY_SECONDS)
     # Small batches with many workers: even a batch of provider timeouts ends well inside the safety margin.
     limit = 100 if workers == 1 else BATCH_PER_WORKER * workers
-    return {"deliveries": deliver_due(now or datetime.now(UTC), limit, deadline=deadline, workers=workers)}
+    outcomes = deliver_due(now or datetime.now(UTC), limit, deadline=deadline, workers=workers)
+    if outcomes:
+        logger.info("scheduled deliveries", extra={"deliveries": outcomes})
+    return {"deliveries": outcomes}
