@@ -12,7 +12,7 @@ from ..config import settings
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics
 from ..services import retailers as retailer_service
-from .http import bearer_token, body_bytes, error_response, handles_errors, json_response, utcnow
+from .http import bearer_token, body_bytes, error_response, handles_errors, int_param, json_response, utcnow
 
 analytics_api = Blueprint(__name__)
 KEY_COOKIE = "pl_key"
@@ -21,15 +21,6 @@ FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded;
 
 def _params() -> Mapping[str, str]:
     return analytics_api.current_request.query_params or {}
-
-
-def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(raw)
 
 
 @analytics_api.route("/v1/surveys", methods=["GET"])
@@ -45,10 +36,10 @@ def list_surveys() -> Response:
         "to": last.isoformat(),
         "carrier": (params.get("carrier") or "").lower() or None,
         "driver": params.get("driver") or None,
-        "score_min": _int(params, "score_min", 1, 5),
-        "score_max": _int(params, "score_max", 1, 5),
+        "score_min": int_param(params, "score_min", 1, 5),
+        "score_max": int_param(params, "score_max", 1, 5),
     }
-    limit = _int(params, "limit", 1, 200) or 50
+    limit = int_param(params, "limit", 1, 200) or 50
     return json_response(run(retailer_id, filters, params.get("cursor"), limit))
 
 

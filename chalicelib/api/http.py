@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +88,16 @@ def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("request body must be a JSON object", field="body")
     return data
+
+
+def int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    """An optional whole-number query parameter within bounds; empty means not given."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
 
 
 def body_bytes(request: Any) -> bytes:

@@ -133,8 +133,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
     },
     "ShipmentList": {
         "type": "object",
-        "required": ["shipments"],
-        "properties": {"shipments": {"type": "array", "items": ref("ShipmentSummary")}},
+        "required": ["shipments", "next_cursor"],
+        "properties": {
+            "shipments": {"type": "array", "items": ref("ShipmentSummary")},
+            "next_cursor": nullable({"type": "string", "description": "more to list: pass it as `cursor`"}),
+        },
     },
     "Erasure": {
         "type": "object",
@@ -383,12 +386,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
         "/v1/shipments",
-        "Find shipments by tracking number",
+        "Find shipments by tracking number, or list those in one status (latest arrivals first, by pages)",
         "shipments",
         "ShipmentList",
         query=(
-            ("tracking_number", {"type": "string", "minLength": 1}, True, "as printed; spaces and case ignored"),
-            ("carrier", STRING, False, "narrow to one carrier"),
+            ("tracking_number", STRING, False, "as printed; spaces and case ignored (this or status is required)"),
+            ("carrier", STRING, False, "with tracking_number: narrow to one carrier"),
+            ("status", STATUS, False, "list registered shipments now in this status"),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "with status: page size (50)"),
+            ("cursor", STRING, False, "with status: next_cursor of the previous page"),
         ),
         errors=(400, 401),
     ),

@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from ..errors import ValidationError
 from ..services import retailers as retailer_service
 from ..services import shipments as shipment_service
-from .http import bearer_token, body_bytes, handles_errors, json_response, read_json_object, utcnow
+from .http import bearer_token, body_bytes, handles_errors, int_param, json_response, read_json_object, utcnow
 
 retailer_api = Blueprint(__name__)
 
@@ -47,13 +47,18 @@ def register_shipment() -> Response:
 @retailer_api.route("/v1/shipments", methods=["GET"])
 @handles_errors
 def find_shipments() -> Response:
+    """By tracking number (every carrier's, or one), or page by page by current status."""
     retailer_id = _retailer_id()
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     tracking_number = (params.get("tracking_number") or "").strip()
-    if not tracking_number:
-        raise ValidationError("tracking_number query parameter is required", field="tracking_number")
-    shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"))
-    return json_response({"shipments": shipments})
+    status = (params.get("status") or "").strip()
+    if tracking_number:
+        shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"))
+        return json_response({"shipments": shipments, "next_cursor": None})
+    if status:
+        limit = int_param(params, "limit", 1, 100) or 50
+        return json_response(shipment_service.list_in_status(retailer_id, status, params.get("cursor"), limit))
+    raise ValidationError("give a tracking_number or a status to list", field="tracking_number")
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])

@@ -16,7 +16,7 @@ from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.notifications import Contact, plan_on_claim
 from ..domain.relay import CHAT_PREFIX
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationError
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
@@ -189,6 +189,17 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
         ],
         "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
     }
+
+
+def list_in_status(retailer_id: str, status: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    """A page of the retailer's shipments now in one status (say, every failed attempt), latest arrivals first."""
+    from .paging import decode_cursor, encode_cursor
+
+    if status not in ms.MILESTONES:
+        raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")
+    start = decode_cursor(cursor, shipment_store.listing(retailer_id, status))
+    records, end = shipment_store.list_by_status(retailer_id, status, start, limit)
+    return {"shipments": [summary(record) for record in records], "next_cursor": encode_cursor(end)}
 
 
 def find(retailer_id: str, tracking_number: str, carrier: str | None) -> list[dict[str, Any]]:

@@ -273,18 +273,11 @@ def survey_json(item: dict[str, Any]) -> dict[str, Any]:
 
 def list_surveys(retailer_id: str, filters: dict[str, Any], cursor: str | None, limit: int) -> dict[str, Any]:
     """Answered surveys, newest first, filtered by date range, carrier, driver and score, with an opaque cursor."""
-    import base64
+    from .paging import decode_cursor, encode_cursor
 
     first = (filters.get("from") or "0000") + "T"
     last = (filters.get("to") or "9999") + "T99"
-    start: dict[str, Any] | None = None
-    if cursor:
-        try:
-            start = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationError("cursor is not valid", field="cursor") from exc
-        if not isinstance(start, dict) or start.get("retailer_index", {}).get("S") != f"SURVEYS#{retailer_id}":
-            raise ValidationError("cursor is not valid", field="cursor")
+    start = decode_cursor(cursor, survey_store.listing(retailer_id))
     results: list[dict[str, Any]] = []
     while len(results) < limit:
         items, page_end = survey_store.list_answered(retailer_id, first, last, start, limit)
@@ -299,8 +292,7 @@ def list_surveys(retailer_id: str, filters: dict[str, Any], cursor: str | None, 
                 break
         if not start:
             break
-    next_cursor = base64.urlsafe_b64encode(json.dumps(start).encode()).decode() if start else None
-    return {"surveys": results, "next_cursor": next_cursor}
+    return {"surveys": results, "next_cursor": encode_cursor(start)}
 
 
 def _matches(answered: dict[str, Any], filters: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from ..domain.notifications import Intent
 from ..domain.shipment import Progress
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
 from .table import (
+    GSI_RETAILER,
     GSI_TOKEN,
     GSI_TRACKING,
     TTL_ATTRIBUTE,
@@ -191,6 +192,61 @@ def find_by_token(token: str) -> TrackedShipment:
     return TrackedShipment(record, events, chat, relay, survey)
 
 
+def listing(retailer_id: str, status: str) -> str:
+    """The `by_retailer` partition listing a retailer's registered shipments in one status."""
+    return f"SHIPMENTS#{retailer_id}#{status}"
+
+
+def _listing_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
+    """The shipment's entry in its status listing, sorted by when it got there; rewritten when the status changes."""
+    since = record.progress.status_at or record.created_at
+    return {
+        "TableName": table_name(),
+        "Item": to_item(
+            {
+                "pk": f"SHIP#{record.id}",
+                "sk": "LISTING",
+                "retailer_id": record.retailer_id,
+                "retailer_index": listing(record.retailer_id, record.progress.status),
+                "retailer_sort": f"{since}#{record.id}",
+                TTL_ATTRIBUTE: expires_at(now or record.updated_at),
+            }
+        ),
+    }
+
+
+def list_by_status(
+    retailer_id: str, status: str, start: dict[str, Any] | None, limit: int
+) -> tuple[list[ShipmentRecord], dict[str, Any] | None]:
+    """Registered shipments now in `status`, latest arrivals first: one index query and one batch read per page.
+
+    The index lags the table by a moment, so a shipment that has just moved on is left out of this page.
+    """
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": GSI_RETAILER,
+        "KeyConditionExpression": "retailer_index = :index",
+        "ExpressionAttributeValues": to_item({":index": listing(retailer_id, status)}),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    page = client().query(**kwargs)
+    ids = [from_item(item)["pk"].removeprefix("SHIP#") for item in page.get("Items", [])]
+    found: dict[str, ShipmentRecord] = {}
+    pending: dict[str, Any] = {table_name(): {"Keys": [_state_key(shipment_id) for shipment_id in ids]}} if ids else {}
+    while pending:
+        answer = client().batch_get_item(RequestItems=pending)
+        for item in answer.get("Responses", {}).get(table_name(), []):
+            record = _record_from(from_item(item))
+            found[record.id] = record
+        pending = answer.get("UnprocessedKeys") or {}
+    records = [found[i] for i in ids if i in found]
+    current = [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status]
+    return current, page.get("LastEvaluatedKey")
+
+
 def save(
     before: ShipmentRecord | None,
     after: ShipmentRecord,
@@ -210,6 +266,8 @@ def save(
         state_put["ConditionExpression"] = "version = :expected"
         state_put["ExpressionAttributeValues"] = to_item({":expected": before.version})
     writes: list[dict[str, Any]] = [{"Put": state_put}]
+    if after.claimed and (before is None or not before.claimed or before.progress.status != after.progress.status):
+        writes.append({"Put": _listing_put(after, now)})
     for event in events:
         writes.append(
             {

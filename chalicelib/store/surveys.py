@@ -49,7 +49,7 @@ def record_score(shipment_id: str, retailer_id: str, score: int, via: str, now: 
                     ":via": via,
                     ":now": iso(now),
                     ":answered": "answered",
-                    ":index": f"SURVEYS#{retailer_id}",
+                    ":index": listing(retailer_id),
                     ":sort": f"{iso(now)}#{shipment_id}",
                 }
             ),
@@ -120,6 +120,11 @@ def awaiting(phone: str, now: datetime) -> list[str]:
     return [from_item(item)["shipment_id"] for item in page.get("Items", [])]
 
 
+def listing(retailer_id: str) -> str:
+    """The `by_retailer` partition of a retailer's answered surveys."""
+    return f"SURVEYS#{retailer_id}"
+
+
 def list_answered(
     retailer_id: str, first: str, last: str, cursor: dict[str, Any] | None, limit: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -127,7 +132,7 @@ def list_answered(
         "TableName": table_name(),
         "IndexName": GSI_RETAILER,
         "KeyConditionExpression": "retailer_index = :index AND retailer_sort BETWEEN :first AND :last",
-        "ExpressionAttributeValues": to_item({":index": f"SURVEYS#{retailer_id}", ":first": first, ":last": last}),
+        "ExpressionAttributeValues": to_item({":index": listing(retailer_id), ":first": first, ":last": last}),
         "ScanIndexForward": False,
         "Limit": limit,
     }

@@ -168,3 +168,59 @@ def test_an_arrived_shipment_cannot_be_cancelled(api: Api, retailer: Retailer) -
     }
     assert cancel(api, retailer, shipment["id"], '{"reason": ""}').status_code == 400
     assert api.shipment(retailer, shipment["id"]).json_body["status"] == "delivered"
+
+
+def list_status(api: Api, retailer: Retailer, query: str) -> object:
+    return api.http.get(f"/v1/shipments?{query}", headers=retailer.auth)
+
+
+def test_shipments_are_listed_by_current_status_latest_first_page_by_page(api: Api, retailer: Retailer) -> None:
+    ids = {}
+    for n, (status, hour) in enumerate([("exception", 9), ("shipped", 10), ("exception", 11), ("exception", 12)]):
+        tracking_number = f"1ZLIST{n}"
+        ids[n] = api.register(retailer, tracking_number=tracking_number, order_id=f"L-{n}").json_body["id"]
+        scan = native_event(f"l{n}", status, f"2026-11-20T{hour:02d}:00:00+00:00", tracking_number=tracking_number)
+        assert api.native(retailer, {"events": [scan]}).status_code == 200
+    api.native(
+        retailer, {"events": [native_event("u1", "exception", "2026-11-20T13:00:00+00:00", tracking_number="NOTOURS")]}
+    )
+
+    exceptions = list_status(api, retailer, "status=exception").json_body
+    assert [s["id"] for s in exceptions["shipments"]] == [ids[3], ids[2], ids[0]]  # unregistered scans are not listed
+    assert exceptions["next_cursor"] is None
+    first = list_status(api, retailer, "status=exception&limit=2").json_body
+    second = list_status(api, retailer, f"status=exception&limit=2&cursor={first['next_cursor']}").json_body
+    assert [s["id"] for s in first["shipments"] + second["shipments"]] == [ids[3], ids[2], ids[0]]
+
+    # Moving on leaves the old listing and joins the new one; a registration is listed as pending.
+    scan = native_event("l9", "delivered", "2026-11-21T10:00:00+00:00", tracking_number="1ZLIST2")
+    api.native(retailer, {"events": [scan]})
+    assert [s["id"] for s in list_status(api, retailer, "status=exception").json_body["shipments"]] == [ids[3], ids[0]]
+    assert [s["id"] for s in list_status(api, retailer, "status=delivered").json_body["shipments"]] == [ids[2]]
+    fresh = api.register(retailer, tracking_number="1ZLISTNEW").json_body
+    assert [s["id"] for s in list_status(api, retailer, "status=pending").json_body["shipments"]] == [fresh["id"]]
+    cancel(api, retailer, fresh["id"])
+    assert list_status(api, retailer, "status=pending").json_body["shipments"] == []
+    assert [s["status"] for s in list_status(api, retailer, "status=cancelled").json_body["shipments"]] == ["cancelled"]
+
+
+def test_status_listings_are_private_and_check_their_input(api: Api, retailer: Retailer) -> None:
+    api.register(retailer)
+    other = api.create_retailer("Other Store")
+    assert list_status(api, other, "status=pending").json_body["shipments"] == []
+    mine = list_status(api, retailer, "status=pending&limit=1").json_body
+    assert len(mine["shipments"]) == 1
+    api.register(retailer, tracking_number="1ZSECOND")
+    page = list_status(api, retailer, "status=pending&limit=1").json_body
+    for query, field in (
+        ("status=lost", "status"),
+        ("status=pending&limit=0", "limit"),
+        ("status=pending&limit=101", "limit"),
+        ("status=pending&cursor=junk", "cursor"),
+        ("", "tracking_number"),
+    ):
+        response = list_status(api, retailer, query)
+        assert response.status_code == 400 and response.json_body["error"]["field"] == field, query
+    # Another retailer cannot use my cursor to read on, not even in its own listing of the same status.
+    stolen = list_status(api, other, f"status=pending&cursor={page['next_cursor']}")
+    assert stolen.status_code == 400 and stolen.json_body["error"]["field"] == "cursor"
