@@ -90,6 +90,11 @@ def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
     return data
 
 
+def read_optional_json_object(raw_body: bytes | None) -> dict[str, Any]:
+    """For bodies that may be left out: empty means `{}` (every field at its default)."""
+    return read_json_object(raw_body) if raw_body and raw_body.strip() else {}
+
+
 def int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
     """An optional whole-number query parameter within bounds; empty means not given."""
     raw = params.get(name)

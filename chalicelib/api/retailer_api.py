@@ -10,7 +10,16 @@ from chalice import Blueprint, Response
 from ..errors import ValidationError
 from ..services import retailers as retailer_service
 from ..services import shipments as shipment_service
-from .http import bearer_token, body_bytes, handles_errors, int_param, json_response, read_json_object, utcnow
+from .http import (
+    bearer_token,
+    body_bytes,
+    handles_errors,
+    int_param,
+    json_response,
+    read_json_object,
+    read_optional_json_object,
+    utcnow,
+)
 
 retailer_api = Blueprint(__name__)
 
@@ -84,8 +93,7 @@ def cancel_shipment(shipment_id: str) -> Response:
     from .schemas import CancelRequest, validate
 
     retailer_id = _retailer_id()
-    raw = body_bytes(retailer_api.current_request)
-    body = validate(CancelRequest, read_json_object(raw)) if raw and raw.strip() else {}
+    body = validate(CancelRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
     return json_response(shipment_service.cancel(retailer_id, shipment_id, body.get("reason"), utcnow()))
 
 
@@ -95,8 +103,7 @@ def put_integration(source: str) -> Response:
     from .schemas import IntegrationRequest, validate
 
     retailer_id = _retailer_id()
-    raw = body_bytes(retailer_api.current_request)
-    body = validate(IntegrationRequest, read_json_object(raw)) if raw and raw.strip() else {}
+    body = validate(IntegrationRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
     secret, url = retailer_service.set_integration(retailer_id, source, body.get("secret"))
     return json_response({"source": source, "webhook_url": url, "secret": secret})
 
@@ -118,8 +125,7 @@ def issue_api_key() -> Response:
 
     key = bearer_token(retailer_api.current_request.headers)
     retailer_id = retailer_service.authenticate(key, utcnow())
-    raw = body_bytes(retailer_api.current_request)
-    body = validate(ApiKeyRequest, read_json_object(raw) if raw.strip() else {})
+    body = validate(ApiKeyRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
     grace = None if body["keep_current"] else timedelta(hours=body["retire_current_after_hours"])
     api_key, described = retailer_service.issue_api_key(retailer_id, key, grace, utcnow())
     return json_response({**described, "api_key": api_key}, status=201)

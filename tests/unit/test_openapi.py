@@ -68,3 +68,12 @@ def test_the_document_is_valid_openapi_and_every_error_has_the_error_shape() -> 
 def test_the_committed_copy_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
     assert committed == document(), "docs/openapi.json is stale: run make openapi"
+
+
+def test_webhook_subscriptions_accept_exactly_the_statuses_a_shipment_can_move_to() -> None:
+    from typing import get_args
+
+    from chalicelib.api.schemas import StatusName
+    from chalicelib.domain.hooks import STATUSES
+
+    assert list(get_args(StatusName)) == list(STATUSES)
