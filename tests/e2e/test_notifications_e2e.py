@@ -118,3 +118,42 @@ def test_devserver_without_provider_keys_reports_the_outbox(tmp_path: Path) -> N
         assert "/dev/outbox" in server.banner  # type: ignore[attr-defined]
     finally:
         assert stop_server(server)[0] == 0
+
+
+def test_status_changes_reach_the_retailers_own_endpoint_signed(
+    wired_server: LocalServer, capture: CaptureServer
+) -> None:
+    import json
+
+    from chalicelib.carriers.native import sign
+
+    base = wired_server.base_url
+    hook = f"{capture.url}/hooks/e2e-status"
+    settings = requests.put(
+        f"{base}/v1/settings",
+        headers=wired_server.auth,
+        json={"webhooks": {"url": hook, "statuses": ["shipped", "delivered"]}},
+        timeout=10,
+    ).json()
+    secret = settings["webhooks"]["secret"]
+    created = requests.post(
+        f"{base}/v1/shipments",
+        headers=wired_server.auth,
+        json={"order_id": "E2E-88", "carrier": "ups", "tracking_number": "1ZE2E88", "customer": {"name": "Lu Chen"}},
+        timeout=10,
+    ).json()
+    for n, status in enumerate(("shipped", "out_for_delivery", "delivered")):
+        scan = native_event(f"e2e-88-{n}", status, f"2026-11-2{n}T10:00:00+00:00", tracking_number="1ZE2E88")
+        assert post_native(wired_server, [scan]).status_code == 200
+
+    def status_calls() -> list | None:
+        found = [request for request in capture.of("retailer") if request.path == "/hooks/e2e-status"]
+        return found if len(found) >= 2 else None
+
+    calls = wait_for(status_calls)
+    payloads = sorted((json.loads(call.body) for call in calls), key=lambda p: p["data"]["version"])
+    assert [p["data"]["status"] for p in payloads] == ["shipped", "delivered"]
+    assert {p["data"]["shipment_id"] for p in payloads} == {created["id"]}
+    for call in calls:
+        stamp = int(call.headers["X-Porchlight-Signature"].split(",")[0].removeprefix("t="))
+        assert call.headers["X-Porchlight-Signature"] == sign(secret, call.body, stamp)
