@@ -36,7 +36,7 @@ class Captured:
 @dataclass
 class CaptureServer:
     requests: list[Captured] = field(default_factory=list)
-    failures: dict[str, deque[tuple[int, dict[str, Any]]]] = field(
+    failures: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = field(
         default_factory=lambda: {"twilio": deque(), "sendgrid": deque(), "retailer": deque()}
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,9 +47,16 @@ class CaptureServer:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_port}"
 
-    def fail_next(self, provider: str, status: int, body: dict[str, Any] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        provider: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         for _ in range(times):
-            self.failures[provider].append((status, body or {}))
+            self.failures[provider].append((status, body or {}, headers or {}))
 
     def of(self, provider: str) -> list[Captured]:
         with self.lock:
@@ -79,8 +86,8 @@ class CaptureServer:
                         capture.failures.get(provider, deque()).popleft() if capture.failures.get(provider) else None
                     )
                 if failure is not None:
-                    status, payload = failure
-                    self._reply(status, payload)
+                    status, payload, extra_headers = failure
+                    self._reply(status, payload, extra_headers)
                 elif provider == "twilio":
                     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                     sid = "SM" + secrets.token_hex(16)

@@ -72,6 +72,9 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     return document
 
 
+UNRESOLVED = "webhook_host_unresolved"
+
+
 def check_webhook_url(url: str, field: str) -> None:
     """Retailer webhooks go to the public internet over https; plain http and loopback only outside production."""
     import ipaddress
@@ -90,7 +93,7 @@ def check_webhook_url(url: str, field: str) -> None:
         try:
             addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
         except OSError as exc:
-            raise ValidationError(f"{field} host does not resolve", field=field) from exc
+            raise ValidationError(f"{field} host does not resolve", field=field, code=UNRESOLVED) from exc
         if any(not ipaddress.ip_address(address).is_global for address in addresses):
             raise ValidationError(f"{field} must be a public address", field=field)
 

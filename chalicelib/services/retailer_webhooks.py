@@ -7,6 +7,7 @@ delivered through the outbox, so a failed call is retried with backoff and its o
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import Any
 
 from ..domain import hooks
@@ -21,10 +22,19 @@ from .shipments import tracking_url
 USER_AGENT = "Porchlight-Webhooks/1"
 
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx answer is the endpoint's final answer, never a new destination for a signed request."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -> int:
     """POST the JSON payload; the HTTP status on 2xx. 429/5xx/unreachable are retryable, other answers are not.
 
-    The signature's timestamp is the wall clock at sending (the receiver checks freshness against its own).
+    The URL is checked again at sending (its host may resolve elsewhere than when it was saved) and redirects are
+    never followed: either could aim our signed request at a private address. The signature's timestamp is the wall
+    clock at sending (the receiver checks freshness against its own).
     """
     import time
     import urllib.error
@@ -32,7 +42,16 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -
 
     from ..carriers.native import sign
     from ..channels import PermanentSendError, RetryableSendError
+    from ..errors import ValidationError
+    from .configuration import UNRESOLVED, check_webhook_url
 
+    try:
+        check_webhook_url(url, "url")
+    except ValidationError as exc:
+        if exc.code == UNRESOLVED:  # DNS can fail for a while; the next attempt may resolve
+            raise RetryableSendError(f"retailer webhook {exc.message}") from exc
+        raise PermanentSendError(f"retailer webhook refused: {exc.message}", "url") from exc
+    opener = urllib.request.build_opener(NoRedirects)
     body = json.dumps(payload, separators=(",", ":")).encode()
     request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - https (or local in dev), validated
     request.add_header("Content-Type", "application/json")
@@ -40,12 +59,13 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -
     request.add_header("X-Porchlight-Event-Id", event_id)
     request.add_header("X-Porchlight-Signature", sign(secret, body, int(time.time())))
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with opener.open(request, timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         if exc.code == 429 or exc.code >= 500:
             raise RetryableSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
-        raise PermanentSendError(f"retailer webhook answered {exc.code}", str(exc.code)) from exc
+        unfollowed = "; redirects are not followed" if 300 <= exc.code < 400 else ""
+        raise PermanentSendError(f"retailer webhook answered {exc.code}{unfollowed}", str(exc.code)) from exc
     except OSError as exc:
         raise RetryableSendError(f"retailer webhook unreachable: {exc.__class__.__name__}") from exc
 

@@ -162,3 +162,34 @@ def test_webhook_settings_are_validated(api: Api, retailer: Retailer, providers:
     first = subscribe(api, retailer, providers)
     again = subscribe(api, retailer, providers)
     assert "secret" in first["webhooks"] and "secret" not in again["webhooks"]  # shown once
+
+
+def test_redirects_are_not_followed_and_the_url_is_checked_again_when_sending(
+    api: Api, retailer: Retailer, providers: Providers, monkeypatch
+) -> None:
+    from chalicelib.config import settings
+
+    subscribe(api, retailer, providers, statuses=["shipped", "delivered"])
+    shipment = register(api, retailer)
+    elsewhere = f"{providers.capture.url}/hooks/internal-admin"
+    providers.capture.fail_next("retailer", 302, {}, headers={"Location": elsewhere})
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(soon())
+    assert [request.path for request in providers.capture.of("retailer")] == ["/hooks/status"]
+    [refused] = [n for key, n in notes(api, retailer, shipment["id"]).items() if key[1] == "webhook"]
+    assert (
+        refused["status"] == "failed"
+        and refused["reason"] == "retailer webhook answered 302; redirects are not followed"
+    )
+
+    # The URL was fine for a development stage; in production, plain http to a private address is not.
+    monkeypatch.setenv("STAGE", "prod")
+    settings.cache_clear()
+    ship(api, retailer, "delivered", "e2", "2026-11-21T10:00:00+00:00")
+    drain(soon())
+    assert len(providers.capture.of("retailer")) == 1
+    outcomes = {
+        n["kind"].split(":")[1]: n for k, n in notes(api, retailer, shipment["id"]).items() if k[1] == "webhook"
+    }
+    assert outcomes["delivered"]["status"] == "failed"
+    assert outcomes["delivered"]["reason"] == "retailer webhook refused: url must use https"
