@@ -60,7 +60,7 @@ def test_admin_bootstrap_over_http(local_server: LocalServer, http: requests.Ses
         headers={"Authorization": f"Bearer {key}"},
         timeout=10,
     )
-    assert lookup.status_code == 200 and lookup.json() == {"shipments": []}
+    assert lookup.status_code == 200 and lookup.json() == {"shipments": [], "next_cursor": None}
 
 
 def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> None:
