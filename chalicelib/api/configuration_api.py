@@ -37,6 +37,15 @@ def put_settings() -> Response:
     return json_response(configuration.update_settings(retailer_id, validate(SettingsRequest, _body())))
 
 
+@configuration_api.route("/v1/settings/webhooks/test", methods=["POST"])
+@handles_errors
+def test_webhook() -> Response:
+    """Send a signed `webhook.test` event to the configured URL now and report how the endpoint answered."""
+    from ..services.retailer_webhooks import send_test
+
+    return json_response(send_test(_retailer_id(), utcnow()))
+
+
 @configuration_api.route("/v1/branding", methods=["GET"])
 @handles_errors
 def get_branding() -> Response:

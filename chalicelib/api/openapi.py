@@ -208,6 +208,30 @@ RESPONSES: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "TestEvent": {
+        "type": "object",
+        "description": "Posted to `webhooks.url` on request (`POST /v1/settings/webhooks/test`), signed like the "
+        "others, to check an endpoint before relying on it.",
+        "required": ["id", "type", "created_at", "retailer_id", "data"],
+        "properties": {
+            "id": STRING,
+            "type": {"const": "webhook.test"},
+            "created_at": TIMESTAMP,
+            "retailer_id": STRING,
+            "data": OBJECT,
+        },
+    },
+    "WebhookTest": {
+        "type": "object",
+        "required": ["id", "url", "delivered"],
+        "properties": {
+            "id": {"type": "string", "description": "the test event's id, as the endpoint received it"},
+            "url": STRING,
+            "delivered": {"type": "boolean", "description": "the endpoint answered 2xx"},
+            "status": {"type": "integer", "description": "its HTTP status, when delivered"},
+            "error": {"type": "string", "description": "what went wrong, when not"},
+        },
+    },
     "LowScoreEvent": {
         "type": "object",
         "description": "Posted to `survey.webhook_url` when a survey answer is at or below the threshold; signed "
@@ -489,6 +513,14 @@ OPERATIONS: tuple[Operation, ...] = (
         request="SettingsRequest",
         errors=(400, 401, 413, 415),
     ),
+    Operation(
+        "post",
+        "/v1/settings/webhooks/test",
+        "Send a signed webhook.test event to webhooks.url now and report the endpoint's answer",
+        "configuration",
+        "WebhookTest",
+        errors=(401, 409),
+    ),
     Operation("get", "/v1/branding", "The tracking page's brand", "configuration", "Branding", errors=(401,)),
     Operation(
         "put",
@@ -657,7 +689,11 @@ def _responses(operation: Operation) -> dict[str, Any]:
 
 
 #: What Porchlight posts to the retailer's own endpoints (OpenAPI 3.1 `webhooks`).
-OUTBOUND = {"shipment.status_changed": "StatusChangedEvent", "survey.low_score": "LowScoreEvent"}
+OUTBOUND = {
+    "shipment.status_changed": "StatusChangedEvent",
+    "survey.low_score": "LowScoreEvent",
+    "webhook.test": "TestEvent",
+}
 
 
 def _outbound(name: str, schema: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from .notifications import Intent
 
 WEBHOOK = "webhook"
 STATUS_CHANGED = "shipment.status_changed"
+TEST = "webhook.test"
 PREFIX = "status:"
 #: What a retailer can subscribe to: every status a shipment can move to.
 STATUSES: tuple[str, ...] = tuple(status for status in ms.MILESTONES if status != ms.PENDING)

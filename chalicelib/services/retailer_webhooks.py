@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import datetime
 from typing import Any
 
 from ..domain import hooks
 from ..domain import milestones as ms
+from ..domain.events import iso
 from ..store import notifications as outbox
 from ..store.notifications import OutboxItem
 from ..store.retailers import Retailer
@@ -107,3 +109,36 @@ def deliver_status_change(item: OutboxItem, record: ShipmentRecord, retailer: Re
     payload = status_change_payload(record, status, version, item.created_at)
     answered = post_signed(url, secret, payload, payload["id"])
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}
+
+
+def send_test(retailer_id: str, now: datetime) -> dict[str, Any]:
+    """A `webhook.test` event, sent at once (not through the outbox) so an integrator sees the answer right away.
+
+    Sent even while status webhooks are turned off, so the endpoint can be checked before they are turned on.
+    """
+    import secrets
+
+    from ..channels import SendError
+    from ..errors import Conflict, NotFound
+    from ..store import retailers as retailer_store
+
+    retailer = retailer_store.get(retailer_id, fresh=True)
+    if retailer is None:
+        raise NotFound("retailer not found")
+    url = settings_document(retailer)["webhooks"].get("url")
+    secret = retailer.integrations.get("outbound")
+    if not url or not secret:
+        raise Conflict("set webhooks.url in /v1/settings first", field="webhooks.url", code="no_webhook_configured")
+    event_id = f"test:{secrets.token_hex(8)}"
+    payload = {
+        "id": event_id,
+        "type": hooks.TEST,
+        "created_at": iso(now),
+        "retailer_id": retailer_id,
+        "data": {"message": "A test from Porchlight: verify the signature, then answer with any 2xx status."},
+    }
+    try:
+        answered = post_signed(url, secret, payload, event_id)
+    except SendError as error:
+        return {"id": event_id, "url": url, "delivered": False, "error": error.reason}
+    return {"id": event_id, "url": url, "delivered": True, "status": answered}

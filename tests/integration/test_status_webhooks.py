@@ -193,3 +193,29 @@ def test_redirects_are_not_followed_and_the_url_is_checked_again_when_sending(
     }
     assert outcomes["delivered"]["status"] == "failed"
     assert outcomes["delivered"]["reason"] == "retailer webhook refused: url must use https"
+
+
+def test_a_test_event_checks_the_endpoint_before_status_webhooks_are_relied_on(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    def send_test() -> object:
+        return api.http.post("/v1/settings/webhooks/test", headers=retailer.auth, body="")
+
+    unset = send_test()
+    assert unset.status_code == 409 and unset.json_body["error"]["code"] == "no_webhook_configured"
+
+    secret = subscribe(api, retailer, providers, enabled=False)["webhooks"]["secret"]
+    answer = send_test()
+    assert answer.status_code == 200, answer.body
+    assert answer.json_body["delivered"] is True and answer.json_body["status"] == 200
+    [request] = providers.capture.of("retailer")
+    payload = json.loads(request.body)
+    assert payload["type"] == "webhook.test" and payload["id"] == answer.json_body["id"]
+    assert request.headers["X-Porchlight-Event-Id"] == payload["id"]
+    stamp = int(request.headers["X-Porchlight-Signature"].split(",")[0].removeprefix("t="))
+    assert request.headers["X-Porchlight-Signature"] == sign(secret, request.body, stamp)
+    jsonschema.validate(payload, document()["components"]["schemas"]["TestEvent"])
+
+    providers.capture.fail_next("retailer", 401, {"error": "bad signature"})
+    refused = send_test().json_body
+    assert refused["delivered"] is False and refused["error"] == "retailer webhook answered 401"
