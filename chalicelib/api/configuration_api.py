@@ -8,7 +8,15 @@ from chalice import Blueprint, Response
 
 from ..services import configuration
 from ..services import retailers as retailer_service
-from .http import bearer_token, body_bytes, handles_errors, json_response, read_json_object, utcnow
+from .http import (
+    bearer_token,
+    body_bytes,
+    handles_errors,
+    json_response,
+    read_json_object,
+    read_optional_json_object,
+    utcnow,
+)
 
 configuration_api = Blueprint(__name__)
 TEMPLATE_PATH = "/v1/templates/{kind}/{channel}/{locale}"
@@ -44,6 +52,21 @@ def test_webhook() -> Response:
     from ..services.retailer_webhooks import send_test
 
     return json_response(send_test(_retailer_id(), utcnow()))
+
+
+@configuration_api.route("/v1/settings/webhooks/secret", methods=["POST"])
+@handles_errors
+def rotate_webhook_secret() -> Response:
+    """A new secret for the calls we make to the retailer, shown once; the old one co-signs for a grace period."""
+    from datetime import timedelta
+
+    from ..services.retailer_webhooks import rotate_secret
+    from .schemas import SecretRotationRequest, validate
+
+    retailer_id = _retailer_id()
+    body = validate(SecretRotationRequest, read_optional_json_object(body_bytes(configuration_api.current_request)))
+    grace = timedelta(hours=body["keep_previous_for_hours"])
+    return json_response(rotate_secret(retailer_id, grace, utcnow()), status=201)
 
 
 @configuration_api.route("/v1/branding", methods=["GET"])

@@ -175,6 +175,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
                     "statuses": {"type": "array", "items": STATUS},
                     "secret_configured": {"type": "boolean"},
                     "secret": {"type": "string", "description": "returned once, when the first webhook URL is set"},
+                    "previous_secret_valid_until": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "during a rotation: calls carry a second v1 signature, made with the old secret",
+                    },
                 },
             },
         },
@@ -219,6 +224,14 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "created_at": TIMESTAMP,
             "retailer_id": STRING,
             "data": OBJECT,
+        },
+    },
+    "RotatedSecret": {
+        "type": "object",
+        "required": ["secret", "previous_valid_until"],
+        "properties": {
+            "secret": {"type": "string", "description": "shown once"},
+            "previous_valid_until": nullable(TIMESTAMP),
         },
     },
     "WebhookTest": {
@@ -520,6 +533,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "configuration",
         "WebhookTest",
         errors=(401, 409),
+    ),
+    Operation(
+        "post",
+        "/v1/settings/webhooks/secret",
+        "Rotate the secret that signs our calls to you; the old one co-signs for a grace period (default 24 h)",
+        "configuration",
+        "RotatedSecret",
+        201,
+        request="SecretRotationRequest",
+        request_required=False,
+        errors=(400, 401, 413, 415),
     ),
     Operation("get", "/v1/branding", "The tracking page's brand", "configuration", "Branding", errors=(401,)),
     Operation(

@@ -158,6 +158,12 @@ class ApiKeyRequest(Strict):
     keep_current: bool = False
 
 
+class SecretRotationRequest(Strict):
+    """The old outbound secret keeps signing (next to the new one) while the retailer's verifier is updated."""
+
+    keep_previous_for_hours: int = Field(default=24, ge=0, le=168)
+
+
 class IntegrationRequest(Strict):
     secret: str | None = Field(default=None, min_length=16, max_length=256)
 

@@ -32,8 +32,13 @@ MAX_EVENTS = 500
 
 def sign(secret: str, raw_body: bytes, timestamp_s: int) -> str:
     """The header value a sender puts on a request (used by the simulator and by tests)."""
-    digest = hmac_sha256(secret.encode("utf-8"), f"{timestamp_s}.".encode() + raw_body).hex()
-    return f"t={timestamp_s},v1={digest}"
+    return sign_all([secret], raw_body, timestamp_s)
+
+
+def sign_all(secrets: list[str], raw_body: bytes, timestamp_s: int) -> str:
+    """One timestamp, one `v1` per secret: what we send while a retailer rotates the secret it verifies with."""
+    digests = [hmac_sha256(secret.encode("utf-8"), f"{timestamp_s}.".encode() + raw_body).hex() for secret in secrets]
+    return ",".join([f"t={timestamp_s}", *(f"v1={digest}" for digest in digests)])
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str], secret: str, now: float) -> None:

@@ -29,6 +29,9 @@ def get_settings(retailer_id: str) -> dict[str, Any]:
     configured = "outbound" in retailer.integrations
     document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": configured}
     document["webhooks"] = {**document["webhooks"], "secret_configured": configured}
+    until = retailer.integrations.get("outbound_previous_until")
+    if until and until.isdigit() and int(until) > datetime.now(UTC).timestamp():
+        document["webhooks"]["previous_secret_valid_until"] = datetime.fromtimestamp(int(until), UTC).isoformat()
     return document
 
 

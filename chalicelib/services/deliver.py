@@ -206,7 +206,7 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         elif key.kind.startswith(hooks.PREFIX):
             from .retailer_webhooks import deliver_status_change
 
-            status, fields = deliver_status_change(item, record, retailer)
+            status, fields = deliver_status_change(item, record, retailer, now)
         else:
             status, fields = relay.deliver_chat(item, record, now)
     except RetryableSendError as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain import hooks
@@ -31,7 +31,36 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -> int:
+def signing_secrets(retailer: Retailer, now: datetime) -> list[str]:
+    """The retailer's outbound secret, and during a rotation's grace period the previous one too."""
+    integrations = retailer.integrations
+    current = integrations.get("outbound")
+    previous, until = integrations.get("outbound_previous"), integrations.get("outbound_previous_until")
+    keep_previous = bool(previous and until and until.isdigit() and int(until) > now.timestamp())
+    return [s for s in (current, previous if keep_previous else None) if s]
+
+
+def rotate_secret(retailer_id: str, keep_previous: timedelta, now: datetime) -> dict[str, Any]:
+    """A new outbound secret, returned once. Calls carry a signature for each secret until the old one retires."""
+    import secrets
+
+    from ..errors import NotFound
+    from ..store import retailers as retailer_store
+
+    retailer = retailer_store.get(retailer_id, fresh=True)
+    if retailer is None:
+        raise NotFound("retailer not found")
+    secret = secrets.token_urlsafe(32)
+    previous = retailer.integrations.get("outbound")
+    until = int((now + keep_previous).timestamp()) if previous and keep_previous else None
+    retailer_store.rotate_outbound_secret(retailer_id, secret, previous if until else None, until)
+    return {
+        "secret": secret,
+        "previous_valid_until": datetime.fromtimestamp(until, UTC).isoformat() if until else None,
+    }
+
+
+def post_signed(url: str, secrets: list[str], payload: dict[str, Any], event_id: str) -> int:
     """POST the JSON payload; the HTTP status on 2xx. 429/5xx/unreachable are retryable, other answers are not.
 
     The URL is checked again at sending (its host may resolve elsewhere than when it was saved) and redirects are
@@ -42,7 +71,7 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -
     import urllib.error
     import urllib.request
 
-    from ..carriers.native import sign
+    from ..carriers.native import sign_all
     from ..channels import PermanentSendError, RetryableSendError
     from ..errors import ValidationError
     from .configuration import UNRESOLVED, check_webhook_url
@@ -59,7 +88,7 @@ def post_signed(url: str, secret: str, payload: dict[str, Any], event_id: str) -
     request.add_header("Content-Type", "application/json")
     request.add_header("User-Agent", USER_AGENT)
     request.add_header("X-Porchlight-Event-Id", event_id)
-    request.add_header("X-Porchlight-Signature", sign(secret, body, int(time.time())))
+    request.add_header("X-Porchlight-Signature", sign_all(secrets, body, int(time.time())))
     try:
         with opener.open(request, timeout=10) as response:
             return int(response.status)
@@ -99,15 +128,17 @@ def status_change_payload(record: ShipmentRecord, status: str, version: int, cre
     }
 
 
-def deliver_status_change(item: OutboxItem, record: ShipmentRecord, retailer: Retailer) -> tuple[str, dict[str, Any]]:
+def deliver_status_change(
+    item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
+) -> tuple[str, dict[str, Any]]:
     parsed = hooks.parse_kind(item.kind)
     url = settings_document(retailer)["webhooks"].get("url")
-    secret = retailer.integrations.get("outbound")
-    if parsed is None or not url or not secret:
+    secrets = signing_secrets(retailer, now)
+    if parsed is None or not url or not secrets:
         return outbox.SKIPPED, {"reason": "no_webhook_configured"}
     status, version = parsed
     payload = status_change_payload(record, status, version, item.created_at)
-    answered = post_signed(url, secret, payload, payload["id"])
+    answered = post_signed(url, secrets, payload, payload["id"])
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}
 
 
@@ -116,7 +147,7 @@ def send_test(retailer_id: str, now: datetime) -> dict[str, Any]:
 
     Sent even while status webhooks are turned off, so the endpoint can be checked before they are turned on.
     """
-    import secrets
+    from secrets import token_hex
 
     from ..channels import SendError
     from ..errors import Conflict, NotFound
@@ -126,10 +157,10 @@ def send_test(retailer_id: str, now: datetime) -> dict[str, Any]:
     if retailer is None:
         raise NotFound("retailer not found")
     url = settings_document(retailer)["webhooks"].get("url")
-    secret = retailer.integrations.get("outbound")
-    if not url or not secret:
+    secrets = signing_secrets(retailer, now)
+    if not url or not secrets:
         raise Conflict("set webhooks.url in /v1/settings first", field="webhooks.url", code="no_webhook_configured")
-    event_id = f"test:{secrets.token_hex(8)}"
+    event_id = f"test:{token_hex(8)}"
     payload = {
         "id": event_id,
         "type": hooks.TEST,
@@ -138,7 +169,7 @@ def send_test(retailer_id: str, now: datetime) -> dict[str, Any]:
         "data": {"message": "A test from Porchlight: verify the signature, then answer with any 2xx status."},
     }
     try:
-        answered = post_signed(url, secret, payload, event_id)
+        answered = post_signed(url, secrets, payload, event_id)
     except SendError as error:
         return {"id": event_id, "url": url, "delivered": False, "error": error.reason}
     return {"id": event_id, "url": url, "delivered": True, "status": answered}

@@ -229,12 +229,12 @@ def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | 
 
 def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
     """POST `survey.low_score` to the retailer, signed like our native webhooks; retried with backoff on failure."""
-    from .retailer_webhooks import post_signed
+    from .retailer_webhooks import post_signed, signing_secrets
 
     url = survey_settings(retailer).get("webhook_url")
-    secret = retailer.integrations.get("outbound")
+    secrets = signing_secrets(retailer, now)
     survey = survey_store.get(record.id) or {}
-    if not url or not secret:
+    if not url or not secrets:
         return outbox.SKIPPED, {"reason": "no_webhook_configured"}
     payload = {
         "type": "survey.low_score",
@@ -249,7 +249,7 @@ def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime
         "answered_at": survey.get("answered_at"),
         "answered_via": survey.get("answered_via"),
     }
-    status = post_signed(url, secret, payload, f"{record.id}:survey")
+    status = post_signed(url, secrets, payload, f"{record.id}:survey")
     survey_store.mark(record.id, escalation="delivered", escalated_at=iso(now))
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {status}"}
 

@@ -178,6 +178,26 @@ def set_integration_secret(retailer_id: str, source: str, secret: str) -> None:
     _profile_cache.pop(retailer_id, None)
 
 
+def rotate_outbound_secret(retailer_id: str, secret: str, previous: str | None, previous_until: int | None) -> None:
+    """The new signing secret for calls to the retailer, and the old one with the epoch second it stops signing."""
+    names = {"#new": "outbound", "#old": "outbound_previous", "#until": "outbound_previous_until"}
+    if previous and previous_until:
+        expression = "SET integrations.#new = :new, integrations.#old = :old, integrations.#until = :until"
+        values = {":new": secret, ":old": previous, ":until": str(previous_until)}
+    else:
+        expression = "SET integrations.#new = :new REMOVE integrations.#old, integrations.#until"
+        values = {":new": secret}
+    client().update_item(
+        TableName=table_name(),
+        Key=_profile_key(retailer_id),
+        UpdateExpression=expression,
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=to_item(values),
+    )
+    _profile_cache.pop(retailer_id, None)
+
+
 def clear_cache() -> None:
     _profile_cache.clear()
 

@@ -219,3 +219,52 @@ def test_a_test_event_checks_the_endpoint_before_status_webhooks_are_relied_on(
     providers.capture.fail_next("retailer", 401, {"error": "bad signature"})
     refused = send_test().json_body
     assert refused["delivered"] is False and refused["error"] == "retailer webhook answered 401"
+
+
+def test_rotating_the_secret_co_signs_with_the_old_one_for_a_grace_period(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from chalicelib.carriers.native import verify
+
+    old_secret = subscribe(api, retailer, providers)["webhooks"]["secret"]
+    rotated = api.http.post(
+        "/v1/settings/webhooks/secret", headers=retailer.auth, body='{"keep_previous_for_hours": 2}'
+    )
+    assert rotated.status_code == 201, rotated.body
+    new_secret = rotated.json_body["secret"]
+    assert new_secret != old_secret
+    until = datetime.fromisoformat(rotated.json_body["previous_valid_until"])
+    assert timedelta(hours=1, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=2)
+    shown = api.http.get("/v1/settings", headers=retailer.auth).json_body["webhooks"]
+    assert shown["previous_secret_valid_until"] == rotated.json_body["previous_valid_until"]
+    assert "secret" not in shown
+
+    register(api, retailer)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(soon())
+    ship(api, retailer, "delivered", "e2", "2026-11-21T10:00:00+00:00")
+    drain(datetime.now(UTC) + timedelta(hours=3))  # sent after the grace period
+    during, after = sorted(providers.capture.of("retailer"), key=lambda r: json.loads(r.body)["data"]["version"])
+
+    def accepted_by(secret: str, request) -> bool:
+        stamp = int(request.headers["X-Porchlight-Signature"].split(",")[0].removeprefix("t="))
+        try:
+            verify(request.body, request.headers, {}, secret, stamp)
+        except Exception:
+            return False
+        return True
+
+    assert during.headers["X-Porchlight-Signature"].count("v1=") == 2
+    assert accepted_by(old_secret, during) and accepted_by(new_secret, during)
+    assert after.headers["X-Porchlight-Signature"].count("v1=") == 1
+    assert accepted_by(new_secret, after) and not accepted_by(old_secret, after)
+
+    immediate = api.http.post(
+        "/v1/settings/webhooks/secret", headers=retailer.auth, body='{"keep_previous_for_hours": 0}'
+    )
+    assert immediate.json_body["previous_valid_until"] is None
+    assert (
+        "previous_secret_valid_until" not in api.http.get("/v1/settings", headers=retailer.auth).json_body["webhooks"]
+    )
+    bad = api.http.post("/v1/settings/webhooks/secret", headers=retailer.auth, body='{"keep_previous_for_hours": 200}')
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "keep_previous_for_hours"
