@@ -1,7 +1,8 @@
-"""Webhooks to the retailer's own systems: shipment status changes and low survey scores.
+"""Webhooks to the retailer's own systems: shipment status changes, low survey scores and test events.
 
-Signed like our native format (`X-Porchlight-Signature: t=..,v1=..` with the retailer's `outbound` secret) and
-delivered through the outbox, so a failed call is retried with backoff and its outcome is visible in the API.
+Signed like our native format (`X-Porchlight-Signature: t=..,v1=..` with the retailer's `outbound` secret, two `v1`
+while a rotation's grace period runs). Status changes and escalations go through the outbox, so a failed call is
+retried with backoff and its outcome is visible in the API; a test event is sent at once.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ def post_signed(url: str, secrets: list[str], payload: dict[str, Any], event_id:
     """
     import time
     import urllib.error
-    import urllib.request
 
     from ..carriers.native import sign_all
     from ..channels import PermanentSendError, RetryableSendError
