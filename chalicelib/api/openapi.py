@@ -139,6 +139,28 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "next_cursor": nullable({"type": "string", "description": "more to list: pass it as `cursor`"}),
         },
     },
+    "ShipmentBatch": {
+        "type": "object",
+        "required": ["created", "existing", "failed", "results"],
+        "properties": {
+            "created": {"type": "integer", "minimum": 0},
+            "existing": {"type": "integer", "minimum": 0},
+            "failed": {"type": "integer", "minimum": 0},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "status"],
+                    "properties": {
+                        "index": {"type": "integer", "minimum": 0},
+                        "status": {"type": "integer", "description": "201 created, 200 already there, or 4xx"},
+                        "shipment": ref("ShipmentSummary"),
+                        "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                    },
+                },
+            },
+        },
+    },
     "Erasure": {
         "type": "object",
         "required": ["deleted"],
@@ -419,6 +441,15 @@ OPERATIONS: tuple[Operation, ...] = (
         request="ShipmentRequest",
         errors=(400, 401, 409, 413, 415),
         also_succeeds=(200, "Already registered"),
+    ),
+    Operation(
+        "post",
+        "/v1/shipments/batch",
+        "Register up to 100 shipments; each entry has its own outcome (201, 200 or its error)",
+        "shipments",
+        "ShipmentBatch",
+        request="ShipmentBatchRequest",
+        errors=(400, 401, 413, 415),
     ),
     Operation(
         "get",

@@ -53,6 +53,17 @@ def register_shipment() -> Response:
     return json_response(summary, status=201 if registration.created else 200)
 
 
+@retailer_api.route("/v1/shipments/batch", methods=["POST"])
+@handles_errors
+def register_shipments() -> Response:
+    """Backfills and busy days: every entry registered (or found) on its own, each with its own outcome."""
+    from .schemas import ShipmentBatchRequest, parse_batch_entry, validate
+
+    retailer_id = _retailer_id()
+    batch = validate(ShipmentBatchRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    return json_response(shipment_service.register_many(retailer_id, batch["shipments"], parse_batch_entry, utcnow()))
+
+
 @retailer_api.route("/v1/shipments", methods=["GET"])
 @handles_errors
 def find_shipments() -> Response:

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 from ..errors import ValidationError
@@ -145,6 +153,33 @@ class ShipmentChangeRequest(Strict):
 
 class CancelRequest(Strict):
     reason: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+MAX_BATCH = 100
+
+
+class ShipmentBatchRequest(Strict):
+    """Up to 100 registrations at once; each is validated on its own, so one bad entry does not sink the rest."""
+
+    shipments: Annotated[
+        list[Any],
+        Field(min_length=1, max_length=MAX_BATCH),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ShipmentRequest"},
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+            }
+        ),
+    ]
+
+
+def parse_batch_entry(entry: Any) -> dict[str, Any]:
+    """One entry of a batch, validated as `POST /v1/shipments` validates its body."""
+    if not isinstance(entry, dict):
+        raise ValidationError("an entry must be a JSON object", field="body")
+    return validate(ShipmentRequest, entry)
 
 
 class RetailerRequest(Strict):

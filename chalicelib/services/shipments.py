@@ -121,6 +121,27 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
     return with_retries(attempt)
 
 
+def register_many(
+    retailer_id: str, entries: list[Any], parse: Callable[[Any], dict[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """Each entry parsed and registered on its own: its outcome is 201, 200 (already registered) or its error."""
+    from ..errors import PorchlightError
+
+    results: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        try:
+            registration = register(retailer_id, parse(entry), now)
+        except PorchlightError as error:
+            failure = {"code": error.code, "message": error.message, **({"field": error.field} if error.field else {})}
+            results.append({"index": index, "status": error.status, "error": failure})
+            continue
+        status = 201 if registration.created else 200
+        results.append({"index": index, "status": status, "shipment": summary(registration.record)})
+    created = sum(1 for result in results if result["status"] == 201)
+    existing = sum(1 for result in results if result["status"] == 200)
+    return {"created": created, "existing": existing, "failed": len(results) - created - existing, "results": results}
+
+
 def summary(record: ShipmentRecord) -> dict[str, Any]:
     progress = record.progress
     return {

@@ -168,3 +168,54 @@ def test_errors_chalice_answers_itself_have_the_documented_shape(api: Api, retai
     wrong_method = api.http.request("PATCH", "/v1/settings", headers=retailer.auth, body="{}")
     assert wrong_method.status_code == 405
     assert wrong_method.json_body == {"error": {"code": "method_not_allowed", "message": "Unsupported method: PATCH"}}
+
+
+def test_batch_registration_gives_each_entry_its_own_outcome_and_is_idempotent(api: Api, retailer: Retailer) -> None:
+    existing = api.register(retailer, tracking_number="1ZBATCH0").json_body
+    entries = [
+        {"order_id": "B-0", "carrier": "ups", "tracking_number": "1zbatch0", "customer": {"name": "Ann"}},
+        {"order_id": "B-1", "carrier": "fedex", "tracking_number": "7946001", "customer": {"name": "Bo"}},
+        {
+            "order_id": "B-2",
+            "carrier": "ups",
+            "tracking_number": "1ZBATCH2",
+            "customer": {"name": "Cy", "phone": "555"},
+        },
+        {"order_id": "B-3", "carrier": "ups", "tracking_number": "1ZBATCH3"},
+        "not an object",
+    ]
+    response = api.http.post("/v1/shipments/batch", headers=retailer.auth, body=json.dumps({"shipments": entries}))
+    assert response.status_code == 200, response.body
+    body = response.json_body
+    assert (body["created"], body["existing"], body["failed"]) == (1, 1, 3)
+    results = body["results"]
+    assert [r["status"] for r in results] == [200, 201, 400, 400, 400]
+    assert results[0]["shipment"]["id"] == existing["id"]
+    assert results[1]["shipment"]["tracking_number"] == "7946001"
+    assert results[2]["error"]["field"] == "customer.phone"
+    assert results[3]["error"]["field"] == "customer"
+    assert results[4]["error"] == {
+        "code": "invalid_request",
+        "message": "an entry must be a JSON object",
+        "field": "body",
+    }
+    assert len(api.find(retailer, "7946001").json_body["shipments"]) == 1
+
+    again = api.http.post("/v1/shipments/batch", headers=retailer.auth, body=json.dumps({"shipments": entries[:2]}))
+    assert [r["status"] for r in again.json_body["results"]] == [200, 200]
+    other = api.create_retailer("Other Store")
+    theirs = api.http.post("/v1/shipments/batch", headers=other.auth, body=json.dumps({"shipments": entries[1:2]}))
+    assert theirs.json_body["results"][0]["status"] == 201  # keyed per retailer: another store's own shipment
+
+
+def test_a_batch_must_hold_one_to_a_hundred_entries(api: Api, retailer: Retailer) -> None:
+    entry = {"order_id": "B", "carrier": "ups", "tracking_number": "1Z", "customer": {"name": "Ann"}}
+    for body, field in (
+        ({"shipments": []}, "shipments"),
+        ({"shipments": [entry] * 101}, "shipments"),
+        ({"shipments": entry}, "shipments"),
+        ({}, "shipments"),
+    ):
+        response = api.http.post("/v1/shipments/batch", headers=retailer.auth, body=json.dumps(body))
+        assert response.status_code == 400 and response.json_body["error"]["field"] == field, body
+    assert api.find(retailer, "1Z").json_body["shipments"] == []
