@@ -83,3 +83,29 @@ def test_concurrent_first_scans_create_one_unclaimed_shipment(moto_server: None)
     assert sum(r.accepted for r in results) == 12 and sum(r.duplicates for r in results) == 12
     found = shipment_store.find_by_tracking_number("rt_race", "1ZRACE")
     assert len(found) == 1 and found[0].claimed is False and found[0].event_count == 12
+
+
+def test_a_backlog_delivered_with_sends_in_flight_goes_out_once_each(moto_server: None) -> None:
+    """The scheduled Lambda's mode (8 workers, small batches) over real HTTP to DynamoDB: no send twice, none lost."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from chalicelib.channels import local_outbox
+    from chalicelib.services.retailers import create_retailer
+    from chalicelib.services.scheduler import LAMBDA_WORKERS, run_scheduled_work
+    from chalicelib.simulator import daytime_zone
+
+    now = datetime.now(UTC)
+    retailer_id = create_retailer("In Flight", now).retailer.id
+    for n in range(40):
+        tracking_number = f"1ZFLIGHT{n:03d}"
+        customer = {"name": "B", "phone": f"+1415555{n:04d}", "sms_consent": True, "time_zone": daytime_zone()}
+        body = {"order_id": f"B{n}", "carrier": "ups", "tracking_number": tracking_number, "customer": customer}
+        shipments.register(retailer_id, body, now)
+        ingest.ingest_events(retailer_id, [replace(scan(n, "shipped"), tracking_number=tracking_number)], now)
+    soon = now + timedelta(seconds=5)
+    first = run_scheduled_work(soon, workers=LAMBDA_WORKERS)
+    again = run_scheduled_work(soon, workers=LAMBDA_WORKERS)
+    assert first == {"deliveries": {"sent": 40}} and again == {"deliveries": {}}
+    texts = Counter(message["to"] for message in local_outbox.recent(100) if message["kind"] == "sms")
+    assert len(texts) == 40 and set(texts.values()) == {1}
