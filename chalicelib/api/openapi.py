@@ -460,7 +460,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=(
             ("tracking_number", STRING, False, "as printed; spaces and case ignored (this or status is required)"),
             ("carrier", STRING, False, "with tracking_number: narrow to one carrier"),
-            ("status", STATUS, False, "list registered shipments now in this status"),
+            ("status", STATUS, False, "list registered shipments now in this status (with tracking_number: narrow)"),
             ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "with status: page size (50)"),
             ("cursor", STRING, False, "with status: next_cursor of the previous page"),
         ),

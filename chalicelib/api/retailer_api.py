@@ -72,11 +72,11 @@ def find_shipments() -> Response:
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     tracking_number = (params.get("tracking_number") or "").strip()
     status = (params.get("status") or "").strip()
+    limit = int_param(params, "limit", 1, 100) or 50
     if tracking_number:
-        shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"))
+        shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"), status or None)
         return json_response({"shipments": shipments, "next_cursor": None})
     if status:
-        limit = int_param(params, "limit", 1, 100) or 50
         return json_response(shipment_service.list_in_status(retailer_id, status, params.get("cursor"), limit))
     raise ValidationError("give a tracking_number or a status to list", field="tracking_number")
 

@@ -216,17 +216,27 @@ def list_in_status(retailer_id: str, status: str, cursor: str | None, limit: int
     """A page of the retailer's shipments now in one status (say, every failed attempt), latest arrivals first."""
     from .paging import decode_cursor, encode_cursor
 
-    if status not in ms.MILESTONES:
-        raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")
+    check_status(status)
     start = decode_cursor(cursor, shipment_store.listing(retailer_id, status))
     records, end = shipment_store.list_by_status(retailer_id, status, start, limit)
     return {"shipments": [summary(record) for record in records], "next_cursor": encode_cursor(end)}
 
 
-def find(retailer_id: str, tracking_number: str, carrier: str | None) -> list[dict[str, Any]]:
+def check_status(status: str) -> None:
+    if status not in ms.MILESTONES:
+        raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")
+
+
+def find(
+    retailer_id: str, tracking_number: str, carrier: str | None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Every carrier's shipment with this tracking number (carriers reuse numbers), optionally narrowed."""
     records = shipment_store.find_by_tracking_number(retailer_id, normalise_tracking_number(tracking_number))
     if carrier:
         records = [r for r in records if r.carrier == normalise_carrier(carrier)]
+    if status:
+        check_status(status)
+        records = [r for r in records if r.progress.status == status]
     return [summary(record) for record in records if record.retailer_id == retailer_id]
 
 

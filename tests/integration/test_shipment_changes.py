@@ -217,10 +217,15 @@ def test_status_listings_are_private_and_check_their_input(api: Api, retailer: R
         ("status=pending&limit=0", "limit"),
         ("status=pending&limit=101", "limit"),
         ("status=pending&cursor=junk", "cursor"),
+        ("tracking_number=1ZSECOND&limit=x", "limit"),
+        ("tracking_number=1ZSECOND&status=lost", "status"),
         ("", "tracking_number"),
     ):
         response = list_status(api, retailer, query)
         assert response.status_code == 400 and response.json_body["error"]["field"] == field, query
+    narrowed = list_status(api, retailer, "tracking_number=1ZSECOND&status=pending").json_body["shipments"]
+    assert [s["tracking_number"] for s in narrowed] == ["1ZSECOND"]
+    assert list_status(api, retailer, "tracking_number=1ZSECOND&status=shipped").json_body["shipments"] == []
     # Another retailer cannot use my cursor to read on, not even in its own listing of the same status.
     stolen = list_status(api, other, f"status=pending&cursor={page['next_cursor']}")
     assert stolen.status_code == 400 and stolen.json_body["error"]["field"] == "cursor"
