@@ -22,6 +22,7 @@ def _retailer(retailer_id: str) -> Retailer:
 
 
 def get_settings(retailer_id: str) -> dict[str, Any]:
+    from .retailer_webhooks import previous_secret_until
     from .surveys import survey_settings
 
     retailer = _retailer(retailer_id)
@@ -29,9 +30,9 @@ def get_settings(retailer_id: str) -> dict[str, Any]:
     configured = "outbound" in retailer.integrations
     document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": configured}
     document["webhooks"] = {**document["webhooks"], "secret_configured": configured}
-    until = retailer.integrations.get("outbound_previous_until")
-    if until and until.isdigit() and int(until) > datetime.now(UTC).timestamp():
-        document["webhooks"]["previous_secret_valid_until"] = datetime.fromtimestamp(int(until), UTC).isoformat()
+    until = previous_secret_until(retailer, datetime.now(UTC))
+    if until:
+        document["webhooks"]["previous_secret_valid_until"] = datetime.fromtimestamp(until, UTC).isoformat()
     return document
 
 
@@ -45,17 +46,16 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
 
     retailer = _retailer(retailer_id)
     stored = dict(retailer.settings or {})
-    webhook_changes = dict(changes.get("webhooks") or {})
-    if "url" in webhook_changes:
-        webhook_changes.setdefault("enabled", True)
+    if "url" in (changes.get("webhooks") or {}):
+        changes = {**changes, "webhooks": {"enabled": True, **changes["webhooks"]}}
     urls = {
         "survey.webhook_url": (changes.get("survey") or {}).get("webhook_url"),
-        "webhooks.url": webhook_changes.get("url"),
+        "webhooks.url": (changes.get("webhooks") or {}).get("url"),
     }
     for field, url in urls.items():
         if url:
             check_webhook_url(url, field)
-    for name, value in {**changes, **({"webhooks": webhook_changes} if webhook_changes else {})}.items():
+    for name, value in changes.items():
         if name in ("channels", "survey", "webhooks"):
             stored[name] = {**(stored.get(name) or {}), **value}
         else:

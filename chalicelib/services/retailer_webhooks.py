@@ -32,13 +32,19 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def previous_secret_until(retailer: Retailer, now: datetime) -> int | None:
+    """While a rotation's grace period runs: the epoch second the previous outbound secret stops signing."""
+    until = retailer.integrations.get("outbound_previous_until", "")
+    if not retailer.integrations.get("outbound_previous") or not until.isdigit() or int(until) <= now.timestamp():
+        return None
+    return int(until)
+
+
 def signing_secrets(retailer: Retailer, now: datetime) -> list[str]:
     """The retailer's outbound secret, and during a rotation's grace period the previous one too."""
-    integrations = retailer.integrations
-    current = integrations.get("outbound")
-    previous, until = integrations.get("outbound_previous"), integrations.get("outbound_previous_until")
-    keep_previous = bool(previous and until and until.isdigit() and int(until) > now.timestamp())
-    return [s for s in (current, previous if keep_previous else None) if s]
+    current = retailer.integrations.get("outbound")
+    previous = retailer.integrations.get("outbound_previous") if previous_secret_until(retailer, now) else None
+    return [secret for secret in (current, previous) if secret]
 
 
 def rotate_secret(retailer_id: str, keep_previous: timedelta, now: datetime) -> dict[str, Any]:

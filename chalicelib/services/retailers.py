@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,15 +44,15 @@ def create_retailer(name: str, now: datetime) -> NewRetailer:
     if not name or len(name) > 120:
         raise ValidationError("name must be 1 to 120 characters", field="name")
     retailer = Retailer(id="rt_" + secrets.token_hex(8), name=name, created_at=iso(now))
-    api_key, key = new_api_key()
+    api_key, key = new_api_key(retailer.created_at)
     retailer_store.create(retailer, key.key_hash, key.key_prefix)
     return NewRetailer(retailer=retailer, api_key=api_key)
 
 
-def new_api_key() -> tuple[str, ApiKey]:
+def new_api_key(created_at: str) -> tuple[str, ApiKey]:
     """A fresh key (256 random bits) and what is stored of it: its hash and a recognisable prefix."""
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    return api_key, ApiKey(key_hash=hash_api_key(api_key), key_prefix=api_key[:10], created_at="")
+    return api_key, ApiKey(key_hash=hash_api_key(api_key), key_prefix=api_key[:10], created_at=created_at)
 
 
 def key_id(key_hash: str) -> str:
@@ -71,8 +71,7 @@ def describe_key(key: ApiKey, current_hash: str | None) -> dict[str, Any]:
     }
 
 
-def active_keys(retailer_id: str, now: datetime) -> list[ApiKey]:
-    keys = retailer_store.keys_of(retailer_id)
+def active_keys(keys: list[ApiKey], now: datetime) -> list[ApiKey]:
     return sorted(
         (key for key in keys if key.expires_at is None or key.expires_at > now.timestamp()),
         key=lambda key: key.created_at,
@@ -81,7 +80,7 @@ def active_keys(retailer_id: str, now: datetime) -> list[ApiKey]:
 
 def list_api_keys(retailer_id: str, current_key: str, now: datetime) -> list[dict[str, Any]]:
     current_hash = hash_api_key(current_key)
-    return [describe_key(key, current_hash) for key in active_keys(retailer_id, now)]
+    return [describe_key(key, current_hash) for key in active_keys(retailer_store.keys_of(retailer_id), now)]
 
 
 def issue_api_key(
@@ -91,14 +90,14 @@ def issue_api_key(
 
     The grace never lengthens a life already set shorter. Returns (the key, shown once; its description).
     """
-    if len(active_keys(retailer_id, now)) >= MAX_ACTIVE_KEYS:
+    keys = retailer_store.keys_of(retailer_id)
+    if len(active_keys(keys, now)) >= MAX_ACTIVE_KEYS:
         raise Conflict(f"a retailer has at most {MAX_ACTIVE_KEYS} active keys; revoke one first", code="too_many_keys")
-    api_key, key = new_api_key()
-    key = replace(key, created_at=iso(now))
+    api_key, key = new_api_key(iso(now))
     retire = None
     if current_key is not None and retire_current_after is not None:
         current_hash = hash_api_key(current_key)
-        current = next((k for k in retailer_store.keys_of(retailer_id) if k.key_hash == current_hash), None)
+        current = next((k for k in keys if k.key_hash == current_hash), None)
         expires = int((now + retire_current_after).timestamp())
         if current is not None and (current.expires_at is None or current.expires_at > expires):
             retire = (current_hash, expires)
@@ -108,7 +107,7 @@ def issue_api_key(
 
 def revoke_api_key(retailer_id: str, revoked_id: str, now: datetime) -> None:
     """Revoke at once (a leaked key). The last active key cannot go: the retailer would lock itself out."""
-    keys = active_keys(retailer_id, now)
+    keys = active_keys(retailer_store.keys_of(retailer_id), now)
     target = next((key for key in keys if key_id(key.key_hash) == revoked_id), None)
     if target is None:
         raise NotFound(f"no active API key {revoked_id!r}", field="key_id")
