@@ -9,6 +9,7 @@ from typing import Any
 
 from ..carriers import adapter_for
 from ..domain.events import TrackingEvent, iso
+from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import plan_status_hook
 from ..domain.notifications import Intent, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
@@ -81,27 +82,74 @@ def ingest_events(retailer_id: str, events: list[TrackingEvent], now: datetime) 
         by_shipment[(event.carrier, event.tracking_number)].append(event)
     accepted = duplicates = 0
     for (carrier, tracking_number), group in by_shipment.items():
-        fresh = with_retries(lambda: _apply(retailer_id, carrier, tracking_number, group, now))  # noqa: B023
+        fresh = with_retries(lambda: _route(retailer_id, carrier, tracking_number, group, now))  # noqa: B023
         accepted += fresh
         duplicates += len(group) - fresh
     return IngestResult(accepted=accepted, duplicates=duplicates)
 
 
-def _apply(retailer_id: str, carrier: str, tracking_number: str, events: list[TrackingEvent], now: datetime) -> int:
-    """One read, one transaction (more only for histories over ~90 new scans). Returns the new-event count."""
-    shipment_id = shipment_id_for(retailer_id, carrier, tracking_number)
+def ingest_for_shipment(record: ShipmentRecord, events: list[TrackingEvent], now: datetime) -> int:
+    """Events the retailer makes for one shipment (cancel, driver) reach it, whatever parcel now has its number."""
+    ids = (record.retailer_id, record.carrier, record.tracking_number, record.generation)
+    return with_retries(lambda: _apply(*ids, shipment_store.get(record.id), events, now))
+
+
+def _route(retailer_id: str, carrier: str, tracking_number: str, events: list[TrackingEvent], now: datetime) -> int:
+    """Send each scan to its parcel (domain.generations), opening a new one when the number has been recycled.
+
+    A number used once costs one read; a recycled number's later parcels cost one more read each.
+    """
+    head_id = shipment_id_for(retailer_id, carrier, tracking_number)
+    while True:
+        head = shipment_store.get(head_id)
+        starts = head.generation_starts if head else ()
+        groups: dict[int, list[TrackingEvent]] = defaultdict(list)
+        for event in events:
+            groups[generation_for(iso(event.occurred_at), starts)].append(event)
+        records = {0: head}
+        for generation in groups:
+            if generation:
+                records[generation] = shipment_store.get(
+                    shipment_id_for(retailer_id, carrier, tracking_number, generation)
+                )
+        latest = records.get(len(starts))
+        opening = recycled_by(latest.progress, groups[len(starts)]) if latest and len(starts) in groups else None
+        if opening is None:
+            break
+        assert head is not None  # a parcel exists, so the first one does
+        stamp = iso(now)
+        opened = (*starts, iso(opening.occurred_at))
+        shipment_store.save(
+            head, replace(head, generation_starts=opened, version=head.version + 1, updated_at=stamp), now=stamp
+        )
+    return sum(
+        _apply(retailer_id, carrier, tracking_number, generation, records[generation], group, now)
+        for generation, group in sorted(groups.items())
+    )
+
+
+def _apply(
+    retailer_id: str,
+    carrier: str,
+    tracking_number: str,
+    generation: int,
+    before: ShipmentRecord | None,
+    events: list[TrackingEvent],
+    now: datetime,
+) -> int:
+    """One parcel's scans in one transaction (more only for histories over ~90 new scans). Returns how many were new."""
     stamp = iso(now)
-    before = shipment_store.get(shipment_id)
     if before is None:
         # A scan for a shipment never registered is kept; the retailer's registration claims it later.
         base = ShipmentRecord(
-            id=shipment_id,
+            id=shipment_id_for(retailer_id, carrier, tracking_number, generation),
             retailer_id=retailer_id,
             carrier=carrier,
             tracking_number=tracking_number,
             tracking_token=new_tracking_token(),
             created_at=stamp,
             updated_at=stamp,
+            generation=generation,
         )
     else:
         base = before

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ..domain.events import iso
 from ..errors import NotFound
 from ..store import relay as relay_store
+from ..store import shipments as shipment_store
+from ..store.shipments import ShipmentRecord
 from ..store.table import delete_keys, query_all, to_item
 
 
@@ -38,7 +41,8 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
     state = next((item for item in partition if item["sk"] == "STATE"), None)
     if state is None or state.get("retailer_id") != retailer_id:
         raise NotFound(f"no shipment {shipment_id!r}", field="id")
-    customer = (json.loads(state["doc"]).get("customer") or {}) if state.get("doc") else {}
+    doc = json.loads(state["doc"]) if state.get("doc") else {}
+    customer = doc.get("customer") or {}
     phones = {p for p in (customer.get("phone"),) if p}
     session = relay_store.get_session(shipment_id)
     related: list[tuple[str, str]] = []
@@ -52,7 +56,29 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
         related += _keys(f"SURVEYWAIT#{phone}", lambda i: i.get("shipment_id") == shipment_id)
         related += _keys(f"SMSLAST#{phone}", lambda i: i.get("shipment_id") == shipment_id)
         related += _keys(f"INBOUND#{phone}", lambda i: i.get("retailer_id") == retailer_id)
-    return {
+    routing = shipment_store.get(shipment_id) if doc.get("generation_starts") else None
+    erased = {
         "shipment_items": delete_keys((item["pk"], item["sk"]) for item in partition),
         "related_items": delete_keys(related),
     }
+    if routing is not None:
+        _keep_routing(routing, now)
+    return erased
+
+
+def _keep_routing(record: ShipmentRecord, now: datetime) -> None:
+    """The first parcel of a recycled number also says where later scans go: leave that, and nothing personal."""
+    from .shipments import new_tracking_token
+
+    stub = ShipmentRecord(
+        id=record.id,
+        retailer_id=record.retailer_id,
+        carrier=record.carrier,
+        tracking_number=record.tracking_number,
+        tracking_token=new_tracking_token(),
+        created_at=record.created_at,
+        updated_at=iso(now),
+        version=1,
+        generation_starts=record.generation_starts,
+    )
+    shipment_store.save(None, stub, now=iso(now))

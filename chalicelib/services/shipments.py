@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ..config import settings
 from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
+from ..domain.generations import reused_for_order, start_after
 from ..domain.notifications import Contact, plan_on_claim
 from ..domain.relay import CHAT_PREFIX
 from ..errors import Conflict, NotFound, ValidationError
@@ -27,10 +28,13 @@ MAX_BACKOFF_SECONDS = 0.25
 T = TypeVar("T")
 
 
-def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str) -> str:
-    """Shipments are keyed by (retailer, carrier, tracking number): scans and registration meet on one id."""
-    digest = hashlib.sha256(f"{retailer_id}\x1f{carrier}\x1f{tracking_number}".encode()).hexdigest()
-    return "shp_" + digest[:24]
+def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str, generation: int = 0) -> str:
+    """Shipments are keyed by (retailer, carrier, tracking number): scans and registration meet on one id.
+
+    A recycled number's later parcels (domain.generations) get ids of their own, derived the same way.
+    """
+    key = f"{retailer_id}\x1f{carrier}\x1f{tracking_number}" + (f"\x1f{generation}" if generation else "")
+    return "shp_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def new_tracking_token() -> str:
@@ -73,24 +77,39 @@ class Registration:
 
 
 def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Registration:
-    """Create, claim (scans got here first) or return the existing shipment for this carrier + tracking number."""
+    """Create, claim (scans got here first) or return the existing shipment for this carrier + tracking number.
+
+    A different order on a parcel that has finished means the carrier recycled the number: a new shipment starts.
+    """
     carrier = normalise_carrier(request["carrier"])
     tracking_number = normalise_tracking_number(request["tracking_number"])
-    shipment_id = shipment_id_for(retailer_id, carrier, tracking_number)
     stamp = iso(now)
+    details = {
+        "order_id": request["order_id"],
+        "customer": request["customer"],
+        "destination": request.get("destination"),
+        "items": request.get("items"),
+        "promised_date": request.get("promised_date"),
+    }
+
+    def id_of(generation: int) -> str:
+        return shipment_id_for(retailer_id, carrier, tracking_number, generation)
+
+    def registered_earlier(head: ShipmentRecord, generations: int) -> ShipmentRecord | None:
+        """This order on an earlier parcel of a recycled number (a backfill re-sending old orders)."""
+        for generation in range(generations):
+            record = shipment_store.get(id_of(generation)) if generation else head
+            if record is not None and record.claimed and record.order_id == details["order_id"]:
+                return record
+        return None
 
     def attempt() -> Registration:
-        existing = shipment_store.get(shipment_id)
-        details = {
-            "order_id": request["order_id"],
-            "customer": request["customer"],
-            "destination": request.get("destination"),
-            "items": request.get("items"),
-            "promised_date": request.get("promised_date"),
-        }
+        head = shipment_store.get(id_of(0))
+        generation = len(head.generation_starts) if head else 0
+        existing = shipment_store.get(id_of(generation)) if generation else head
         if existing is None:
             record = ShipmentRecord(
-                id=shipment_id,
+                id=id_of(generation),
                 retailer_id=retailer_id,
                 carrier=carrier,
                 tracking_number=tracking_number,
@@ -99,13 +118,25 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
                 updated_at=stamp,
                 claimed=True,
                 version=1,
+                generation=generation,
                 **details,
             )
             shipment_store.save(None, record, now=stamp)
             stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
             return Registration(record, created=True)
         if existing.claimed:
-            return Registration(existing, created=False)
+            if existing.order_id == details["order_id"]:
+                return Registration(existing, created=False)
+            assert head is not None  # a parcel exists, so the first one does
+            earlier = registered_earlier(head, generation)
+            if earlier is not None:
+                return Registration(earlier, created=False)
+            if not reused_for_order(existing.progress, existing.order_id, details["order_id"]):
+                return Registration(existing, created=False)  # one parcel, several orders: the first one's
+            starts = (*head.generation_starts, start_after(existing.progress))
+            opened = replace(head, generation_starts=starts, version=head.version + 1, updated_at=stamp)
+            shipment_store.save(head, opened, now=stamp)
+            return attempt()  # the new parcel has no shipment yet: the first branch creates it
         claimed = replace(existing, claimed=True, version=existing.version + 1, updated_at=stamp, **details)
         contact = contact_of(claimed)
         intents = (
@@ -163,7 +194,7 @@ def summary(record: ShipmentRecord) -> dict[str, Any]:
 
 def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
     record, events, outbox = shipment_store.get_with_history(shipment_id)
-    if record is None or record.retailer_id != retailer_id:
+    if record is None or record.retailer_id != retailer_id or placeholder(record):
         raise NotFound(f"no shipment {shipment_id!r}", field="id")
     progress = record.progress
     return {
@@ -230,14 +261,22 @@ def check_status(status: str) -> None:
 def find(
     retailer_id: str, tracking_number: str, carrier: str | None, status: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every carrier's shipment with this tracking number (carriers reuse numbers), optionally narrowed."""
+    """Every shipment with this tracking number (carriers reuse numbers), newest first, optionally narrowed."""
     records = shipment_store.find_by_tracking_number(retailer_id, normalise_tracking_number(tracking_number))
+    records.sort(
+        key=lambda record: (record.created_at, record.generation), reverse=True
+    )  # a recycled number's newest first
     if carrier:
         records = [r for r in records if r.carrier == normalise_carrier(carrier)]
     if status:
         check_status(status)
         records = [r for r in records if r.progress.status == status]
-    return [summary(record) for record in records if record.retailer_id == retailer_id]
+    return [summary(record) for record in records if record.retailer_id == retailer_id and not placeholder(record)]
+
+
+def placeholder(record: ShipmentRecord) -> bool:
+    """What erasure leaves of a recycled number's first parcel: where later scans go, and no shipment to show."""
+    return not record.claimed and not record.event_count and bool(record.generation_starts)
 
 
 def _owned(retailer_id: str, shipment_id: str) -> ShipmentRecord:
@@ -288,7 +327,7 @@ def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime
     Cancelling twice is harmless; a shipment that already arrived or went back cannot be cancelled.
     """
     from ..domain.events import TrackingEvent, fingerprint
-    from .ingest import ingest_events
+    from .ingest import ingest_for_shipment
 
     record = _owned(retailer_id, shipment_id)
     status = record.progress.status
@@ -305,14 +344,14 @@ def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime
             fingerprint=fingerprint("retailer-cancel", shipment_id, iso(now)),
             description=reason or "Cancelled by the retailer",
         )
-        ingest_events(retailer_id, [event], now)
+        ingest_for_shipment(record, [event], now)
     return detail(retailer_id, shipment_id)
 
 
 def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], now: datetime) -> dict[str, Any]:
     from ..domain.events import TrackingEvent, fingerprint
     from ..domain.milestones import UNKNOWN
-    from .ingest import ingest_events
+    from .ingest import ingest_for_shipment
 
     record = _owned(retailer_id, shipment_id)
     event = TrackingEvent(
@@ -325,5 +364,5 @@ def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], no
         description="Driver assigned",
         driver={"name": driver["name"], "phone": driver["phone"]},
     )
-    ingest_events(retailer_id, [event], now)
+    ingest_for_shipment(record, [event], now)
     return detail(retailer_id, shipment_id)

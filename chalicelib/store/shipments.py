@@ -53,9 +53,17 @@ class ShipmentRecord:
     event_count: int = 0
     #: What the shopper chose on the tracking page: {"notify": "sms"|"email"|"none", "instructions": str}.
     shopper: dict[str, Any] = field(default_factory=dict)
+    #: Which parcel of a recycled tracking number this is (domain.generations); 0 for the first.
+    generation: int = 0
+    #: Kept on generation 0 only: when each later generation starts (canonical UTC text, ascending).
+    generation_starts: tuple[str, ...] = ()
 
     def doc(self) -> dict[str, Any]:
+        recycled: dict[str, Any] = {"generation": self.generation} if self.generation else {}
+        if self.generation_starts:
+            recycled["generation_starts"] = list(self.generation_starts)
         return {
+            **recycled,
             "order_id": self.order_id,
             "customer": self.customer,
             "destination": self.destination,
@@ -93,6 +101,8 @@ def _record_from(data: dict[str, Any]) -> ShipmentRecord:
         notified=frozenset(doc.get("notified", ())),
         event_count=int(doc.get("event_count", 0)),
         shopper=doc.get("shopper") or {},
+        generation=int(doc.get("generation", 0)),
+        generation_starts=tuple(doc.get("generation_starts", ())),
     )
 
 
