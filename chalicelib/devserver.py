@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))
         print(f"  demo retailer:     {demo['retailer_id']}")
         print(f"  demo API key:      {demo['api_key']}")
+        print(f"  order lookup page: {env['PUBLIC_BASE_URL']}/track/{demo['retailer_id']}")
         for source, info in demo["integrations"].items():
             print(f"  {source:<9} webhook: {info['webhook_url']}  secret {info['secret']}")
         print(f"  (saved to {args.demo_file}; try: make simulate)")

@@ -47,3 +47,8 @@ class Conflict(PorchlightError):
 class PayloadTooLarge(PorchlightError):
     status = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(PorchlightError):
+    status = 429
+    code = "too_many_requests"

@@ -369,6 +369,31 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "retailer": OBJECT,
         },
     },
+    "OrderLookup": {
+        "type": "object",
+        "description": "The order's parcels, newest first, with their tracking links.",
+        "required": ["shipments"],
+        "properties": {
+            "shipments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["tracking_token", "tracking_url", "order_id", "status", "status_label", "carrier"],
+                    "properties": {
+                        "tracking_token": STRING,
+                        "tracking_url": {"type": "string", "format": "uri"},
+                        "order_id": STRING,
+                        "status": STATUS,
+                        "status_label": STRING,
+                        "carrier": STRING,
+                        "carrier_name": STRING,
+                        "tracking_number": STRING,
+                        "last_event_at": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                },
+            }
+        },
+    },
     "WebhookResult": {
         "type": "object",
         "required": ["accepted", "duplicates"],
@@ -384,6 +409,7 @@ ERRORS = {
     409: "A conflicting state: retry, or the operation no longer applies.",
     413: "The body is larger than 1 MB.",
     415: "The body's content type is not accepted here.",
+    429: "Too many attempts: `error.code` says which limit; try again later.",
 }
 
 
@@ -668,6 +694,17 @@ OPERATIONS: tuple[Operation, ...] = (
         security=None,
         query=(LANG,),
         errors=(404,),
+    ),
+    Operation(
+        "post",
+        "/v1/track/{retailer_id}",
+        "A shopper finds an order by its number and the e-mail or phone it was placed with (CORS open, no "
+        "credentials; 10 wrong tries per order number an hour, then 429 too_many_attempts)",
+        "tracking",
+        "OrderLookup",
+        request="OrderLookupRequest",
+        security=None,
+        errors=(400, 404, 413, 415, 429),
     ),
     Operation(
         "post",

@@ -337,3 +337,11 @@ class DriverRequest(Strict):
     @classmethod
     def _phone(cls, value: str) -> str:
         return check_phone(value)
+
+
+class OrderLookupRequest(Strict):
+    """A shopper's order lookup: the order number and the e-mail or phone number given when ordering."""
+
+    order_id: Annotated[str, Field(min_length=1, max_length=200)]
+    contact: Annotated[str, Field(min_length=3, max_length=254)]
+    locale: Annotated[str, Field(pattern=LOCALE.pattern)] | None = None

@@ -256,3 +256,109 @@ def email_rating(token: str, score: str) -> Response:
         "base": settings().public_base_url,
     }
     return render_page("pages/rate.html.j2", context, csrf=csrf)
+
+
+LOOKUP_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Vary": "Origin",
+}
+
+
+def _lookup_page(
+    retailer_id: str,
+    brand: dict[str, Any],
+    locale: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    order_id: str = "",
+    shipments: list[dict[str, Any]] | None = None,
+) -> Response:
+    from ..web.i18n import LANGUAGE_NAMES, strings
+
+    context = {
+        "b": brand,
+        "t": strings(locale),
+        "locale": locale,
+        "base": settings().public_base_url,
+        "retailer_id": retailer_id,
+        "error": error,
+        "order_id": order_id,
+        "shipments": shipments,
+        "languages": LANGUAGE_NAMES,
+    }
+    return render_page("pages/lookup.html.j2", context, status=status)
+
+
+def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
+    from ..web.templating import resolve_locale
+
+    return resolve_locale(lang, brand.get("default_locale"))
+
+
+@tracking_api.route("/track/{retailer_id}", methods=["GET"])
+def order_lookup_page(retailer_id: str) -> Response:
+    """The store's "find your order" page, for shoppers without the link from their text or e-mail."""
+    from ..services.order_lookup import retailer_brand
+
+    params: Mapping[str, str] = tracking_api.current_request.query_params or {}
+    try:
+        brand = retailer_brand(retailer_id)
+    except NotFound:
+        return not_found_page(params.get("lang"))
+    return _lookup_page(retailer_id, brand, _lookup_locale(params.get("lang"), brand))
+
+
+@tracking_api.route("/track/{retailer_id}", methods=["POST"], content_types=FORM)
+@handles_errors
+def order_lookup_form(retailer_id: str) -> Response:
+    """One parcel: straight to its tracking page. Several: a list to choose from. None: the form again, saying so.
+
+    Unlike the tracking page's forms this one changes nothing a shopper owns, so a store's own site may post to it
+    (no same-site check); guessing is bounded per order number by the service and per address by the WAF.
+    """
+    from ..errors import TooManyRequests
+    from ..services.order_lookup import find_order, retailer_brand
+
+    form = _form()
+    try:
+        brand = retailer_brand(retailer_id)
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    locale = _lookup_locale(form.get("lang"), brand)
+    order_id, contact = form.get("order_id", "").strip()[:200], form.get("contact", "").strip()[:254]
+    if not order_id or len(contact) < 3:
+        return _lookup_page(retailer_id, brand, locale, status=400, error="missing", order_id=order_id)
+    try:
+        shipments = find_order(retailer_id, order_id, contact, utcnow(), locale)
+    except NotFound:
+        return _lookup_page(retailer_id, brand, locale, status=404, error="not_found", order_id=order_id)
+    except TooManyRequests:
+        return _lookup_page(retailer_id, brand, locale, status=429, error="too_many", order_id=order_id)
+    if len(shipments) > 1:
+        return _lookup_page(retailer_id, brand, locale, shipments=shipments)
+    return Response(body="", status_code=303, headers={"Location": f"{shipments[0]['tracking_url']}?lang={locale}"})
+
+
+@tracking_api.route("/v1/track/{retailer_id}", methods=["POST"])
+def order_lookup_json(retailer_id: str) -> Response:
+    """The lookup for a store's own site (CORS open, no credentials): the order's parcels and their tracking links."""
+    from ..services.order_lookup import find_order
+    from .http import read_json_object
+    from .schemas import OrderLookupRequest, validate
+
+    try:
+        body = validate(OrderLookupRequest, read_json_object(body_bytes(tracking_api.current_request)))
+        shipments = find_order(retailer_id, body["order_id"], body["contact"], utcnow(), body.get("locale") or "en")
+    except PorchlightError as error:
+        response = error_response(error)
+        response.headers.update(LOOKUP_CORS)
+        return response
+    return json_response({"shipments": shipments}, headers=LOOKUP_CORS)
+
+
+@tracking_api.route("/v1/track/{retailer_id}", methods=["OPTIONS"])
+def order_lookup_preflight(retailer_id: str) -> Response:
+    return Response(body="", status_code=204, headers={**LOOKUP_CORS, "Access-Control-Max-Age": "600"})

@@ -52,6 +52,8 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
                 related += _keys(relay_store.route_pk(session.relay_number, phone), lambda i: i["sk"] == shipment_id)
         phones.add(session.shopper_phone)
     related += [(f"UNSUB#{item['unsubscribe_token']}", "EMAIL") for item in partition if item.get("unsubscribe_token")]
+    if doc.get("order_id"):
+        related.append((shipment_store.order_pk(retailer_id, doc["order_id"]), f"SHIP#{shipment_id}"))
     for phone in filter(None, phones):
         related += _keys(f"SURVEYWAIT#{phone}", lambda i: i.get("shipment_id") == shipment_id)
         related += _keys(f"SMSLAST#{phone}", lambda i: i.get("shipment_id") == shipment_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import TrackingEvent, iso
+from ..domain.lookup import contact_digests, normalise_order_id
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
@@ -244,17 +245,99 @@ def list_by_status(
         kwargs["ExclusiveStartKey"] = start
     page = client().query(**kwargs)
     ids = [from_item(item)["pk"].removeprefix("SHIP#") for item in page.get("Items", [])]
+    records = get_many(ids)
+    current = [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status]
+    return current, page.get("LastEvaluatedKey")
+
+
+def order_pk(retailer_id: str, order_id: str) -> str:
+    """The partition of one order's lookup entries (one per shipment) and its failed-lookup counters."""
+    return f"ORDER#{retailer_id}#{normalise_order_id(order_id)}"
+
+
+def _order_entry(record: ShipmentRecord | None) -> tuple[str, frozenset[str]] | None:
+    """Where and how a registered shipment is found by order number, or None when it is not (yet) findable."""
+    if record is None or not record.claimed or not record.order_id:
+        return None
+    customer = record.customer or {}
+    digests = contact_digests(record.retailer_id, customer.get("email"), customer.get("phone"))
+    return order_pk(record.retailer_id, record.order_id), digests
+
+
+def _order_writes(before: ShipmentRecord | None, after: ShipmentRecord, now: str) -> list[dict[str, Any]]:
+    """Keep the order-number lookup entry in step: written when registered, moved when the order or contact changes."""
+    old, new = _order_entry(before), _order_entry(after)
+    if old == new:
+        return []
+    writes: list[dict[str, Any]] = []
+    if old is not None and (new is None or old[0] != new[0]):
+        writes.append({"Delete": {"TableName": table_name(), "Key": to_item({"pk": old[0], "sk": f"SHIP#{after.id}"})}})
+    if new is not None:
+        item = {
+            "pk": new[0],
+            "sk": f"SHIP#{after.id}",
+            "tracking_token": after.tracking_token,
+            "created_at": after.created_at,
+            TTL_ATTRIBUTE: expires_at(now or after.updated_at),
+        }
+        if new[1]:
+            item["contacts"] = set(new[1])
+        writes.append({"Put": {"TableName": table_name(), "Item": to_item(item)}})
+    return writes
+
+
+@dataclass(frozen=True)
+class OrderEntries:
+    """One order's lookup entries and how many lookups of it failed in the current hour."""
+
+    entries: list[tuple[str, str, frozenset[str]]]  # (shipment id, tracking token, contact digests)
+    failed_this_hour: int
+
+
+def _hour(now: str) -> str:
+    return f"FAILED#{now[:13]}"
+
+
+def order_entries(retailer_id: str, order_id: str, now: str) -> OrderEntries:
+    """Everything a lookup needs, in one query of the order's partition."""
+    entries: list[tuple[str, str, frozenset[str]]] = []
+    failed = 0
+    for data in query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id)}),
+        ConsistentRead=True,
+    ):
+        if data["sk"].startswith("SHIP#"):
+            contacts = frozenset(data.get("contacts", ()))
+            entries.append((data["sk"].removeprefix("SHIP#"), data["tracking_token"], contacts))
+        elif data["sk"] == _hour(now):
+            failed = int(data.get("count", 0))
+    return OrderEntries(entries, failed)
+
+
+def count_failed_lookup(retailer_id: str, order_id: str, now: str) -> None:
+    client().update_item(
+        TableName=table_name(),
+        Key=to_item({"pk": order_pk(retailer_id, order_id), "sk": _hour(now)}),
+        UpdateExpression="ADD #count :one SET #ttl = :ttl",
+        ExpressionAttributeNames={"#count": "count", "#ttl": TTL_ATTRIBUTE},
+        ExpressionAttributeValues=to_item({":one": 1, ":ttl": expires_at(now, days=1)}),
+    )
+
+
+def get_many(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
+    """The state of several shipments in one batch read (order kept, missing ones left out)."""
     found: dict[str, ShipmentRecord] = {}
-    pending: dict[str, Any] = {table_name(): {"Keys": [_state_key(shipment_id) for shipment_id in ids]}} if ids else {}
+    pending: dict[str, Any] = (
+        {table_name(): {"Keys": [_state_key(shipment_id) for shipment_id in shipment_ids]}} if shipment_ids else {}
+    )
     while pending:
         answer = client().batch_get_item(RequestItems=pending)
         for item in answer.get("Responses", {}).get(table_name(), []):
             record = _record_from(from_item(item))
             found[record.id] = record
         pending = answer.get("UnprocessedKeys") or {}
-    records = [found[i] for i in ids if i in found]
-    current = [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status]
-    return current, page.get("LastEvaluatedKey")
+    return [found[i] for i in shipment_ids if i in found]
 
 
 def save(
@@ -278,6 +361,7 @@ def save(
     writes: list[dict[str, Any]] = [{"Put": state_put}]
     if after.claimed and (before is None or not before.claimed or before.progress.status != after.progress.status):
         writes.append({"Put": _listing_put(after, now)})
+    writes += _order_writes(before, after, now)
     for event in events:
         writes.append(
             {

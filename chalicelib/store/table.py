@@ -72,11 +72,12 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
-def expires_at(stamp: str) -> int:
-    """The TTL (epoch seconds) for an item last changed at `stamp`: RETENTION_DAYS later."""
+def expires_at(stamp: str, days: int | None = None) -> int:
+    """The TTL (epoch seconds) for an item last changed at `stamp`: RETENTION_DAYS (or `days`) later."""
     from datetime import datetime, timedelta
 
-    return int((datetime.fromisoformat(stamp) + timedelta(days=settings().retention_days)).timestamp())
+    keep = settings().retention_days if days is None else days
+    return int((datetime.fromisoformat(stamp) + timedelta(days=keep)).timestamp())
 
 
 def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:

@@ -149,3 +149,29 @@ def test_active_delivery_refreshes_itself_when_the_shopper_returns(browser, loca
     assert page.locator("h1").inner_text() == "Out for delivery"
     assert problems == []
     context.close()
+
+
+def test_shopper_without_the_link_finds_the_order_on_the_lookup_page(browser, local_server: LocalServer) -> None:
+    created = shipment_at(local_server, "1ZBROWSERLOOK", ["processed", "shipped"])
+    lookup_url = f"{local_server.base_url}/track/{local_server.demo['retailer_id']}"
+    context, page, problems = open_page(browser, lookup_url, PHONE)
+    assert page.locator("h1").inner_text() == "Find your order"
+    assert serious_violations(page) == []
+    page.get_by_label("Order number").fill("b-look")  # as a shopper types it, but with a mistyped e-mail
+    page.get_by_label("E-mail or phone number").fill("robin@example.org")
+    page.get_by_role("button", name="Track my order").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").inner_text().startswith("We couldn't find an order")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "order-lookup-phone.png"), full_page=True)
+    assert [problem for problem in problems if "404" not in problem] == []  # the answer itself is a 404
+    problems.clear()
+
+    page.get_by_label("Order number").fill(created["order_id"].lower())
+    page.get_by_label("E-mail or phone number").fill("(415) 555-0142")
+    page.get_by_role("button", name="Track my order").click()
+    page.wait_for_load_state()
+    assert page.url.startswith(created["tracking_url"])
+    assert page.locator("h1").inner_text() == "Shipped"
+    assert problems == []
+    context.close()

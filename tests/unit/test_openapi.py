@@ -20,6 +20,7 @@ UNDOCUMENTED = {
     ("/v1/unsubscribe/{token}", "GET"): "a page for people, linked from e-mails",
     ("/v1/unsubscribe/{token}", "POST"): "RFC 8058 one-click unsubscribe, sent by mail clients",
     ("/v1/tracking/{token}", "OPTIONS"): "CORS preflight, answered for browsers",
+    ("/v1/track/{retailer_id}", "OPTIONS"): "CORS preflight, answered for browsers",
 }
 
 
