@@ -88,6 +88,11 @@ def plan(
     return _intents(kinds, contact, enabled)
 
 
+def plan_delay(contact: Contact, enabled: Mapping[str, frozenset[str]] | None = None) -> list[Intent]:
+    """The `delayed` notification on its own: the promised date passed with the parcel still on its way."""
+    return _intents([ms.DELAYED], contact, enabled)
+
+
 def plan_on_claim(
     progress: Progress,
     notified: frozenset[str],

@@ -18,6 +18,7 @@ from ..channels import EmailMessage, PermanentSendError, RetryableSendError, Sen
 from ..config import settings
 from ..domain import hooks
 from ..domain import milestones as ms
+from ..domain.lateness import CHECK_PREFIX
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
 from ..domain.relay import CHAT_PREFIX, RELAY_OPEN
@@ -110,7 +111,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED
-    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith((CHAT_PREFIX, hooks.PREFIX)):
+    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith((CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX)):
         return _deliver_relay(item, record, retailer, now)
     if key.kind == SURVEY and record.progress.status != ms.DELIVERED:
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")  # returned or cancelled since: no survey
@@ -191,8 +192,8 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
 
 
 def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
-    """Relay sessions, relayed messages and webhooks to the retailer: the same claim, retry and status handling as
-    notifications, without the shopper-facing policy (consent, quiet hours)."""
+    """Relay sessions, relayed messages, webhooks to the retailer and late checks: the same claim, retry and status
+    handling as notifications, without the shopper-facing policy (consent, quiet hours)."""
     from . import relay
 
     key = item.key
@@ -203,6 +204,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
             from .surveys import deliver_escalation
 
             status, fields = deliver_escalation(record, retailer, now)
+        elif key.kind.startswith(CHECK_PREFIX):
+            from .lateness import run_check
+
+            status, fields = run_check(key.kind, record.id, retailer, now)
         elif key.kind.startswith(hooks.PREFIX):
             from .retailer_webhooks import deliver_status_change
 

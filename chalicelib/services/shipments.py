@@ -15,6 +15,7 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
+from ..domain.lateness import CHECK_PREFIX
 from ..domain.notifications import Contact, plan_on_claim
 from ..domain.relay import CHAT_PREFIX
 from ..errors import Conflict, NotFound, ValidationError
@@ -22,6 +23,7 @@ from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
 from . import stats
+from .lateness import with_check
 
 MAX_WRITE_ATTEMPTS = 25
 MAX_BACKOFF_SECONDS = 0.25
@@ -121,7 +123,8 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
                 generation=generation,
                 **details,
             )
-            shipment_store.save(None, record, now=stamp)
+            record, checks = with_check(record, [])
+            shipment_store.save(None, record, intents=checks, now=stamp)
             stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
             return Registration(record, created=True)
         if existing.claimed:
@@ -145,6 +148,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
             else []
         )
         claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
+        claimed, intents = with_check(claimed, intents)
         shipment_store.save(existing, claimed, intents=intents, now=stamp)
         stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
         return Registration(claimed, created=True)
@@ -237,7 +241,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
                 "preview": item.preview or None,
             }
             for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
-            if not item.kind.startswith(CHAT_PREFIX)
+            if not item.kind.startswith((CHAT_PREFIX, CHECK_PREFIX))
         ],
         "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
     }
@@ -314,8 +318,8 @@ def update_details(retailer_id: str, shipment_id: str, changes: Mapping[str, Any
             raise Conflict("register this shipment before changing it", field="id", code="not_registered")
         changed = with_changes(record, changes)
         if changed != record:
-            after = replace(changed, version=record.version + 1, updated_at=iso(now))
-            shipment_store.save(record, after, now=iso(now))
+            after, checks = with_check(replace(changed, version=record.version + 1, updated_at=iso(now)), [])
+            shipment_store.save(record, after, intents=checks, now=iso(now))
 
     with_retries(attempt)
     return detail(retailer_id, shipment_id)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from ..domain import milestones as ms
 from ..domain.colors import ensure_contrast
 from ..domain.events import TrackingEvent, iso
+from ..domain.lateness import promise_broken
 from ..domain.policy import Recipient, zone_for
 from ..errors import NotFound
 from ..store import retailers as retailer_store
@@ -104,7 +105,7 @@ def public_view(token: str, requested_locale: str | None = None, now: datetime |
     retailer = retailer_store.get(record.retailer_id)
     if retailer is None:
         raise NotFound("no shipment for this tracking link", code="unknown_token")
-    view = build_view(record, tracked.events, retailer, requested_locale)
+    view = build_view(record, tracked.events, retailer, requested_locale, now or datetime.now(UTC))
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
     return view
@@ -151,7 +152,11 @@ def chat_view(record: ShipmentRecord, tracked: TrackedShipment, locale: str, now
 
 
 def build_view(
-    record: ShipmentRecord, events: list[TrackingEvent], retailer: Retailer, requested_locale: str | None = None
+    record: ShipmentRecord,
+    events: list[TrackingEvent],
+    retailer: Retailer,
+    requested_locale: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, from values only (the branding preview feeds it sample data)."""
     from ..web.i18n import strings
@@ -234,7 +239,8 @@ def build_view(
         "time_zone": str(zone),
         "retailer_id": record.retailer_id,
     }
-    if status in BANNERS or (progress.latest_delayed and status not in ms.TERMINAL):
+    late = now is not None and promise_broken(record.promised_date, status, now, zone)
+    if status in BANNERS or ((progress.latest_delayed or late) and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED
         view["banner"] = {"kind": kind, "text": words[f"next_{kind}"]}
     if progress.eta and status != ms.DELIVERED:

@@ -46,7 +46,14 @@ def test_each_lambda_is_allowed_every_dynamodb_call_it_makes(
     # The API Lambda: the retailer API, webhooks, shopper pages and provider callbacks.
     shipment = api.register(retailer, customer=CUSTOMER).json_body
     ship(api, retailer, "out_for_delivery", "e1", driver={"name": "Sam Rivera", "phone": "+14155559999"})
-    api.http.patch(f"/v1/shipments/{shipment['id']}", headers=auth, body='{"promised_date": "2026-12-01"}')
+    # A promise already broken: the scheduler's late check below writes the delay notice.
+    api.http.patch(f"/v1/shipments/{shipment['id']}", headers=auth, body='{"promised_date": "2026-11-01"}')
+    for contact in ("wrong@example.com", "maria@example.com"):  # order lookup: a miss is counted, a hit batch-reads
+        api.http.post(
+            f"/v1/track/{retailer.id}",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"order_id": "ORD-1001", "contact": contact}),
+        )
     for path in (
         f"/v1/shipments/{shipment['id']}",
         f"/v1/shipments/{shipment['id']}/chat",

@@ -1,0 +1,60 @@
+"""Planning and running late-shipment checks (domain.lateness) for registered shipments with a promised date."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..domain import milestones as ms
+from ..domain.events import iso
+from ..domain.lateness import plan_check, why_not_late
+from ..domain.notifications import Intent, plan_delay
+from ..domain.policy import NotificationSettings, Recipient, zone_for
+from ..store import notifications as outbox
+from ..store import retailers as retailer_store
+from ..store import shipments as shipment_store
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .retailer_profile import notification_settings
+
+
+def shopper_zone(record: ShipmentRecord, retailer: Retailer | None) -> ZoneInfo:
+    config = notification_settings(retailer) if retailer else NotificationSettings()
+    return zone_for(Recipient(time_zone=(record.customer or {}).get("time_zone")), config)
+
+
+def with_check(record: ShipmentRecord, intents: list[Intent]) -> tuple[ShipmentRecord, list[Intent]]:
+    """The record and intents with this promise's check added when a registered shipment needs one."""
+    if not record.claimed:
+        return record, intents
+    zone = shopper_zone(record, retailer_store.get(record.retailer_id))
+    check = plan_check(record.promised_date, record.progress.status, record.notified, zone)
+    if check is None:
+        return record, intents
+    return replace(record, notified=record.notified | {check.kind}), [*intents, check]
+
+
+def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The promise is due: if the parcel is still on its way, plan the `delayed` notifications (once)."""
+    from .shipments import contact_of, enabled_channels, with_retries
+
+    def attempt() -> tuple[str, dict[str, Any]]:
+        record = shipment_store.get(shipment_id)
+        if record is None:
+            return outbox.SKIPPED, {"reason": "shipment_missing"}
+        zone = shopper_zone(record, retailer)
+        reason = why_not_late(kind, record.promised_date, record.progress.status, record.notified, now, zone)
+        contact = contact_of(record)
+        intents = plan_delay(contact, enabled_channels(retailer.id)) if contact and reason is None else []
+        if reason is None and not intents:
+            reason = "no_channel"
+        if reason is not None:
+            return outbox.SKIPPED, {"reason": reason}
+        stamp = iso(now)
+        after = replace(record, notified=record.notified | {ms.DELAYED}, version=record.version + 1, updated_at=stamp)
+        shipment_store.save(record, after, intents=intents, now=stamp)
+        return outbox.SENT, {"reason": "past the promised date: delayed notification planned"}
+
+    return with_retries(attempt)

@@ -1,0 +1,97 @@
+"""The scheduler tells the shopper when the promised date passes with the parcel still on its way (DESIGN 1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import Api, Retailer
+from tests.integration.conftest import Providers, drain, local_time
+from tests.payloads import native_event
+
+NY = "America/New_York"
+CUSTOMER = {
+    "name": "Maria Garcia",
+    "phone": "+14155550123",
+    "email": "maria@example.com",
+    "sms_consent": True,
+    "time_zone": NY,
+}
+
+
+def days_from_today(days: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+def register(api: Api, retailer: Retailer, promised_date: str) -> dict:
+    response = api.register(retailer, customer=CUSTOMER, promised_date=promised_date)
+    assert response.status_code == 201, response.body
+    return response.json_body
+
+
+def scan(api: Api, retailer: Retailer, event_id: str, status: str, **extra: object) -> None:
+    when = (datetime.now(UTC) - timedelta(days=3)).isoformat(timespec="seconds")
+    assert api.native(retailer, {"events": [native_event(event_id, status, when, **extra)]}).status_code == 200
+
+
+def kinds(api: Api, retailer: Retailer, shipment_id: str) -> dict[tuple[str, str], str]:
+    detail = api.shipment(retailer, shipment_id).json_body
+    return {(n["kind"], n["channel"]): n["status"] for n in detail["notifications"]}
+
+
+def test_a_parcel_still_moving_after_the_promised_date_gets_one_delayed_notice(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer, days_from_today(-2))
+    scan(api, retailer, "e1", "shipped")
+    afternoon = local_time(NY, 15)
+    drain(afternoon)  # sends "shipped" and runs the overdue check, which plans the delay notice
+    drain(afternoon)
+    assert kinds(api, retailer, shipment["id"]) == {
+        ("shipped", "sms"): "sent",
+        ("shipped", "email"): "sent",
+        ("delayed", "sms"): "sent",
+        ("delayed", "email"): "sent",
+    }
+    texts = [request.form["Body"] for request in providers.capture.of("twilio")]
+    assert len(texts) == 2 and "ORD-1001 is delayed" in texts[1]
+    assert len(providers.capture.of("sendgrid")) == 2
+
+    scan(api, retailer, "e2", "shipped", description="Weather delay", delayed=True)  # the carrier admits it later
+    drain(afternoon)
+    assert len(providers.capture.of("twilio")) == 2  # told once, whoever noticed first
+    view = api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body
+    assert view["banner"]["kind"] == "delayed"
+
+
+def test_a_parcel_that_arrived_in_time_gets_no_delay_notice(api: Api, retailer: Retailer, providers: Providers) -> None:
+    shipment = register(api, retailer, days_from_today(-2))
+    scan(api, retailer, "e1", "delivered")
+    drain(local_time(NY, 15))
+    drain(local_time(NY, 15))
+    assert ("delayed", "sms") not in kinds(api, retailer, shipment["id"])
+    assert all("delayed" not in request.form["Body"] for request in providers.capture.of("twilio"))
+    assert api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body["banner"] is None
+
+
+def test_moving_the_promised_date_moves_the_check(api: Api, retailer: Retailer, providers: Providers) -> None:
+    shipment = register(api, retailer, days_from_today(-2))
+    later = days_from_today(5)
+    moved = api.http.patch(
+        f"/v1/shipments/{shipment['id']}", headers=retailer.auth, body=json.dumps({"promised_date": later})
+    )
+    assert moved.status_code == 200
+    drain(local_time(NY, 15))  # the old date's check runs and stays quiet: the promise changed
+    drain(local_time(NY, 15))
+    assert ("delayed", "sms") not in kinds(api, retailer, shipment["id"])
+    assert api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body["banner"] is None
+
+    after_new_date = local_time(NY, 15, days_ahead=7)
+    drain(after_new_date)
+    drain(after_new_date)
+    assert kinds(api, retailer, shipment["id"])[("delayed", "sms")] == "sent"
+
+
+def test_checks_are_internal_and_not_listed_as_notifications(api: Api, retailer: Retailer) -> None:
+    shipment = register(api, retailer, days_from_today(3))
+    assert api.shipment(retailer, shipment["id"]).json_body["notifications"] == []
