@@ -15,6 +15,7 @@ from ..domain.notifications import Intent, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
+from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
@@ -122,6 +123,7 @@ def _route(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
         shipment_store.save(
             head, replace(head, generation_starts=opened, version=head.version + 1, updated_at=stamp), now=stamp
         )
+        metric("RecycledNumbers", via="scan", carrier=carrier)
     return sum(
         _apply(retailer_id, carrier, tracking_number, generation, records[generation], group, now)
         for generation, group in sorted(groups.items())

@@ -12,6 +12,7 @@ from ..domain.events import iso
 from ..domain.lateness import plan_check, why_not_late
 from ..domain.notifications import Intent, plan_delay
 from ..domain.policy import NotificationSettings, Recipient, zone_for
+from ..observability import metric
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
@@ -55,6 +56,7 @@ def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) ->
         stamp = iso(now)
         after = replace(record, notified=record.notified | {ms.DELAYED}, version=record.version + 1, updated_at=stamp)
         shipment_store.save(record, after, intents=intents, now=stamp)
+        metric("LateShipments", carrier=record.carrier)
         return outbox.SENT, {"reason": "past the promised date: delayed notification planned"}
 
     return with_retries(attempt)

@@ -12,6 +12,7 @@ from typing import Any
 from ..domain.events import iso
 from ..domain.lookup import MAX_FAILED_LOOKUPS, matches, typed_contact_digest
 from ..errors import NotFound, TooManyRequests
+from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from .retailer_profile import brand
@@ -51,6 +52,7 @@ def find_order(
     stamp = iso(now)
     found = shipment_store.order_entries(retailer_id, order_id, stamp)
     if found.failed_this_hour >= MAX_FAILED_LOOKUPS:
+        metric("OrderLookups", outcome="locked")
         raise TooManyRequests(
             "too many attempts for this order number; try again in an hour, or use the link in your text or e-mail",
             field="order_id",
@@ -61,10 +63,12 @@ def find_order(
     records = [r for r in shipment_store.get_many(ids) if r.retailer_id == retailer_id and r.claimed] if ids else []
     if not records:
         shipment_store.count_failed_lookup(retailer_id, order_id, stamp)
+        metric("OrderLookups", outcome="not_found")
         raise NotFound(
             "no order with this number and this e-mail or phone number", field="order_id", code="order_not_found"
         )
     records.sort(key=lambda record: record.created_at, reverse=True)
+    metric("OrderLookups", outcome="found")
     return [
         {
             "tracking_token": record.tracking_token,

@@ -19,6 +19,7 @@ from ..domain.lateness import CHECK_PREFIX
 from ..domain.notifications import Contact, plan_on_claim
 from ..domain.relay import CHAT_PREFIX
 from ..errors import Conflict, NotFound, ValidationError
+from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
@@ -139,6 +140,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
             starts = (*head.generation_starts, start_after(existing.progress))
             opened = replace(head, generation_starts=starts, version=head.version + 1, updated_at=stamp)
             shipment_store.save(head, opened, now=stamp)
+            metric("RecycledNumbers", via="registration", carrier=carrier)
             return attempt()  # the new parcel has no shipment yet: the first branch creates it
         claimed = replace(existing, claimed=True, version=existing.version + 1, updated_at=stamp, **details)
         contact = contact_of(claimed)

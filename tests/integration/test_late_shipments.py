@@ -42,6 +42,9 @@ def kinds(api: Api, retailer: Retailer, shipment_id: str) -> dict[tuple[str, str
 def test_a_parcel_still_moving_after_the_promised_date_gets_one_delayed_notice(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
+    from chalicelib import observability
+
+    observability.emitted.clear()
     shipment = register(api, retailer, days_from_today(-2))
     scan(api, retailer, "e1", "shipped")
     afternoon = local_time(NY, 15)
@@ -60,6 +63,7 @@ def test_a_parcel_still_moving_after_the_promised_date_gets_one_delayed_notice(
     scan(api, retailer, "e2", "shipped", description="Weather delay", delayed=True)  # the carrier admits it later
     drain(afternoon)
     assert len(providers.capture.of("twilio")) == 2  # told once, whoever noticed first
+    assert observability.emitted["LateShipments|carrier=ups"] == 1
     view = api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body
     assert view["banner"]["kind"] == "delayed"
 

@@ -71,6 +71,9 @@ def test_a_wrong_contact_an_unknown_order_and_another_stores_order_answer_alike(
 
 
 def test_ten_wrong_guesses_lock_that_order_number_for_the_hour(api: Api, retailer: Retailer) -> None:
+    from chalicelib import observability
+
+    observability.emitted.clear()
     api.register(retailer, order_id="ORD-1001")
     api.register(retailer, order_id="ORD-1002", tracking_number="1Z999AA10123456799")
     for n in range(10):
@@ -78,6 +81,12 @@ def test_ten_wrong_guesses_lock_that_order_number_for_the_hour(api: Api, retaile
     locked = lookup(api, retailer.id, "ORD-1001", EMAIL)
     assert locked.status_code == 429 and locked.json_body["error"]["code"] == "too_many_attempts"
     assert lookup(api, retailer.id, "ORD-1002", EMAIL).status_code == 200  # other orders are unaffected
+    counted = {key: value for key, value in observability.emitted.items() if key.startswith("OrderLookups")}
+    assert counted == {
+        "OrderLookups|outcome=not_found": 10,
+        "OrderLookups|outcome=locked": 1,
+        "OrderLookups|outcome=found": 1,
+    }
 
 
 def test_bad_lookup_bodies_get_400_naming_the_field(api: Api, retailer: Retailer) -> None:

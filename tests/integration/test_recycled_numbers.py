@@ -38,6 +38,9 @@ def detail(api: Api, retailer: Retailer, shipment_id: str) -> dict:
 def test_scans_long_after_delivery_become_a_new_shipment_and_leave_the_delivered_one_alone(
     api: Api, retailer: Retailer
 ) -> None:
+    from chalicelib import observability
+
+    observability.emitted.clear()
     first = register(api, retailer, "ORD-1")
     assert api.native(retailer, {"events": FIRST_PARCEL}).json_body == {"accepted": 3, "duplicates": 0}
     delivered = detail(api, retailer, first["id"])
@@ -65,6 +68,8 @@ def test_scans_long_after_delivery_become_a_new_shipment_and_leave_the_delivered
     again = register(api, retailer, "ORD-1")
     assert again["http_status"] == 200 and again["id"] == first["id"]
     assert register(api, retailer, "ORD-2")["id"] == second["id"]
+    assert observability.emitted["RecycledNumbers|carrier=usps,via=scan"] == 1
+    assert "RecycledNumbers|carrier=usps,via=registration" not in observability.emitted
 
 
 def test_a_scan_soon_after_delivery_still_belongs_to_that_parcel(api: Api, retailer: Retailer) -> None:
