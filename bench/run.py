@@ -10,7 +10,8 @@
    of the same kind doing one GetItem (botocore's client construction) and a bare Chalice route doing nothing.
 4. DynamoDB requests per notification delivered.
 5. Webhook accepted -> provider request in the local runtime, against the same Twilio SDK call made directly.
-6. Tracking page render time (p50, p95) against a bare Jinja2 template of the same size; bytes and queries per view.
+6. Tracking page render time (p50, p95) against a bare Jinja2 template of the same size; bytes and queries per view;
+   DynamoDB calls per order lookup, found and missed.
 7. Analytics request cost for a retailer with 100,000 shipments against one with 1,000 (target: the same).
 8. DynamoDB units for one shipment's whole life, as an on-demand cost per million shipments.
 9. The deployment package: size, and cold imports from it with the bytecode it ships against sources only.
@@ -621,6 +622,7 @@ def bench_tracking_page(views: int = 200) -> None:
         queries = table.usage.get("calls.Query", 0) / views
         writes = table.usage.get("calls.UpdateItem", 0) / views
         html = response.body.decode()
+        lookup_calls, lookup_times = lookup_cost(client, ids["retailer_id"], views)
         # The render alone: building the view and templating it, with the data already read.
         tracked = shipment_store.find_by_token(token)
         record, events = tracked.record, tracked.events
@@ -656,6 +658,32 @@ def bench_tracking_page(views: int = 200) -> None:
         f"   bytes on the wire {statistics.median(sizes) / 1024:.1f} KB (body + headers, uncompressed)   "
         f"DynamoDB per view: {queries:.2f} query (target 1) + {writes:.2f} page-view counter update"
     )
+    found, missed = lookup_calls
+    print(
+        f"   order lookup (POST /v1/track): found {found}, missed {missed} per lookup; request p50 "
+        f"{pct(lookup_times, 0.5) * 1000:.1f} ms = {pct(lookup_times, 0.5) / pct(requests_timed, 0.5):.2f}x a page view"
+    )
+
+
+def lookup_cost(client: Any, retailer_id: str, lookups: int) -> tuple[tuple[str, str], list[float]]:
+    """DynamoDB calls per order lookup that finds the order and per one that misses, and the found lookups' times."""
+    from chalicelib.store import table
+
+    def calls_per(contact: str, order_id: str, rounds: int) -> tuple[str, list[float]]:
+        body = json.dumps({"order_id": order_id, "contact": contact})
+        headers = {"Content-Type": "application/json"}
+        table.usage.clear()
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            client.http.post(f"/v1/track/{retailer_id}", headers=headers, body=body)
+            times.append(time.perf_counter() - started)
+        counted = {k.removeprefix("calls."): v / rounds for k, v in table.usage.items() if k.startswith("calls.")}
+        return " + ".join(f"{v:.2f} {k}" for k, v in sorted(counted.items())), times
+
+    found, times = calls_per("+1 (415) 555-0123", "b1", lookups)
+    missed, _ = calls_per("nobody@example.com", f"B{lookups}", 5)  # a number of its own: stays under the lock
+    return (found, missed), times
 
 
 def bench_analytics(small: int = 1_000, large: int = 100_000) -> None:
