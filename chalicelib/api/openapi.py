@@ -480,11 +480,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
         "/v1/shipments",
-        "Find shipments by tracking number, or list those in one status (latest arrivals first, by pages)",
+        "Find shipments by tracking number or order, or list those in one status (latest arrivals first, by pages)",
         "shipments",
         "ShipmentList",
         query=(
-            ("tracking_number", STRING, False, "as printed; spaces and case ignored (this or status is required)"),
+            (
+                "tracking_number",
+                STRING,
+                False,
+                "as printed; spaces and case ignored (this, order_id or status is required)",
+            ),
+            ("order_id", STRING, False, "every parcel registered for this order; case, spaces and dashes ignored"),
             ("carrier", STRING, False, "with tracking_number: narrow to one carrier"),
             ("status", STATUS, False, "list registered shipments now in this status (with tracking_number: narrow)"),
             ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "with status: page size (50)"),

@@ -67,18 +67,24 @@ def register_shipments() -> Response:
 @retailer_api.route("/v1/shipments", methods=["GET"])
 @handles_errors
 def find_shipments() -> Response:
-    """By tracking number (every carrier's, or one), or page by page by current status."""
+    """By tracking number (every carrier's, or one), by order, or page by page by current status."""
     retailer_id = _retailer_id()
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     tracking_number = (params.get("tracking_number") or "").strip()
+    order_id = (params.get("order_id") or "").strip()
     status = (params.get("status") or "").strip()
     limit = int_param(params, "limit", 1, 100) or 50
+    if tracking_number and order_id:
+        raise ValidationError("give a tracking_number or an order_id, not both", field="order_id")
     if tracking_number:
         shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"), status or None)
         return json_response({"shipments": shipments, "next_cursor": None})
+    if order_id:
+        shipments = shipment_service.find_by_order(retailer_id, order_id[:200], status or None)
+        return json_response({"shipments": shipments, "next_cursor": None})
     if status:
         return json_response(shipment_service.list_in_status(retailer_id, status, params.get("cursor"), limit))
-    raise ValidationError("give a tracking_number or a status to list", field="tracking_number")
+    raise ValidationError("give a tracking_number, an order_id or a status to list", field="tracking_number")
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])

@@ -280,6 +280,19 @@ def find(
     return [summary(record) for record in records if record.retailer_id == retailer_id and not placeholder(record)]
 
 
+def find_by_order(retailer_id: str, order_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    """Every shipment registered for an order (one order may ship in several parcels), newest first."""
+    if status:
+        check_status(status)
+    records = shipment_store.get_many(shipment_store.order_shipment_ids(retailer_id, order_id))
+    records.sort(key=lambda record: record.created_at, reverse=True)
+    return [
+        summary(record)
+        for record in records
+        if record.retailer_id == retailer_id and record.claimed and (not status or record.progress.status == status)
+    ]
+
+
 def placeholder(record: ShipmentRecord) -> bool:
     """What erasure leaves of a recycled number's first parcel: where later scans go, and no shipment to show."""
     return not record.claimed and not record.event_count and bool(record.generation_starts)

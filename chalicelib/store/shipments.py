@@ -315,6 +315,17 @@ def order_entries(retailer_id: str, order_id: str, now: str) -> OrderEntries:
     return OrderEntries(entries, failed)
 
 
+def order_shipment_ids(retailer_id: str, order_id: str) -> list[str]:
+    """The registered shipments of one order, from its lookup entries (one query)."""
+    return [
+        data["sk"].removeprefix("SHIP#")
+        for data in query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :ship)",
+            ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id), ":ship": "SHIP#"}),
+        )
+    ]
+
+
 def count_failed_lookup(retailer_id: str, order_id: str, now: str) -> None:
     client().update_item(
         TableName=table_name(),

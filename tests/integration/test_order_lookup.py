@@ -148,3 +148,20 @@ def test_corrections_move_the_lookup_and_erasure_removes_it(api: Api, retailer: 
     assert api.http.delete(f"/v1/shipments/{shipment['id']}", headers=retailer.auth).status_code == 200
     assert lookup(api, retailer.id, "ORD-1001-B", EMAIL).status_code == 404
     assert not [item for item in order_items() if item["sk"]["S"] == f"SHIP#{shipment['id']}"]
+
+
+def test_the_retailer_finds_every_parcel_of_an_order(api: Api, retailer: Retailer) -> None:
+    first = api.register(retailer, order_id="ORD-1001").json_body
+    second = api.register(retailer, order_id="ORD-1001", tracking_number="1Z999AA10123456799").json_body
+    api.register(retailer, order_id="ORD-1002", tracking_number="1Z999AA10123456800")
+    other = api.create_retailer("Other Store")
+    api.register(other, order_id="ORD-1001", tracking_number="1Z999AA10123456811")
+
+    found = api.http.get("/v1/shipments?order_id=ORD-1001", headers=retailer.auth).json_body
+    assert {s["id"] for s in found["shipments"]} == {first["id"], second["id"]} and found["next_cursor"] is None
+    assert api.http.get("/v1/shipments?order_id=ord%201001", headers=retailer.auth).json_body == found
+    narrowed = api.http.get("/v1/shipments?order_id=ORD-1001&status=shipped", headers=retailer.auth).json_body
+    assert narrowed["shipments"] == []
+    assert api.http.get("/v1/shipments?order_id=ORD-404", headers=retailer.auth).json_body["shipments"] == []
+    both = api.http.get("/v1/shipments?order_id=ORD-1001&tracking_number=1Z", headers=retailer.auth)
+    assert both.status_code == 400 and both.json_body["error"]["field"] == "order_id"
