@@ -44,11 +44,17 @@ def broken_at(promised_date: str, zone: ZoneInfo) -> datetime:
     return (moment + SCAN_GRACE).astimezone(UTC)
 
 
-def plan_check(promised_date: str | None, status: str, notified: frozenset[str], zone: ZoneInfo) -> Intent | None:
-    """The check for this promise, unless it is planned already or the parcel's journey is over."""
+def plan_check(
+    promised_date: str | None, status: str, notified: frozenset[str], zone: ZoneInfo, now: datetime
+) -> Intent | None:
+    """The check for this promise, unless it is planned already, the parcel's journey is over, or the promise was
+    broken before we heard of it (a backfill of old orders must not text anyone that a long-gone parcel is late)."""
     if not promised_date or status in NOT_LATE or check_kind(promised_date) in notified:
         return None
-    return Intent(check_kind(promised_date), CHECK_CHANNEL, not_before=iso(broken_at(promised_date, zone)))
+    deadline = broken_at(promised_date, zone)
+    if deadline <= now:
+        return None
+    return Intent(check_kind(promised_date), CHECK_CHANNEL, not_before=iso(deadline))
 
 
 def why_not_late(

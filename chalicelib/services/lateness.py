@@ -26,12 +26,12 @@ def shopper_zone(record: ShipmentRecord, retailer: Retailer | None) -> ZoneInfo:
     return zone_for(Recipient(time_zone=(record.customer or {}).get("time_zone")), config)
 
 
-def with_check(record: ShipmentRecord, intents: list[Intent]) -> tuple[ShipmentRecord, list[Intent]]:
+def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
     """The record and intents with this promise's check added when a registered shipment needs one."""
     if not record.claimed:
         return record, intents
     zone = shopper_zone(record, retailer_store.get(record.retailer_id))
-    check = plan_check(record.promised_date, record.progress.status, record.notified, zone)
+    check = plan_check(record.promised_date, record.progress.status, record.notified, zone, now)
     if check is None:
         return record, intents
     return replace(record, notified=record.notified | {check.kind}), [*intents, check]

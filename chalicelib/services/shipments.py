@@ -124,7 +124,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
                 generation=generation,
                 **details,
             )
-            record, checks = with_check(record, [])
+            record, checks = with_check(record, [], now)
             shipment_store.save(None, record, intents=checks, now=stamp)
             stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
             return Registration(record, created=True)
@@ -150,7 +150,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
             else []
         )
         claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
-        claimed, intents = with_check(claimed, intents)
+        claimed, intents = with_check(claimed, intents, now)
         shipment_store.save(existing, claimed, intents=intents, now=stamp)
         stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
         return Registration(claimed, created=True)
@@ -333,7 +333,7 @@ def update_details(retailer_id: str, shipment_id: str, changes: Mapping[str, Any
             raise Conflict("register this shipment before changing it", field="id", code="not_registered")
         changed = with_changes(record, changes)
         if changed != record:
-            after, checks = with_check(replace(changed, version=record.version + 1, updated_at=iso(now)), [])
+            after, checks = with_check(replace(changed, version=record.version + 1, updated_at=iso(now)), [], now)
             shipment_store.save(record, after, intents=checks, now=iso(now))
 
     with_retries(attempt)

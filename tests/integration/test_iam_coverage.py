@@ -7,6 +7,7 @@ Lambda's work is exercised through its public entry points while the store count
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib.domain.relay import RELAY_CHANNEL, RELAY_OPEN
@@ -46,8 +47,9 @@ def test_each_lambda_is_allowed_every_dynamodb_call_it_makes(
     # The API Lambda: the retailer API, webhooks, shopper pages and provider callbacks.
     shipment = api.register(retailer, customer=CUSTOMER).json_body
     ship(api, retailer, "out_for_delivery", "e1", driver={"name": "Sam Rivera", "phone": "+14155559999"})
-    # A promise already broken: the scheduler's late check below writes the delay notice.
-    api.http.patch(f"/v1/shipments/{shipment['id']}", headers=auth, body='{"promised_date": "2026-11-01"}')
+    # A promise broken by the time of the drain below: the scheduler's late check writes the delay notice.
+    promised = datetime.now(UTC).date().isoformat()
+    api.http.patch(f"/v1/shipments/{shipment['id']}", headers=auth, body=json.dumps({"promised_date": promised}))
     for contact in ("wrong@example.com", "maria@example.com"):  # order lookup: a miss is counted, a hit batch-reads
         api.http.post(
             f"/v1/track/{retailer.id}",
@@ -78,8 +80,8 @@ def test_each_lambda_is_allowed_every_dynamodb_call_it_makes(
     inbound(api, "HELP")
     assert called() <= allowed("api")
 
-    # The scheduler: deliveries, relay sessions, retailer webhooks; then callbacks (API) about what it sent.
-    drain(local_time(NY, 12))
+    # The scheduler: deliveries, relay sessions, retailer webhooks, late checks; then callbacks (API) about them.
+    drain(local_time(NY, 12, days_ahead=3))
     assert called() <= allowed("scheduler")
     tags = {"pl_shipment": shipment["id"], "pl_kind": "out_for_delivery", "pl_retailer": retailer.id}
     sendgrid_post(api, providers, [{"email": "maria@example.com", "event": "bounce", "sg_event_id": "b1", **tags}])

@@ -45,9 +45,9 @@ def test_a_parcel_still_moving_after_the_promised_date_gets_one_delayed_notice(
     from chalicelib import observability
 
     observability.emitted.clear()
-    shipment = register(api, retailer, days_from_today(-2))
+    shipment = register(api, retailer, days_from_today(0))
     scan(api, retailer, "e1", "shipped")
-    afternoon = local_time(NY, 15)
+    afternoon = local_time(NY, 15, days_ahead=3)
     drain(afternoon)  # sends "shipped" and runs the overdue check, which plans the delay notice
     drain(afternoon)
     assert kinds(api, retailer, shipment["id"]) == {
@@ -69,24 +69,24 @@ def test_a_parcel_still_moving_after_the_promised_date_gets_one_delayed_notice(
 
 
 def test_a_parcel_that_arrived_in_time_gets_no_delay_notice(api: Api, retailer: Retailer, providers: Providers) -> None:
-    shipment = register(api, retailer, days_from_today(-2))
+    shipment = register(api, retailer, days_from_today(0))
     scan(api, retailer, "e1", "delivered")
-    drain(local_time(NY, 15))
-    drain(local_time(NY, 15))
+    drain(local_time(NY, 15, days_ahead=3))
+    drain(local_time(NY, 15, days_ahead=3))
     assert ("delayed", "sms") not in kinds(api, retailer, shipment["id"])
     assert all("delayed" not in request.form["Body"] for request in providers.capture.of("twilio"))
     assert api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body["banner"] is None
 
 
 def test_moving_the_promised_date_moves_the_check(api: Api, retailer: Retailer, providers: Providers) -> None:
-    shipment = register(api, retailer, days_from_today(-2))
+    shipment = register(api, retailer, days_from_today(0))
     later = days_from_today(5)
     moved = api.http.patch(
         f"/v1/shipments/{shipment['id']}", headers=retailer.auth, body=json.dumps({"promised_date": later})
     )
     assert moved.status_code == 200
-    drain(local_time(NY, 15))  # the old date's check runs and stays quiet: the promise changed
-    drain(local_time(NY, 15))
+    drain(local_time(NY, 15, days_ahead=3))  # the old date's check runs and stays quiet: the promise changed
+    drain(local_time(NY, 15, days_ahead=3))
     assert ("delayed", "sms") not in kinds(api, retailer, shipment["id"])
     assert api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body["banner"] is None
 
@@ -94,6 +94,16 @@ def test_moving_the_promised_date_moves_the_check(api: Api, retailer: Retailer, 
     drain(after_new_date)
     drain(after_new_date)
     assert kinds(api, retailer, shipment["id"])[("delayed", "sms")] == "sent"
+
+
+def test_a_backfilled_order_whose_promise_passed_long_ago_is_never_called_late(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer, days_from_today(-20))
+    drain(local_time(NY, 15))
+    drain(local_time(NY, 15))
+    assert kinds(api, retailer, shipment["id"]) == {}
+    assert providers.capture.of("twilio") == []
 
 
 def test_checks_are_internal_and_not_listed_as_notifications(api: Api, retailer: Retailer) -> None:

@@ -22,14 +22,21 @@ def test_a_promised_time_is_broken_an_hour_after_it() -> None:
 
 
 def test_a_check_is_planned_once_per_promise_and_never_for_a_finished_parcel() -> None:
-    check = plan_check("2026-12-01", ms.SHIPPED, frozenset(), NY)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    check = plan_check("2026-12-01", ms.SHIPPED, frozenset(), NY, now)
     assert (
         check is not None and check.kind == check_kind("2026-12-01") and check.not_before == "2026-12-02T13:00:00+00:00"
     )
-    assert plan_check("2026-12-01", ms.SHIPPED, frozenset({check.kind}), NY) is None
-    assert plan_check("2026-12-01", ms.DELIVERED, frozenset(), NY) is None
-    assert plan_check(None, ms.SHIPPED, frozenset(), NY) is None
-    assert plan_check("2026-12-03", ms.SHIPPED, frozenset({check.kind}), NY) is not None  # a new date, a new check
+    assert plan_check("2026-12-01", ms.SHIPPED, frozenset({check.kind}), NY, now) is None
+    assert plan_check("2026-12-01", ms.DELIVERED, frozenset(), NY, now) is None
+    assert plan_check(None, ms.SHIPPED, frozenset(), NY, now) is None
+    assert plan_check("2026-12-03", ms.SHIPPED, frozenset({check.kind}), NY, now) is not None  # a new date, a new check
+
+
+def test_a_promise_broken_before_registration_is_not_checked() -> None:
+    """A backfill of last month's orders must not tell anyone that a long-delivered parcel is late."""
+    assert plan_check("2026-11-01", ms.PENDING, frozenset(), NY, datetime(2026, 11, 23, tzinfo=UTC)) is None
+    assert plan_check("2026-11-22", ms.PENDING, frozenset(), NY, datetime(2026, 11, 23, 12, 59, tzinfo=UTC))
 
 
 def test_the_check_speaks_only_for_a_parcel_still_on_its_way_past_the_current_promise() -> None:
