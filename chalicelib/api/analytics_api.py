@@ -138,10 +138,16 @@ def analytics_page() -> Response:
         ),
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
-    return _page(
-        "pages/analytics.html.j2",
-        {"d": data, "charts": charts, "retailer": retailer.name if retailer else "", "query": query},
-    )
+    from ..services.shipments import needing_attention
+
+    context = {
+        "d": data,
+        "charts": charts,
+        "retailer": retailer.name if retailer else "",
+        "query": query,
+        "attention": needing_attention(retailer_id),
+    }
+    return _page("pages/analytics.html.j2", context)
 
 
 @analytics_api.route("/analytics/export.csv", methods=["GET"])

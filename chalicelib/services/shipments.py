@@ -259,6 +259,19 @@ def list_in_status(retailer_id: str, status: str, cursor: str | None, limit: int
     return {"shipments": [summary(record) for record in records], "next_cursor": encode_cursor(end)}
 
 
+#: Where a parcel waits on someone: the shopper or support should act (re-delivery, a carrier problem, a refund).
+NEEDS_ATTENTION = (ms.ATTEMPT_FAILED, ms.EXCEPTION, ms.RETURNED)
+
+
+def needing_attention(retailer_id: str, per_status: int = 10) -> list[dict[str, Any]]:
+    """The latest shipments in each status that calls for action: one bounded query and batch read per status."""
+    found: list[dict[str, Any]] = []
+    for status in NEEDS_ATTENTION:
+        records, _ = shipment_store.list_by_status(retailer_id, status, None, per_status)
+        found += [summary(record) for record in records]
+    return sorted(found, key=lambda shipment: shipment["last_event_at"] or "", reverse=True)
+
+
 def check_status(status: str) -> None:
     if status not in ms.MILESTONES:
         raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")

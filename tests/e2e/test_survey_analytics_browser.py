@@ -83,6 +83,20 @@ def test_survey_form_on_the_tracking_page(browser, local_server: LocalServer) ->
 
 def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: LocalServer) -> None:
     delivered(local_server, "1ZBROWSERANALYTICS")
+    missed = requests.post(
+        f"{local_server.base_url}/v1/shipments",
+        headers=local_server.auth,
+        timeout=10,
+        json={
+            "order_id": "SV-MISSED",
+            "carrier": "fedex",
+            "tracking_number": "1ZBROWSERMISSED",
+            "customer": {"name": "Jo"},
+        },
+    ).json()
+    when = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    event = native_event("missed-1", "attempt_failed", when, tracking_number="1ZBROWSERMISSED", carrier="fedex")
+    assert post_native(local_server, [event]).status_code == 200
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{local_server.base_url}/analytics")
@@ -95,6 +109,10 @@ def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: Lo
     assert page.get_by_role("heading", name="Delivery analytics · Demo Outfitters").is_visible()
     assert page.locator("svg").count() == 5
     assert page.locator("svg rect.bar").count() >= 2
+    attention = page.get_by_role("region", name="Needs attention now")
+    assert "SV-MISSED" in attention.inner_text()
+    link = attention.get_by_role("link", name="Tracking page for order SV-MISSED")
+    assert link.get_attribute("href") == missed["tracking_url"]
     assert serious(page) == []
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()

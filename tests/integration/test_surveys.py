@@ -383,6 +383,15 @@ def test_analytics_page_login_charts_and_csv(api: Api, retailer: Retailer, provi
     cookie = session.split(";")[0]
     page = api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
     assert page.count("<svg") == 5 and "CSAT by carrier" in page and ">100%<" in page and "UPS" in page
+    assert "Nothing waiting" in page
+    missed = api.register(retailer, order_id="ORD-MISSED", tracking_number="1ZMISSED0001").json_body
+    api.native(
+        retailer,
+        {"events": [native_event("m1", "attempt_failed", "2026-11-21T15:00:00+00:00", tracking_number="1ZMISSED0001")]},
+    )
+    page = api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
+    assert "Needs attention now" in page and "ORD-MISSED" in page and "Delivery attempt failed" in page
+    assert f"/t/{missed['tracking_token']}" in page and "2026-11-21 15:00" in page
     export = api.http.get("/analytics/export.csv", headers={"Cookie": cookie})
     assert (
         export.headers["Content-Type"].startswith("text/csv") and "attachment" in export.headers["Content-Disposition"]
