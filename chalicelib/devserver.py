@@ -59,13 +59,18 @@ def seed_demo_retailer() -> dict[str, Any]:
     return {"retailer_id": created.retailer.id, "api_key": created.api_key, "integrations": integrations}
 
 
+#: Longest a drain round starts new batches: a backlog is worked through round after round, and a stop request
+#: waits at most for the batch in flight.
+DRAIN_SLICE_SECONDS = 2.0
+
+
 def drain_outbox(stopping: threading.Event, interval: float) -> None:
     """The local stand-in for the table stream and the per-minute schedule: the same delivery code, in a loop."""
     from .services.scheduler import run_scheduled_work
 
     while not stopping.wait(interval):
         try:
-            run_scheduled_work()
+            run_scheduled_work(slice_seconds=DRAIN_SLICE_SECONDS)
         except Exception:  # keep draining; the item was handed back for retry by the delivery code
             logging.getLogger("porchlight.devserver").exception("outbox drain failed")
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .store.table import create_table
 
-    create_table()
+    create_table(stream=False)  # the drainer below is the local stream (see create_table)
     server = build_server(args.host, args.port)
 
     print(f"Porchlight is running at {env['PUBLIC_BASE_URL']}  (stage {env['STAGE']})")

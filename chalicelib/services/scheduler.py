@@ -19,10 +19,18 @@ BATCH_PER_WORKER = 2
 
 
 def run_scheduled_work(
-    now: datetime | None = None, *, seconds_left: float | None = None, workers: int = 1
+    now: datetime | None = None,
+    *,
+    seconds_left: float | None = None,
+    workers: int = 1,
+    slice_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Deliver what is due; with `seconds_left` (the Lambda's remaining time) it stops in time to finish cleanly."""
+    """Deliver what is due; with `seconds_left` (the Lambda's remaining time) it stops in time to finish cleanly,
+    with `slice_seconds` it starts no batch after that long (the local drainer, so that Ctrl-C is never kept
+    waiting behind a backlog: the next round carries on)."""
     deadline = None if seconds_left is None else time.monotonic() + max(0.0, seconds_left - SAFETY_SECONDS)
+    if slice_seconds is not None:
+        deadline = time.monotonic() + slice_seconds
     # Small batches with many workers: even a batch of provider timeouts ends well inside the safety margin.
     limit = 100 if workers == 1 else BATCH_PER_WORKER * workers
     outcomes = deliver_due(now or datetime.now(UTC), limit, deadline=deadline, workers=workers)

@@ -117,8 +117,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def create_table(name: str | None = None) -> None:
-    """Create the single table with its indexes, streams and TTL (idempotent; used locally and by tests)."""
+def create_table(name: str | None = None, *, stream: bool = True) -> None:
+    """Create the single table with its indexes, streams and TTL (idempotent; used locally and by tests).
+
+    The local runtime passes `stream=False`: its drainer stands in for the stream, and the embedded moto keeps every
+    stream record forever and deep-copies the whole table, records included, for each item of each transaction, so
+    a stream nobody reads makes every write slower and leaves millions of objects for the garbage collector.
+    """
     ddb = client()
     name = name or table_name()
     existing = ddb.list_tables().get("TableNames", [])
@@ -148,7 +153,7 @@ def create_table(name: str | None = None) -> None:
             _gsi(GSI_DUE, "due_shard", "due_at"),
             _gsi(GSI_RETAILER, "retailer_index", "retailer_sort"),
         ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}),
     )
     ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})

@@ -84,7 +84,8 @@ def test_the_public_rate_limit_is_a_waf_rule_on_shopper_routes_only(package: Pat
     guarded = {
         s["ByteMatchStatement"]["SearchString"] for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]
     }
-    assert guarded == {"/t/", "/v1/tracking/", "/v1/unsubscribe/"}  # carriers' webhook bursts are never per-IP limited
+    # Shopper pages, the tracking JSON and the order lookup; carriers' webhook bursts are never per-IP limited.
+    assert guarded == {"/t/", "/v1/tracking/", "/track/", "/v1/unsubscribe/"}
     body = json.loads(acl["Properties"]["CustomResponseBodies"]["rate_limited"]["Content"])
     assert body["error"]["code"] == "rate_limited"
     association = template["Resources"]["PublicRateLimitAssociation"]
