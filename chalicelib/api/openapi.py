@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..carriers import SOURCES
+from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
 from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
 from ..web.templating import LOCALES
@@ -194,7 +195,12 @@ RESPONSES: dict[str, dict[str, Any]] = {
                 "properties": {
                     "enabled": {"type": "boolean"},
                     "url": nullable(STRING),
-                    "statuses": {"type": "array", "items": STATUS},
+                    "statuses": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": list(SUBSCRIBABLE)},
+                        "description": "statuses whose changes are posted (default: all); add `delayed` to also get "
+                        "`shipment.delayed` when a parcel becomes late",
+                    },
                     "secret_configured": {"type": "boolean"},
                     "secret": {"type": "string", "description": "returned once, when the first webhook URL is set"},
                     "previous_secret_valid_until": {
@@ -230,6 +236,36 @@ RESPONSES: dict[str, dict[str, Any]] = {
                     "status_label": STRING,
                     "version": {"type": "integer", "description": "the shipment's state version that reached it"},
                     "current": {"type": "object", "description": "the shipment as it was when the call went out"},
+                    "tracking_url": {"type": "string", "format": "uri"},
+                },
+            },
+        },
+    },
+    "DelayedEvent": {
+        "type": "object",
+        "description": "Posted to `webhooks.url` once per registered shipment when its parcel becomes late (opt-in: "
+        "`delayed` in `webhooks.statuses`): the carrier reported a delay, its ETA moved past the promised date, or "
+        "the promised date passed with the parcel still on its way. Signed and retried like the others.",
+        "required": ["id", "type", "created_at", "retailer_id", "data"],
+        "properties": {
+            "id": STRING,
+            "type": {"const": "shipment.delayed"},
+            "created_at": TIMESTAMP,
+            "retailer_id": STRING,
+            "data": {
+                "type": "object",
+                "required": ["shipment_id", "reason", "status", "version"],
+                "properties": {
+                    "shipment_id": STRING,
+                    "order_id": nullable(STRING),
+                    "carrier": STRING,
+                    "tracking_number": STRING,
+                    "reason": {"type": "string", "enum": ["carrier_delay", "eta_after_promise", "promise_passed"]},
+                    "promised_date": nullable(STRING),
+                    "eta": {"type": ["object", "null"]},
+                    "status": STATUS,
+                    "status_label": STRING,
+                    "version": {"type": "integer"},
                     "tracking_url": {"type": "string", "format": "uri"},
                 },
             },
@@ -789,6 +825,7 @@ def _responses(operation: Operation) -> dict[str, Any]:
 #: What Porchlight posts to the retailer's own endpoints (OpenAPI 3.1 `webhooks`).
 OUTBOUND = {
     "shipment.status_changed": "StatusChangedEvent",
+    "shipment.delayed": "DelayedEvent",
     "survey.low_score": "LowScoreEvent",
     "webhook.test": "TestEvent",
 }

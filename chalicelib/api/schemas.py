@@ -271,12 +271,16 @@ StatusName = Literal[
 ]
 
 
+#: What status webhooks can be asked for: status changes, and (opt-in) `delayed` for `shipment.delayed` events.
+Subscribable = Literal[StatusName, "delayed"]
+
+
 class WebhooksRequest(Strict):
     """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
 
     enabled: bool | None = None
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
-    statuses: list[StatusName] | None = Field(default=None, max_length=20)
+    statuses: list[Subscribable] | None = Field(default=None, max_length=20)
 
     @field_validator("statuses")
     @classmethod

@@ -1,4 +1,5 @@
-"""Status webhooks to the retailer: one per change of a shipment's status, to the statuses it subscribed to.
+"""Status webhooks to the retailer: one per change of a shipment's status, to the statuses it subscribed to, and
+(opt-in) one `shipment.delayed` when a parcel becomes late.
 
 The outbox kind names the status the shipment reached and the state version that reached it, so every change has
 its own item (a shipment can pass through a status twice) and a replayed scan, which changes nothing, adds none.
@@ -11,10 +12,15 @@ from .notifications import Intent
 
 WEBHOOK = "webhook"
 STATUS_CHANGED = "shipment.status_changed"
+DELAYED = "shipment.delayed"
 TEST = "webhook.test"
 PREFIX = "status:"
-#: What a retailer can subscribe to: every status a shipment can move to.
+#: The statuses a retailer gets by default: every status a shipment can move to.
 STATUSES: tuple[str, ...] = tuple(status for status in ms.MILESTONES if status != ms.PENDING)
+#: What a retailer can subscribe to: the statuses, and `delayed` (opt-in: a separate event type, `shipment.delayed`).
+SUBSCRIBABLE: tuple[str, ...] = (*STATUSES, ms.DELAYED)
+#: Recorded in a shipment's `notified` once its delay has been posted: one `shipment.delayed` per shipment.
+DELAY_POSTED = f"{PREFIX}{ms.DELAYED}"
 
 
 def kind_for(status: str, version: int) -> str:
@@ -26,7 +32,7 @@ def parse_kind(kind: str) -> tuple[str, int] | None:
     if not kind.startswith(PREFIX):
         return None
     status, _, version = kind.removeprefix(PREFIX).rpartition(":")
-    return (status, int(version)) if status in STATUSES and version.isdigit() else None
+    return (status, int(version)) if status in SUBSCRIBABLE and version.isdigit() else None
 
 
 def plan_status_hook(before: str, after: str, version: int, subscribed: frozenset[str] | None) -> Intent | None:
@@ -34,3 +40,10 @@ def plan_status_hook(before: str, after: str, version: int, subscribed: frozense
     if subscribed is None or before == after or after not in subscribed:
         return None
     return Intent(kind_for(after, version), WEBHOOK)
+
+
+def plan_delay_hook(version: int, notified: frozenset[str], subscribed: frozenset[str] | None) -> Intent | None:
+    """The `shipment.delayed` webhook for a parcel that has just become late, once per shipment, if subscribed."""
+    if subscribed is None or ms.DELAYED not in subscribed or DELAY_POSTED in notified:
+        return None
+    return Intent(kind_for(ms.DELAYED, version), WEBHOOK)

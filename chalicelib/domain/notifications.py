@@ -12,6 +12,8 @@ from .shipment import Progress
 
 SMS = "sms"
 EMAIL = "email"
+#: Why a parcel is late: the carrier says so, its ETA ends after the promised date, or the promised date passed.
+CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED = "carrier_delay", "eta_after_promise", "promise_passed"
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,21 @@ def plan(
     kinds: list[str] = []
     if after.status != before.status and after.status in ms.NOTIFYING and after.status not in notified:
         kinds.append(after.status)
-    carrier_delay = after.latest_delayed and after.latest_key != before.latest_key
-    slipped = eta_slipped(after.eta, promised_date) and not eta_slipped(before.eta, promised_date)
-    if (carrier_delay or slipped) and ms.DELAYED not in notified and after.status not in ms.TERMINAL:
+    if delay_news(before, after, promised_date) and ms.DELAYED not in notified:
         kinds.append(ms.DELAYED)
     return _intents(kinds, contact, enabled)
+
+
+def delay_news(before: Progress, after: Progress, promised_date: str | None) -> str | None:
+    """Why this change makes the parcel newly late, if it does: the newest scan reports a delay, or the ETA has just
+    slipped past the promised date. Never for a parcel whose journey is over."""
+    if after.status in ms.TERMINAL:
+        return None
+    if after.latest_delayed and after.latest_key != before.latest_key:
+        return CARRIER_DELAY
+    if eta_slipped(after.eta, promised_date) and not eta_slipped(before.eta, promised_date):
+        return ETA_AFTER_PROMISE
+    return None
 
 
 def plan_delay(contact: Contact, enabled: Mapping[str, frozenset[str]] | None = None) -> list[Intent]:

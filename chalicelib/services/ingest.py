@@ -10,8 +10,8 @@ from typing import Any
 from ..carriers import adapter_for
 from ..domain.events import TrackingEvent, iso
 from ..domain.generations import generation_for, recycled_by
-from ..domain.hooks import plan_status_hook
-from ..domain.notifications import Intent, plan
+from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
+from ..domain.notifications import Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
@@ -185,8 +185,13 @@ def _apply(
             if survey is not None:
                 intents.append(survey)
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
-            hook = plan_status_hook(base.progress.status, progress.status, after.version, subscribed(after))
+            subscriptions = subscribed(after)
+            hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
             intents += [hook] if hook else []
+            late = plan_delay_hook(after.version, after.notified, subscriptions)
+            if late is not None and delay_news(base.progress, progress, after.promised_date):
+                intents.append(late)
+                after = replace(after, notified=after.notified | {DELAY_POSTED})
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after
     before_progress, after_progress = base.progress, current.progress

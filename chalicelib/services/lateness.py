@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.events import iso
+from ..domain.hooks import DELAY_POSTED, plan_delay_hook
 from ..domain.lateness import plan_check, why_not_late
 from ..domain.notifications import Intent, plan_delay
 from ..domain.policy import NotificationSettings, Recipient, zone_for
@@ -18,7 +19,7 @@ from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from .retailer_profile import notification_settings
+from .retailer_profile import notification_settings, status_subscriptions
 
 
 def shopper_zone(record: ShipmentRecord, retailer: Retailer | None) -> ZoneInfo:
@@ -47,16 +48,21 @@ def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) ->
             return outbox.SKIPPED, {"reason": "shipment_missing"}
         zone = shopper_zone(record, retailer)
         reason = why_not_late(kind, record.promised_date, record.progress.status, record.notified, now, zone)
-        contact = contact_of(record)
-        intents = plan_delay(contact, enabled_channels(retailer.id)) if contact and reason is None else []
-        if reason is None and not intents:
-            reason = "no_channel"
         if reason is not None:
             return outbox.SKIPPED, {"reason": reason}
+        contact = contact_of(record)
+        intents = plan_delay(contact, enabled_channels(retailer.id)) if contact else []
+        notified = record.notified | ({ms.DELAYED} if intents else set())
+        hook = plan_delay_hook(record.version + 1, record.notified, status_subscriptions(retailer))
+        if hook is not None:
+            intents.append(hook)
+            notified |= {DELAY_POSTED}
+        if not intents:
+            return outbox.SKIPPED, {"reason": "no_channel"}
         stamp = iso(now)
-        after = replace(record, notified=record.notified | {ms.DELAYED}, version=record.version + 1, updated_at=stamp)
+        after = replace(record, notified=notified, version=record.version + 1, updated_at=stamp)
         shipment_store.save(record, after, intents=intents, now=stamp)
         metric("LateShipments", carrier=record.carrier)
-        return outbox.SENT, {"reason": "past the promised date: delayed notification planned"}
+        return outbox.SENT, {"reason": "past the promised date: delay notices planned"}
 
     return with_retries(attempt)

@@ -1,4 +1,4 @@
-"""Webhooks to the retailer's own systems: shipment status changes, low survey scores and test events.
+"""Webhooks to the retailer's own systems: status changes, late parcels, low survey scores and test events.
 
 Signed like our native format (`X-Porchlight-Signature: t=..,v1=..` with the retailer's `outbound` secret, two `v1`
 while a rotation's grace period runs). Status changes and escalations go through the outbox, so a failed call is
@@ -134,6 +134,42 @@ def status_change_payload(record: ShipmentRecord, status: str, version: int, cre
     }
 
 
+def delay_reason(record: ShipmentRecord) -> str:
+    """Why the parcel counts as late, from what we know now: the carrier said so, its ETA ends after the promised
+    date, or the promised date simply passed."""
+    from ..domain.notifications import CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED, eta_slipped
+
+    if record.progress.latest_delayed:
+        return CARRIER_DELAY
+    if eta_slipped(record.progress.eta, record.promised_date):
+        return ETA_AFTER_PROMISE
+    return PROMISE_PASSED
+
+
+def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> dict[str, Any]:
+    """A parcel became late (once per shipment): why, what was promised, and where it is now."""
+    progress = record.progress
+    return {
+        "id": f"{record.id}:{version}",
+        "type": hooks.DELAYED,
+        "created_at": created_at,
+        "retailer_id": record.retailer_id,
+        "data": {
+            "shipment_id": record.id,
+            "order_id": record.order_id,
+            "carrier": record.carrier,
+            "tracking_number": record.tracking_number,
+            "reason": delay_reason(record),
+            "promised_date": record.promised_date,
+            "eta": progress.eta,
+            "status": progress.status,
+            "status_label": ms.label(progress.status),
+            "version": version,
+            "tracking_url": tracking_url(record.tracking_token),
+        },
+    }
+
+
 def deliver_status_change(
     item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
 ) -> tuple[str, dict[str, Any]]:
@@ -143,7 +179,10 @@ def deliver_status_change(
     if parsed is None or not url or not secrets:
         return outbox.SKIPPED, {"reason": "no_webhook_configured"}
     status, version = parsed
-    payload = status_change_payload(record, status, version, item.created_at)
+    if status == ms.DELAYED:
+        payload = delayed_payload(record, version, item.created_at)
+    else:
+        payload = status_change_payload(record, status, version, item.created_at)
     answered = post_signed(url, secrets, payload, payload["id"])
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}
 

@@ -268,3 +268,42 @@ def test_rotating_the_secret_co_signs_with_the_old_one_for_a_grace_period(
     )
     bad = api.http.post("/v1/settings/webhooks/secret", headers=retailer.auth, body='{"keep_previous_for_hours": 200}')
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "keep_previous_for_hours"
+
+
+def test_a_late_parcel_is_posted_once_as_shipment_delayed_to_those_who_ask(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    subscribe(api, retailer, providers, statuses=["delayed", "delivered"])
+    shipment = register(api, retailer)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    ship(api, retailer, "shipped", "e2", "2026-11-20T18:00:00+00:00", description="Weather delay", delayed=True)
+    ship(api, retailer, "shipped", "e3", "2026-11-21T08:00:00+00:00", description="Still delayed", delayed=True)
+    drain(soon())
+    drain(soon())
+    [event] = posted(providers)  # not `shipped` (not asked for), and the delay once
+    assert event["type"] == "shipment.delayed" and event["data"]["reason"] == "carrier_delay"
+    assert event["data"]["shipment_id"] == shipment["id"] and event["data"]["status"] == "shipped"
+    jsonschema.validate(event, document()["components"]["schemas"]["DelayedEvent"])
+    assert notes(api, retailer, shipment["id"])[("delayed", "sms")]["status"] == "sent"  # the shopper heard too
+
+
+def test_a_promise_that_passes_is_posted_even_with_nobody_to_text(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from tests.integration.conftest import local_time
+
+    subscribe(api, retailer, providers, statuses=["delayed"])
+    promised = datetime.now(UTC).date().isoformat()
+    body = {"order_id": "ORD-7", "carrier": "ups", "tracking_number": "1ZLATE0001", "customer": {"name": "No Contact"}}
+    created = api.http.post(
+        "/v1/shipments", headers=retailer.auth, body=json.dumps({**body, "promised_date": promised})
+    )
+    assert created.status_code == 201
+    later = local_time("America/New_York", 15, days_ahead=3)
+    drain(later)
+    drain(later)
+    [event] = posted(providers)
+    assert event["type"] == "shipment.delayed" and event["data"]["reason"] == "promise_passed"
+    assert event["data"]["promised_date"] == promised and event["data"]["order_id"] == "ORD-7"
+    drain(later + timedelta(days=1))
+    assert len(posted(providers)) == 1
