@@ -19,12 +19,12 @@ from .retailer_profile import brand
 from .shipments import tracking_url
 from .tracking import CARRIER_NAMES
 
-RETAILER_PATTERN_LENGTH = 64
+MAX_RETAILER_ID_LENGTH = 64
 
 
 def retailer_brand(retailer_id: str) -> dict[str, Any]:
     """The brand the lookup page wears; an unknown retailer is a 404 like an unknown tracking link."""
-    retailer = retailer_store.get(retailer_id) if 0 < len(retailer_id) <= RETAILER_PATTERN_LENGTH else None
+    retailer = retailer_store.get(retailer_id) if 0 < len(retailer_id) <= MAX_RETAILER_ID_LENGTH else None
     if retailer is None:
         raise NotFound("no such store", field="retailer_id", code="unknown_retailer")
     values = brand(retailer)
