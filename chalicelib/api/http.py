@@ -105,6 +105,20 @@ def int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int 
     return int(raw)
 
 
+def timestamp_param(params: Mapping[str, str], name: str) -> datetime:
+    """A required ISO 8601 date and time with its offset (`Z` or `+02:00`): a moment, never a local wall clock."""
+    raw = (params.get(name) or "").strip().replace(" ", "+")  # a '+' left unencoded in a URL arrives as a space
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationError(
+            f"{name} must be a date and time with an offset, such as 2026-11-23T09:00:00Z", field=name
+        )
+    return moment
+
+
 def body_bytes(request: Any) -> bytes:
     raw = request.raw_body or b""
     return raw.encode("utf-8") if isinstance(raw, str) else raw

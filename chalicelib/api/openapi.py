@@ -109,6 +109,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "last_event_at": nullable(TIMESTAMP),
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
+            "status_changed_at": {**TIMESTAMP, "description": "in the changed_since feed: when we recorded the change"},
         },
     },
     "ShipmentDetail": {
@@ -138,6 +139,9 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "properties": {
             "shipments": {"type": "array", "items": ref("ShipmentSummary")},
             "next_cursor": nullable({"type": "string", "description": "more to list: pass it as `cursor`"}),
+            "latest_change_at": nullable(
+                {**TIMESTAMP, "description": "with changed_since: the newest change on this page (where to resume)"}
+            ),
         },
     },
     "ShipmentBatch": {
@@ -516,7 +520,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
         "/v1/shipments",
-        "Find shipments by tracking number or order, or list those in one status (latest arrivals first, by pages)",
+        "Find shipments by tracking number or order, list those in one status (latest arrivals first, by pages), or "
+        "follow status changes since a moment",
         "shipments",
         "ShipmentList",
         query=(
@@ -529,8 +534,20 @@ OPERATIONS: tuple[Operation, ...] = (
             ("order_id", STRING, False, "every parcel registered for this order; case, spaces and dashes ignored"),
             ("carrier", STRING, False, "with tracking_number: narrow to one carrier"),
             ("status", STATUS, False, "list registered shipments now in this status (with tracking_number: narrow)"),
-            ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "with status: page size (50)"),
-            ("cursor", STRING, False, "with status: next_cursor of the previous page"),
+            (
+                "changed_since",
+                TIMESTAMP,
+                False,
+                "on its own: shipments whose status changed at or after this moment, oldest change first, each once "
+                "(at its latest change); resume from a minute before `latest_change_at`",
+            ),
+            (
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 100},
+                False,
+                "with status or changed_since: page size (50)",
+            ),
+            ("cursor", STRING, False, "with status or changed_since: next_cursor of the previous page"),
         ),
         errors=(400, 401),
     ),

@@ -18,6 +18,7 @@ from .http import (
     json_response,
     read_json_object,
     read_optional_json_object,
+    timestamp_param,
     utcnow,
 )
 
@@ -67,7 +68,8 @@ def register_shipments() -> Response:
 @retailer_api.route("/v1/shipments", methods=["GET"])
 @handles_errors
 def find_shipments() -> Response:
-    """By tracking number (every carrier's, or one), by order, or page by page by current status."""
+    """By tracking number (every carrier's, or one), by order, page by page by current status, or as a feed of
+    status changes since a moment (for keeping another system in step)."""
     retailer_id = _retailer_id()
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     tracking_number = (params.get("tracking_number") or "").strip()
@@ -76,6 +78,11 @@ def find_shipments() -> Response:
     limit = int_param(params, "limit", 1, 100) or 50
     if tracking_number and order_id:
         raise ValidationError("give a tracking_number or an order_id, not both", field="order_id")
+    if "changed_since" in params:
+        if tracking_number or order_id or status:
+            raise ValidationError("changed_since lists every status: use it on its own", field="changed_since")
+        since = timestamp_param(params, "changed_since")
+        return json_response(shipment_service.changed_since(retailer_id, since, params.get("cursor"), limit))
     if tracking_number:
         shipments = shipment_service.find(retailer_id, tracking_number, params.get("carrier"), status or None)
         return json_response({"shipments": shipments, "next_cursor": None})

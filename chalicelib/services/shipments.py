@@ -272,6 +272,24 @@ def needing_attention(retailer_id: str, per_status: int = 10) -> list[dict[str, 
     return sorted(found, key=lambda shipment: shipment["last_event_at"] or "", reverse=True)
 
 
+def changed_since(retailer_id: str, since: datetime, cursor: str | None, limit: int) -> dict[str, Any]:
+    """The sync feed: registered shipments whose status changed at or after `since`, oldest change first.
+
+    Each shipment appears once, at its latest change. The index lags writes by a moment, so a poller resumes from a
+    little before `latest_change_at` (a minute is plenty) and treats a shipment seen twice as an update.
+    """
+    from .paging import decode_cursor, encode_cursor
+
+    start = decode_cursor(cursor, shipment_store.changes_listing(retailer_id))
+    found, end = shipment_store.list_changed_since(retailer_id, iso(since), start, limit)
+    shipments = [{**summary(record), "status_changed_at": changed_at} for record, changed_at in found]
+    return {
+        "shipments": shipments,
+        "next_cursor": encode_cursor(end),
+        "latest_change_at": shipments[-1]["status_changed_at"] if shipments else None,
+    }
+
+
 def check_status(status: str) -> None:
     if status not in ms.MILESTONES:
         raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")

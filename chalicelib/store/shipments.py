@@ -226,6 +226,51 @@ def _listing_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
     }
 
 
+def changes_listing(retailer_id: str) -> str:
+    """The `by_retailer` partition of a retailer's status changes, by when we recorded them (the sync feed)."""
+    return f"SHIPMENTS#{retailer_id}#changes"
+
+
+def _changes_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
+    """The shipment's place in the change feed: moved to the end whenever its status changes (one item, rewritten)."""
+    changed_at = now or record.updated_at
+    return {
+        "TableName": table_name(),
+        "Item": to_item(
+            {
+                "pk": f"SHIP#{record.id}",
+                "sk": "CHANGES",
+                "retailer_id": record.retailer_id,
+                "retailer_index": changes_listing(record.retailer_id),
+                "retailer_sort": f"{changed_at}#{record.id}",
+                TTL_ATTRIBUTE: expires_at(changed_at),
+            }
+        ),
+    }
+
+
+def list_changed_since(
+    retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
+) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
+    """Registered shipments whose status changed at or after `since` (canonical UTC text), oldest change first,
+    each with the time of its latest change: one index query and one batch read per page."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": GSI_RETAILER,
+        "KeyConditionExpression": "retailer_index = :index AND retailer_sort >= :since",
+        "ExpressionAttributeValues": to_item({":index": changes_listing(retailer_id), ":since": since}),
+        "Limit": limit,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    page = client().query(**kwargs)
+    entries = [from_item(item) for item in page.get("Items", [])]
+    changed = {entry["pk"].removeprefix("SHIP#"): entry["retailer_sort"].rpartition("#")[0] for entry in entries}
+    records = get_many(list(changed))
+    found = [(r, changed[r.id]) for r in records if r.retailer_id == retailer_id and r.claimed]
+    return found, page.get("LastEvaluatedKey")
+
+
 def list_by_status(
     retailer_id: str, status: str, start: dict[str, Any] | None, limit: int
 ) -> tuple[list[ShipmentRecord], dict[str, Any] | None]:
@@ -372,6 +417,7 @@ def save(
     writes: list[dict[str, Any]] = [{"Put": state_put}]
     if after.claimed and (before is None or not before.claimed or before.progress.status != after.progress.status):
         writes.append({"Put": _listing_put(after, now)})
+        writes.append({"Put": _changes_put(after, now)})
     writes += _order_writes(before, after, now)
     for event in events:
         writes.append(

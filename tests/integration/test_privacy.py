@@ -22,7 +22,9 @@ def test_every_shipment_item_expires_after_the_retention_period(api: Api, retail
     shipment = api.register(retailer).json_body
     api.native(retailer, {"events": [native_event("e1", "shipped", "2026-11-20T10:00:00+00:00")]})
     items = [i for i in everything() if i["pk"]["S"] == f"SHIP#{shipment['id']}"]
-    assert {i["sk"]["S"].split("#")[0] for i in items} == {"STATE", "EVENT", "OUTBOX", "LISTING"}
+    assert {i["sk"]["S"].split("#")[0] for i in items} == {"STATE", "EVENT", "OUTBOX", "LISTING", "CHANGES"}
+    items += [i for i in everything() if i["sk"]["S"] == f"SHIP#{shipment['id']}"]  # the order-number lookup entry
+    assert {i["pk"]["S"].split("#")[0] for i in items} == {"SHIP", "ORDER"}
     now = datetime.now(UTC).timestamp()
     for item in items:
         expires = int(item["expires_at"]["N"])
