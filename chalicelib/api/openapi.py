@@ -529,7 +529,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "tracking_number",
                 STRING,
                 False,
-                "as printed; spaces and case ignored (this, order_id or status is required)",
+                "as printed; spaces and case ignored (this, order_id, status or changed_since is required)",
             ),
             ("order_id", STRING, False, "every parcel registered for this order; case, spaces and dashes ignored"),
             ("carrier", STRING, False, "with tracking_number: narrow to one carrier"),

@@ -91,7 +91,9 @@ def find_shipments() -> Response:
         return json_response({"shipments": shipments, "next_cursor": None})
     if status:
         return json_response(shipment_service.list_in_status(retailer_id, status, params.get("cursor"), limit))
-    raise ValidationError("give a tracking_number, an order_id or a status to list", field="tracking_number")
+    raise ValidationError(
+        "give a tracking_number, an order_id, a status or changed_since to list", field="tracking_number"
+    )
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
