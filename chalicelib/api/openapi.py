@@ -38,7 +38,41 @@ DATE = {"type": "string", "format": "date"}
 STATUS = {"type": "string", "enum": list(MILESTONES)}
 SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 
+
 #: Response bodies. They name what a client relies on; objects stay open so that adding a field is not a break.
+def event_schema(event_type: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event we post to the retailer: the shared envelope around what happened (`data`)."""
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["id", "type", "created_at", "retailer_id", "data"],
+        "properties": {
+            "id": STRING,
+            "type": {"const": event_type},
+            "created_at": TIMESTAMP,
+            "retailer_id": STRING,
+            "data": data,
+        },
+    }
+
+
+def shipment_event_data(required: list[str], **details: dict[str, Any]) -> dict[str, Any]:
+    """`data` of a shipment event: the shipment's identity (services.retailer_webhooks) plus the event's details."""
+    return {
+        "type": "object",
+        "required": ["shipment_id", *required, "version"],
+        "properties": {
+            "shipment_id": STRING,
+            "order_id": nullable(STRING),
+            "carrier": STRING,
+            "tracking_number": STRING,
+            "version": {"type": "integer"},
+            "tracking_url": {"type": "string", "format": "uri"},
+            **details,
+        },
+    }
+
+
 RESPONSES: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
@@ -216,78 +250,40 @@ RESPONSES: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "StatusChangedEvent": {
-        "type": "object",
-        "description": "Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the "
+    "StatusChangedEvent": event_schema(
+        "shipment.status_changed",
+        "Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the "
         "native carrier format (`X-Porchlight-Signature: t=..,v1=..` with the outbound secret); `id` (also in "
         "`X-Porchlight-Event-Id`) is the same on retries. Calls can arrive out of order: order them by "
         "`data.version`.",
-        "required": ["id", "type", "created_at", "retailer_id", "data"],
-        "properties": {
-            "id": STRING,
-            "type": {"const": "shipment.status_changed"},
-            "created_at": TIMESTAMP,
-            "retailer_id": STRING,
-            "data": {
-                "type": "object",
-                "required": ["shipment_id", "status", "version", "current"],
-                "properties": {
-                    "shipment_id": STRING,
-                    "order_id": nullable(STRING),
-                    "carrier": STRING,
-                    "tracking_number": STRING,
-                    "status": STATUS,
-                    "status_label": STRING,
-                    "version": {"type": "integer", "description": "the shipment's state version that reached it"},
-                    "current": {"type": "object", "description": "the shipment as it was when the call went out"},
-                    "tracking_url": {"type": "string", "format": "uri"},
-                },
-            },
-        },
-    },
-    "DelayedEvent": {
-        "type": "object",
-        "description": "Posted to `webhooks.url` once per registered shipment when its parcel becomes late (opt-in: "
+        shipment_event_data(
+            ["status", "current"],
+            status=STATUS,
+            status_label=STRING,
+            current={"type": "object", "description": "the shipment as it was when the call went out"},
+            version={"type": "integer", "description": "the shipment's state version that reached it"},
+        ),
+    ),
+    "DelayedEvent": event_schema(
+        "shipment.delayed",
+        "Posted to `webhooks.url` once per registered shipment when its parcel becomes late (opt-in: "
         "`delayed` in `webhooks.statuses`): the carrier reported a delay, its ETA moved past the promised date, or "
         "the promised date passed with the parcel still on its way. Signed and retried like the others.",
-        "required": ["id", "type", "created_at", "retailer_id", "data"],
-        "properties": {
-            "id": STRING,
-            "type": {"const": "shipment.delayed"},
-            "created_at": TIMESTAMP,
-            "retailer_id": STRING,
-            "data": {
-                "type": "object",
-                "required": ["shipment_id", "reason", "status", "version"],
-                "properties": {
-                    "shipment_id": STRING,
-                    "order_id": nullable(STRING),
-                    "carrier": STRING,
-                    "tracking_number": STRING,
-                    "reason": {"type": "string", "enum": ["carrier_delay", "eta_after_promise", "promise_passed"]},
-                    "promised_date": nullable(STRING),
-                    "eta": {"type": ["object", "null"]},
-                    "status": STATUS,
-                    "status_label": STRING,
-                    "version": {"type": "integer"},
-                    "tracking_url": {"type": "string", "format": "uri"},
-                },
-            },
-        },
-    },
-    "TestEvent": {
-        "type": "object",
-        "description": "Posted to `webhooks.url` on request (`POST /v1/settings/webhooks/test`), signed like the "
+        shipment_event_data(
+            ["reason", "status"],
+            reason={"type": "string", "enum": ["carrier_delay", "eta_after_promise", "promise_passed"]},
+            promised_date=nullable(STRING),
+            eta={"type": ["object", "null"]},
+            status=STATUS,
+            status_label=STRING,
+        ),
+    ),
+    "TestEvent": event_schema(
+        "webhook.test",
+        "Posted to `webhooks.url` on request (`POST /v1/settings/webhooks/test`), signed like the "
         "others, to check an endpoint before relying on it.",
-        "required": ["id", "type", "created_at", "retailer_id", "data"],
-        "properties": {
-            "id": STRING,
-            "type": {"const": "webhook.test"},
-            "created_at": TIMESTAMP,
-            "retailer_id": STRING,
-            "data": OBJECT,
-        },
-    },
+        OBJECT,
+    ),
     "RotatedSecret": {
         "type": "object",
         "required": ["secret", "previous_valid_until"],

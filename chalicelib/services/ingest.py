@@ -15,12 +15,18 @@ from ..domain.notifications import Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
-from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
 from . import relay, stats, surveys
-from .shipments import contact_of, enabled_channels, new_tracking_token, shipment_id_for, with_retries
+from .shipments import (
+    contact_of,
+    enabled_channels,
+    new_tracking_token,
+    open_generation,
+    shipment_id_for,
+    with_retries,
+)
 
 MAX_BODY_BYTES = 1024 * 1024
 #: Events per transaction, leaving room for the state item and the outbox items.
@@ -118,12 +124,7 @@ def _route(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
         if opening is None:
             break
         assert head is not None  # a parcel exists, so the first one does
-        stamp = iso(now)
-        opened = (*starts, iso(opening.occurred_at))
-        shipment_store.save(
-            head, replace(head, generation_starts=opened, version=head.version + 1, updated_at=stamp), now=stamp
-        )
-        metric("RecycledNumbers", via="scan", carrier=carrier)
+        open_generation(head, iso(opening.occurred_at), now, via="scan")
     return sum(
         _apply(retailer_id, carrier, tracking_number, generation, records[generation], group, now)
         for generation, group in sorted(groups.items())

@@ -5,33 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.events import iso
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook
 from ..domain.lateness import plan_check, why_not_late
 from ..domain.notifications import Intent, plan_delay
-from ..domain.policy import NotificationSettings, Recipient, zone_for
 from ..observability import metric
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from .retailer_profile import notification_settings, status_subscriptions
-
-
-def shopper_zone(record: ShipmentRecord, retailer: Retailer | None) -> ZoneInfo:
-    config = notification_settings(retailer) if retailer else NotificationSettings()
-    return zone_for(Recipient(time_zone=(record.customer or {}).get("time_zone")), config)
+from .retailer_profile import shopper_zone, status_subscriptions
 
 
 def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
     """The record and intents with this promise's check added when a registered shipment needs one."""
     if not record.claimed:
         return record, intents
-    zone = shopper_zone(record, retailer_store.get(record.retailer_id))
+    zone = shopper_zone(record.customer, retailer_store.get(record.retailer_id))
     check = plan_check(record.promised_date, record.progress.status, record.notified, zone, now)
     if check is None:
         return record, intents
@@ -46,7 +39,7 @@ def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) ->
         record = shipment_store.get(shipment_id)
         if record is None:
             return outbox.SKIPPED, {"reason": "shipment_missing"}
-        zone = shopper_zone(record, retailer)
+        zone = shopper_zone(record.customer, retailer)
         reason = why_not_late(kind, record.promised_date, record.progress.status, record.notified, now, zone)
         if reason is not None:
             return outbox.SKIPPED, {"reason": reason}

@@ -15,6 +15,7 @@ from ..errors import NotFound, TooManyRequests
 from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
+from ..store.retailers import Retailer
 from .retailer_profile import brand
 from .shipments import tracking_url
 from .tracking import CARRIER_NAMES
@@ -22,12 +23,17 @@ from .tracking import CARRIER_NAMES
 MAX_RETAILER_ID_LENGTH = 64
 
 
-def retailer_brand(retailer_id: str) -> dict[str, Any]:
-    """The brand the lookup page wears; an unknown retailer is a 404 like an unknown tracking link."""
+def _store(retailer_id: str) -> Retailer:
+    """The retailer whose orders are looked up; an unknown one is a 404 like an unknown tracking link."""
     retailer = retailer_store.get(retailer_id) if 0 < len(retailer_id) <= MAX_RETAILER_ID_LENGTH else None
     if retailer is None:
         raise NotFound("no such store", field="retailer_id", code="unknown_retailer")
-    values = brand(retailer)
+    return retailer
+
+
+def retailer_brand(retailer_id: str) -> dict[str, Any]:
+    """The brand the lookup page wears."""
+    values = brand(_store(retailer_id))
     return {
         "name": values["display_name"],
         "logo_url": values.get("logo_url"),
@@ -48,7 +54,7 @@ def find_order(
     """The order's shipments, newest first, when `contact` is the e-mail or phone it was registered with."""
     from ..web.i18n import status_label
 
-    retailer_brand(retailer_id)
+    _store(retailer_id)
     stamp = iso(now)
     found = shipment_store.order_entries(retailer_id, order_id, stamp)
     if found.failed_this_hour >= MAX_FAILED_LOOKUPS:

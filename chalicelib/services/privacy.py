@@ -58,7 +58,7 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
         related += _keys(f"SURVEYWAIT#{phone}", lambda i: i.get("shipment_id") == shipment_id)
         related += _keys(f"SMSLAST#{phone}", lambda i: i.get("shipment_id") == shipment_id)
         related += _keys(f"INBOUND#{phone}", lambda i: i.get("retailer_id") == retailer_id)
-    routing = shipment_store.get(shipment_id) if doc.get("generation_starts") else None
+    routing = shipment_store.record_from(state) if doc.get("generation_starts") else None
     erased = {
         "shipment_items": delete_keys((item["pk"], item["sk"]) for item in partition),
         "related_items": delete_keys(related),

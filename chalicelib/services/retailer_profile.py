@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.colors import normalise_hex, readable_text_on
 from ..domain.notifications import EMAIL, SMS
-from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours
+from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours, Recipient, zone_for
 from ..store.retailers import Retailer
 
 FONT_STACK = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
@@ -88,3 +89,9 @@ def brand(retailer: Retailer) -> dict[str, Any]:
     merged["text_on_primary"] = readable_text_on(merged["primary_color"])
     merged["text_on_accent"] = readable_text_on(merged["accent_color"])
     return merged
+
+
+def shopper_zone(customer: dict[str, Any] | None, retailer: Retailer | None) -> ZoneInfo:
+    """Where the shopper lives for clocks and dates: their own zone, else the retailer's, else UTC."""
+    config = notification_settings(retailer) if retailer else NotificationSettings()
+    return zone_for(Recipient(time_zone=(customer or {}).get("time_zone")), config)

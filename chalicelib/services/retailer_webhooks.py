@@ -107,12 +107,13 @@ def post_signed(url: str, secrets: list[str], payload: dict[str, Any], event_id:
         raise RetryableSendError(f"retailer webhook unreachable: {exc.__class__.__name__}") from exc
 
 
-def status_change_payload(record: ShipmentRecord, status: str, version: int, created_at: str) -> dict[str, Any]:
-    """What changed (`status`, at `version`) and the shipment as it is now: receivers order by version."""
-    progress = record.progress
+def _shipment_event(
+    record: ShipmentRecord, event_type: str, version: int, created_at: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """The envelope and shipment identity every shipment event carries; `details` says what happened."""
     return {
         "id": f"{record.id}:{version}",
-        "type": hooks.STATUS_CHANGED,
+        "type": event_type,
         "created_at": created_at,
         "retailer_id": record.retailer_id,
         "data": {
@@ -120,18 +121,24 @@ def status_change_payload(record: ShipmentRecord, status: str, version: int, cre
             "order_id": record.order_id,
             "carrier": record.carrier,
             "tracking_number": record.tracking_number,
-            "status": status,
-            "status_label": ms.label(status),
+            **details,
             "version": version,
-            "current": {
-                "status": progress.status,
-                "status_at": progress.status_at,
-                "eta": progress.eta,
-                "version": record.version,
-            },
             "tracking_url": tracking_url(record.tracking_token),
         },
     }
+
+
+def status_change_payload(record: ShipmentRecord, status: str, version: int, created_at: str) -> dict[str, Any]:
+    """What changed (`status`, at `version`) and the shipment as it is now: receivers order by version."""
+    progress = record.progress
+    current = {
+        "status": progress.status,
+        "status_at": progress.status_at,
+        "eta": progress.eta,
+        "version": record.version,
+    }
+    details = {"status": status, "status_label": ms.label(status), "current": current}
+    return _shipment_event(record, hooks.STATUS_CHANGED, version, created_at, details)
 
 
 def delay_reason(record: ShipmentRecord) -> str:
@@ -149,25 +156,14 @@ def delay_reason(record: ShipmentRecord) -> str:
 def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> dict[str, Any]:
     """A parcel became late (once per shipment): why, what was promised, and where it is now."""
     progress = record.progress
-    return {
-        "id": f"{record.id}:{version}",
-        "type": hooks.DELAYED,
-        "created_at": created_at,
-        "retailer_id": record.retailer_id,
-        "data": {
-            "shipment_id": record.id,
-            "order_id": record.order_id,
-            "carrier": record.carrier,
-            "tracking_number": record.tracking_number,
-            "reason": delay_reason(record),
-            "promised_date": record.promised_date,
-            "eta": progress.eta,
-            "status": progress.status,
-            "status_label": ms.label(progress.status),
-            "version": version,
-            "tracking_url": tracking_url(record.tracking_token),
-        },
+    details = {
+        "reason": delay_reason(record),
+        "promised_date": record.promised_date,
+        "eta": progress.eta,
+        "status": progress.status,
+        "status_label": ms.label(progress.status),
     }
+    return _shipment_event(record, hooks.DELAYED, version, created_at, details)
 
 
 def deliver_status_change(

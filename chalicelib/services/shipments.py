@@ -73,6 +73,16 @@ def with_retries(operation: Callable[[], T]) -> T:
     raise Conflict("the shipment is being updated by many writers at once; retry shortly", code="write_conflict")
 
 
+def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str) -> None:
+    """Record on the number's first shipment that a new parcel's scans begin at `start` (domain.generations)."""
+    stamp = iso(now)
+    opened = replace(
+        head, generation_starts=(*head.generation_starts, start), version=head.version + 1, updated_at=stamp
+    )
+    shipment_store.save(head, opened, now=stamp)
+    metric("RecycledNumbers", via=via, carrier=head.carrier)
+
+
 @dataclass(frozen=True)
 class Registration:
     record: ShipmentRecord
@@ -137,10 +147,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
                 return Registration(earlier, created=False)
             if not reused_for_order(existing.progress, existing.order_id, details["order_id"]):
                 return Registration(existing, created=False)  # one parcel, several orders: the first one's
-            starts = (*head.generation_starts, start_after(existing.progress))
-            opened = replace(head, generation_starts=starts, version=head.version + 1, updated_at=stamp)
-            shipment_store.save(head, opened, now=stamp)
-            metric("RecycledNumbers", via="registration", carrier=carrier)
+            open_generation(head, start_after(existing.progress), now, via="registration")
             return attempt()  # the new parcel has no shipment yet: the first branch creates it
         claimed = replace(existing, claimed=True, version=existing.version + 1, updated_at=stamp, **details)
         contact = contact_of(claimed)

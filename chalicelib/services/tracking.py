@@ -15,13 +15,12 @@ from ..domain import milestones as ms
 from ..domain.colors import ensure_contrast
 from ..domain.events import TrackingEvent, iso
 from ..domain.lateness import promise_broken
-from ..domain.policy import Recipient, zone_for
 from ..errors import NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
-from .retailer_profile import brand, notification_settings
+from .retailer_profile import brand, shopper_zone
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STEPS = (ms.PROCESSED, ms.SHIPPED, ms.OUT_FOR_DELIVERY, ms.DELIVERED)
@@ -166,7 +165,7 @@ def build_view(
     customer = record.customer or {}
     locale = resolve_locale(requested_locale, customer.get("locale"), brand_values.get("default_locale"))
     words = strings(locale)
-    zone = zone_for(Recipient(time_zone=customer.get("time_zone")), notification_settings(retailer))
+    zone = shopper_zone(customer, retailer)
     progress = record.progress
     status = progress.status
     reached = STEP_REACHED.get(status, -1)

@@ -81,7 +81,8 @@ def _state_key(shipment_id: str) -> dict[str, Any]:
     return to_item({"pk": f"SHIP#{shipment_id}", "sk": "STATE"})
 
 
-def _record_from(data: dict[str, Any]) -> ShipmentRecord:
+def record_from(data: dict[str, Any]) -> ShipmentRecord:
+    """The record a deserialised STATE item holds."""
     doc = json.loads(data["doc"])
     return ShipmentRecord(
         id=data["pk"].removeprefix("SHIP#"),
@@ -130,7 +131,7 @@ def _state_item(record: ShipmentRecord) -> dict[str, Any]:
 
 def get(shipment_id: str) -> ShipmentRecord | None:
     item = client().get_item(TableName=table_name(), Key=_state_key(shipment_id), ConsistentRead=True).get("Item")
-    return _record_from(from_item(item)) if item else None
+    return record_from(from_item(item)) if item else None
 
 
 def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[TrackingEvent], list[OutboxItem]]:
@@ -145,7 +146,7 @@ def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[Trac
     ):
         sk = data["sk"]
         if sk == "STATE":
-            record = _record_from(data)
+            record = record_from(data)
         elif sk.startswith("EVENT#"):
             events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
         elif sk.startswith("OUTBOX#"):
@@ -161,7 +162,7 @@ def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[Ship
         KeyConditionExpression="tracking_lookup = :lookup",
         ExpressionAttributeValues=to_item({":lookup": f"{retailer_id}#{tracking_number}"}),
     )
-    return [_record_from(from_item(item)) for item in page.get("Items", [])]
+    return [record_from(from_item(item)) for item in page.get("Items", [])]
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def find_by_token(token: str) -> TrackedShipment:
     ):
         sk = data["sk"]
         if sk == "STATE":
-            record = _record_from(data)
+            record = record_from(data)
         elif sk.startswith("EVENT#"):
             events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
         elif sk.startswith("OUTBOX#chat:"):
@@ -249,26 +250,36 @@ def _changes_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
     }
 
 
-def list_changed_since(
-    retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
-) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
-    """Registered shipments whose status changed at or after `since` (canonical UTC text), oldest change first,
-    each with the time of its latest change: one index query and one batch read per page."""
+def _index_page(
+    index: str, start: dict[str, Any] | None, limit: int, *, since: str | None = None, newest_first: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a `by_retailer` listing (optionally from a sort key on): its entries and where the next starts."""
+    condition, values = "retailer_index = :index", {":index": index}
+    if since is not None:
+        condition, values = condition + " AND retailer_sort >= :since", {**values, ":since": since}
     kwargs: dict[str, Any] = {
         "TableName": table_name(),
         "IndexName": GSI_RETAILER,
-        "KeyConditionExpression": "retailer_index = :index AND retailer_sort >= :since",
-        "ExpressionAttributeValues": to_item({":index": changes_listing(retailer_id), ":since": since}),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": not newest_first,
         "Limit": limit,
     }
     if start:
         kwargs["ExclusiveStartKey"] = start
     page = client().query(**kwargs)
-    entries = [from_item(item) for item in page.get("Items", [])]
+    return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def list_changed_since(
+    retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
+) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
+    """Registered shipments whose status changed at or after `since` (canonical UTC text), oldest change first,
+    each with the time of its latest change: one index query and one batch read per page."""
+    entries, end = _index_page(changes_listing(retailer_id), start, limit, since=since)
     changed = {entry["pk"].removeprefix("SHIP#"): entry["retailer_sort"].rpartition("#")[0] for entry in entries}
     records = get_many(list(changed))
-    found = [(r, changed[r.id]) for r in records if r.retailer_id == retailer_id and r.claimed]
-    return found, page.get("LastEvaluatedKey")
+    return [(r, changed[r.id]) for r in records if r.retailer_id == retailer_id and r.claimed], end
 
 
 def list_by_status(
@@ -278,21 +289,9 @@ def list_by_status(
 
     The index lags the table by a moment, so a shipment that has just moved on is left out of this page.
     """
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": GSI_RETAILER,
-        "KeyConditionExpression": "retailer_index = :index",
-        "ExpressionAttributeValues": to_item({":index": listing(retailer_id, status)}),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    page = client().query(**kwargs)
-    ids = [from_item(item)["pk"].removeprefix("SHIP#") for item in page.get("Items", [])]
-    records = get_many(ids)
-    current = [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status]
-    return current, page.get("LastEvaluatedKey")
+    entries, end = _index_page(listing(retailer_id, status), start, limit, newest_first=True)
+    records = get_many([entry["pk"].removeprefix("SHIP#") for entry in entries])
+    return [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status], end
 
 
 def order_pk(retailer_id: str, order_id: str) -> str:
@@ -390,7 +389,7 @@ def get_many(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
     while pending:
         answer = client().batch_get_item(RequestItems=pending)
         for item in answer.get("Responses", {}).get(table_name(), []):
-            record = _record_from(from_item(item))
+            record = record_from(from_item(item))
             found[record.id] = record
         pending = answer.get("UnprocessedKeys") or {}
     return [found[i] for i in shipment_ids if i in found]

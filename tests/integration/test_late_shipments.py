@@ -7,16 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Api, Retailer
 from tests.integration.conftest import Providers, drain, local_time
+from tests.integration.test_notifications import CUSTOMER, NY
 from tests.payloads import native_event
-
-NY = "America/New_York"
-CUSTOMER = {
-    "name": "Maria Garcia",
-    "phone": "+14155550123",
-    "email": "maria@example.com",
-    "sms_consent": True,
-    "time_zone": NY,
-}
 
 
 def days_from_today(days: int) -> str:
