@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -151,7 +150,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
         outbox.reschedule(key, outbox.DEFERRED, decision.not_before, now, decision.reason)
         return outbox.DEFERRED
     try:
-        result, preview = _send(key, record, retailer, recipient, now)
+        result, preview = _send(item, record, retailer, recipient, now)
     except RetryableSendError as error:
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
@@ -161,9 +160,6 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
         return outbox.FAILED
     # provider_message_id keys an index: an empty id (never expected, but not ours to promise) is left out.
     ids = {"provider_message_id": result.message_id} if result.message_id else {}
-    token = preview.pop("_unsubscribe_token", None)
-    if token:  # kept so that erasing the shopper's data can remove the link's record too
-        ids["unsubscribe_token"] = token
     outbox.finish(
         key,
         outbox.SENT,
@@ -264,15 +260,23 @@ def message_context(
     }
 
 
+def unsubscribe_url(item: OutboxItem, retailer: Retailer, email: str, now: datetime) -> str:
+    """The email's one-click unsubscribe link, under the token its outbox item holds (the same for every attempt,
+    so erasing the shipment finds the link's record through the item)."""
+    contacts.save_unsubscribe_token(item.unsubscribe_token, retailer.id, email, now)
+    return f"{settings().public_base_url}/v1/unsubscribe/{item.unsubscribe_token}"
+
+
 def _send(
-    key: OutboxKey, record: ShipmentRecord, retailer: Retailer, recipient: Recipient, now: datetime
+    item: OutboxItem, record: ShipmentRecord, retailer: Retailer, recipient: Recipient, now: datetime
 ) -> tuple[SendResult, dict[str, Any]]:
     from ..web.templating import Override, render_email, render_sms, resolve_locale
 
+    key = item.key
     if key.kind == SURVEY:
         from .surveys import send_survey
 
-        return send_survey(key, record, retailer, now)
+        return send_survey(item, record, retailer, now)
     customer = record.customer or {}
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
     stored = retailer_store.templates_for(retailer.id, key.kind, key.channel).get(locale)
@@ -291,10 +295,8 @@ def _send(
         from ..channels import local_outbox
 
         return local_outbox.send_sms(message, now), {"body": sms.body, "locale": locale}
-    token = secrets.token_urlsafe(16)
-    unsubscribe_url = f"{config.public_base_url}/v1/unsubscribe/{token}"
-    contacts.save_unsubscribe_token(token, retailer.id, recipient.email or "", now)
-    context = message_context(record, retailer, locale, unsubscribe_url)
+    unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now)
+    context = message_context(record, retailer, locale, unsubscribe)
     email = render_email(key.kind, locale, context, override)
     mail = EmailMessage(
         to=recipient.email or "",
@@ -302,10 +304,10 @@ def _send(
         text=email.text,
         html=email.html,
         from_name=context["retailer"],
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=unsubscribe,
         tags={"pl_shipment": record.id, "pl_kind": key.kind, "pl_retailer": retailer.id},
     )
-    preview = {"subject": email.subject, "locale": locale, "_unsubscribe_token": token}
+    preview = {"subject": email.subject, "locale": locale}
     if config.sendgrid_configured:
         from ..channels import sendgrid_email
 

@@ -18,7 +18,7 @@ from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store import surveys as survey_store
-from ..store.notifications import OutboxKey
+from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from . import stats
@@ -95,18 +95,18 @@ def rating_url(record: ShipmentRecord, score: int) -> str:
 
 
 def send_survey(
-    key: OutboxKey, record: ShipmentRecord, retailer: Retailer, now: datetime
+    item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
 ) -> tuple[SendResult, dict[str, Any]]:
     """Called by delivery for the `survey` outbox item once policy allowed it."""
     from ..web.templating import render_email, render_sms, resolve_locale
-    from .deliver import message_context
+    from .deliver import message_context, unsubscribe_url
     from .retailer_profile import brand
 
     ensure_survey(record, now)
     customer = record.customer or {}
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
     config = settings()
-    if key.channel == SMS:
+    if item.channel == SMS:
         body = render_sms(rules.SURVEY, locale, message_context(record, retailer, locale)).body
         message = SmsMessage(
             to=customer["phone"], body=body, status_callback=f"{config.public_base_url}/v1/twilio/status"
@@ -122,14 +122,8 @@ def send_survey(
         survey_store.await_reply(customer["phone"], record.id, now)
         survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
         return result, {"body": body, "locale": locale}
-    import secrets
-
-    from ..store import contacts
-
-    token = secrets.token_urlsafe(16)
-    unsubscribe_url = f"{config.public_base_url}/v1/unsubscribe/{token}"
-    contacts.save_unsubscribe_token(token, retailer.id, customer["email"], now)
-    context = message_context(record, retailer, locale, unsubscribe_url)
+    unsubscribe = unsubscribe_url(item, retailer, customer["email"], now)
+    context = message_context(record, retailer, locale, unsubscribe)
     context["rating_links"] = [{"score": n, "url": rating_url(record, n)} for n in range(1, 6)]
     email = render_email(rules.SURVEY, locale, context)
     mail = EmailMessage(
@@ -138,7 +132,7 @@ def send_survey(
         text=email.text,
         html=email.html,
         from_name=context["retailer"],
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=unsubscribe,
         tags={"pl_shipment": record.id, "pl_kind": rules.SURVEY, "pl_retailer": retailer.id},
     )
     if config.sendgrid_configured:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..domain.events import iso
+from ..domain.notifications import EMAIL
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
@@ -78,6 +80,8 @@ class OutboxItem:
     preview: dict[str, Any] = field(default_factory=dict)
     #: Relayed chat messages carry their content: {"from", "body", "media", "via"}.
     doc: dict[str, Any] = field(default_factory=dict)
+    #: Emails: the token of the unsubscribe link every attempt carries (set when first claimed).
+    unsubscribe_token: str = ""
 
     @property
     def kind(self) -> str:
@@ -137,6 +141,7 @@ def item_from(data: dict[str, Any]) -> OutboxItem:
         due_at=data.get("due_at", ""),
         preview=json.loads(data["preview"]) if data.get("preview") else {},
         doc=json.loads(data["doc"]) if data.get("doc") else {},
+        unsubscribe_token=data.get("unsubscribe_token", ""),
     )
 
 
@@ -154,15 +159,20 @@ def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem
     """Take the item for sending, unless someone else holds it, it is finished, or it is not due yet.
 
     A lease that expired (a crashed sender) can be taken over; a repeated stream record finds the lease held.
+    An email also gets its unsubscribe token here, once: every attempt reuses it, and erasure finds it on the item
+    even when no attempt succeeded.
     """
     stamp = iso(now)
     lease_until = iso(datetime.fromtimestamp(now.timestamp() + lease_seconds, tz=now.tzinfo))
+    token = {":token": secrets.token_urlsafe(16)} if key.channel == EMAIL else {}
     ddb = client()
     try:
         result = ddb.update_item(
             TableName=table_name(),
             Key=key.item_key(),
-            UpdateExpression="SET #status = :sending, lease_until = :lease, updated_at = :now ADD attempts :one",
+            UpdateExpression="SET #status = :sending, lease_until = :lease, updated_at = :now"
+            + (", unsubscribe_token = if_not_exists(unsubscribe_token, :token)" if token else "")
+            + " ADD attempts :one",
             ConditionExpression=(
                 "attribute_exists(pk) AND ((#status IN (:pending, :deferred, :retry) AND due_at <= :now) "
                 "OR (#status = :sending AND lease_until < :now))"
@@ -177,6 +187,7 @@ def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem
                     ":lease": lease_until,
                     ":now": stamp,
                     ":one": 1,
+                    **token,
                 }
             ),
             ReturnValues="ALL_NEW",

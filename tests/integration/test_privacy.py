@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from tests.conftest import Api, Retailer
-from tests.integration.conftest import Providers, drain, reset_channels
+from tests.integration.conftest import Providers, drain, local_time, reset_channels
 from tests.integration.test_relay import DRIVER_1, SHOPPERS, out_for_delivery, text
 from tests.payloads import native_event
 
@@ -81,3 +81,31 @@ def test_erasing_a_shipment_removes_everything_the_shopper_left(
     finally:
         os.environ.pop("TWILIO_RELAY_NUMBERS", None)
         reset_channels()
+
+
+def test_erasure_finds_every_unsubscribe_link_even_of_emails_that_never_arrived(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from tests.integration.test_notifications import NY, register, ship
+    from tests.integration.test_surveys import delivered_shipment
+
+    email = "erase.me@example.com"
+    shipment = register(api, retailer, phone=None, email=email)
+    noon = local_time(NY, 12)
+    providers.capture.fail_next("sendgrid", 503, {"errors": [{"message": "unavailable"}]})
+    ship(api, retailer, "shipped", "e1")
+    assert drain(noon)["deliveries"] == {"retry": 1}
+    assert drain(noon + timedelta(minutes=2))["deliveries"] == {"sent": 1}
+    providers.capture.fail_next("sendgrid", 400, {"errors": [{"message": "does not contain a valid address"}]})
+    ship(api, retailer, "out_for_delivery", "e2", "2026-11-20T11:00:00+00:00")
+    assert drain(noon + timedelta(minutes=3))["deliveries"] == {"failed": 1}
+    mails = providers.capture.of("sendgrid")
+    links = {m.json["headers"]["List-Unsubscribe"] for m in mails}
+    assert len(mails) == 3 and len(links) == 2  # a retry carries the link of its first attempt
+    surveyed = delivered_shipment(api, retailer, 7, phone=None, email=email)
+    drain(datetime.now(UTC) + timedelta(seconds=5))
+    assert any(m.json["subject"].startswith("How was your delivery?") for m in providers.capture.of("sendgrid"))
+
+    for erased in (shipment, surveyed):
+        assert api.http.delete(f"/v1/shipments/{erased['id']}", headers=retailer.auth).status_code == 200
+    assert email not in json.dumps(everything())
