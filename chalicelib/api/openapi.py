@@ -17,6 +17,7 @@ from ..carriers import SOURCES
 from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
 from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
+from ..services.notifications import CHANNELS as NOTIFICATION_CHANNELS
 from ..web.templating import LOCALES
 
 LOCAL_SERVER = "http://127.0.0.1:8000"
@@ -161,7 +162,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
                     "proof_of_delivery": nullable(OBJECT),
                     "shopper": OBJECT,
                     "events": {"type": "array", "items": OBJECT},
-                    "notifications": {"type": "array", "items": OBJECT},
+                    "notifications": {"type": "array", "items": ref("Notification")},
                     "chat_messages": {"type": "integer", "minimum": 0},
                 },
             },
@@ -204,6 +205,50 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["deleted"],
         "properties": {"deleted": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    },
+    "Notification": {
+        "type": "object",
+        "required": ["kind", "channel", "status", "attempts", "manual_retries", "created_at", "updated_at"],
+        "properties": {
+            "kind": {"type": "string", "description": "a milestone, `delayed`, `survey`, or a webhook to you"},
+            "channel": {"type": "string", "enum": list(NOTIFICATION_CHANNELS)},
+            "status": {
+                "type": "string",
+                "description": "pending, deferred (quiet hours), retry, sending, queued, sent, delivered, skipped "
+                "(`reason` says why), failed or bounced",
+            },
+            "reason": nullable(STRING),
+            "fallback": {"type": "boolean", "description": "an email standing in for a text that failed"},
+            "attempts": {"type": "integer", "minimum": 0},
+            "manual_retries": {"type": "integer", "minimum": 0, "description": "times you asked to send it again"},
+            "provider": nullable(STRING),
+            "provider_message_id": nullable(STRING),
+            "created_at": TIMESTAMP,
+            "sent_at": nullable(TIMESTAMP),
+            "updated_at": TIMESTAMP,
+            "due_at": nullable(TIMESTAMP),
+            "preview": nullable(OBJECT),
+        },
+    },
+    "FailedNotificationList": {
+        "type": "object",
+        "required": ["notifications", "next_cursor"],
+        "properties": {
+            "notifications": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        ref("Notification"),
+                        {
+                            "type": "object",
+                            "required": ["failed_at", "shipment"],
+                            "properties": {"failed_at": TIMESTAMP, "shipment": ref("ShipmentSummary")},
+                        },
+                    ]
+                },
+            },
+            "next_cursor": nullable({"type": "string", "description": "more to list: pass it as `cursor`"}),
+        },
     },
     "ChatTranscript": {
         "type": "object",
@@ -579,6 +624,31 @@ OPERATIONS: tuple[Operation, ...] = (
         request="CancelRequest",
         request_required=False,
         errors=(*WITH_BODY, 409),
+    ),
+    Operation(
+        "post",
+        "/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry",
+        "Send a failed or bounced notification again (correct the phone or address first); 409 says why not when it "
+        "cannot help: not_failed, superseded, retry_limit_reached (3), or the policy's reason (opted_out, suppressed, "
+        "no_sms_consent, ...)",
+        "notifications",
+        "Notification",
+        202,
+        errors=(401, 404, 409),
+    ),
+    Operation(
+        "get",
+        "/v1/notifications/failed",
+        "Notifications that never arrived (failed or bounced), latest failure first, each with its shipment",
+        "notifications",
+        "FailedNotificationList",
+        query=(
+            ("since", TIMESTAMP, False, "only those that failed at or after this moment"),
+            ("channel", {"type": "string", "enum": list(NOTIFICATION_CHANNELS)}, False, "only this channel's"),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "page size (50)"),
+            ("cursor", STRING, False, "next_cursor of the previous page"),
+        ),
+        errors=(400, 401),
     ),
     Operation("get", "/v1/shipments/{shipment_id}/chat", "The driver chat transcript", "shipments", "ChatTranscript"),
     Operation(

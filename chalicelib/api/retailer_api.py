@@ -96,6 +96,35 @@ def find_shipments() -> Response:
     )
 
 
+@retailer_api.route("/v1/notifications/failed", methods=["GET"])
+@handles_errors
+def failed_notifications() -> Response:
+    """Texts, emails and webhook calls that never arrived, latest failure first: what support should follow up."""
+    from ..services import notifications
+
+    retailer_id = _retailer_id()
+    params: Mapping[str, str] = retailer_api.current_request.query_params or {}
+    since = timestamp_param(params, "since") if "since" in params else None
+    channel = (params.get("channel") or "").strip().lower() or None
+    if channel is not None and channel not in notifications.CHANNELS:
+        raise ValidationError(f"channel must be one of {', '.join(notifications.CHANNELS)}", field="channel")
+    limit = int_param(params, "limit", 1, 100) or 50
+    return json_response(notifications.list_failed(retailer_id, since, channel, params.get("cursor"), limit))
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", methods=["POST"])
+@handles_errors
+def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
+    """Send a failed notification again (after correcting the phone or address, say); 202: it is on its way."""
+    from urllib.parse import unquote
+
+    from ..services import notifications
+
+    retailer_id = _retailer_id()
+    retried = notifications.retry(retailer_id, shipment_id, unquote(kind), unquote(channel), utcnow())
+    return json_response(retried, status=202)
+
+
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
 @handles_errors
 def get_shipment(shipment_id: str) -> Response:

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 from . import milestones as ms
 from .events import iso
-from .notifications import Intent
+from .notifications import CHECK_PREFIX, Intent
 
-CHECK_PREFIX = "late_check:"
 CHECK_CHANNEL = "schedule"
 #: A date promises the whole day; the check runs the next morning, when a text may be sent (TCPA: from 08:00).
 MORNING = time(8, 0)

@@ -9,9 +9,13 @@ from datetime import date, datetime
 
 from . import milestones as ms
 from .shipment import Progress
+from .survey import SURVEY
 
 SMS = "sms"
 EMAIL = "email"
+#: Outbox kinds that are not notifications: relayed chat messages and the scheduler's late-shipment checks.
+CHAT_PREFIX = "chat:"  # chat:<time>-<id>
+CHECK_PREFIX = "late_check:"  # late_check:<promised date>
 #: Why a parcel is late: the carrier says so, its ETA ends after the promised date, or the promised date passed.
 CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED = "carrier_delay", "eta_after_promise", "promise_passed"
 
@@ -116,3 +120,20 @@ def plan_on_claim(
     if progress.status in ms.NOTIFYING and progress.status not in notified:
         return _intents([progress.status], contact, enabled)
     return []
+
+
+def is_notification(kind: str) -> bool:
+    """An outbox kind the retailer reads as a notification (to the shopper, the driver or the retailer's own
+    endpoint); chat messages have their transcript and checks are the scheduler's own business."""
+    return not kind.startswith((CHAT_PREFIX, CHECK_PREFIX))
+
+
+def no_longer_news(kind: str, status: str) -> bool:
+    """A notification that must not go out (or out again) now that the shipment is in `status`: a milestone it has
+    moved past (an overnight-deferred text, say), a delay of a parcel whose journey is over, a survey of a parcel no
+    longer delivered (returned or cancelled since)."""
+    if kind == ms.DELAYED:
+        return status in ms.TERMINAL
+    if kind == SURVEY:
+        return status != ms.DELIVERED
+    return kind in ms.MILESTONES and status != kind

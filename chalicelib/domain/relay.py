@@ -10,7 +10,6 @@ from . import milestones as ms
 
 RELAY_OPEN = "relay_open"  # the outbox kind that opens a session
 RELAY_CHANNEL = "relay"
-CHAT_PREFIX = "chat:"  # outbox kinds of relayed messages: chat:<time>-<id>
 SHOPPER, DRIVER = "shopper", "driver"
 MAX_MESSAGE_CHARS = 600
 RATE_LIMIT_MESSAGES = 10

@@ -17,10 +17,9 @@ from ..channels import EmailMessage, PermanentSendError, RetryableSendError, Sen
 from ..config import settings
 from ..domain import hooks
 from ..domain import milestones as ms
-from ..domain.lateness import CHECK_PREFIX
-from ..domain.notifications import EMAIL, SMS
-from ..domain.policy import DEFER, SKIP, Recipient, decide, zone_for
-from ..domain.relay import CHAT_PREFIX, RELAY_OPEN
+from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, no_longer_news
+from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
+from ..domain.relay import RELAY_OPEN
 from ..domain.survey import ESCALATION, SURVEY
 from ..store import contacts
 from ..store import notifications as outbox
@@ -96,11 +95,10 @@ def _recipient(record: ShipmentRecord) -> Recipient:
     )
 
 
-def _superseded(kind: str, record: ShipmentRecord) -> bool:
-    """A milestone the shipment has already moved past (e.g. an overnight-deferred text) is no longer news."""
-    if kind == ms.DELAYED:
-        return record.progress.status in ms.TERMINAL
-    return kind in ms.MILESTONES and record.progress.status != kind
+def to_shopper(kind: str) -> bool:
+    """Milestone, delay and survey notifications, which the shopper policy governs (consent, quiet hours); relay
+    sessions, chat, webhooks to the retailer and checks are not."""
+    return kind not in (RELAY_OPEN, ESCALATION) and not kind.startswith((CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX))
 
 
 def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
@@ -110,37 +108,13 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED
-    if key.kind in (RELAY_OPEN, ESCALATION) or key.kind.startswith((CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX)):
+    if not to_shopper(key.kind):
         return _deliver_relay(item, record, retailer, now)
-    if key.kind == SURVEY and record.progress.status != ms.DELIVERED:
-        outbox.finish(key, outbox.SKIPPED, now, reason="superseded")  # returned or cancelled since: no survey
-        return outbox.SKIPPED
-    if _superseded(key.kind, record):
+    if no_longer_news(key.kind, record.progress.status):
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
         return outbox.SKIPPED
-    config = notification_settings(retailer)
-    if item.fallback:  # an email standing in for a failed text goes out whatever the email channel setting
-        config = type(config)(
-            channels={**config.channels, key.kind: config.channels.get(key.kind, frozenset()) | {EMAIL}},
-            quiet_hours=config.quiet_hours,
-            time_zone=config.time_zone,
-            email_fallback=config.email_fallback,
-        )
-    if key.kind == SURVEY:  # the survey picked its channel when it was planned
-        config = type(config)(
-            channels={**config.channels, SURVEY: frozenset({key.channel})},
-            quiet_hours=config.quiet_hours,
-            time_zone=config.time_zone,
-            email_fallback=config.email_fallback,
-        )
     recipient = _recipient(record)
-    opted_out = (
-        key.channel == SMS and bool(recipient.phone) and contacts.is_opted_out(recipient.phone or "", retailer.id)
-    )
-    suppressed = (
-        key.channel == EMAIL and bool(recipient.email) and contacts.is_suppressed(recipient.email or "", retailer.id)
-    )
-    decision = decide(key.kind, key.channel, recipient, config, opted_out=opted_out, suppressed=suppressed, now=now)
+    decision = shopper_policy(item, record, retailer, now)
     if decision.action == SKIP:
         outbox.finish(key, outbox.SKIPPED, now, reason=decision.reason)
         if decision.reason in ("opted_out", "suppressed", "shopper_preference"):
@@ -154,7 +128,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     except RetryableSendError as error:
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
-        outbox.finish(key, outbox.FAILED, now, reason=error.reason)
+        outbox.fail(key, retailer.id, now, error.reason)
         stats.notification_outcome(retailer.id, key.channel, "failed", now)
         handle_permanent_sms_failure(key, retailer, recipient, error.code, now)
         return outbox.FAILED
@@ -178,10 +152,38 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     return outbox.SENT
 
 
+def shopper_policy(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> Decision:
+    """What the shopper policy says of sending this notification now: send, defer (quiet hours) or skip (and why)."""
+    key = item.key
+    config = notification_settings(retailer)
+    if item.fallback:  # an email standing in for a failed text goes out whatever the email channel setting
+        config = type(config)(
+            channels={**config.channels, key.kind: config.channels.get(key.kind, frozenset()) | {EMAIL}},
+            quiet_hours=config.quiet_hours,
+            time_zone=config.time_zone,
+            email_fallback=config.email_fallback,
+        )
+    if key.kind == SURVEY:  # the survey picked its channel when it was planned
+        config = type(config)(
+            channels={**config.channels, SURVEY: frozenset({key.channel})},
+            quiet_hours=config.quiet_hours,
+            time_zone=config.time_zone,
+            email_fallback=config.email_fallback,
+        )
+    recipient = _recipient(record)
+    opted_out = (
+        key.channel == SMS and bool(recipient.phone) and contacts.is_opted_out(recipient.phone or "", retailer.id)
+    )
+    suppressed = (
+        key.channel == EMAIL and bool(recipient.email) and contacts.is_suppressed(recipient.email or "", retailer.id)
+    )
+    return decide(key.kind, key.channel, recipient, config, opted_out=opted_out, suppressed=suppressed, now=now)
+
+
 def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime) -> str:
     """A temporary failure: try again after a backoff, or record the failure once attempts are used up."""
     if item.attempts >= MAX_ATTEMPTS:
-        outbox.finish(item.key, outbox.FAILED, now, reason=f"gave up after {item.attempts} attempts: {error.reason}")
+        outbox.fail(item.key, item.retailer_id, now, f"gave up after {item.attempts} attempts: {error.reason}")
         return outbox.FAILED
     outbox.reschedule(item.key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
     return outbox.RETRY
@@ -213,7 +215,7 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
     except RetryableSendError as error:
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
-        outbox.finish(key, outbox.FAILED, now, reason=error.reason)
+        outbox.fail(key, retailer.id, now, error.reason)
         return outbox.FAILED
     reason = str(fields.pop("reason", ""))
     if not fields.get("provider_message_id"):

@@ -136,7 +136,7 @@ def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]
     status = TWILIO_STATUS[raw_status]
     error_code = params.get("ErrorCode") or ""
     reason = f"twilio {raw_status} error {error_code}" if error_code else ""
-    changed = outbox.advance_status(item.key, status, now, reason)
+    changed = outbox.advance_status(item.key, status, now, reason, retailer_id=item.retailer_id)
     if changed and status in (outbox.DELIVERED, outbox.FAILED):
         stats.notification_outcome(item.retailer_id, item.channel, status, now)
     if changed and status == outbox.FAILED and item.channel == SMS:
@@ -183,7 +183,10 @@ def _apply_sendgrid_event(event: dict[str, Any], now: datetime) -> bool:
     if name in SENDGRID_STATUS and isinstance(shipment_id, str) and isinstance(kind, str):
         reason = str(event.get("reason") or event.get("response") or "")[:300] if name in ("bounce", "dropped") else ""
         status = SENDGRID_STATUS[name]
-        changed = outbox.advance_status(OutboxKey(shipment_id, kind, EMAIL), status, now, reason)
+        listed_for = retailer_id if isinstance(retailer_id, str) else None
+        changed = outbox.advance_status(
+            OutboxKey(shipment_id, kind, EMAIL), status, now, reason, retailer_id=listed_for
+        )
         if changed and isinstance(retailer_id, str) and status in (outbox.DELIVERED, outbox.FAILED, outbox.BOUNCED):
             stats.notification_outcome(retailer_id, EMAIL, status, now)
         applied = True

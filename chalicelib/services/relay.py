@@ -16,6 +16,7 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain import relay as rules
 from ..domain.events import iso
+from ..domain.notifications import CHAT_PREFIX
 from ..domain.sms import to_gsm7
 from ..errors import Conflict, NotFound, ValidationError
 from ..store import contacts
@@ -115,7 +116,7 @@ def open_session(record: ShipmentRecord, retailer: Retailer, now: datetime) -> t
 
 def new_message_key(shipment_id: str, now: datetime) -> OutboxKey:
     return OutboxKey(
-        shipment_id, f"{rules.CHAT_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(3)}", rules.RELAY_CHANNEL
+        shipment_id, f"{CHAT_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(3)}", rules.RELAY_CHANNEL
     )
 
 

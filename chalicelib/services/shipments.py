@@ -15,9 +15,7 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
-from ..domain.lateness import CHECK_PREFIX
-from ..domain.notifications import Contact, plan_on_claim
-from ..domain.relay import CHAT_PREFIX
+from ..domain.notifications import CHAT_PREFIX, Contact, is_notification, plan_on_claim
 from ..errors import Conflict, NotFound, ValidationError
 from ..observability import metric
 from ..store import retailers as retailer_store
@@ -25,6 +23,7 @@ from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, VersionConflict
 from . import stats
 from .lateness import with_check
+from .notifications import notification_json
 
 MAX_WRITE_ATTEMPTS = 25
 MAX_BACKOFF_SECONDS = 0.25
@@ -234,23 +233,9 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
             for event in events
         ],
         "notifications": [
-            {
-                "kind": item.kind,
-                "channel": item.channel,
-                "status": item.status,
-                "reason": item.reason or None,
-                "fallback": item.fallback,
-                "attempts": item.attempts,
-                "provider": item.provider or None,
-                "provider_message_id": item.provider_message_id or None,
-                "created_at": item.created_at,
-                "sent_at": item.sent_at or None,
-                "updated_at": item.updated_at,
-                "due_at": item.due_at or None,
-                "preview": item.preview or None,
-            }
+            notification_json(item)
             for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
-            if not item.kind.startswith((CHAT_PREFIX, CHECK_PREFIX))
+            if is_notification(item.kind)
         ],
         "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
     }

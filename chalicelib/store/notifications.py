@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.events import iso
-from ..domain.notifications import EMAIL
+from ..domain.notifications import EMAIL, is_notification
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
+    GSI_RETAILER,
     TTL_ATTRIBUTE,
     client,
     dumps,
@@ -35,6 +36,10 @@ SENT, DELIVERED, FAILED, BOUNCED, SKIPPED = "sent", "delivered", "failed", "boun
 NOT_RELAYED, SHOWN = "not_relayed", "shown"  # chat messages: refused by a limit, or for a shopper on the page only
 QUEUED, UNDELIVERED = "queued", "undelivered"
 WAITING = (PENDING, DEFERRED, RETRY)
+#: Final statuses of a notification that never reached its recipient: listed for the retailer, who may retry it.
+UNREACHED = (FAILED, BOUNCED)
+#: Retries a retailer may ask for, per notification (each after fixing something, one hopes).
+MAX_MANUAL_RETRIES = 3
 #: Provider statuses only move forward; callbacks arriving out of order never move a notification back.
 STATUS_RANK = {
     PENDING: 0,
@@ -82,6 +87,8 @@ class OutboxItem:
     doc: dict[str, Any] = field(default_factory=dict)
     #: Emails: the token of the unsubscribe link every attempt carries (set when first claimed).
     unsubscribe_token: str = ""
+    #: How often the retailer asked for it to be sent again after it failed.
+    manual_retries: int = 0
 
     @property
     def kind(self) -> str:
@@ -142,6 +149,7 @@ def item_from(data: dict[str, Any]) -> OutboxItem:
         preview=json.loads(data["preview"]) if data.get("preview") else {},
         doc=json.loads(data["doc"]) if data.get("doc") else {},
         unsubscribe_token=data.get("unsubscribe_token", ""),
+        manual_retries=int(data.get("manual_retries", 0)),
     )
 
 
@@ -213,6 +221,85 @@ def finish(key: OutboxKey, status: str, now: datetime, **fields: Any) -> None:
     )
 
 
+def failed_listing(retailer_id: str) -> str:
+    """The `by_retailer` partition of a retailer's notifications that never reached their recipient."""
+    return f"NOTIFICATIONS#{retailer_id}#failed"
+
+
+def _failed_entry(retailer_id: str | None, key: OutboxKey, stamp: str) -> dict[str, str]:
+    """The index keys that list a notification that has just failed, latest failure first (none for chat messages
+    and checks, or without a retailer to list it for). A retry removes them."""
+    if not retailer_id or not is_notification(key.kind):
+        return {}
+    sort = f"{stamp}#{key.shipment_id}#{key.kind}#{key.channel}"
+    return {"retailer_index": failed_listing(retailer_id), "retailer_sort": sort}
+
+
+def fail(key: OutboxKey, retailer_id: str, now: datetime, reason: str) -> None:
+    """Record that the provider refused it for good (or retries ran out), and list it for the retailer."""
+    finish(key, FAILED, now, reason=reason, **_failed_entry(retailer_id, key, iso(now)))
+
+
+def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
+    """Send a failed notification again, as if new: back to pending and due now, off the failed listing, its old
+    provider message forgotten (a late callback about it must not touch the new attempt). None if it is not in a
+    failed state any more, or its retries are used up."""
+    ddb = client()
+    try:
+        result = ddb.update_item(
+            TableName=table_name(),
+            Key=key.item_key(),
+            UpdateExpression=(
+                "SET #status = :pending, due_shard = :shard, due_at = :now, updated_at = :now, retried_at = :now, "
+                "attempts = :zero, reason = :reason ADD manual_retries :one "
+                "REMOVE retailer_index, retailer_sort, provider_message_id, provider_status_at, sent_at, lease_until"
+            ),
+            ConditionExpression=(
+                "attribute_exists(pk) AND #status IN (:failed, :bounced) "
+                "AND (attribute_not_exists(manual_retries) OR manual_retries < :max)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":pending": PENDING,
+                    ":shard": due_shard(key.shipment_id),
+                    ":now": iso(now),
+                    ":zero": 0,
+                    ":one": 1,
+                    ":reason": "retry requested",
+                    ":failed": FAILED,
+                    ":bounced": BOUNCED,
+                    ":max": MAX_MANUAL_RETRIES,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return None
+    return item_from(from_item(result["Attributes"]))
+
+
+def list_failed(
+    retailer_id: str, since: str | None, start: dict[str, Any] | None, limit: int
+) -> tuple[list[OutboxItem], dict[str, Any] | None]:
+    """One page of the retailer's failed notifications (those that failed at or after `since`), latest first."""
+    condition, values = "retailer_index = :index", {":index": failed_listing(retailer_id)}
+    if since:
+        condition, values = condition + " AND retailer_sort >= :since", {**values, ":since": since}
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": GSI_RETAILER,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    page = client().query(**kwargs)
+    return [item_from(from_item(raw)) for raw in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
 def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, reason: str) -> None:
     client().update_item(
         TableName=table_name(),
@@ -269,22 +356,26 @@ def get(key: OutboxKey) -> OutboxItem | None:
     return item_from(from_item(item)) if item else None
 
 
-def advance_status(key: OutboxKey, status: str, now: datetime, reason: str = "") -> bool:
-    """Move a sent notification to a later provider status; older or repeated callbacks change nothing."""
+def advance_status(
+    key: OutboxKey, status: str, now: datetime, reason: str = "", *, retailer_id: str | None = None
+) -> bool:
+    """Move a sent notification to a later provider status; older or repeated callbacks change nothing. A failure
+    or bounce lists it among the retailer's failed notifications."""
     allowed = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
     names = {f":s{i}": s for i, s in enumerate(allowed)}
+    extra = {":reason": reason} if reason else {}
+    if status in UNREACHED:
+        extra.update({f":{name}": value for name, value in _failed_entry(retailer_id, key, iso(now)).items()})
     ddb = client()
     try:
         ddb.update_item(
             TableName=table_name(),
             Key=key.item_key(),
             UpdateExpression="SET #status = :status, updated_at = :now, provider_status_at = :now"
-            + (", reason = :reason" if reason else ""),
+            + "".join(f", {name[1:]} = {name}" for name in extra),
             ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(names)})",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(
-                {":status": status, ":now": iso(now), **names, **({":reason": reason} if reason else {})}
-            ),
+            ExpressionAttributeValues=to_item({":status": status, ":now": iso(now), **names, **extra}),
         )
     except ddb.exceptions.ConditionalCheckFailedException:
         return False
