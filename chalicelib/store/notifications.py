@@ -19,12 +19,12 @@ from ..domain.notifications import EMAIL, is_notification
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
-    GSI_RETAILER,
     TTL_ATTRIBUTE,
     client,
     dumps,
     expires_at,
     from_item,
+    index_page,
     put_new,
     table_name,
     to_item,
@@ -283,21 +283,8 @@ def list_failed(
     retailer_id: str, since: str | None, start: dict[str, Any] | None, limit: int
 ) -> tuple[list[OutboxItem], dict[str, Any] | None]:
     """One page of the retailer's failed notifications (those that failed at or after `since`), latest first."""
-    condition, values = "retailer_index = :index", {":index": failed_listing(retailer_id)}
-    if since:
-        condition, values = condition + " AND retailer_sort >= :since", {**values, ":since": since}
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": GSI_RETAILER,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": to_item(values),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    page = client().query(**kwargs)
-    return [item_from(from_item(raw)) for raw in page.get("Items", [])], page.get("LastEvaluatedKey")
+    entries, end = index_page(failed_listing(retailer_id), start, limit, since=since, newest_first=True)
+    return [item_from(entry) for entry in entries], end
 
 
 def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, reason: str) -> None:

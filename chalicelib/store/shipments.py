@@ -13,7 +13,6 @@ from ..domain.notifications import Intent
 from ..domain.shipment import Progress
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
 from .table import (
-    GSI_RETAILER,
     GSI_TOKEN,
     GSI_TRACKING,
     TTL_ATTRIBUTE,
@@ -21,6 +20,7 @@ from .table import (
     dumps,
     expires_at,
     from_item,
+    index_page,
     query_all,
     table_name,
     to_item,
@@ -250,33 +250,12 @@ def _changes_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
     }
 
 
-def _index_page(
-    index: str, start: dict[str, Any] | None, limit: int, *, since: str | None = None, newest_first: bool = False
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """One page of a `by_retailer` listing (optionally from a sort key on): its entries and where the next starts."""
-    condition, values = "retailer_index = :index", {":index": index}
-    if since is not None:
-        condition, values = condition + " AND retailer_sort >= :since", {**values, ":since": since}
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": GSI_RETAILER,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": to_item(values),
-        "ScanIndexForward": not newest_first,
-        "Limit": limit,
-    }
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    page = client().query(**kwargs)
-    return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
-
-
 def list_changed_since(
     retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
 ) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
     """Registered shipments whose status changed at or after `since` (canonical UTC text), oldest change first,
     each with the time of its latest change: one index query and one batch read per page."""
-    entries, end = _index_page(changes_listing(retailer_id), start, limit, since=since)
+    entries, end = index_page(changes_listing(retailer_id), start, limit, since=since)
     changed = {entry["pk"].removeprefix("SHIP#"): entry["retailer_sort"].rpartition("#")[0] for entry in entries}
     records = get_many(list(changed))
     return [(r, changed[r.id]) for r in records if r.retailer_id == retailer_id and r.claimed], end
@@ -289,7 +268,7 @@ def list_by_status(
 
     The index lags the table by a moment, so a shipment that has just moved on is left out of this page.
     """
-    entries, end = _index_page(listing(retailer_id, status), start, limit, newest_first=True)
+    entries, end = index_page(listing(retailer_id, status), start, limit, newest_first=True)
     records = get_many([entry["pk"].removeprefix("SHIP#") for entry in entries])
     return [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status], end
 

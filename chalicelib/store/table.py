@@ -92,6 +92,27 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def index_page(
+    index: str, start: dict[str, Any] | None, limit: int, *, since: str | None = None, newest_first: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a `by_retailer` listing (optionally from a sort key on): its entries and where the next starts."""
+    condition, values = "retailer_index = :index", {":index": index}
+    if since is not None:
+        condition, values = condition + " AND retailer_sort >= :since", {**values, ":since": since}
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": GSI_RETAILER,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": not newest_first,
+        "Limit": limit,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    page = client().query(**kwargs)
+    return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
 def put_new(item: dict[str, Any], **kwargs: Any) -> bool:
     """Put an item only if its key is free; False (and nothing written) if it already exists."""
     ddb = client()
