@@ -138,6 +138,7 @@ def analytics_page() -> Response:
         ),
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
+    from ..services.notifications import list_failed
     from ..services.shipments import needing_attention
 
     context = {
@@ -146,6 +147,7 @@ def analytics_page() -> Response:
         "retailer": retailer.name if retailer else "",
         "query": query,
         "attention": needing_attention(retailer_id),
+        "undelivered": list_failed(retailer_id, None, None, None, 10)["notifications"],
     }
     return _page("pages/analytics.html.j2", context)
 

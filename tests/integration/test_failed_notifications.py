@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import jsonschema
 
@@ -32,6 +33,16 @@ def retry(api: Api, retailer: Retailer, shipment_id: str, kind: str, channel: st
     return api.http.post(f"/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", headers=retailer.auth)
 
 
+def analytics_page(api: Api, retailer: Retailer) -> str:
+    login = api.http.post(
+        "/analytics/login",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode({"api_key": retailer.api_key}),
+    )
+    cookie = login.headers["Set-Cookie"].split(";")[0]
+    return api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
+
+
 def sms_only(api: Api, retailer: Retailer) -> None:
     assert api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps(SMS_ONLY)).status_code == 200
 
@@ -51,6 +62,9 @@ def test_a_text_to_a_wrong_number_is_listed_and_sent_again_after_the_phone_is_co
     assert "21211" in listed["reason"] and listed["failed_at"] and listed["manual_retries"] == 0
     assert listed["shipment"]["id"] == shipment["id"] and listed["shipment"]["order_id"] == "ORD-1001"
     assert "customer" not in listed["shipment"]  # the listing names the order, not the shopper
+    page = analytics_page(api, retailer)
+    assert "Notifications that did not arrive" in page and "ORD-1001" in page and "shipped · sms" in page
+    assert "21211" in page and "+14155550000" not in page
 
     fixed = api.http.patch(
         f"/v1/shipments/{shipment['id']}",
@@ -70,6 +84,7 @@ def test_a_text_to_a_wrong_number_is_listed_and_sent_again_after_the_phone_is_co
     assert first.form["To"] == "+14155550000" and second.form["To"] == "+14155550123"
     assert notes(api, retailer, shipment["id"])[("shipped", "sms")]["status"] == "sent"
     assert drain(noon + timedelta(minutes=2))["deliveries"] == {}  # sent once, not twice
+    assert "Every notification arrived" in analytics_page(api, retailer)
     repeated = retry(api, retailer, shipment["id"], "shipped", "sms")
     assert repeated.status_code == 409 and repeated.json_body["error"]["code"] == "not_failed"
 
