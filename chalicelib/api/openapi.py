@@ -16,6 +16,7 @@ from typing import Any
 from ..carriers import SOURCES
 from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
+from ..domain.notifications import DELAY_REASONS
 from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
 from ..services.notifications import CHANNELS as NOTIFICATION_CHANNELS
 from ..web.templating import LOCALES
@@ -266,12 +267,20 @@ RESPONSES: dict[str, dict[str, Any]] = {
     },
     "Settings": {
         "type": "object",
-        "required": ["channels", "quiet_hours", "time_zone", "email_fallback", "survey"],
+        "required": ["channels", "quiet_hours", "time_zone", "email_fallback", "silent_after_days", "survey"],
         "properties": {
             "channels": {"type": "object", "additionalProperties": {"type": "array", "items": STRING}},
             "quiet_hours": OBJECT,
             "time_zone": STRING,
             "email_fallback": {"type": "boolean"},
+            "silent_after_days": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 30,
+                "description": "a parcel in transit or out for delivery with no carrier scan for this many days (and "
+                "past the carrier's ETA, if any) counts as late: the shopper gets `delayed` and you get "
+                "`shipment.delayed` with reason `no_news`; 0 switches this off (default 5)",
+            },
             "survey": OBJECT,
             "webhooks": {
                 "type": "object",
@@ -316,7 +325,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "the promised date passed with the parcel still on its way. Signed and retried like the others.",
         shipment_event_data(
             ["reason", "status"],
-            reason={"type": "string", "enum": ["carrier_delay", "eta_after_promise", "promise_passed"]},
+            reason={"type": "string", "enum": list(DELAY_REASONS)},
             promised_date=nullable(STRING),
             eta={"type": ["object", "null"]},
             status=STATUS,

@@ -295,6 +295,8 @@ class SettingsRequest(Strict):
     quiet_hours: QuietHoursRequest | None = None
     time_zone: str | None = None
     email_fallback: bool | None = None
+    #: Days without a scan after which a parcel on its way counts as late; 0 switches the watch off.
+    silent_after_days: int | None = Field(default=None, ge=0, le=30)
 
     @field_validator("time_zone")
     @classmethod

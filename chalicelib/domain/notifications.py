@@ -18,6 +18,11 @@ CHAT_PREFIX = "chat:"  # chat:<time>-<id>
 CHECK_PREFIX = "late_check:"  # late_check:<promised date>
 #: Why a parcel is late: the carrier says so, its ETA ends after the promised date, or the promised date passed.
 CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED = "carrier_delay", "eta_after_promise", "promise_passed"
+#: ...or the carrier has said nothing for days about a parcel on its way (domain.lateness).
+NO_NEWS = "no_news"
+DELAY_REASONS = (CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED, NO_NEWS)
+#: In `notified` once silence made the parcel late, so later messages about the delay give that reason.
+TOLD_SILENT = "delayed:no_news"
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,18 @@ def plan(
     if delay_news(before, after, promised_date) and ms.DELAYED not in notified:
         kinds.append(ms.DELAYED)
     return _intents(kinds, contact, enabled)
+
+
+def delay_reason(progress: Progress, promised_date: str | None, notified: frozenset[str]) -> str:
+    """Why the parcel counts as late, from what we know now: the carrier said so, its ETA ends after the promised
+    date, the carrier went silent, or the promised date simply passed."""
+    if progress.latest_delayed:
+        return CARRIER_DELAY
+    if eta_slipped(progress.eta, promised_date):
+        return ETA_AFTER_PROMISE
+    if TOLD_SILENT in notified:
+        return NO_NEWS
+    return PROMISE_PASSED
 
 
 def delay_news(before: Progress, after: Progress, promised_date: str | None) -> str | None:

@@ -17,7 +17,7 @@ from ..channels import EmailMessage, PermanentSendError, RetryableSendError, Sen
 from ..config import settings
 from ..domain import hooks
 from ..domain import milestones as ms
-from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, no_longer_news
+from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
 from ..domain.relay import RELAY_OPEN
 from ..domain.survey import ESCALATION, SURVEY
@@ -259,6 +259,7 @@ def message_context(
         "brand": brand_values,
         "locale": locale,
         "unsubscribe_url": unsubscribe_url,
+        "delay_reason": delay_reason(record.progress, record.promised_date, record.notified),
     }
 
 

@@ -19,6 +19,7 @@ from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
 from . import relay, stats, surveys
+from .lateness import silence_check
 from .shipments import (
     contact_of,
     enabled_channels,
@@ -182,9 +183,13 @@ def _apply(
             )
             if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
                 intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
-            survey = surveys.plan_survey(after, retailer_store.get(retailer_id), now)
+            retailer = retailer_store.get(retailer_id)
+            survey = surveys.plan_survey(after, retailer, now)
             if survey is not None:
                 intents.append(survey)
+            silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
+            if silence is not None:
+                intents.append(silence)
             after = replace(after, notified=after.notified | {intent.kind for intent in intents})
             subscriptions = subscribed(after)
             hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)

@@ -1,4 +1,4 @@
-"""Planning and running late-shipment checks (domain.lateness) for registered shipments with a promised date."""
+"""Planning and running late-shipment checks (domain.lateness): a broken promise, or a carrier gone silent."""
 
 from __future__ import annotations
 
@@ -9,53 +9,108 @@ from typing import Any
 from ..domain import milestones as ms
 from ..domain.events import iso
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook
-from ..domain.lateness import plan_check, why_not_late
-from ..domain.notifications import Intent, plan_delay
+from ..domain.lateness import (
+    CHECK_CHANNEL,
+    after_silence,
+    is_silence_check,
+    plan_check,
+    plan_silence_check,
+    silence_kind,
+    why_not_late,
+)
+from ..domain.notifications import TOLD_SILENT, Intent, plan_delay
 from ..observability import metric
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from .retailer_profile import shopper_zone, status_subscriptions
+from .retailer_profile import shopper_zone, silent_after_days, status_subscriptions
 
 
 def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
-    """The record and intents with this promise's check added when a registered shipment needs one."""
+    """The record and intents with this promise's check, and the silence watch, added when a registered shipment
+    needs them (at registration, claim and correction)."""
     if not record.claimed:
         return record, intents
-    zone = shopper_zone(record.customer, retailer_store.get(record.retailer_id))
-    check = plan_check(record.promised_date, record.progress.status, record.notified, zone, now)
-    if check is None:
+    retailer = retailer_store.get(record.retailer_id)
+    zone = shopper_zone(record.customer, retailer)
+    checks = [
+        plan_check(record.promised_date, record.progress.status, record.notified, zone, now),
+        silence_check(record, retailer, now),
+    ]
+    planned = [check for check in checks if check is not None]
+    if not planned:
         return record, intents
-    return replace(record, notified=record.notified | {check.kind}), [*intents, check]
+    return replace(record, notified=record.notified | {check.kind for check in planned}), [*intents, *planned]
+
+
+def silence_check(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> Intent | None:
+    """The silence watch for a registered parcel that has started moving, unless one is armed (cheap: pure)."""
+    if not record.claimed or retailer is None:
+        return None
+    progress = record.progress
+    days = silent_after_days(retailer)
+    return plan_silence_check(progress.status, progress.last_event_at, progress.eta, record.notified, days, now)
 
 
 def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
-    """The promise is due: if the parcel is still on its way, plan the `delayed` notifications (once)."""
-    from .shipments import contact_of, enabled_channels, with_retries
+    """A check is due: if the parcel is late (promise broken, or the carrier silent), plan the `delayed`
+    notifications (once); a silence check that finds news since arms the next one instead."""
+    from .shipments import with_retries
 
     def attempt() -> tuple[str, dict[str, Any]]:
         record = shipment_store.get(shipment_id)
         if record is None:
             return outbox.SKIPPED, {"reason": "shipment_missing"}
+        if is_silence_check(kind):
+            return _run_silence_check(record, retailer, now)
         zone = shopper_zone(record.customer, retailer)
         reason = why_not_late(kind, record.promised_date, record.progress.status, record.notified, now, zone)
         if reason is not None:
             return outbox.SKIPPED, {"reason": reason}
-        contact = contact_of(record)
-        intents = plan_delay(contact, enabled_channels(retailer.id)) if contact else []
-        notified = record.notified | ({ms.DELAYED} if intents else set())
-        hook = plan_delay_hook(record.version + 1, record.notified, status_subscriptions(retailer))
-        if hook is not None:
-            intents.append(hook)
-            notified |= {DELAY_POSTED}
-        if not intents:
+        if not _tell_late(record, retailer, now, frozenset()):
             return outbox.SKIPPED, {"reason": "no_channel"}
-        stamp = iso(now)
-        after = replace(record, notified=notified, version=record.version + 1, updated_at=stamp)
-        shipment_store.save(record, after, intents=intents, now=stamp)
         metric("LateShipments", carrier=record.carrier)
         return outbox.SENT, {"reason": "past the promised date: delay notices planned"}
 
     return with_retries(attempt)
+
+
+def _run_silence_check(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    progress = record.progress
+    days = silent_after_days(retailer)
+    reason, again = after_silence(progress.status, progress.last_event_at, progress.eta, record.notified, days, now)
+    if reason is not None:
+        if again is not None:  # news since, or not moving yet: look again when silence could next become news
+            check = Intent(silence_kind(again), CHECK_CHANNEL, not_before=iso(again))
+            _plan(record, [check], record.notified | {check.kind}, now)
+        return outbox.SKIPPED, {"reason": reason}
+    if not _tell_late(record, retailer, now, frozenset({TOLD_SILENT})):
+        return outbox.SKIPPED, {"reason": "no_channel"}
+    metric("SilentShipments", carrier=record.carrier)
+    return outbox.SENT, {"reason": f"no scan for {days} days: delay notices planned"}
+
+
+def _tell_late(record: ShipmentRecord, retailer: Retailer, now: datetime, markers: frozenset[str]) -> bool:
+    """Plan the `delayed` notifications and webhook for a parcel found late; False if nobody is there to tell."""
+    from .shipments import contact_of, enabled_channels
+
+    contact = contact_of(record)
+    intents = plan_delay(contact, enabled_channels(retailer.id)) if contact else []
+    notified = record.notified | ({ms.DELAYED} if intents else set())
+    hook = plan_delay_hook(record.version + 1, record.notified, status_subscriptions(retailer))
+    if hook is not None:
+        intents.append(hook)
+        notified |= {DELAY_POSTED}
+    if not intents:
+        return False
+    _plan(record, intents, notified | markers, now)
+    return True
+
+
+def _plan(record: ShipmentRecord, intents: list[Intent], notified: frozenset[str], now: datetime) -> None:
+    """Write what a check decided: the new outbox items and markers, conditional on the version it read."""
+    stamp = iso(now)
+    after = replace(record, notified=notified, version=record.version + 1, updated_at=stamp)
+    shipment_store.save(record, after, intents=intents, now=stamp)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.colors import normalise_hex, readable_text_on
+from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours, Recipient, zone_for
 from ..store.retailers import Retailer
@@ -23,6 +24,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "quiet_hours": {"enabled": True, "start": "21:00", "end": "08:00"},
     "time_zone": "America/New_York",
     "email_fallback": True,
+    #: Days without a scan after which a parcel on its way counts as late (0: never); see domain.lateness.
+    "silent_after_days": DEFAULT_SILENT_DAYS,
 }
 #: Status webhooks to the retailer's own systems: off until a URL is set (signed with the `outbound` secret).
 DEFAULT_WEBHOOKS: dict[str, Any] = {"enabled": False, "url": None, "statuses": list(hooks.STATUSES)}
@@ -56,6 +59,10 @@ def status_subscriptions(retailer: Retailer | None) -> frozenset[str] | None:
     if not webhooks.get("enabled") or not webhooks.get("url"):
         return None
     return frozenset(webhooks.get("statuses") or ())
+
+
+def silent_after_days(retailer: Retailer) -> int:
+    return int(settings_document(retailer)["silent_after_days"])
 
 
 def notification_settings(retailer: Retailer) -> NotificationSettings:

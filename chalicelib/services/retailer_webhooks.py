@@ -15,6 +15,7 @@ from typing import Any
 from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.events import iso
+from ..domain.notifications import delay_reason
 from ..store import notifications as outbox
 from ..store.notifications import OutboxItem
 from ..store.retailers import Retailer
@@ -141,23 +142,11 @@ def status_change_payload(record: ShipmentRecord, status: str, version: int, cre
     return _shipment_event(record, hooks.STATUS_CHANGED, version, created_at, details)
 
 
-def delay_reason(record: ShipmentRecord) -> str:
-    """Why the parcel counts as late, from what we know now: the carrier said so, its ETA ends after the promised
-    date, or the promised date simply passed."""
-    from ..domain.notifications import CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED, eta_slipped
-
-    if record.progress.latest_delayed:
-        return CARRIER_DELAY
-    if eta_slipped(record.progress.eta, record.promised_date):
-        return ETA_AFTER_PROMISE
-    return PROMISE_PASSED
-
-
 def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> dict[str, Any]:
     """A parcel became late (once per shipment): why, what was promised, and where it is now."""
     progress = record.progress
     details = {
-        "reason": delay_reason(record),
+        "reason": delay_reason(record.progress, record.promised_date, record.notified),
         "promised_date": record.promised_date,
         "eta": progress.eta,
         "status": progress.status,

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from ..domain import milestones as ms
 from ..domain.colors import ensure_contrast
 from ..domain.events import TrackingEvent, iso
-from ..domain.lateness import promise_broken
+from ..domain.lateness import is_silent, promise_broken
 from ..errors import NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
-from .retailer_profile import brand, shopper_zone
+from .retailer_profile import brand, shopper_zone, silent_after_days
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STEPS = (ms.PROCESSED, ms.SHIPPED, ms.OUT_FOR_DELIVERY, ms.DELIVERED)
@@ -238,7 +238,10 @@ def build_view(
         "time_zone": str(zone),
         "retailer_id": record.retailer_id,
     }
-    late = now is not None and promise_broken(record.promised_date, status, now, zone)
+    late = now is not None and (
+        promise_broken(record.promised_date, status, now, zone)
+        or is_silent(status, progress.last_event_at, progress.eta, silent_after_days(retailer), now)
+    )
     if status in BANNERS or ((progress.latest_delayed or late) and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED
         view["banner"] = {"kind": kind, "text": words[f"next_{kind}"]}

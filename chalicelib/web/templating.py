@@ -43,6 +43,7 @@ SMS_VARIABLES = frozenset(
         "support_phone",
         "support_email",
         "opt_out",
+        "delay_reason",  # carrier_delay, eta_after_promise, promise_passed or no_news (for `delayed`)
     }
 )
 EMAIL_VARIABLES = SMS_VARIABLES | {"first_name", "status_label"}

@@ -26,6 +26,11 @@ def scan(api: Api, retailer: Retailer, event_id: str, status: str, hours_ago: in
     assert api.native(retailer, {"events": [native_event(event_id, status, when, **extra)]}).status_code == 200
 
 
+def watch_silence(api: Api, retailer: Retailer, days: int = 5) -> None:
+    response = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"silent_after_days": days}))
+    assert response.status_code == 200 and response.json_body["silent_after_days"] == days
+
+
 def kinds(api: Api, retailer: Retailer, shipment_id: str) -> dict[tuple[str, str], str]:
     detail = api.shipment(retailer, shipment_id).json_body
     return {(n["kind"], n["channel"]): n["status"] for n in detail["notifications"]}
@@ -104,3 +109,67 @@ def test_a_backfilled_order_whose_promise_passed_long_ago_is_never_called_late(
 def test_checks_are_internal_and_not_listed_as_notifications(api: Api, retailer: Retailer) -> None:
     shipment = register(api, retailer, days_from_today(3))
     assert api.shipment(retailer, shipment["id"]).json_body["notifications"] == []
+
+
+def test_a_parcel_the_carrier_went_quiet_about_gets_one_delayed_notice(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from chalicelib import observability
+    from tests.integration.test_status_webhooks import posted, subscribe
+
+    observability.emitted.clear()
+    watch_silence(api, retailer)
+    subscribe(api, retailer, providers, statuses=["delayed"])
+    shipment = api.register(retailer, customer=CUSTOMER).json_body  # no promised date: silence is the only signal
+    scan(api, retailer, "e1", "shipped", hours_ago=1)
+    assert drain(local_time(NY, 12))["deliveries"] == {"sent": 2}  # the shipped text and email
+    assert drain(local_time(NY, 12, days_ahead=4))["deliveries"] == {}  # not silent long enough yet
+    assert api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body["banner"] is None
+
+    week_later = local_time(NY, 12, days_ahead=7)
+    assert drain(week_later)["deliveries"] == {"sent": 1}  # the check, which plans the notices
+    assert drain(week_later)["deliveries"] == {"sent": 3}  # text, email, webhook
+    assert kinds(api, retailer, shipment["id"])[("delayed", "sms")] == "sent"
+    mail = providers.capture.of("sendgrid")[-1].json
+    text = next(c["value"] for c in mail["content"] if c["type"] == "text/plain")
+    assert "has not sent an update on order ORD-1001" in text
+    [event] = posted(providers)
+    assert event["type"] == "shipment.delayed" and event["data"]["reason"] == "no_news"
+    assert observability.emitted["SilentShipments|carrier=ups"] == 1
+    assert drain(local_time(NY, 12, days_ahead=20))["deliveries"] == {}  # told once: the watch has ended
+
+
+def test_news_from_the_carrier_moves_the_silence_deadline(api: Api, retailer: Retailer, providers: Providers) -> None:
+    watch_silence(api, retailer)
+    shipment = api.register(retailer, customer=CUSTOMER).json_body
+    scan(api, retailer, "e1", "shipped", hours_ago=1)
+    scan(api, retailer, "e2", "shipped", hours_ago=-72, description="Arrived at facility")  # a scan 3 days on
+    drain(local_time(NY, 12))
+    first_deadline = local_time(NY, 12, days_ahead=6)
+    assert drain(first_deadline)["deliveries"] == {"skipped": 1}  # news since: re-armed, nobody told
+    assert ("delayed", "sms") not in kinds(api, retailer, shipment["id"])
+    assert drain(local_time(NY, 12, days_ahead=9))["deliveries"] == {"sent": 1}  # silent 5 days after the news
+    drain(local_time(NY, 12, days_ahead=9))
+    assert kinds(api, retailer, shipment["id"])[("delayed", "sms")] == "sent"
+
+
+def test_the_silence_watch_respects_the_retailers_setting_and_the_page_shows_it(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    fresh = api.create_retailer("Fresh")
+    assert api.http.get("/v1/settings", headers=fresh.auth).json_body["silent_after_days"] == 5  # on by default
+    watch_silence(api, retailer, 0)
+    api.register(retailer, customer=CUSTOMER)
+    scan(api, retailer, "e1", "shipped", hours_ago=1)
+    drain(local_time(NY, 12))
+    assert drain(local_time(NY, 12, days_ahead=30))["deliveries"] == {}  # never armed
+
+    bad = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"silent_after_days": 31}))
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "silent_after_days"
+    watch_silence(api, retailer, 3)
+    quiet = api.register(retailer, tracking_number="1ZQUIET", customer=CUSTOMER).json_body
+    scan(api, retailer, "q1", "shipped", hours_ago=24 * 4, tracking_number="1ZQUIET")
+    view = api.http.get(f"/v1/tracking/{quiet['tracking_token']}").json_body
+    assert view["banner"]["kind"] == "delayed"  # four days without news, three allowed
+    # That silence began before we heard of the parcel (a backfill): the page says so, nobody is texted.
+    assert drain(local_time(NY, 12, days_ahead=30))["deliveries"] == {"sent": 2}  # only its shipped text and email

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain import sms
+from chalicelib.domain.notifications import DELAY_REASONS
 from chalicelib.domain.policy import NOTIFICATION_KINDS
 from chalicelib.errors import ValidationError
 from chalicelib.web.templating import (
@@ -148,3 +149,17 @@ def test_survey_texts_fit_and_ask_for_one_to_five(locale: str) -> None:
             f"https://track.example.com/t/tok/rate/{n}" in email.html
             and f"{n}/5: https://track.example.com/t/tok/rate/{n}" in email.text
         )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_delayed_email_says_why_the_parcel_is_late(locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale}
+    sentences = {
+        reason: render_email("delayed", locale, {**context, "delay_reason": reason}).text.split("\n")
+        for reason in DELAY_REASONS
+    }
+    explanations = {
+        reason: next(line for line in lines if "000123456789" in line) for reason, lines in sentences.items()
+    }
+    assert len(set(explanations.values())) == len(DELAY_REASONS), explanations  # one explanation per reason
+    assert render_email("delayed", locale, context).text.split("\n") == sentences["carrier_delay"]  # none given
