@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from . import milestones as ms
 from .events import iso
 from .notifications import CHECK_PREFIX, Intent
+from .shipment import Progress
 
 CHECK_CHANNEL = "schedule"
 #: Silence checks: late_check:silent:<due time>; the due time in the kind makes each re-arming a new outbox item.
@@ -105,54 +106,43 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
-def silent_from(status: str, last_event_at: str | None, eta: dict[str, str] | None, days: int) -> datetime | None:
+def silent_from(progress: Progress, days: int) -> datetime | None:
     """When the carrier's silence about a moving parcel becomes news: `days` after its latest scan, or when the
     carrier's own ETA has passed if that is later. None when nothing is moving or the retailer switched it off."""
-    latest = _moment(last_event_at)
-    if days <= 0 or status not in MOVING or latest is None:
+    latest = _moment(progress.last_event_at)
+    if days <= 0 or progress.status not in MOVING or latest is None:
         return None
     due = latest + timedelta(days=days)
-    promised_by_carrier = _moment((eta or {}).get("end") or (eta or {}).get("start"))
+    eta = progress.eta or {}
+    promised_by_carrier = _moment(eta.get("end") or eta.get("start"))
     return max(due, promised_by_carrier) if promised_by_carrier else due
 
 
-def plan_silence_check(
-    status: str,
-    last_event_at: str | None,
-    eta: dict[str, str] | None,
-    notified: frozenset[str],
-    days: int,
-    now: datetime,
-) -> Intent | None:
+def plan_silence_check(progress: Progress, notified: frozenset[str], days: int, now: datetime) -> Intent | None:
     """Arm the silence watch for a parcel that has started moving, once: not when one is armed already, the shopper
     already heard it is late, or the silence began before we heard of the parcel (a backfill of old scans)."""
     if ms.DELAYED in notified or any(is_silence_check(kind) for kind in notified):
         return None
-    due = silent_from(status, last_event_at, eta, days)
+    due = silent_from(progress, days)
     if due is None or due <= now:
         return None
     return Intent(silence_kind(due), CHECK_CHANNEL, not_before=iso(due))
 
 
 def after_silence(
-    status: str,
-    last_event_at: str | None,
-    eta: dict[str, str] | None,
-    notified: frozenset[str],
-    days: int,
-    now: datetime,
+    progress: Progress, notified: frozenset[str], days: int, now: datetime
 ) -> tuple[str | None, datetime | None]:
     """What a silence check that has come due decides: (None, None) when the shopper must now hear the parcel is late;
     otherwise why not, and when to look again (None: the watch ends)."""
-    if status in NOT_LATE:
+    if progress.status in NOT_LATE:
         return "journey_over", None
     if ms.DELAYED in notified:
         return "already_told", None
     if days <= 0:
         return "switched_off", None
-    due = silent_from(status, last_event_at, eta, days)
+    due = silent_from(progress, days)
     if due is None:  # not moving yet, or held up in a way the shopper has heard of (a failed attempt, an exception)
-        latest = _moment(last_event_at)
+        latest = _moment(progress.last_event_at)
         if latest is None or now - latest > WATCH_LIMIT:
             return "not_moving", None  # abandoned: the watch must not keep a dead parcel alive past its retention
         return "not_moving", now + timedelta(days=days)
@@ -161,7 +151,7 @@ def after_silence(
     return None, None
 
 
-def is_silent(status: str, last_event_at: str | None, eta: dict[str, str] | None, days: int, now: datetime) -> bool:
+def is_silent(progress: Progress, days: int, now: datetime) -> bool:
     """For the tracking page: the carrier has said nothing for too long about a parcel on its way."""
-    due = silent_from(status, last_event_at, eta, days)
+    due = silent_from(progress, days)
     return due is not None and due <= now

@@ -49,9 +49,7 @@ def silence_check(record: ShipmentRecord, retailer: Retailer | None, now: dateti
     """The silence watch for a registered parcel that has started moving, unless one is armed (cheap: pure)."""
     if not record.claimed or retailer is None:
         return None
-    progress = record.progress
-    days = silent_after_days(retailer)
-    return plan_silence_check(progress.status, progress.last_event_at, progress.eta, record.notified, days, now)
+    return plan_silence_check(record.progress, record.notified, silent_after_days(retailer), now)
 
 
 def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -78,9 +76,8 @@ def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) ->
 
 
 def _run_silence_check(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
-    progress = record.progress
     days = silent_after_days(retailer)
-    reason, again = after_silence(progress.status, progress.last_event_at, progress.eta, record.notified, days, now)
+    reason, again = after_silence(record.progress, record.notified, days, now)
     if reason is not None:
         if again is not None:  # news since, or not moving yet: look again when silence could next become news
             check = Intent(silence_kind(again), CHECK_CHANNEL, not_before=iso(again))

@@ -239,8 +239,7 @@ def build_view(
         "retailer_id": record.retailer_id,
     }
     late = now is not None and (
-        promise_broken(record.promised_date, status, now, zone)
-        or is_silent(status, progress.last_event_at, progress.eta, silent_after_days(retailer), now)
+        promise_broken(record.promised_date, status, now, zone) or is_silent(progress, silent_after_days(retailer), now)
     )
     if status in BANNERS or ((progress.latest_delayed or late) and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED
