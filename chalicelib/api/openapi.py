@@ -637,9 +637,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "post",
         "/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry",
-        "Send a failed or bounced notification again (correct the phone or address first); 409 says why not when it "
-        "cannot help: not_failed, superseded, retry_limit_reached (3), or the policy's reason (opted_out, suppressed, "
-        "no_sms_consent, ...)",
+        "Send a failed, bounced or skipped notification again (fix what stopped it first: the phone, the address, "
+        "consent); 409 says why not when it cannot help: not_failed, superseded, retry_limit_reached (3), or the "
+        "policy's reason (opted_out, suppressed, no_sms_consent, ...)",
         "notifications",
         "Notification",
         202,

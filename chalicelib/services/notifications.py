@@ -82,7 +82,8 @@ def list_failed(
 
 
 def retry(retailer_id: str, shipment_id: str, kind: str, channel: str, now: datetime) -> dict[str, Any]:
-    """Send a failed notification again, once the reason it failed may have gone (a corrected phone or address).
+    """Send a notification that did not go out, once the reason may have gone: a corrected phone or address, a phone
+    added to a shipment registered without one, a channel switched on since.
 
     Refused with a precise reason when it cannot help: it did not fail, the news is stale (the parcel moved on),
     the shopper policy would skip it (opted out, no consent, no contact), or it was retried too often already.
@@ -96,9 +97,10 @@ def retry(retailer_id: str, shipment_id: str, kind: str, channel: str, now: date
     item = outbox.get(key) if is_notification(kind) else None
     if item is None:
         raise NotFound(f"shipment {shipment_id!r} has no {kind} notification by {channel}", field="kind")
-    if item.status not in outbox.UNREACHED:
+    if item.status not in outbox.RETRYABLE:
         raise Conflict(
-            f"only a failed or bounced notification can be sent again; this one is {item.status}", code="not_failed"
+            f"only a notification that failed, bounced or was skipped can be sent again; this one is {item.status}",
+            code="not_failed",
         )
     if item.manual_retries >= outbox.MAX_MANUAL_RETRIES:
         raise Conflict(

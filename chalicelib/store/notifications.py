@@ -38,6 +38,8 @@ QUEUED, UNDELIVERED = "queued", "undelivered"
 WAITING = (PENDING, DEFERRED, RETRY)
 #: Final statuses of a notification that never reached its recipient: listed for the retailer, who may retry it.
 UNREACHED = (FAILED, BOUNCED)
+#: What a retailer may ask to send again: what never arrived, and what the policy skipped (no phone yet, say).
+RETRYABLE = (*UNREACHED, SKIPPED)
 #: Retries a retailer may ask for, per notification (each after fixing something, one hopes).
 MAX_MANUAL_RETRIES = 3
 #: Provider statuses only move forward; callbacks arriving out of order never move a notification back.
@@ -241,9 +243,9 @@ def fail(key: OutboxKey, retailer_id: str, now: datetime, reason: str) -> None:
 
 
 def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
-    """Send a failed notification again, as if new: back to pending and due now, off the failed listing, its old
-    provider message forgotten (a late callback about it must not touch the new attempt). None if it is not in a
-    failed state any more, or its retries are used up."""
+    """Send a failed or skipped notification again, as if new: back to pending and due now, off the failed listing,
+    its old provider message forgotten (a late callback about it must not touch the new attempt). None if it is not
+    in one of those states any more, or its retries are used up."""
     ddb = client()
     try:
         result = ddb.update_item(
@@ -255,7 +257,7 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
                 "REMOVE retailer_index, retailer_sort, provider_message_id, provider_status_at, sent_at, lease_until"
             ),
             ConditionExpression=(
-                "attribute_exists(pk) AND #status IN (:failed, :bounced) "
+                "attribute_exists(pk) AND #status IN (:failed, :bounced, :skipped) "
                 "AND (attribute_not_exists(manual_retries) OR manual_retries < :max)"
             ),
             ExpressionAttributeNames={"#status": "status"},
@@ -269,6 +271,7 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
                     ":reason": "retry requested",
                     ":failed": FAILED,
                     ":bounced": BOUNCED,
+                    ":skipped": SKIPPED,
                     ":max": MAX_MANUAL_RETRIES,
                 }
             ),

@@ -183,3 +183,23 @@ def test_the_failed_listing_pages_filters_by_time_and_checks_its_input(
     stranger = api.create_retailer("Other")
     foreign = api.http.get(f"/v1/notifications/failed?cursor={first['next_cursor']}", headers=stranger.auth)
     assert foreign.status_code == 400  # a cursor from another retailer's listing is refused
+
+
+def test_a_text_skipped_for_want_of_consent_goes_out_once_the_shopper_gave_it(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    sms_only(api, retailer)
+    shipment = register(api, retailer, sms_consent=False)
+    ship(api, retailer, "shipped", "e1")
+    noon = local_time(NY, 12)
+    assert drain(noon)["deliveries"] == {"skipped": 1}
+    assert notes(api, retailer, shipment["id"])[("shipped", "sms")]["reason"] == "no_sms_consent"
+    assert failed(api, retailer)["notifications"] == []  # skipped by policy is not a failure
+    refused = retry(api, retailer, shipment["id"], "shipped", "sms")
+    assert refused.status_code == 409 and refused.json_body["error"]["code"] == "no_sms_consent"
+
+    consent = {"customer": {"sms_consent": True}}
+    api.http.patch(f"/v1/shipments/{shipment['id']}", headers=retailer.auth, body=json.dumps(consent))
+    assert retry(api, retailer, shipment["id"], "shipped", "sms").status_code == 202
+    assert drain(noon + timedelta(minutes=1))["deliveries"] == {"sent": 1}
+    assert len(providers.capture.of("twilio")) == 1
