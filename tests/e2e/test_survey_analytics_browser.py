@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -52,6 +55,34 @@ def delivered(server: LocalServer, tn: str) -> dict:
     return created
 
 
+def refusing_endpoint() -> ThreadingHTTPServer:
+    """A retailer endpoint that answers every call 410 Gone (a permanent refusal), on a free local port."""
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(410)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def wait_for_failed_notification(server: LocalServer, seconds: float = 20) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        listed = requests.get(f"{server.base_url}/v1/notifications/failed", headers=server.auth, timeout=10).json()
+        if listed["notifications"]:
+            return listed["notifications"][0]
+        time.sleep(0.25)
+    raise AssertionError("no failed notification was listed")
+
+
 def test_survey_form_on_the_tracking_page(browser, local_server: LocalServer) -> None:
     shipment = delivered(local_server, "1ZBROWSERSURVEY")
     context = browser.new_context(viewport={"width": 390, "height": 844})
@@ -94,9 +125,17 @@ def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: Lo
             "customer": {"name": "Jo"},
         },
     ).json()
+    # The retailer's own endpoint refuses the status webhook for good: it is listed among what did not arrive.
+    refusing = refusing_endpoint()
+    hooks = {"webhooks": {"url": f"http://127.0.0.1:{refusing.server_port}/hooks", "statuses": ["attempt_failed"]}}
+    settings = requests.put(f"{local_server.base_url}/v1/settings", headers=local_server.auth, json=hooks, timeout=10)
+    assert settings.status_code == 200, settings.text
     when = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
     event = native_event("missed-1", "attempt_failed", when, tracking_number="1ZBROWSERMISSED", carrier="fedex")
     assert post_native(local_server, [event]).status_code == 200
+    failed = wait_for_failed_notification(local_server)
+    assert failed["channel"] == "webhook" and "410" in failed["reason"]
+    refusing.shutdown()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{local_server.base_url}/analytics")
@@ -113,6 +152,8 @@ def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: Lo
     assert "SV-MISSED" in attention.inner_text()
     link = attention.get_by_role("link", name="Tracking page for order SV-MISSED")
     assert link.get_attribute("href") == missed["tracking_url"]
+    undelivered = page.get_by_role("region", name="Notifications that did not arrive").inner_text()
+    assert "SV-MISSED" in undelivered and "attempt failed · webhook" in undelivered and "410" in undelivered
     assert serious(page) == []
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()
