@@ -15,6 +15,12 @@ from ..services import retailers as retailer_service
 from .http import bearer_token, body_bytes, error_response, handles_errors, int_param, json_response, utcnow
 
 analytics_api = Blueprint(__name__)
+LATE_REASON_LABELS = {
+    "carrier_delay": "carrier reported a delay",
+    "eta_after_promise": "carrier ETA after the promise",
+    "promise_passed": "promised date passed",
+    "no_news": "no news from the carrier",
+}
 KEY_COOKIE = "pl_key"
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
 
@@ -128,6 +134,9 @@ def analytics_page() -> Response:
         "milestones": hbar_chart(
             [(name.replace("_", " "), values["median_minutes"]) for name, values in data["time_in_milestone"].items()],
             unit=" min",
+        ),
+        "delays": hbar_chart(
+            [(LATE_REASON_LABELS[reason], n) for reason, n in data["delays"]["by_reason"].items() if n]
         ),
         "notifications": hbar_chart(
             [

@@ -432,6 +432,17 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "shipments": OBJECT,
             "on_time": OBJECT,
             "quality": OBJECT,
+            "delays": {
+                "type": "object",
+                "description": "registered parcels found late in the period (each once), by what showed it first",
+                "properties": {
+                    "flagged": {"type": "integer", "minimum": 0},
+                    "by_reason": {
+                        "type": "object",
+                        "properties": {reason: {"type": "integer", "minimum": 0} for reason in DELAY_REASONS},
+                    },
+                },
+            },
             "by_carrier": {"type": "array", "items": OBJECT},
             "by_driver": {"type": "array", "items": OBJECT},
             "time_in_milestone": OBJECT,

@@ -23,6 +23,8 @@ NO_NEWS = "no_news"
 DELAY_REASONS = (CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED, NO_NEWS)
 #: In `notified` once silence made the parcel late, so later messages about the delay give that reason.
 TOLD_SILENT = "delayed:no_news"
+#: In `notified` once the parcel was counted late in the retailer's analytics (once, whatever made it late).
+DELAY_COUNTED = "delayed:counted"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
 from ..store import stats as stats_store
@@ -115,10 +116,15 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
             "rate": round(100.0 * ontime / (ontime + late), 1) if ontime + late else None,
         },
         "quality": _quality(totals),
+        "delays": {
+            "flagged": int(totals.get("delays", 0)),
+            "by_reason": {reason: int(totals.get(f"delays:{reason}", 0)) for reason in DELAY_REASONS},
+        },
         "by_carrier": [
             {
                 "carrier": key,
                 "delivered": int(values.get("delivered", 0)),
+                "flagged_late": int(values.get("delays", 0)),
                 "on_time_rate": round(
                     100.0 * values.get("ontime", 0) / (values.get("ontime", 0) + values.get("late", 0)), 1
                 )
@@ -163,6 +169,9 @@ def to_csv(data: dict[str, Any]) -> str:
     writer.writerow(["overall", "all", "on_time_rate", data["on_time"]["rate"]])
     writer.writerow(["overall", "all", "delivered", data["shipments"]["delivered"]])
     writer.writerow(["overall", "all", "page_views_per_shipment", data["page_views"]["per_shipment"]])
+    writer.writerow(["overall", "all", "flagged_late", data["delays"]["flagged"]])
+    for reason, flagged in data["delays"]["by_reason"].items():
+        writer.writerow(["late_reason", reason, "flagged_late", flagged])
     for row in data["by_carrier"]:
         for metric, value in row.items():
             if metric != "carrier":

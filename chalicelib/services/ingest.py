@@ -11,7 +11,7 @@ from ..carriers import adapter_for
 from ..domain.events import TrackingEvent, iso
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
-from ..domain.notifications import Intent, delay_news, plan
+from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
@@ -172,6 +172,7 @@ def _apply(
             event_count=current.event_count + len(chunk),
         )
         intents = []
+        newly_late = None
         if index == len(chunks) - 1:  # notify once, for where the whole delivery left the shipment
             intents = plan(
                 base.progress,
@@ -194,12 +195,18 @@ def _apply(
             subscriptions = subscribed(after)
             hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
             intents += [hook] if hook else []
+            news = delay_news(base.progress, progress, after.promised_date)
             late = plan_delay_hook(after.version, after.notified, subscriptions)
-            if late is not None and delay_news(base.progress, progress, after.promised_date):
+            if late is not None and news:
                 intents.append(late)
                 after = replace(after, notified=after.notified | {DELAY_POSTED})
+            if news and after.claimed and DELAY_COUNTED not in after.notified:
+                newly_late = news
+                after = replace(after, notified=after.notified | {DELAY_COUNTED})
         shipment_store.save(previous, after, chunk, intents, now=stamp)
         current = previous = after
+        if newly_late:
+            stats.parcel_late(retailer_id, carrier, newly_late, now)
     before_progress, after_progress = base.progress, current.progress
     stats.progress_changed(
         retailer_id,

@@ -18,13 +18,21 @@ from ..domain.lateness import (
     silence_kind,
     why_not_late,
 )
-from ..domain.notifications import TOLD_SILENT, Intent, plan_delay
+from ..domain.notifications import (
+    DELAY_COUNTED,
+    NO_NEWS,
+    PROMISE_PASSED,
+    TOLD_SILENT,
+    Intent,
+    plan_delay,
+)
 from ..observability import metric
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from . import stats
 from .retailer_profile import shopper_zone, silent_after_days, status_subscriptions
 
 
@@ -67,9 +75,8 @@ def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) ->
         reason = why_not_late(kind, record.promised_date, record.progress.status, record.notified, now, zone)
         if reason is not None:
             return outbox.SKIPPED, {"reason": reason}
-        if not _tell_late(record, retailer, now, frozenset()):
+        if not _tell_late(record, retailer, now, PROMISE_PASSED):
             return outbox.SKIPPED, {"reason": "no_channel"}
-        metric("LateShipments", carrier=record.carrier)
         return outbox.SENT, {"reason": "past the promised date: delay notices planned"}
 
     return with_retries(attempt)
@@ -83,14 +90,18 @@ def _run_silence_check(record: ShipmentRecord, retailer: Retailer, now: datetime
             check = Intent(silence_kind(again), CHECK_CHANNEL, not_before=iso(again))
             _plan(record, [check], record.notified | {check.kind}, now)
         return outbox.SKIPPED, {"reason": reason}
-    if not _tell_late(record, retailer, now, frozenset({TOLD_SILENT})):
+    if not _tell_late(record, retailer, now, NO_NEWS):
         return outbox.SKIPPED, {"reason": "no_channel"}
-    metric("SilentShipments", carrier=record.carrier)
     return outbox.SENT, {"reason": f"no scan for {days} days: delay notices planned"}
 
 
-def _tell_late(record: ShipmentRecord, retailer: Retailer, now: datetime, markers: frozenset[str]) -> bool:
-    """Plan the `delayed` notifications and webhook for a parcel found late; False if nobody is there to tell."""
+#: The operations metric for parcels found late by a check, by why.
+LATE_METRICS = {PROMISE_PASSED: "LateShipments", NO_NEWS: "SilentShipments"}
+
+
+def _tell_late(record: ShipmentRecord, retailer: Retailer, now: datetime, reason: str) -> bool:
+    """Plan the `delayed` notifications and webhook for a parcel found late, and count it late once (even with
+    nobody to tell); False if nobody is there to tell."""
     from .shipments import contact_of, enabled_channels
 
     contact = contact_of(record)
@@ -100,10 +111,14 @@ def _tell_late(record: ShipmentRecord, retailer: Retailer, now: datetime, marker
     if hook is not None:
         intents.append(hook)
         notified |= {DELAY_POSTED}
-    if not intents:
-        return False
-    _plan(record, intents, notified | markers, now)
-    return True
+    first_time = DELAY_COUNTED not in record.notified
+    if intents or first_time:
+        markers = {DELAY_COUNTED} | ({TOLD_SILENT} if reason == NO_NEWS else set())
+        _plan(record, intents, notified | markers, now)
+    if first_time:
+        stats.parcel_late(record.retailer_id, record.carrier, reason, now)
+        metric(LATE_METRICS[reason], carrier=record.carrier)
+    return bool(intents)
 
 
 def _plan(record: ShipmentRecord, intents: list[Intent], notified: frozenset[str], now: datetime) -> None:

@@ -81,6 +81,11 @@ def progress_changed(
         count(retailer_id, after_at, deltas)
 
 
+def parcel_late(retailer_id: str, carrier: str, reason: str, now: datetime) -> None:
+    """A registered parcel was found late for the first time, and why (domain.notifications.DELAY_REASONS)."""
+    count(retailer_id, now, {"delays": 1, f"delays:{reason}": 1, f"carrier:{carrier}:delays": 1})
+
+
 def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime) -> None:
     from ..observability import metric
 

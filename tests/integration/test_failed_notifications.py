@@ -33,14 +33,14 @@ def retry(api: Api, retailer: Retailer, shipment_id: str, kind: str, channel: st
     return api.http.post(f"/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", headers=retailer.auth)
 
 
-def analytics_page(api: Api, retailer: Retailer) -> str:
+def analytics_page(api: Api, retailer: Retailer, query: str = "") -> str:
     login = api.http.post(
         "/analytics/login",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         body=urlencode({"api_key": retailer.api_key}),
     )
     cookie = login.headers["Set-Cookie"].split(";")[0]
-    return api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
+    return api.http.get(f"/analytics{query}", headers={"Cookie": cookie}).body.decode()
 
 
 def sms_only(api: Api, retailer: Retailer) -> None:

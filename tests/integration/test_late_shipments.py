@@ -173,3 +173,37 @@ def test_the_silence_watch_respects_the_retailers_setting_and_the_page_shows_it(
     assert view["banner"]["kind"] == "delayed"  # four days without news, three allowed
     # That silence began before we heard of the parcel (a backfill): the page says so, nobody is texted.
     assert drain(local_time(NY, 12, days_ahead=30))["deliveries"] == {"sent": 2}  # only its shipped text and email
+
+
+def test_analytics_count_each_late_parcel_once_by_what_showed_it(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    watch_silence(api, retailer)
+    parcels = {"1ZDELAYED": None, "1ZPROMISED": days_from_today(0), "1ZSILENT": None, "1ZONTIME": None}
+    for tn, promised in parcels.items():
+        extra = {"promised_date": promised} if promised else {}
+        assert api.register(retailer, tracking_number=tn, customer=CUSTOMER, **extra).status_code == 201
+    scan(api, retailer, "d1", "shipped", hours_ago=5, tracking_number="1ZDELAYED", delayed=True)
+    scan(api, retailer, "d2", "shipped", hours_ago=2, tracking_number="1ZDELAYED", delayed=True)  # said twice
+    scan(api, retailer, "p1", "shipped", tracking_number="1ZPROMISED")
+    scan(api, retailer, "s1", "shipped", hours_ago=1, tracking_number="1ZSILENT")
+    scan(api, retailer, "o1", "shipped", hours_ago=1, tracking_number="1ZONTIME")
+    scan(api, retailer, "o2", "delivered", hours_ago=0, tracking_number="1ZONTIME")
+    week_later = local_time(NY, 12, days_ahead=7)
+    drain(week_later)
+    drain(week_later)
+    drain(local_time(NY, 12, days_ahead=8))
+
+    period = f"?from={days_from_today(0)}&to={days_from_today(9)}"
+    report = api.http.get(f"/v1/analytics{period}", headers=retailer.auth).json_body
+    assert report["delays"] == {
+        "flagged": 3,
+        "by_reason": {"carrier_delay": 1, "eta_after_promise": 0, "promise_passed": 1, "no_news": 1},
+    }
+    assert next(row for row in report["by_carrier"] if row["carrier"] == "ups")["flagged_late"] == 3
+    csv = api.http.get(f"/v1/analytics{period}&format=csv", headers=retailer.auth).body.decode()
+    assert "late_reason,no_news,flagged_late,1" in csv and "overall,all,flagged_late,3" in csv
+    from tests.integration.test_failed_notifications import analytics_page
+
+    page = analytics_page(api, retailer, period)
+    assert "Parcels found late" in page and "no news from the carrier" in page and "promised date passed" in page
