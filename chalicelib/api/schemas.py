@@ -11,6 +11,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     WrapValidator,
@@ -71,7 +73,7 @@ class Customer(Strict):
     email: str | None = Field(default=None, max_length=254)
     locale: str | None = None
     time_zone: str | None = None
-    sms_consent: bool = False
+    sms_consent: StrictBool = False
 
     @field_validator("phone")
     @classmethod
@@ -107,7 +109,7 @@ class Destination(Strict):
 
 class Item(Strict):
     name: Text
-    quantity: int = Field(default=1, ge=1, le=10_000)
+    quantity: StrictInt = Field(default=1, ge=1, le=10_000)
     sku: str | None = Field(default=None, max_length=100)
     image_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
 
@@ -136,7 +138,7 @@ class CustomerChanges(Customer):
 
     # Left out: unchanged. These two cannot be cleared, so null is not a valid value for them.
     name: Text = Field(default=None)  # type: ignore[assignment]
-    sms_consent: bool = Field(default=None)  # type: ignore[assignment]
+    sms_consent: StrictBool = Field(default=None)  # type: ignore[assignment]
 
 
 class ShipmentChangeRequest(Strict):
@@ -191,14 +193,14 @@ class RetailerRequest(Strict):
 class ApiKeyRequest(Strict):
     """Rotation: by default the key making the request keeps working for a day, so deployments can switch over."""
 
-    retire_current_after_hours: int = Field(default=24, ge=0, le=720)
-    keep_current: bool = False
+    retire_current_after_hours: StrictInt = Field(default=24, ge=0, le=720)
+    keep_current: StrictBool = False
 
 
 class SecretRotationRequest(Strict):
     """The old outbound secret keeps signing (next to the new one) while the retailer's verifier is updated."""
 
-    keep_previous_for_hours: int = Field(default=24, ge=0, le=168)
+    keep_previous_for_hours: StrictInt = Field(default=24, ge=0, le=168)
 
 
 class IntegrationRequest(Strict):
@@ -246,15 +248,15 @@ HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
 class QuietHoursRequest(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     start: HHMM = "21:00"
     end: HHMM = "08:00"
 
 
 class SurveySettingsRequest(Strict):
-    enabled: bool | None = None
-    delay_minutes: int | None = Field(default=None, ge=0, le=10080)
-    low_score_threshold: int | None = Field(default=None, ge=1, le=4)
+    enabled: StrictBool | None = None
+    delay_minutes: StrictInt | None = Field(default=None, ge=0, le=10080)
+    low_score_threshold: StrictInt | None = Field(default=None, ge=1, le=4)
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
 
 
@@ -278,7 +280,7 @@ Subscribable = Literal[StatusName, "delayed"]
 class WebhooksRequest(Strict):
     """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
 
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\"'<>]+$")
     statuses: list[Subscribable] | None = Field(default=None, max_length=20)
 
@@ -294,9 +296,9 @@ class SettingsRequest(Strict):
     channels: dict[KindName, list[ChannelName]] | None = None
     quiet_hours: QuietHoursRequest | None = None
     time_zone: str | None = None
-    email_fallback: bool | None = None
+    email_fallback: StrictBool | None = None
     #: Days without a scan after which a parcel on its way counts as late; 0 switches the watch off.
-    silent_after_days: int | None = Field(default=None, ge=0, le=30)
+    silent_after_days: StrictInt | None = Field(default=None, ge=0, le=30)
 
     @field_validator("time_zone")
     @classmethod

@@ -78,3 +78,32 @@ def test_webhook_subscriptions_accept_exactly_the_statuses_a_shipment_can_move_t
     from chalicelib.domain.hooks import STATUSES
 
     assert list(get_args(StatusName)) == list(STATUSES)
+
+
+def test_request_bodies_take_json_types_as_the_schema_says_not_lookalikes() -> None:
+    """A number is not a boolean and a string is not an integer, though pydantic's lax mode would convert them."""
+    from chalicelib.api.schemas import ApiKeyRequest, SettingsRequest, ShipmentRequest, validate
+    from chalicelib.errors import ValidationError
+
+    for model, body, field in (
+        (ApiKeyRequest, {"keep_current": 0.0}, "keep_current"),
+        (ApiKeyRequest, {"retire_current_after_hours": "24"}, "retire_current_after_hours"),
+        (SettingsRequest, {"email_fallback": 1}, "email_fallback"),
+        (SettingsRequest, {"silent_after_days": "5"}, "silent_after_days"),
+        (
+            ShipmentRequest,
+            {
+                "order_id": "O",
+                "carrier": "ups",
+                "tracking_number": "1Z",
+                "customer": {"name": "A", "sms_consent": "yes"},
+            },
+            "customer.sms_consent",
+        ),
+    ):
+        try:
+            validate(model, body)
+        except ValidationError as error:
+            assert error.field == field, (body, error.field)
+        else:
+            raise AssertionError(f"{model.__name__} accepted {body}")
