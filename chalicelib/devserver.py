@@ -166,4 +166,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped and the embedded table lives in memory: skip the interpreter's teardown, which after a
+    # long session spends tens of seconds collecting moto's objects one by one (measured: stopped in 0.8 s after
+    # 2,000 webhooks, then over 20 s more before the process exited).
+    os._exit(exit_code)
