@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -157,19 +158,10 @@ def shopper_policy(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
     key = item.key
     config = notification_settings(retailer)
     if item.fallback:  # an email standing in for a failed text goes out whatever the email channel setting
-        config = type(config)(
-            channels={**config.channels, key.kind: config.channels.get(key.kind, frozenset()) | {EMAIL}},
-            quiet_hours=config.quiet_hours,
-            time_zone=config.time_zone,
-            email_fallback=config.email_fallback,
-        )
+        channels = config.channels.get(key.kind, frozenset()) | {EMAIL}
+        config = replace(config, channels={**config.channels, key.kind: channels})
     if key.kind == SURVEY:  # the survey picked its channel when it was planned
-        config = type(config)(
-            channels={**config.channels, SURVEY: frozenset({key.channel})},
-            quiet_hours=config.quiet_hours,
-            time_zone=config.time_zone,
-            email_fallback=config.email_fallback,
-        )
+        config = replace(config, channels={**config.channels, SURVEY: frozenset({key.channel})})
     recipient = _recipient(record)
     opted_out = (
         key.channel == SMS and bool(recipient.phone) and contacts.is_opted_out(recipient.phone or "", retailer.id)

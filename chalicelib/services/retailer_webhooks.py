@@ -146,7 +146,7 @@ def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> di
     """A parcel became late (once per shipment): why, what was promised, and where it is now."""
     progress = record.progress
     details = {
-        "reason": delay_reason(record.progress, record.promised_date, record.notified),
+        "reason": delay_reason(progress, record.promised_date, record.notified),
         "promised_date": record.promised_date,
         "eta": progress.eta,
         "status": progress.status,

@@ -246,6 +246,7 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
     """Send a failed or skipped notification again, as if new: back to pending and due now, off the failed listing,
     its old provider message forgotten (a late callback about it must not touch the new attempt). None if it is not
     in one of those states any more, or its retries are used up."""
+    retryable = {f":r{i}": status for i, status in enumerate(RETRYABLE)}
     ddb = client()
     try:
         result = ddb.update_item(
@@ -257,7 +258,7 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
                 "REMOVE retailer_index, retailer_sort, provider_message_id, provider_status_at, sent_at, lease_until"
             ),
             ConditionExpression=(
-                "attribute_exists(pk) AND #status IN (:failed, :bounced, :skipped) "
+                f"attribute_exists(pk) AND #status IN ({', '.join(retryable)}) "
                 "AND (attribute_not_exists(manual_retries) OR manual_retries < :max)"
             ),
             ExpressionAttributeNames={"#status": "status"},
@@ -269,10 +270,8 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
                     ":zero": 0,
                     ":one": 1,
                     ":reason": "retry requested",
-                    ":failed": FAILED,
-                    ":bounced": BOUNCED,
-                    ":skipped": SKIPPED,
                     ":max": MAX_MANUAL_RETRIES,
+                    **retryable,
                 }
             ),
             ReturnValues="ALL_NEW",
