@@ -99,8 +99,12 @@ def test_shippo_dashboard_test_webhook_with_a_null_data_carrier_is_accepted(api:
 def test_accepted_webhooks_that_yield_nothing_say_why_and_are_listed_for_the_retailer(
     api: Api, retailer: Retailer
 ) -> None:
+    from chalicelib import observability
+
+    observability.emitted.clear()
     batch = api.easypost(retailer, fixture("easypost_docs_batch_created.json"))
     assert batch.status_code == 200
+    assert observability.emitted["WebhooksIgnored|source=easypost"] == 1
     assert batch.json_body == {
         "accepted": 0,
         "duplicates": 0,
