@@ -498,7 +498,55 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "WebhookResult": {
         "type": "object",
         "required": ["accepted", "duplicates"],
-        "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"}},
+        "properties": {
+            "accepted": {"type": "integer"},
+            "duplicates": {"type": "integer"},
+            "ignored": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "present only when the delivery held no scan (it is then listed at "
+                "GET /v1/webhooks/ignored)",
+            },
+            "ignored_reasons": {"type": "array", "items": ref("IgnoredReason")},
+        },
+    },
+    "IgnoredReason": {
+        "type": "object",
+        "required": ["reason", "detail"],
+        "properties": {
+            "reason": {
+                "type": "string",
+                "enum": ["not_a_tracking_event", "no_scans"],
+                "description": "not_a_tracking_event: the event type carries no tracking (batch.*, "
+                "transaction_*, ...); no_scans: a tracking with no scans whose own status says nothing yet",
+            },
+            "detail": {"type": "string", "description": "the event type, or the tracking's status"},
+            "carrier": STRING,
+            "tracking_number": STRING,
+        },
+    },
+    "IgnoredWebhookList": {
+        "type": "object",
+        "required": ["ignored", "next_cursor"],
+        "properties": {
+            "ignored": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["received_at", "source", "reasons", "body_sha256"],
+                    "properties": {
+                        "received_at": TIMESTAMP,
+                        "source": {"type": "string", "enum": list(SOURCES)},
+                        "reasons": {"type": "array", "items": ref("IgnoredReason")},
+                        "body_sha256": {
+                            "type": "string",
+                            "description": "first 16 hex digits of the body's SHA-256, to match the sender's log",
+                        },
+                    },
+                },
+            },
+            "next_cursor": nullable({"type": "string", "description": "more to list: pass it as `cursor`"}),
+        },
     },
 }
 
@@ -665,6 +713,19 @@ OPERATIONS: tuple[Operation, ...] = (
         query=(
             ("since", TIMESTAMP, False, "only those that failed at or after this moment"),
             ("channel", {"type": "string", "enum": list(NOTIFICATION_CHANNELS)}, False, "only this channel's"),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "page size (50)"),
+            ("cursor", STRING, False, "next_cursor of the previous page"),
+        ),
+        errors=(400, 401),
+    ),
+    Operation(
+        "get",
+        "/v1/webhooks/ignored",
+        "Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first, "
+        "with why; kept 30 days",
+        "webhooks",
+        "IgnoredWebhookList",
+        query=(
             ("limit", {"type": "integer", "minimum": 1, "maximum": 100}, False, "page size (50)"),
             ("cursor", STRING, False, "next_cursor of the previous page"),
         ),

@@ -112,6 +112,18 @@ def failed_notifications() -> Response:
     return json_response(notifications.list_failed(retailer_id, since, channel, params.get("cursor"), limit))
 
 
+@retailer_api.route("/v1/webhooks/ignored", methods=["GET"])
+@handles_errors
+def ignored_webhooks() -> Response:
+    """Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first."""
+    from ..services import ingest
+
+    retailer_id = _retailer_id()
+    params: Mapping[str, str] = retailer_api.current_request.query_params or {}
+    limit = int_param(params, "limit", 1, 100) or 50
+    return json_response(ingest.list_ignored(retailer_id, params.get("cursor"), limit))
+
+
 @retailer_api.route("/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", methods=["POST"])
 @handles_errors
 def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:

@@ -55,4 +55,6 @@ def _receive(source: str, retailer_id: str, request: Any) -> Response:
     metric("WebhooksAccepted", source=source)
     if result.accepted:
         metric("ScansAccepted", result.accepted, source=source)
-    return json_response({"accepted": result.accepted, "duplicates": result.duplicates})
+    if result.ignored:
+        metric("WebhooksIgnored", source=source)
+    return json_response(result.to_json())

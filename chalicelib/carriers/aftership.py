@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain import milestones as ms
 from ..domain.events import Location, TrackingEvent, fingerprint
 from ..errors import InvalidSignature
 from .base import (
+    MAX_YEAR,
+    MIN_YEAR,
+    NO_SCANS,
+    NOT_TRACKING,
     AdapterValidationError,
+    Ignored,
+    Parsed,
     array,
     attach_tracker_facts,
     carrier_code,
@@ -22,11 +29,13 @@ from .base import (
     hmac_sha256,
     load_json_object,
     obj,
+    optional_moment,
     optional_text,
     optional_timestamp_text,
     require_equal,
     timestamp,
     tracking_code,
+    tracking_status_event,
 )
 
 SOURCE = "aftership"
@@ -96,12 +105,16 @@ def _eta(tracking: dict[str, Any]) -> dict[str, str] | None:
 
 
 def parse(raw_body: bytes) -> list[TrackingEvent]:
+    return parse_webhook(raw_body).events
+
+
+def parse_webhook(raw_body: bytes) -> Parsed:
     body = load_json_object(raw_body)
     event_type = body.get("event")
     if not isinstance(event_type, str):
         raise AdapterValidationError("event must name the webhook type", field="event")
     if event_type not in TRACKING_EVENTS:
-        return []
+        return Parsed([], [Ignored(NOT_TRACKING, event_type[:60])])
     tracking = obj(body, "msg", "msg")
     carrier = carrier_code(tracking.get("slug"), "msg.slug")
     tracking_number = tracking_code(tracking.get("tracking_number"), "msg.tracking_number")
@@ -143,5 +156,49 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
                 time_zone_unknown=tz_unknown,
             )
         )
+    summary = _tracking_status(body, tracking, events, carrier, tracking_number, return_to_sender)
+    if summary is not None:
+        events.append(summary)
+    if not events:
+        tag = optional_text(tracking, "tag", "msg.tag", 40) or "none"
+        return Parsed([], [Ignored(NO_SCANS, f"tag {tag}", carrier, tracking_number)])
     signed_by = optional_text(tracking, "signed_by", "msg.signed_by", 200)
-    return attach_tracker_facts(events, _eta(tracking), signed_by)
+    return Parsed(attach_tracker_facts(events, _eta(tracking), signed_by))
+
+
+def _tracking_status(
+    body: dict[str, Any],
+    tracking: dict[str, Any],
+    events: list[TrackingEvent],
+    carrier: str,
+    tracking_number: str,
+    return_to_sender: bool,
+) -> TrackingEvent | None:
+    """The tracking's own `tag`/`subtag` as a scan at its `updated_at` (else the delivery's `ts`)."""
+    tag = optional_text(tracking, "tag", "msg.tag", 40) or "Pending"
+    subtag = optional_text(tracking, "subtag", "msg.subtag", 40) or ""
+    status, delayed = map_tag(tag, subtag, return_to_sender)
+    updated_at, tz_unknown = optional_moment(tracking.get("updated_at"), "msg.updated_at")
+    if updated_at is None and isinstance(body.get("ts"), int) and not isinstance(body.get("ts"), bool):
+        updated_at = _from_epoch(body["ts"])
+    return tracking_status_event(
+        events,
+        source=SOURCE,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        status=status,
+        delayed=delayed,
+        carrier_status=subtag or tag,
+        updated_at=updated_at,
+        description=optional_text(tracking, "subtag_message", "msg.subtag_message", 200) or "",
+        time_zone_unknown=tz_unknown,
+    )
+
+
+def _from_epoch(seconds: int) -> datetime | None:
+    """AfterShip's `ts` (UTC unix seconds); out of range is no time at all."""
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment if MIN_YEAR <= moment.year <= MAX_YEAR else None

@@ -6,16 +6,45 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..domain import milestones as ms
-from ..domain.events import TrackingEvent, normalise_carrier, normalise_tracking_number
+from ..domain.events import TrackingEvent, fingerprint, iso, normalise_carrier, normalise_tracking_number
 from ..errors import InvalidSignature, ValidationError
 
 #: Scans outside these years are corrupt data (and the extremes overflow when converted to UTC).
 MIN_YEAR, MAX_YEAR = 1990, 2200
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Why an accepted delivery yielded no scan: a `reason` code, and the value that made it so."""
+
+    reason: str
+    detail: str = ""
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"reason": self.reason, "detail": self.detail}
+        out.update({k: v for k, v in (("carrier", self.carrier), ("tracking_number", self.tracking_number)) if v})
+        return out
+
+
+#: The event type carries no tracking (EasyPost batch.*, Shippo transaction_*, AfterShip edd_revise, ...).
+NOT_TRACKING = "not_a_tracking_event"
+#: A tracking with no scans whose own status says nothing yet (AfterShip Pending, EasyPost unknown, ...).
+NO_SCANS = "no_scans"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one delivery holds: its scans, or why it holds none."""
+
+    events: list[TrackingEvent]
+    ignored: list[Ignored] = field(default_factory=list)
 
 
 class AdapterValidationError(ValidationError):
@@ -154,3 +183,60 @@ def attach_tracker_facts(
         pod = dict(result[last].proof_of_delivery or {}, recipient_name=signed_by)
         result[last] = replace(result[last], proof_of_delivery=pod)
     return result
+
+
+def adds_news(events: list[TrackingEvent], status: str, delayed: bool) -> bool:
+    """Whether a tracking-level status says something the newest scan does not (no scans: always)."""
+    if not events:
+        return True
+    newest = max(events, key=TrackingEvent.sort_key)
+    return (newest.status, newest.delayed) != (status, delayed)
+
+
+def tracking_status_event(
+    events: list[TrackingEvent],
+    *,
+    source: str,
+    carrier: str,
+    tracking_number: str,
+    status: str,
+    delayed: bool,
+    carrier_status: str,
+    updated_at: datetime | None,
+    description: str = "",
+    time_zone_unknown: bool = False,
+) -> TrackingEvent | None:
+    """An aggregator's own status of the tracking as one more scan (DESIGN 3.1), or None when it adds nothing.
+
+    It is timed at the tracking's update time, never before its newest scan (a tracking is not updated before the
+    scans it holds), and its id is built from that time and the status: a replay of the same delivery gives the
+    same event, a later update that still disagrees with the scans gives a new one. Folded like any scan, so the
+    order deliveries arrive in still does not matter. A status that names no milestone and no delay says nothing.
+    """
+    if status not in ms.MILESTONES and not delayed:
+        return None
+    if not adds_news(events, status, delayed):
+        return None
+    times = [moment for moment in (updated_at, *(event.occurred_at for event in events)) if moment is not None]
+    if not times:
+        return None
+    at = max(times)
+    return TrackingEvent(
+        source=source,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        status=status,
+        occurred_at=at,
+        fingerprint=fingerprint(source, "tracking-status", carrier, tracking_number, iso(at), carrier_status),
+        carrier_status=carrier_status,
+        description=description,
+        delayed=delayed,
+        time_zone_unknown=time_zone_unknown and updated_at is not None and at == updated_at,
+    )
+
+
+def optional_moment(value: Any, path: str) -> tuple[datetime | None, bool]:
+    """A tracking's update time when it gives one (absent or null: None)."""
+    if value in (None, ""):
+        return None, False
+    return timestamp(value, path)

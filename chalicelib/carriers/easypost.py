@@ -13,7 +13,11 @@ from ..domain import milestones as ms
 from ..domain.events import Location, TrackingEvent, fingerprint
 from ..errors import InvalidSignature
 from .base import (
+    NO_SCANS,
+    NOT_TRACKING,
     AdapterValidationError,
+    Ignored,
+    Parsed,
     array,
     attach_tracker_facts,
     carrier_code,
@@ -21,11 +25,13 @@ from .base import (
     hmac_sha256,
     load_json_object,
     obj,
+    optional_moment,
     optional_text,
     optional_timestamp_text,
     require_equal,
     timestamp,
     tracking_code,
+    tracking_status_event,
 )
 
 SOURCE = "easypost"
@@ -76,12 +82,17 @@ def map_status(status: str, detail: str) -> str:
 
 
 def parse(raw_body: bytes) -> list[TrackingEvent]:
+    return parse_webhook(raw_body).events
+
+
+def parse_webhook(raw_body: bytes) -> Parsed:
     body = load_json_object(raw_body)
     description = body.get("description")
     if not isinstance(description, str):
         raise AdapterValidationError("description must name the event type", field="description")
     if not description.startswith("tracker."):
-        return []  # batch.*, refund.*, ... carry no scans; answered 200 with nothing accepted
+        # batch.*, refund.*, ... carry no scans; answered 200 with nothing accepted and the reason
+        return Parsed([], [Ignored(NOT_TRACKING, description[:60])])
     tracker = obj(body, "result", "result")
     carrier = carrier_code(tracker.get("carrier"), "result.carrier")
     tracking_number = tracking_code(tracker.get("tracking_code"), "result.tracking_code")
@@ -123,4 +134,22 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
                 time_zone_unknown=tz_unknown,
             )
         )
-    return attach_tracker_facts(events, {"end": eta_text} if eta_text else None, signed_by)
+    status = optional_text(tracker, "status", "result.status", 60) or "unknown"
+    status_detail = optional_text(tracker, "status_detail", "result.status_detail", 60) or ""
+    updated_at, tz_unknown = optional_moment(tracker.get("updated_at"), "result.updated_at")
+    summary = tracking_status_event(
+        events,
+        source=SOURCE,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        status=map_status(status, status_detail),
+        delayed=status_detail in DELAY_DETAILS,
+        carrier_status=f"{status}/{status_detail}" if status_detail else status,
+        updated_at=updated_at,
+        time_zone_unknown=tz_unknown,
+    )
+    if summary is not None:
+        events.append(summary)
+    if not events:
+        return Parsed([], [Ignored(NO_SCANS, f"status {status}", carrier, tracking_number)])
+    return Parsed(attach_tracker_facts(events, {"end": eta_text} if eta_text else None, signed_by))

@@ -11,6 +11,7 @@ from ..domain.events import Location, TrackingEvent, fingerprint
 from ..errors import InvalidSignature
 from .base import (
     AdapterValidationError,
+    Parsed,
     array,
     carrier_code,
     header,
@@ -131,3 +132,8 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
             )
         )
     return events
+
+
+def parse_webhook(raw_body: bytes) -> Parsed:
+    """Native bodies always hold at least one event (an empty list is a 400), so nothing is ever ignored."""
+    return Parsed(parse(raw_body))

@@ -9,7 +9,12 @@ from ..domain import milestones as ms
 from ..domain.events import Location, TrackingEvent, fingerprint
 from ..errors import InvalidSignature
 from .base import (
+    NO_SCANS,
+    NOT_TRACKING,
     AdapterValidationError,
+    Ignored,
+    Parsed,
+    adds_news,
     array,
     attach_tracker_facts,
     carrier_code,
@@ -107,21 +112,34 @@ def _event(entry: Any, path: str, carrier: str, tracking_number: str) -> Trackin
 
 
 def parse(raw_body: bytes) -> list[TrackingEvent]:
+    return parse_webhook(raw_body).events
+
+
+def parse_webhook(raw_body: bytes) -> Parsed:
     body = load_json_object(raw_body)
     event_type = body.get("event")
     if not isinstance(event_type, str):
         raise AdapterValidationError("event must name the webhook type", field="event")
     if event_type not in TRACKING_EVENTS:
-        return []
+        return Parsed([], [Ignored(NOT_TRACKING, event_type[:60])])
     data = obj(body, "data", "data")
-    carrier = carrier_code(data.get("carrier"), "data.carrier")
+    # Shippo's dashboard test webhook leaves data.carrier null and names the carrier at the top level.
+    named = data.get("carrier") if data.get("carrier") is not None else body.get("carrier")
+    carrier = carrier_code(named, "data.carrier")
     tracking_number = tracking_code(data.get("tracking_number"), "data.tracking_number")
     entries = [
         _event(entry, f"data.tracking_history[{index}]", carrier, tracking_number)
         for index, entry in enumerate(array(data, "tracking_history", "data.tracking_history", required=False))
     ]
     if data.get("tracking_status") is not None:
-        # The current status usually repeats the newest history entry; its object_id makes it a duplicate.
-        entries.append(_event(data["tracking_status"], "data.tracking_status", carrier, tracking_number))
+        # The tracking's own status is a scan at its status_date (DESIGN 3.1). It usually repeats the newest history
+        # entry: with the same object_id it is that scan (a duplicate); a copy with its own id adds nothing and is
+        # left out, so the timeline does not show the delivery twice.
+        current = _event(data["tracking_status"], "data.tracking_status", carrier, tracking_number)
+        same_scan = any(entry.fingerprint == current.fingerprint for entry in entries)
+        if same_scan or adds_news(entries, current.status, current.delayed):
+            entries.append(current)
+    if not entries:
+        return Parsed([], [Ignored(NO_SCANS, "no tracking_status", carrier, tracking_number)])
     eta = optional_timestamp_text(data.get("eta"), "data.eta")
-    return attach_tracker_facts(entries, {"end": eta} if eta else None, None)
+    return Parsed(attach_tracker_facts(entries, {"end": eta} if eta else None, None))

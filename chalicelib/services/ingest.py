@@ -15,6 +15,7 @@ from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
+from ..store import ignored as ignored_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
@@ -38,6 +39,15 @@ EVENTS_PER_WRITE = MAX_TRANSACTION_ITEMS - 10
 class IngestResult:
     accepted: int
     duplicates: int
+    #: Why the delivery yielded no scan (each reason a dict: reason, detail, carrier?, tracking_number?).
+    ignored: tuple[dict[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The webhook answer: `ignored` and its reasons only when something was (DESIGN 3.1: never silent)."""
+        out: dict[str, Any] = {"accepted": self.accepted, "duplicates": self.duplicates}
+        if self.ignored:
+            out.update(ignored=len(self.ignored), ignored_reasons=list(self.ignored))
+        return out
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,13 @@ def handle_webhook(webhook: Webhook, now: datetime) -> IngestResult:
     if len(webhook.raw_body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     _verify(adapter, webhook, now)
-    events = adapter.parse(webhook.raw_body)
-    return ingest_events(webhook.retailer_id, events, now)
+    parsed = adapter.parse_webhook(webhook.raw_body)
+    if not parsed.events:
+        # Accepted (the sender did nothing wrong) but nothing to fold: say so, and keep it where the retailer looks.
+        reasons = tuple(item.to_dict() for item in parsed.ignored)
+        ignored_store.record(webhook.retailer_id, webhook.source, webhook.raw_body, list(reasons), iso(now))
+        return IngestResult(accepted=0, duplicates=0, ignored=reasons)
+    return ingest_events(webhook.retailer_id, parsed.events, now)
 
 
 def _verify(adapter: Any, webhook: Webhook, now: datetime) -> None:
@@ -219,3 +234,21 @@ def _apply(
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
     )
     return len(fresh)
+
+
+def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    """Webhook deliveries that were accepted but yielded no scan, newest first, with why: one index query."""
+    from .paging import decode_cursor, encode_cursor
+
+    start = decode_cursor(cursor, ignored_store.listing(retailer_id))
+    entries, end = ignored_store.page(retailer_id, start, limit)
+    listed = [
+        {
+            "received_at": entry["received_at"],
+            "source": entry["source"],
+            "reasons": entry.get("reasons") or [],
+            "body_sha256": entry.get("body_sha256"),
+        }
+        for entry in entries
+    ]
+    return {"ignored": listed, "next_cursor": encode_cursor(end)}

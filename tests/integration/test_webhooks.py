@@ -266,9 +266,14 @@ def test_easypost_signature_uses_nfkd_secret_and_rejects_tampering(api: Api, ret
     assert tampered.status_code == 401
 
 
-def test_easypost_non_tracker_events_are_acknowledged_without_scans(api: Api, retailer: Retailer) -> None:
+def test_easypost_non_tracker_events_are_acknowledged_without_scans_and_say_so(api: Api, retailer: Retailer) -> None:
     body = easypost_tracker_event([], description="batch.created")
-    assert api.easypost(retailer, body).json_body == {"accepted": 0, "duplicates": 0}
+    assert api.easypost(retailer, body).json_body == {
+        "accepted": 0,
+        "duplicates": 0,
+        "ignored": 1,
+        "ignored_reasons": [{"reason": "not_a_tracking_event", "detail": "batch.created"}],
+    }
 
 
 def test_aftership_checkpoints_with_and_without_offsets(api: Api, retailer: Retailer) -> None:

@@ -253,3 +253,61 @@ def test_extreme_timestamps_are_validation_errors_not_crashes(moment: str) -> No
     document = mutate(VALID["shippo"], ("data", "tracking_history", 0, "status_date"), moment, False)
     with pytest.raises(AdapterValidationError):
         shippo.parse(json.dumps(document).encode())
+
+
+AFTERSHIP_TAGS = st.sampled_from(
+    [
+        ("InfoReceived", "InfoReceived_001"),
+        ("InTransit", "InTransit_002"),
+        ("OutForDelivery", "OutForDelivery_001"),
+        ("Delivered", "Delivered_001"),
+        ("Exception", "Exception_005"),
+        ("Pending", "Pending_001"),
+    ]
+)
+
+
+def aftership_update(draw: st.DrawFn) -> bytes:
+    """An AfterShip delivery: a subset of one history, its tag possibly ahead of (or without) the checkpoints."""
+    history = [
+        ("InfoReceived", "InfoReceived_001", "2026-11-20T08:00:00+00:00", "Info", ""),
+        ("InTransit", "InTransit_002", "2026-11-20T19:00:00+00:00", "Picked up", "OAKLAND"),
+        ("OutForDelivery", "OutForDelivery_001", "2026-11-22T07:00:00+00:00", "On the van", "BERKELEY"),
+    ]
+    scans = [scan for scan in history if draw(st.booleans())]
+    tag, subtag = draw(AFTERSHIP_TAGS)
+    body = aftership_tracking_update(scans)
+    body["msg"].update(tag=tag, subtag=subtag, updated_at=f"2026-11-2{draw(st.integers(0, 4))}T12:00:00+00:00")
+    return json.dumps(body).encode()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.composite(aftership_update)(), min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_tracking_level_statuses_fold_the_same_whatever_the_order_and_replays(deliveries: list[bytes], rnd) -> None:
+    from chalicelib.domain.shipment import Progress, fold
+
+    parsed = [aftership.parse(raw) for raw in deliveries]
+    assert parsed == [aftership.parse(raw) for raw in deliveries]  # same delivery, same events (ids included)
+    reference = Progress()
+    for events in parsed:
+        reference = fold(reference, events)
+    replayed = [*parsed, *parsed]
+    rnd.shuffle(replayed)
+    progress = Progress()
+    for events in replayed:
+        progress = fold(progress, events)
+    assert progress == reference
+    # A tag that names a milestone the checkpoints do not is never lost: it is one of the events folded.
+    for raw, events in zip(deliveries, parsed, strict=True):
+        msg = json.loads(raw)["msg"]
+        status, delayed = aftership.map_tag(msg["tag"], msg["subtag"], False)
+        if status in ms.MILESTONES:
+            assert any(e.status == status and e.delayed == delayed for e in events)
+
+
+def test_a_tag_that_says_nothing_and_no_checkpoints_is_ignored_with_the_reason() -> None:
+    parsed = aftership.parse_webhook(json.dumps(aftership_tracking_update([])).encode())
+    assert parsed.events == []
+    assert [item.to_dict() for item in parsed.ignored] == [
+        {"reason": "no_scans", "detail": "tag Pending", "carrier": "fedex", "tracking_number": "794644790132"}
+    ]
