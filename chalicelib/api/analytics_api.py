@@ -120,7 +120,10 @@ def _page(template: str, context: dict[str, Any], status: int = 200, extra: dict
         .get_template(template)
         .render({**context, "nonce": nonce, "base": settings().public_base_url})
     )
-    return Response(body=html, status_code=status, headers={**page_headers(nonce), **(extra or {})})
+    # With "no-referrer" browsers send `Origin: null` on the page's own form posts; "same-origin" lets the sign-in
+    # see our origin there and still sends nothing to other sites.
+    headers = {**page_headers(nonce), "Referrer-Policy": "same-origin", **(extra or {})}
+    return Response(body=html, status_code=status, headers=headers)
 
 
 def _session_cookie(value: str, max_age: int) -> str:

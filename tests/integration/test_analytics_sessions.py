@@ -124,6 +124,9 @@ def test_a_session_ends_after_eight_hours(api: Api, retailer: Retailer) -> None:
 
 
 def test_sign_in_accepts_only_our_exact_origin(api: Api, retailer: Retailer) -> None:
+    # Under "no-referrer" a browser's own same-origin form post carries `Origin: null` (Fetch standard, "serializing
+    # a request origin"); the sign-in page asks for "same-origin" so the real origin arrives and null can be refused.
+    assert api.http.get("/analytics").headers["Referrer-Policy"] == "same-origin"
     for origin in (
         "null",
         "https://track.example",
