@@ -6,8 +6,13 @@ from chalicelib.api.http import forwarded_client, same_origin
 
 
 def test_a_forwarded_list_names_the_client_the_given_number_of_hops_from_the_right() -> None:
-    # X-Forwarded-For as MDN documents it: "<client>, <proxy1>, <proxy2>", each proxy appending what it saw
+    # X-Forwarded-For as MDN documents it, "<client>, <proxy1>, <proxy2>", each proxy appending what it saw; the
+    # examples are MDN's (https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Forwarded-For)
     header = "x-forwarded-for"
+    mdn = "203.0.113.195,2001:db8:85a3:8d3:1319:8a2e:370:7348,198.51.100.178"
+    assert forwarded_client(mdn, header, 1) == "198.51.100.178"
+    assert forwarded_client(mdn, header, 2) == "2001:db8:85a3:8d3:1319:8a2e:370:7348"
+    assert forwarded_client(mdn, header, 3) == "203.0.113.195"
     assert forwarded_client("203.0.113.195", header, 1) == "203.0.113.195"
     assert forwarded_client("10.0.0.1, 203.0.113.195", header, 1) == "203.0.113.195"  # the sender wrote 10.0.0.1
     assert forwarded_client("203.0.113.195, 198.51.100.178", header, 2) == "203.0.113.195"
