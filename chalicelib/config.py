@@ -30,6 +30,12 @@ class Settings:
     relay_grace_minutes: int = 120
     #: Shipments, scans, messages and survey answers expire (DynamoDB TTL) this long after their last change.
     retention_days: int = 180
+    #: A header a trusted proxy in front of API Gateway sets to the client's address (X-Forwarded-For,
+    #: CloudFront-Viewer-Address); empty (the default): the client is API Gateway's source IP, and such headers,
+    #: which anyone can send, are ignored.
+    trusted_client_ip_header: str = ""
+    #: How many trusted proxies append to that header: the client is the entry this many places from the right.
+    trusted_proxy_hops: int = 1
 
     @property
     def is_production(self) -> bool:
@@ -65,4 +71,6 @@ def settings() -> Settings:
         email_from=env.get("EMAIL_FROM", "deliveries@porchlight.local"),
         relay_grace_minutes=int(env.get("RELAY_GRACE_MINUTES", "120") or 120),
         retention_days=int(env.get("RETENTION_DAYS", "180") or 180),
+        trusted_client_ip_header=env.get("TRUSTED_CLIENT_IP_HEADER", "").strip().lower(),
+        trusted_proxy_hops=max(1, int(env.get("TRUSTED_PROXY_HOPS", "1") or 1)),
     )

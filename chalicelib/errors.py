@@ -52,3 +52,10 @@ class PayloadTooLarge(PorchlightError):
 class TooManyRequests(PorchlightError):
     status = 429
     code = "too_many_requests"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field, code=code)
+        #: Seconds until trying again can succeed (the Retry-After header), when known.
+        self.retry_after = retry_after

@@ -1,4 +1,7 @@
-"""Survey results and delivery analytics for retailers: JSON, CSV, and a chart page behind an API-key login."""
+"""Survey results and delivery analytics for retailers: JSON, CSV, and a chart page behind an API-key sign-in.
+
+Signing in opens a server-side session (services.sessions); the cookie holds only the session's random id.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,16 @@ from ..config import settings
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics
 from ..services import retailers as retailer_service
-from .http import bearer_token, body_bytes, error_response, handles_errors, int_param, json_response, utcnow
+from .http import (
+    bearer_token,
+    body_bytes,
+    error_response,
+    handles_errors,
+    int_param,
+    json_response,
+    same_origin,
+    utcnow,
+)
 
 analytics_api = Blueprint(__name__)
 LATE_REASON_LABELS = {
@@ -21,7 +33,7 @@ LATE_REASON_LABELS = {
     "promise_passed": "promised date passed",
     "no_news": "no news from the carrier",
 }
-KEY_COOKIE = "pl_key"
+SESSION_COOKIE = "pl_session"
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
 
 
@@ -81,13 +93,19 @@ def get_analytics() -> Response:
 # --- the page -----------------------------------------------------------------------------------------------
 
 
-def _cookie_key() -> str | None:
+def _session_id() -> str | None:
     raw = analytics_api.current_request.headers.get("cookie") or ""
     for part in raw.split(";"):
         name, _, value = part.strip().partition("=")
-        if name == KEY_COOKIE:
+        if name == SESSION_COOKIE:
             return value
     return None
+
+
+def _signed_in_retailer() -> str:
+    from ..services import sessions
+
+    return sessions.retailer_for(_session_id(), utcnow())
 
 
 def _page(template: str, context: dict[str, Any], status: int = 200, extra: dict[str, str] | None = None) -> Response:
@@ -102,19 +120,25 @@ def _page(template: str, context: dict[str, Any], status: int = 200, extra: dict
         .get_template(template)
         .render({**context, "nonce": nonce, "base": settings().public_base_url})
     )
-    return Response(body=html, status_code=status, headers={**page_headers(nonce), **(extra or {})})
+    # With "no-referrer" browsers send `Origin: null` on the page's own form posts; "same-origin" lets the sign-in
+    # see our origin there and still sends nothing to other sites.
+    headers = {**page_headers(nonce), "Referrer-Policy": "same-origin", **(extra or {})}
+    return Response(body=html, status_code=status, headers=headers)
 
 
 def _session_cookie(value: str, max_age: int) -> str:
-    secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
-    return f"{KEY_COOKIE}={value}; Path=/analytics; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    from urllib.parse import urlsplit
+
+    base = settings().public_base_url
+    secure = "; Secure" if base.startswith("https://") else ""
+    path = urlsplit(base).path.rstrip("/") + "/analytics"  # behind a stage prefix the page is at /api/analytics
+    return f"{SESSION_COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
 
 
 @analytics_api.route("/analytics", methods=["GET"])
 def analytics_page() -> Response:
-    key = _cookie_key()
     try:
-        retailer_id = retailer_service.authenticate(key, utcnow())
+        retailer_id = _signed_in_retailer()
     except Unauthorized:
         return _page("pages/analytics_login.html.j2", {"error": None})
     try:
@@ -164,34 +188,53 @@ def analytics_page() -> Response:
 @analytics_api.route("/analytics/export.csv", methods=["GET"])
 def analytics_csv() -> Response:
     try:
-        retailer_id = retailer_service.authenticate(_cookie_key(), utcnow())
-        return _csv(_report(retailer_id))
+        return _csv(_report(_signed_in_retailer()))
     except PorchlightError as error:
         return error_response(error)
+
+
+def _cross_site() -> bool:
+    """A sign-in posted from another site (login CSRF: signing the victim's browser in to the attacker's data).
+
+    Browsers send Origin on every form POST; it must name our public origin exactly. `null` (sandboxed frames,
+    no-referrer pages) and look-alikes are refused. Without Origin (a non-browser client) Sec-Fetch-Site, when
+    present, must say same-origin."""
+    headers = analytics_api.current_request.headers
+    origin = headers.get("origin")
+    if origin is not None:
+        return not same_origin(origin, settings().public_base_url)
+    return headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
 
 
 @analytics_api.route("/analytics/login", methods=["POST"], content_types=FORM)
 def analytics_login() -> Response:
     from urllib.parse import parse_qsl
 
-    origin = analytics_api.current_request.headers.get("origin")
-    if origin and origin != "null" and not settings().public_base_url.startswith(origin):
+    from ..services import sessions
+
+    if _cross_site():
         return _page("pages/analytics_login.html.j2", {"error": "Cross-site sign-in is not allowed."}, status=403)
     form = dict(parse_qsl(body_bytes(analytics_api.current_request).decode("utf-8", "replace")))
-    key = form.get("api_key", "").strip()
     try:
-        retailer_service.authenticate(key, utcnow())
+        session_id = sessions.sign_in(form.get("api_key", "").strip(), utcnow())
     except Unauthorized:
         return _page("pages/analytics_login.html.j2", {"error": "That API key is not valid."}, status=401)
+    sessions.sign_out(_session_id())  # a new id at every sign-in: an id planted before it is worth nothing
     return Response(
         body="",
         status_code=303,
-        headers={"Location": f"{settings().public_base_url}/analytics", "Set-Cookie": _session_cookie(key, 8 * 3600)},
+        headers={
+            "Location": f"{settings().public_base_url}/analytics",
+            "Set-Cookie": _session_cookie(session_id, int(sessions.SESSION_LIFETIME.total_seconds())),
+        },
     )
 
 
 @analytics_api.route("/analytics/logout", methods=["POST"], content_types=FORM)
 def analytics_logout() -> Response:
+    from ..services import sessions
+
+    sessions.sign_out(_session_id())
     return Response(
         body="",
         status_code=303,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalice import Response
 
-from ..errors import PayloadTooLarge, PorchlightError, Unauthorized, ValidationError
+from ..errors import PayloadTooLarge, PorchlightError, TooManyRequests, Unauthorized, ValidationError
 
 MAX_API_BODY_BYTES = 1024 * 1024
 logger = logging.getLogger("porchlight.api")
@@ -36,7 +38,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 
 
 def error_response(error: PorchlightError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else {}
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     return json_response(error_body(error.code, error.message, error.field), error.status, headers)
 
 
@@ -130,6 +134,78 @@ def bearer_token(headers: Any) -> str | None:
         return None
     scheme, _, token = value.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _address(text: str, with_port: bool) -> str | None:
+    """An IP address from a header entry: bare, "[v6]:port", or (with_port) "v4:port" / CloudFront's "v6:port"."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif with_port:
+        text = text.rpartition(":")[0]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def forwarded_client(value: str | None, header: str, hops: int) -> str | None:
+    """The client a trusted proxy reports in `header`, or None when the header is missing or malformed.
+
+    X-Forwarded-For style lists grow to the right, each proxy appending the address it was reached from, so the entry
+    `hops` places from the right was written by the first trusted proxy; whatever the sender put further left is
+    ignored. A list shorter than that did not pass through every trusted proxy: None. CloudFront-Viewer-Address is
+    one "address:port" (IPv6 unbracketed).
+    """
+    if not value:
+        return None
+    if header == "cloudfront-viewer-address":
+        return _address(value, with_port=True)
+    entries = [entry for entry in value.split(",") if entry.strip()]
+    return _address(entries[-hops], with_port=False) if len(entries) >= hops else None
+
+
+def client_address(request: Any) -> str:
+    """Where a request came from: API Gateway's source IP (requestContext.identity.sourceIp), unless a trusted
+    proxy's header is configured (TRUSTED_CLIENT_IP_HEADER) and present. Without that setting, forwarded headers
+    are ignored: any client can write them."""
+    from ..config import settings
+
+    config = settings()
+    if config.trusted_client_ip_header:
+        reported = forwarded_client(
+            (request.headers or {}).get(config.trusted_client_ip_header),
+            config.trusted_client_ip_header,
+            config.trusted_proxy_hops,
+        )
+        if reported:
+            return reported
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of a URL, default ports filled in; None when it has no usable origin."""
+    try:
+        split = urlsplit(url)
+        port = split.port or {"http": 80, "https": 443}.get(split.scheme.lower())
+    except ValueError:
+        return None
+    if not split.scheme or not split.hostname or port is None or split.username is not None:
+        return None
+    return split.scheme.lower(), split.hostname.lower(), port
+
+
+def same_origin(origin: str | None, base_url: str) -> bool:
+    """Whether an Origin header names exactly the origin (scheme, host, port) of `base_url`. "null" (sandboxed
+    frames, no-referrer pages, data: documents) and anything that merely starts with the right text are not."""
+    if not origin:
+        return False
+    split = urlsplit(origin)
+    if split.path or split.query or split.fragment or origin != origin.strip():
+        return False  # an Origin is scheme://host[:port] and nothing else
+    given = _origin_of(origin)
+    return given is not None and given == _origin_of(base_url)
 
 
 HTML_HEADERS: dict[str, str | list[str]] = {

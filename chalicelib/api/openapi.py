@@ -905,7 +905,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/v1/track/{retailer_id}",
         "A shopper finds an order by its number and the e-mail or phone it was placed with (CORS open, no "
-        "credentials; 10 wrong tries per order number an hour, then 429 too_many_attempts)",
+        "credentials). Misses are limited per hour per contact (10), per client address (20) and per store; over a "
+        "limit every lookup answers 429 too_many_attempts with Retry-After until the hour ends",
         "tracking",
         "OrderLookup",
         request="OrderLookupRequest",

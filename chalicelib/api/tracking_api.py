@@ -262,6 +262,7 @@ LOOKUP_CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Expose-Headers": "Retry-After",
     "Vary": "Origin",
 }
 
@@ -275,6 +276,7 @@ def _lookup_page(
     error: str | None = None,
     order_id: str = "",
     shipments: list[dict[str, Any]] | None = None,
+    retry_after: int | None = None,
 ) -> Response:
     from ..web.i18n import LANGUAGE_NAMES, strings
 
@@ -288,8 +290,12 @@ def _lookup_page(
         "order_id": order_id,
         "shipments": shipments,
         "languages": LANGUAGE_NAMES,
+        "retry_minutes": -(-retry_after // 60) if retry_after else None,
     }
-    return render_page("pages/lookup.html.j2", context, status=status)
+    response = render_page("pages/lookup.html.j2", context, status=status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
@@ -317,10 +323,11 @@ def order_lookup_form(retailer_id: str) -> Response:
     """One parcel: straight to its tracking page. Several: a list to choose from. None: the form again, saying so.
 
     Unlike the tracking page's forms this one changes nothing a shopper owns, so a store's own site may post to it
-    (no same-site check); guessing is bounded per order number by the service and per address by the WAF.
+    (no same-site check); guessing is bounded per contact, client address and store by the service (D25).
     """
     from ..errors import TooManyRequests
     from ..services.order_lookup import find_order, retailer_brand
+    from .http import client_address
 
     form = _form()
     try:
@@ -331,12 +338,15 @@ def order_lookup_form(retailer_id: str) -> Response:
     order_id, contact = form.get("order_id", "").strip()[:200], form.get("contact", "").strip()[:254]
     if not order_id or len(contact) < 3:
         return _lookup_page(retailer_id, brand, locale, status=400, error="missing", order_id=order_id)
+    client = client_address(tracking_api.current_request)
     try:
-        shipments = find_order(retailer_id, order_id, contact, utcnow(), locale)
+        shipments = find_order(retailer_id, order_id, contact, client, utcnow(), locale)
     except NotFound:
         return _lookup_page(retailer_id, brand, locale, status=404, error="not_found", order_id=order_id)
-    except TooManyRequests:
-        return _lookup_page(retailer_id, brand, locale, status=429, error="too_many", order_id=order_id)
+    except TooManyRequests as refused:
+        return _lookup_page(
+            retailer_id, brand, locale, status=429, error="too_many", order_id=order_id, retry_after=refused.retry_after
+        )
     if len(shipments) > 1:
         return _lookup_page(retailer_id, brand, locale, shipments=shipments)
     return Response(body="", status_code=303, headers={"Location": f"{shipments[0]['tracking_url']}?lang={locale}"})
@@ -346,12 +356,14 @@ def order_lookup_form(retailer_id: str) -> Response:
 def order_lookup_json(retailer_id: str) -> Response:
     """The lookup for a store's own site (CORS open, no credentials): the order's parcels and their tracking links."""
     from ..services.order_lookup import find_order
-    from .http import read_json_object
+    from .http import client_address, read_json_object
     from .schemas import OrderLookupRequest, validate
 
+    request = tracking_api.current_request
     try:
-        body = validate(OrderLookupRequest, read_json_object(body_bytes(tracking_api.current_request)))
-        shipments = find_order(retailer_id, body["order_id"], body["contact"], utcnow(), body.get("locale") or "en")
+        body = validate(OrderLookupRequest, read_json_object(body_bytes(request)))
+        client, locale = client_address(request), body.get("locale") or "en"
+        shipments = find_order(retailer_id, body["order_id"], body["contact"], client, utcnow(), locale)
     except PorchlightError as error:
         response = error_response(error)
         response.headers.update(LOOKUP_CORS)

@@ -2,16 +2,40 @@
 
 Only salted digests of the contact are kept beside the order number, so the lookup entry holds nothing personal,
 and a typed contact matches however it is written ("Maria@Example.com ", "(415) 555-0123", "+1 415 555 0123").
+
+Guessing is bounded by counting misses per hour in three scopes: the contact typed (one e-mail tried against many
+order numbers), the client address (one sender trying anything) and the store (many senders at once). No scope is
+the order number: strangers guessing contacts for an order never lock its shopper out (D25).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-#: Failed attempts on one order number per hour before lookups of it are refused (guessing the contact).
-MAX_FAILED_LOOKUPS = 10
+CLIENT, CONTACT, RETAILER = "client", "contact", "retailer"
+SCOPES = (CLIENT, CONTACT, RETAILER)
+
+
+@dataclass(frozen=True)
+class LookupLimits:
+    """Misses allowed per hour before lookups are refused (429) for the rest of that hour."""
+
+    #: One address: a shopper mistyping a few times stays far below it; a scanner does not.
+    per_client: int = 20
+    #: One typed e-mail or phone tried against order numbers (whoever sends it).
+    per_contact: int = 10
+    #: Every miss at one store: above it, many addresses are guessing at once ...
+    per_retailer: int = 500
+    #: ... and each address then gets only this many misses (a shopper's first tries still go through).
+    per_client_while_retailer_busy: int = 3
+
+
+LIMITS = LookupLimits()
 #: Phone numbers compare on their last digits: enough to tell people apart, loose about country-code spelling.
 PHONE_DIGITS = 9
 
@@ -51,3 +75,45 @@ def matches(typed: str | None, registered: Iterable[str]) -> bool:
     for digest in registered:
         found |= typed is not None and hmac.compare_digest(typed, digest)
     return found
+
+
+def refused_by(misses: Mapping[str, int], limits: LookupLimits = LIMITS) -> str | None:
+    """The scope whose misses this hour refuse the next lookup, or None. Applies whatever was typed, so a refused
+    sender learns nothing (a right guess and a wrong one get the same 429)."""
+    client = misses.get(CLIENT, 0)
+    if client >= limits.per_client:
+        return CLIENT
+    if misses.get(CONTACT, 0) >= limits.per_contact:
+        return CONTACT
+    if misses.get(RETAILER, 0) >= limits.per_retailer and client >= limits.per_client_while_retailer_busy:
+        return RETAILER
+    return None
+
+
+def window(now: datetime) -> str:
+    """The hour misses are counted in (UTC)."""
+    return now.strftime("%Y-%m-%dT%H")
+
+
+def retry_after(now: datetime) -> int:
+    """Seconds until the counting hour ends (the Retry-After of a refusal)."""
+    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return max(1, int((next_hour - now).total_seconds() + 0.999))
+
+
+def client_scope(address: str) -> str:
+    """What one client is counted as: its IPv4 address, or its IPv6 /64 (one subscriber's whole network), hashed
+    so the counters hold no address. Anything unparseable counts as one shared unknown client."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return _digest("", CLIENT, "unknown")
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    network = str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
+    return _digest("", CLIENT, network)
+
+
+def contact_scope(retailer_id: str, typed: str) -> str:
+    """What one typed contact is counted as: its digest, or (neither e-mail nor phone) a digest of the text."""
+    return typed_contact_digest(retailer_id, typed) or _digest(retailer_id, "typed", typed.strip().lower())

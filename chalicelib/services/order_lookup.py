@@ -1,18 +1,21 @@
 """A shopper without the tracking link finds their order by its number and the e-mail or phone they ordered with.
 
-One query of the order's partition answers both "which shipments" and "how many failed guesses this hour"; a match
-costs one batch read more. A wrong guess and an unknown order get the same answer, so neither can be probed.
+One query of the order's partition says which shipments it has; one batch read fetches both the misses counted this
+hour (per contact typed, per client address, per store) and the states of the shipments the contact matches. A miss
+adds one to each counter. A wrong guess and an unknown order get the same answer, so neither can be probed; a sender
+over a limit gets 429 whatever it typed, so a refused guess teaches nothing (D25).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..domain.events import iso
-from ..domain.lookup import MAX_FAILED_LOOKUPS, matches, typed_contact_digest
+from ..domain import lookup as rules
+from ..domain.lookup import matches, typed_contact_digest
 from ..errors import NotFound, TooManyRequests
 from ..observability import metric
+from ..store import limits as limit_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
@@ -49,26 +52,38 @@ def retailer_brand(retailer_id: str) -> dict[str, Any]:
 
 
 def find_order(
-    retailer_id: str, order_id: str, contact: str, now: datetime, locale: str = "en"
+    retailer_id: str, order_id: str, contact: str, client: str, now: datetime, locale: str = "en"
 ) -> list[dict[str, Any]]:
-    """The order's shipments, newest first, when `contact` is the e-mail or phone it was registered with."""
+    """The order's shipments, newest first, when `contact` is the e-mail or phone it was registered with.
+
+    `client` is the address the request came from. Misses are counted against it, the contact typed and the store;
+    the order number itself is never locked, so strangers guessing at it cannot shut its shopper out.
+    """
     from ..web.i18n import status_label
 
     _store(retailer_id)
-    stamp = iso(now)
-    found = shipment_store.order_entries(retailer_id, order_id, stamp)
-    if found.failed_this_hour >= MAX_FAILED_LOOKUPS:
-        metric("OrderLookups", outcome="locked")
-        raise TooManyRequests(
-            "too many attempts for this order number; try again in an hour, or use the link in your text or e-mail",
-            field="order_id",
-            code="too_many_attempts",
-        )
+    entries = shipment_store.order_entries(retailer_id, order_id)
     typed = typed_contact_digest(retailer_id, contact)
-    ids = [shipment_id for shipment_id, _token, digests in found.entries if matches(typed, digests)]
-    records = [r for r in shipment_store.get_many(ids) if r.retailer_id == retailer_id and r.claimed] if ids else []
+    ids = [shipment_id for shipment_id, _token, digests in entries if matches(typed, digests)]
+    subjects = {
+        rules.CLIENT: rules.client_scope(client),
+        rules.CONTACT: f"{retailer_id}#{rules.contact_scope(retailer_id, contact)}",
+        rules.RETAILER: retailer_id,
+    }
+    hour = rules.window(now)
+    misses, found = limit_store.read(subjects, hour, ids)
+    refused = rules.refused_by(misses, rules.LIMITS)
+    if refused is not None:
+        metric("OrderLookups", outcome="throttled", scope=refused)
+        raise TooManyRequests(
+            "too many attempts; try again later, or use the link in your text or e-mail",
+            field="contact" if refused == rules.CONTACT else None,
+            code="too_many_attempts",
+            retry_after=rules.retry_after(now),
+        )
+    records = [r for r in found if r.retailer_id == retailer_id and r.claimed]
     if not records:
-        shipment_store.count_failed_lookup(retailer_id, order_id, stamp)
+        limit_store.count_miss(subjects, hour, int((now + timedelta(hours=2)).timestamp()))
         metric("OrderLookups", outcome="not_found")
         raise NotFound(
             "no order with this number and this e-mail or phone number", field="order_id", code="order_not_found"

@@ -81,6 +81,11 @@ def _state_key(shipment_id: str) -> dict[str, Any]:
     return to_item({"pk": f"SHIP#{shipment_id}", "sk": "STATE"})
 
 
+def state_key(shipment_id: str) -> dict[str, Any]:
+    """The key of a shipment's state item (for batch reads that fetch it beside other items)."""
+    return _state_key(shipment_id)
+
+
 def record_from(data: dict[str, Any]) -> ShipmentRecord:
     """The record a deserialised STATE item holds."""
     doc = json.loads(data["doc"])
@@ -274,7 +279,7 @@ def list_by_status(
 
 
 def order_pk(retailer_id: str, order_id: str) -> str:
-    """The partition of one order's lookup entries (one per shipment) and its failed-lookup counters."""
+    """The partition of one order's lookup entries (one per shipment)."""
     return f"ORDER#{retailer_id}#{normalise_order_id(order_id)}"
 
 
@@ -309,33 +314,16 @@ def _order_writes(before: ShipmentRecord | None, after: ShipmentRecord, now: str
     return writes
 
 
-@dataclass(frozen=True)
-class OrderEntries:
-    """One order's lookup entries and how many lookups of it failed in the current hour."""
-
-    entries: list[tuple[str, str, frozenset[str]]]  # (shipment id, tracking token, contact digests)
-    failed_this_hour: int
-
-
-def _hour(now: str) -> str:
-    return f"FAILED#{now[:13]}"
-
-
-def order_entries(retailer_id: str, order_id: str, now: str) -> OrderEntries:
-    """Everything a lookup needs, in one query of the order's partition."""
-    entries: list[tuple[str, str, frozenset[str]]] = []
-    failed = 0
-    for data in query_all(
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id)}),
-        ConsistentRead=True,
-    ):
-        if data["sk"].startswith("SHIP#"):
-            contacts = frozenset(data.get("contacts", ()))
-            entries.append((data["sk"].removeprefix("SHIP#"), data["tracking_token"], contacts))
-        elif data["sk"] == _hour(now):
-            failed = int(data.get("count", 0))
-    return OrderEntries(entries, failed)
+def order_entries(retailer_id: str, order_id: str) -> list[tuple[str, str, frozenset[str]]]:
+    """One order's lookup entries (shipment id, tracking token, contact digests), in one query of its partition."""
+    return [
+        (data["sk"].removeprefix("SHIP#"), data["tracking_token"], frozenset(data.get("contacts", ())))
+        for data in query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :ship)",
+            ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id), ":ship": "SHIP#"}),
+            ConsistentRead=True,
+        )
+    ]
 
 
 def order_shipment_ids(retailer_id: str, order_id: str) -> list[str]:
@@ -347,16 +335,6 @@ def order_shipment_ids(retailer_id: str, order_id: str) -> list[str]:
             ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id), ":ship": "SHIP#"}),
         )
     ]
-
-
-def count_failed_lookup(retailer_id: str, order_id: str, now: str) -> None:
-    client().update_item(
-        TableName=table_name(),
-        Key=to_item({"pk": order_pk(retailer_id, order_id), "sk": _hour(now)}),
-        UpdateExpression="ADD #count :one SET #ttl = :ttl",
-        ExpressionAttributeNames={"#count": "count", "#ttl": TTL_ATTRIBUTE},
-        ExpressionAttributeValues=to_item({":one": 1, ":ttl": expires_at(now, days=1)}),
-    )
 
 
 def get_many(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
