@@ -75,6 +75,22 @@ def shipment_event_data(required: list[str], **details: dict[str, Any]) -> dict[
     }
 
 
+#: What both survey events to the retailer carry (services.surveys), flat as `survey.low_score` always was.
+SURVEY_EVENT_PROPERTIES: dict[str, Any] = {
+    "retailer_id": STRING,
+    "shipment_id": STRING,
+    "order_id": nullable(STRING),
+    "tracking_number": STRING,
+    "carrier": STRING,
+    "driver": nullable(STRING),
+    "score": SCORE,
+    "comment": nullable(STRING),
+    "comment_revision": {"type": "integer", "minimum": 0, "description": "the comment's version (0: none yet)"},
+    "answered_at": TIMESTAMP,
+    "answered_via": STRING,
+}
+
+
 RESPONSES: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
@@ -211,7 +227,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["kind", "channel", "status", "attempts", "manual_retries", "created_at", "updated_at"],
         "properties": {
-            "kind": {"type": "string", "description": "a milestone, `delayed`, `survey`, or a webhook to you"},
+            "kind": {
+                "type": "string",
+                "description": "a milestone, `delayed`, `survey`, or a webhook to you "
+                "(`status:<status>:<version>`, `escalation`, `survey_comment:<n>`)",
+            },
             "channel": {"type": "string", "enum": list(NOTIFICATION_CHANNELS)},
             "status": {
                 "type": "string",
@@ -360,20 +380,23 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "LowScoreEvent": {
         "type": "object",
         "description": "Posted to `survey.webhook_url` when a survey answer is at or below the threshold; signed "
-        "and retried like status webhooks.",
+        "and retried like status webhooks. It carries the comment as it was when it went out "
+        "(`comment_revision`); a later note follows as `survey.comment_added`.",
         "required": ["type", "retailer_id", "shipment_id", "score"],
-        "properties": {
-            "type": {"const": "survey.low_score"},
-            "retailer_id": STRING,
-            "shipment_id": STRING,
-            "order_id": nullable(STRING),
-            "tracking_number": STRING,
-            "carrier": STRING,
-            "driver": nullable(STRING),
-            "score": SCORE,
-            "comment": nullable(STRING),
-            "answered_at": TIMESTAMP,
-            "answered_via": STRING,
+        "properties": SURVEY_EVENT_PROPERTIES | {"type": {"const": "survey.low_score"}},
+    },
+    "SurveyCommentEvent": {
+        "type": "object",
+        "description": "Posted to `survey.webhook_url` when the shopper adds to a low score's comment after "
+        "`survey.low_score` went out (a text within 24 hours of the score, or the page's follow-up form). Never "
+        "before `survey.low_score`; `comment` is the whole comment so far, `comment_revision` its version (higher is "
+        "newer). Signed and retried like the others; `X-Porchlight-Event-Id` is `<shipment_id>:survey:comment:<n>`.",
+        "required": ["type", "retailer_id", "shipment_id", "score", "comment", "comment_revision"],
+        "properties": SURVEY_EVENT_PROPERTIES
+        | {
+            "type": {"const": "survey.comment_added"},
+            "comment": STRING,
+            "commented_at": TIMESTAMP,
         },
     },
     "Branding": {
@@ -449,6 +472,32 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "notifications": OBJECT,
             "page_views": OBJECT,
             "days": {"type": "array", "items": OBJECT},
+            "needs_attention": {
+                "type": "object",
+                "required": ["low_scores"],
+                "properties": {
+                    "low_scores": {
+                        "type": "array",
+                        "description": "the latest 10 survey scores at or below the threshold answered in the "
+                        "period, newest first, with the shopper's comment (no contact details)",
+                        "items": {
+                            "type": "object",
+                            "required": ["shipment_id", "score", "answered_at"],
+                            "properties": {
+                                "shipment_id": STRING,
+                                "order_id": nullable(STRING),
+                                "carrier": nullable(STRING),
+                                "driver": nullable(STRING),
+                                "score": SCORE,
+                                "comment": nullable(STRING),
+                                "answered_at": TIMESTAMP,
+                                "answered_via": nullable(STRING),
+                                "tracking_url": nullable(STRING),
+                            },
+                        },
+                    }
+                },
+            },
         },
     },
     "Tracking": {
@@ -992,6 +1041,7 @@ OUTBOUND = {
     "shipment.status_changed": "StatusChangedEvent",
     "shipment.delayed": "DelayedEvent",
     "survey.low_score": "LowScoreEvent",
+    "survey.comment_added": "SurveyCommentEvent",
     "webhook.test": "TestEvent",
 }
 

@@ -13,9 +13,12 @@ from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
 from ..store import stats as stats_store
+from ..store import surveys as survey_store
 from .stats import DURATION_BOUNDS
 
 MAX_DAYS = 366
+#: How many of the latest low scores "needs attention" lists (one bounded query).
+LOW_SCORES_LISTED = 10
 MILESTONE_ORDER = ("processed", "shipped", "out_for_delivery", "attempt_failed", "available_for_pickup", "exception")
 
 
@@ -156,7 +159,29 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
             "per_shipment": round(totals.get("views", 0) / registered, 2) if registered else None,
         },
         "days": series,
+        "needs_attention": {"low_scores": low_scores(retailer_id, first, last)},
     }
+
+
+def low_scores(retailer_id: str, first: date, last: date) -> list[dict[str, Any]]:
+    """The latest low survey scores answered in the period, with what the shopper wrote: no contact details."""
+    from .shipments import tracking_url
+
+    entries = survey_store.latest_low(retailer_id, first.isoformat() + "T", last.isoformat() + "T99", LOW_SCORES_LISTED)
+    return [
+        {
+            "shipment_id": entry["shipment_id"],
+            "order_id": entry.get("order_id"),
+            "carrier": entry.get("carrier"),
+            "driver": entry.get("driver") or None,
+            "score": int(entry["score"]),
+            "comment": entry.get("comment") or None,
+            "answered_at": entry["answered_at"],
+            "answered_via": entry.get("answered_via"),
+            "tracking_url": tracking_url(entry["tracking_token"]) if entry.get("tracking_token") else None,
+        }
+        for entry in entries
+    ]
 
 
 def to_csv(data: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from ..domain import milestones as ms
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
 from ..domain.relay import RELAY_OPEN
-from ..domain.survey import ESCALATION, SURVEY
+from ..domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -99,7 +99,9 @@ def _recipient(record: ShipmentRecord) -> Recipient:
 def to_shopper(kind: str) -> bool:
     """Milestone, delay and survey notifications, which the shopper policy governs (consent, quiet hours); relay
     sessions, chat, webhooks to the retailer and checks are not."""
-    return kind not in (RELAY_OPEN, ESCALATION) and not kind.startswith((CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX))
+    return kind not in (RELAY_OPEN, ESCALATION) and not kind.startswith(
+        (CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX, COMMENT_PREFIX)
+    )
 
 
 def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
@@ -148,8 +150,6 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if key.channel == SMS and recipient.phone:
         contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now)
     stats.notification_outcome(retailer.id, key.channel, "sent", now)
-    if key.kind == SURVEY:
-        stats.count(retailer.id, now, {"surveys_sent": 1, f"carrier:{record.carrier}:surveys_sent": 1})
     return outbox.SENT
 
 
@@ -194,6 +194,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
             from .surveys import deliver_escalation
 
             status, fields = deliver_escalation(record, retailer, now)
+        elif key.kind.startswith(COMMENT_PREFIX):
+            from .surveys import deliver_comment_added
+
+            status, fields = deliver_comment_added(item, record, retailer, now)
         elif key.kind.startswith(CHECK_PREFIX):
             from .lateness import run_check
 

@@ -121,9 +121,11 @@ def send_survey(
             result = local_outbox.send_sms(message, now)
         survey_store.await_reply(customer["phone"], record.id, now)
         survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
+        count_sent(record, now)
         return result, {"body": body, "locale": locale}
     unsubscribe = unsubscribe_url(item, retailer, customer["email"], now)
     context = message_context(record, retailer, locale, unsubscribe)
+    context["eta"] = ""  # the parcel has arrived: an estimate would only confuse
     context["rating_links"] = [{"score": n, "url": rating_url(record, n)} for n in range(1, 6)]
     email = render_email(rules.SURVEY, locale, context)
     mail = EmailMessage(
@@ -144,17 +146,31 @@ def send_survey(
 
         result = local_outbox.send_email(mail, now)
     survey_store.mark(record.id, sent_via=EMAIL, sent_at=iso(now))
+    count_sent(record, now)
     return result, {"subject": email.subject, "locale": locale}
 
 
-def answer(record: ShipmentRecord, score: int, via: str, now: datetime) -> bool:
-    """Record a rating if none was recorded yet; counts it, and escalates a low score at once."""
+def count_sent(record: ShipmentRecord, now: datetime) -> None:
+    """A survey went out: counted overall, for its carrier and for its driver (the response rate's denominator)."""
+    deltas: dict[str, float] = {"surveys_sent": 1, f"carrier:{record.carrier}:surveys_sent": 1}
+    labels: dict[str, str] = {}
+    driver = driver_name(record)
+    if driver:
+        key = stats.driver_key(driver)
+        deltas[f"driver:{key}:surveys_sent"] = 1
+        labels[f"name:{key}"] = driver
+    stats.count(record.retailer_id, now, deltas, labels)
+
+
+def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment: str | None = None) -> bool:
+    """Record a rating (with the words written with it) if none was recorded yet; counts it, and escalates a low
+    score at once. Low scores also enter the listing the analytics page shows as needing attention."""
     if not 1 <= score <= 5:
         raise ValidationError("the rating must be 1 to 5", field="score")
     if record.progress.status != ms.DELIVERED:
         raise ValidationError("this delivery can be rated once it has arrived", field="score")
     ensure_survey(record, now)
-    survey = survey_store.record_score(record.id, record.retailer_id, score, via, now)
+    survey = survey_store.record_score(record.id, record.retailer_id, score, via, now, comment)
     if survey is None:
         return False
     from ..observability import metric
@@ -180,6 +196,7 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime) -> bool:
     stats.count(record.retailer_id, now, deltas, labels)
     retailer = retailer_store.get(record.retailer_id)
     if retailer is not None and rules.is_low(score, int(survey_settings(retailer)["low_score_threshold"])):
+        survey_store.list_low(survey, now)
         survey_store.mark(record.id, escalation="pending")
         if survey_settings(retailer).get("webhook_url"):
             outbox.add(record.retailer_id, OutboxKey(record.id, rules.ESCALATION, WEBHOOK_CHANNEL), now)
@@ -189,49 +206,76 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime) -> bool:
 
 
 def follow_up(record: ShipmentRecord, comment: str | None, reasons: list[str], now: datetime) -> bool:
+    """The page's follow-up form (once): reasons, and a comment that joins any the shopper already texted."""
     if comment is not None and len(comment) > rules.MAX_COMMENT_CHARS:
         raise ValidationError(f"comments are limited to {rules.MAX_COMMENT_CHARS} characters", field="comment")
     unknown = [reason for reason in reasons if reason not in rules.REASONS]
     if unknown:
         raise ValidationError(f"unknown reason {unknown[0]!r}; use {', '.join(rules.REASONS)}", field="reasons")
-    return survey_store.record_follow_up(record.id, (comment or "").strip() or None, reasons, now)
+    return join_comment(record, (comment or "").strip(), now, reasons=reasons)
+
+
+def join_comment(record: ShipmentRecord, addition: str, now: datetime, *, reasons: list[str] | None = None) -> bool:
+    """Append `addition` to the survey's comment (never replacing it). For a low score, the same transaction keeps
+    the needs-attention copy in step and, once the retailer was (or is being) told, queues `survey.comment_added`.
+
+    Optimistic: a concurrent note makes the write fail on `comment_rev`, and it is read and joined again.
+    """
+    retailer = retailer_store.get(record.retailer_id)
+    threshold = int(survey_settings(retailer)["low_score_threshold"]) if retailer else rules.DEFAULT_LOW_SCORE
+    for _ in range(3):
+        survey = survey_store.get(record.id)
+        if survey is None or "score" not in survey or (reasons is not None and "follow_up_at" in survey):
+            return False
+        joined = rules.join_comment(survey.get("comment"), addition)
+        also: list[dict[str, Any]] = []
+        if joined != (survey.get("comment") or "") and rules.is_low(int(survey["score"]), threshold):
+            also.append(survey_store.low_comment_update(record.id, joined))
+            if survey.get("escalation") in ("pending", "delivered"):
+                key = OutboxKey(record.id, rules.comment_kind(int(survey.get("comment_rev", 0)) + 1), WEBHOOK_CHANNEL)
+                also.append({"Put": outbox.outbox_put(record.retailer_id, key, iso(now))})
+        if survey_store.add_comment(survey, joined, now, reasons=reasons, also=also):
+            return True
+    return False
+
+
+ALREADY_RATED = "Thanks, we already have your rating for this delivery."
 
 
 def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | None]:
-    """(handled, reply). Not handled when this phone has no survey waiting, so relay/other routing continues."""
+    """(handled, reply). Not handled when this phone has no survey waiting, so relay/other routing continues.
+
+    A text leading with a score records it, and the words after it are the comment ("1 - package was wet"). A text
+    within FOLLOW_UP_WINDOW of the score joins the comment; a bare score after one was recorded is not a note.
+    """
     for shipment_id in survey_store.awaiting(phone, now):
         survey = survey_store.get(shipment_id)
         record = shipment_store.get(shipment_id)
         if survey is None or record is None:
             continue
+        reply = rules.parse_reply(body)
         if "score" not in survey:
-            score = rules.parse_rating(body)
-            if score is None:
+            if reply is None:
                 if survey.get("clarified"):
                     return False, None  # one clarifying reply, never a loop
                 survey_store.mark(shipment_id, clarified=True)
                 return True, "Sorry, we didn't get that. Please reply with a number from 1 (poor) to 5 (great)."
-            answer(record, score, SMS, now)
+            if not answer(record, reply.score, SMS, now, reply.comment):
+                return True, ALREADY_RATED  # answered on the page or by email a moment ago
+            if reply.comment:
+                return True, "Thank you for your rating and your note!"
             return True, "Thank you! Anything we should know? Reply with a short note (optional)."
-        if rules.parse_rating(body) is not None and survey.get("answered_via") != SMS:
-            return True, "Thanks, we already have your rating for this delivery."  # the first answer won elsewhere
-        if "follow_up_at" not in survey and now - datetime.fromisoformat(survey["answered_at"]) < timedelta(hours=24):
-            follow_up(record, body[: rules.MAX_COMMENT_CHARS], [], now)
+        if reply is not None and reply.comment is None:
+            return True, ALREADY_RATED
+        if rules.within_follow_up_window(survey["answered_at"], now):
+            join_comment(record, body.strip()[: rules.MAX_COMMENT_CHARS], now)
             return True, "Thanks for the feedback!"
     return False, None
 
 
-def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
-    """POST `survey.low_score` to the retailer, signed like our native webhooks; retried with backoff on failure."""
-    from .retailer_webhooks import post_signed, signing_secrets
-
-    url = survey_settings(retailer).get("webhook_url")
-    secrets = signing_secrets(retailer, now)
-    survey = survey_store.get(record.id) or {}
-    if not url or not secrets:
-        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
-    payload = {
-        "type": "survey.low_score",
+def _survey_event(record: ShipmentRecord, retailer: Retailer, survey: dict[str, Any], event: str) -> dict[str, Any]:
+    return {
+        "type": event,
         "retailer_id": retailer.id,
         "shipment_id": record.id,
         "order_id": record.order_id,
@@ -239,12 +283,62 @@ def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime
         "carrier": record.carrier,
         "driver": survey.get("driver"),
         "score": int(survey["score"]) if "score" in survey else None,
-        "comment": survey.get("comment"),
+        "comment": survey.get("comment") or None,
+        "comment_revision": int(survey.get("comment_rev", 0)),
         "answered_at": survey.get("answered_at"),
         "answered_via": survey.get("answered_via"),
     }
+
+
+def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    """POST `survey.low_score` to the retailer, signed like our native webhooks; retried with backoff on failure.
+
+    It carries the comment as it is when it goes out, and records which version that was: a later note follows
+    as `survey.comment_added`.
+    """
+    from .retailer_webhooks import post_signed, signing_secrets
+
+    url = survey_settings(retailer).get("webhook_url")
+    secrets = signing_secrets(retailer, now)
+    survey = survey_store.get(record.id) or {}
+    if not url or not secrets:
+        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
+    payload = _survey_event(record, retailer, survey, "survey.low_score")
     status = post_signed(url, secrets, payload, f"{record.id}:survey")
-    survey_store.mark(record.id, escalation="delivered", escalated_at=iso(now))
+    survey_store.mark(
+        record.id, escalation="delivered", escalated_at=iso(now), escalated_comment_rev=payload["comment_revision"]
+    )
+    return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {status}"}
+
+
+def deliver_comment_added(
+    item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """POST `survey.comment_added` for a note that joined a low score's comment after it was escalated.
+
+    Waits (retrying) until `survey.low_score` went out, so the retailer hears of the score first; skipped when that
+    call already carried this version of the comment, or a later version's event will carry it.
+    """
+    from ..channels import RetryableSendError
+    from .retailer_webhooks import post_signed, signing_secrets
+
+    revision = rules.comment_revision(item.kind) or 0
+    url = survey_settings(retailer).get("webhook_url")
+    secrets = signing_secrets(retailer, now)
+    survey = survey_store.get(record.id) or {}
+    if not url or not secrets:
+        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
+    if int(survey.get("escalated_comment_rev", -1)) >= revision:
+        return outbox.SKIPPED, {"reason": "sent_with_low_score"}
+    if int(survey.get("comment_rev", 0)) > revision:
+        return outbox.SKIPPED, {"reason": "superseded"}
+    if survey.get("escalation") != "delivered":
+        raise RetryableSendError("waiting for survey.low_score to be delivered first")
+    payload = {
+        **_survey_event(record, retailer, survey, "survey.comment_added"),
+        "commented_at": survey.get("comment_at"),
+    }
+    status = post_signed(url, secrets, payload, f"{record.id}:survey:comment:{revision}")
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {status}"}
 
 

@@ -114,6 +114,17 @@ def test_survey_form_on_the_tracking_page(browser, local_server: LocalServer) ->
 
 def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: LocalServer) -> None:
     delivered(local_server, "1ZBROWSERANALYTICS")
+    # A shopper rates a delivery 1 with a comment on the page: a low score that needs attention.
+    unhappy = delivered(local_server, "1ZBROWSERLOW")
+    rater = browser.new_context(viewport={"width": 390, "height": 844})
+    shopper = rater.new_page()
+    shopper.goto(unhappy["tracking_url"])
+    shopper.get_by_role("button", name="1 / 5").click()
+    shopper.wait_for_load_state()
+    shopper.get_by_label("Comment (optional)").fill("Left in the rain, box soaked")
+    shopper.get_by_role("button", name="Send feedback").click()
+    shopper.wait_for_load_state()
+    rater.close()
     missed = requests.post(
         f"{local_server.base_url}/v1/shipments",
         headers=local_server.auth,
@@ -152,6 +163,9 @@ def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: Lo
     assert "SV-MISSED" in attention.inner_text()
     link = attention.get_by_role("link", name="Tracking page for order SV-MISSED")
     assert link.get_attribute("href") == missed["tracking_url"]
+    assert "Low survey scores" in attention.inner_text() and "Left in the rain, box soaked" in attention.inner_text()
+    low_link = attention.get_by_role("link", name="Tracking page for order SV-LOW")
+    assert low_link.get_attribute("href") == unhappy["tracking_url"]
     undelivered = page.get_by_role("region", name="Notifications that did not arrive").inner_text()
     assert "SV-MISSED" in undelivered and "attempt failed · webhook" in undelivered and "410" in undelivered
     assert serious(page) == []
