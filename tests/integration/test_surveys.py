@@ -294,6 +294,8 @@ def test_survey_listing_filters_and_paginates_within_one_retailer(
 
 def test_analytics_match_independently_computed_answers(api: Api, retailer: Retailer, providers: Providers) -> None:
     today = datetime.now(UTC).date()
+    # promised dates count from the day of delivery (UTC, two hours ago), which is yesterday just after midnight
+    delivery_day = (datetime.now(UTC) - timedelta(hours=2)).date()
     # (carrier, driver, promised in days from delivery, score or None, hours shipped->delivered)
     seeds = [
         ("ups", "Sam", +1, 5, 20),
@@ -306,7 +308,7 @@ def test_analytics_match_independently_computed_answers(api: Api, retailer: Reta
         ("usps", "Ann", +1, None, 15),
     ]
     for n, (carrier, driver, promised, score, hours) in enumerate(seeds):
-        promised_date = (today + timedelta(days=promised)).isoformat() if promised is not None else None
+        promised_date = (delivery_day + timedelta(days=promised)).isoformat() if promised is not None else None
         shipment = delivered_shipment(
             api,
             retailer,
