@@ -31,6 +31,7 @@ def _words(text: str) -> tuple[str, ...]:
 #: Marks a removed span until the clean-up pass takes it out with its label and connective.
 _CUT = "\x00"
 
+_HAS_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_LABEL = r"(?:tel(?:ephone)?|phone|ph|mobile|mob|cell|call|contact|fon|telefon|teléfono|téléphone|tél)"
 _PHONES = (
@@ -176,6 +177,10 @@ class Redactor:
     names: tuple[str, ...] = ()
     street_lines: tuple[str, ...] = ()
 
+    @property
+    def _digitless_lines(self) -> bool:
+        return any(not _HAS_DIGIT.search(line) for line in self.street_lines)
+
     @classmethod
     def for_shipment(
         cls, customer_name: str | None, destination: dict[str, object] | None, recipients: Iterable[str | None] = ()
@@ -199,6 +204,8 @@ class Redactor:
         return _tidy(self._cut_contacts(text)) if text else ""
 
     def _cut_contacts(self, text: str) -> str:
+        if "@" not in text and not _HAS_DIGIT.search(text) and not self._digitless_lines:
+            return text  # every phone and street pattern needs a digit, every e-mail an @: most scans stop here
         out = _EMAIL.sub(_CUT, text)
         for line in self.street_lines:
             pattern = _line_pattern(line)
