@@ -12,6 +12,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..config import settings
+from ..domain.carrier_names import display_name
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics
 from ..services import retailers as retailer_service
@@ -152,7 +153,7 @@ def analytics_page() -> Response:
     charts = {
         "daily": bar_chart([(day["date"][5:], day["delivered"]) for day in data["days"]]),
         "carrier_csat": hbar_chart(
-            [(row["carrier"].upper(), row["csat"]) for row in data["by_carrier"]], maximum=100, unit="%"
+            [(display_name(row["carrier"]), row["csat"]) for row in data["by_carrier"]], maximum=100, unit="%"
         ),
         "driver_csat": hbar_chart([(row["driver"], row["csat"]) for row in data["by_driver"]], maximum=100, unit="%"),
         "milestones": hbar_chart(

@@ -18,8 +18,10 @@ from ..channels import EmailMessage, PermanentSendError, RetryableSendError, Sen
 from ..config import settings
 from ..domain import hooks
 from ..domain import milestones as ms
+from ..domain.carrier_names import display_name
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
+from ..domain.redaction import Redactor
 from ..domain.relay import RELAY_OPEN
 from ..domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from ..store import contacts
@@ -240,6 +242,10 @@ def message_context(
     brand_values = brand(retailer)
     customer = record.customer or {}
     zone = zone_for(_recipient(record), notification_settings(retailer))
+    pod = record.progress.proof_of_delivery or {}
+    # Carrier-written text quoted to the shopper is redacted like on the tracking page (DESIGN 3.4).
+    redactor = Redactor.for_shipment(customer.get("name"), record.destination, [pod.get("recipient_name")])
+    delivered = record.progress.status == ms.DELIVERED
     return {
         "retailer": brand_values["display_name"],
         "order_id": record.order_id or record.tracking_number,
@@ -247,7 +253,7 @@ def message_context(
         "status_label": ms.label(record.progress.status),
         "eta": format_eta(record.progress.eta, zone, locale),
         "tracking_url": tracking_url(record.tracking_token),
-        "carrier": record.carrier.upper(),
+        "carrier": display_name(record.carrier),
         "tracking_number": record.tracking_number,
         "support_phone": brand_values.get("support_phone") or "",
         "support_email": brand_values.get("support_email") or "",
@@ -256,6 +262,7 @@ def message_context(
         "locale": locale,
         "unsubscribe_url": unsubscribe_url,
         "delay_reason": delay_reason(record.progress, record.promised_date, record.notified),
+        "delivery_note": redactor.text(pod.get("note")).rstrip(" .") if delivered else "",  # the template ends it
     }
 
 

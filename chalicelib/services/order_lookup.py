@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import lookup as rules
+from ..domain.carrier_names import display_name
 from ..domain.lookup import matches, typed_contact_digest
 from ..errors import NotFound, TooManyRequests
 from ..observability import metric
@@ -21,7 +22,6 @@ from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from .retailer_profile import brand
 from .shipments import tracking_url
-from .tracking import CARRIER_NAMES
 
 MAX_RETAILER_ID_LENGTH = 64
 
@@ -98,7 +98,7 @@ def find_order(
             "status": record.progress.status,
             "status_label": status_label(record.progress.status, locale),
             "carrier": record.carrier,
-            "carrier_name": CARRIER_NAMES.get(record.carrier, record.carrier.upper()),
+            "carrier_name": display_name(record.carrier),
             "tracking_number": record.tracking_number,
             "last_event_at": record.progress.last_event_at,
         }

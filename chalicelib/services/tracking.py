@@ -1,7 +1,7 @@
 """The shopper's view of a shipment (DESIGN 3.4): what the tracking page and its JSON show, and nothing more.
 
 Privacy rules live here, in one place: first names only, no phone numbers, e-mails or street addresses, places at
-city level, proof-of-delivery media only behind the token.
+city level, carrier-written text redacted (domain.redaction), proof-of-delivery media only behind the token.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
+from ..domain.carrier_names import display_name
 from ..domain.colors import ensure_contrast
 from ..domain.events import TrackingEvent, iso
 from ..domain.lateness import is_silent, promise_broken
+from ..domain.redaction import Redactor
 from ..errors import NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
+from ..web.i18n import format_day, format_moment
 from .retailer_profile import brand, shopper_zone, silent_after_days
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -48,46 +51,37 @@ CARRIER_LINKS = {
     "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{tn}",
     "ontrac": "https://www.ontrac.com/tracking/?number={tn}",
 }
-CARRIER_NAMES = {
-    "ups": "UPS",
-    "usps": "USPS",
-    "fedex": "FedEx",
-    "dhl": "DHL",
-    "dhlexpress": "DHL Express",
-    "dhlecommerce": "DHL eCommerce",
-    "canadapost": "Canada Post",
-    "royalmail": "Royal Mail",
-    "ontrac": "OnTrac",
-}
-MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
-}
 
 
 def first_word(value: Any) -> str:
-    """A first name (or initial) only: never a surname on a public page."""
-    words = str(value or "").replace(",", " ").split()
+    """A first name (or initial) only: never a surname on a public page. Carriers that write 'GARCIA, MARIA' put
+    the given name after the comma."""
+    text = str(value or "")
+    if "," in text:
+        family, _, given = text.partition(",")
+        text = given if given.strip() else family
+    words = text.split()
     return words[0] if words else ""
 
 
-def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: bool = False) -> str:
-    """'22 Nov, 3:45 PM' style in the shopper's zone; carrier wall-clock times (no offset) are shown as given."""
-    local = moment if wall_clock else moment.astimezone(zone)
-    month = MONTHS.get(locale, MONTHS["en"])[local.month - 1]
-    if locale == "en":
-        hour = local.hour % 12 or 12
-        return f"{month} {local.day}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-    return f"{local.day} {month}, {local.hour:02d}:{local.minute:02d}"
+def shopper_redactor(record: ShipmentRecord, events: list[TrackingEvent]) -> Redactor:
+    """Whose details carrier text must not show: the shopper's name and street, and whoever signed for the parcel.
+    Built from what the view already read (no storage call)."""
+    recipients = {
+        str(pod.get("recipient_name"))
+        for pod in [record.progress.proof_of_delivery, *(event.proof_of_delivery for event in events)]
+        if pod and pod.get("recipient_name")
+    }
+    return Redactor.for_shipment((record.customer or {}).get("name"), record.destination, sorted(recipients))
 
 
-def _place(event: TrackingEvent) -> str:
+def _place(event: TrackingEvent, redactor: Redactor) -> str:
     if not event.location:
         return ""
     parts = [event.location.city, event.location.region, event.location.country]  # never the postal code
-    return ", ".join(p.title() if p and p.isupper() and len(p) > 3 else p for p in parts if p)
+    # Some carriers write a street into the city field ("Oderweg 2, AMSTERDAM"): the redactor keeps the town.
+    place = redactor.place(", ".join(p for p in parts if p))
+    return ", ".join(p.title() if p.isupper() and len(p) > 3 else p for p in place.split(", ") if p)
 
 
 def resolve(token: str) -> tuple[ShipmentRecord, TrackedShipment]:
@@ -171,6 +165,7 @@ def build_view(
     reached = STEP_REACHED.get(status, -1)
     from ..web.i18n import status_label
 
+    redactor = shopper_redactor(record, events)
     view: dict[str, Any] = {
         "token": record.tracking_token,
         "locale": locale,
@@ -199,7 +194,7 @@ def build_view(
             for item in (record.items or [])
         ],
         "carrier": record.carrier,
-        "carrier_name": CARRIER_NAMES.get(record.carrier, record.carrier.upper()),
+        "carrier_name": display_name(record.carrier),
         "carrier_url": CARRIER_LINKS[record.carrier].format(tn=record.tracking_number)
         if record.carrier in CARRIER_LINKS
         else None,
@@ -208,8 +203,8 @@ def build_view(
             {
                 "status": event.status,
                 "label": status_label(event.status, locale),
-                "description": event.description,
-                "place": _place(event),
+                "description": redactor.text(event.description),
+                "place": _place(event, redactor),
                 "occurred_at": iso(event.occurred_at),
                 "time": format_moment(event.occurred_at, zone, locale, wall_clock=event.time_zone_unknown),
             }
@@ -248,14 +243,14 @@ def build_view(
         view["eta"] = {"text": format_eta(progress.eta, zone, locale), **progress.eta}
     elif record.promised_date and status not in ms.TERMINAL:
         promised = date.fromisoformat(str(record.promised_date)[:10])
-        view["promised"] = f"{promised.day} {MONTHS.get(locale, MONTHS['en'])[promised.month - 1]}"
+        view["promised"] = format_day(promised, locale)
     if status == ms.DELIVERED and progress.status_key:
         view["delivered_at"] = format_moment(datetime.fromisoformat(progress.status_key[0]), zone, locale)
     pod = progress.proof_of_delivery or {}
     if pod and status == ms.DELIVERED:
         view["proof_of_delivery"] = {
             "recipient_name": first_word(pod.get("recipient_name")),
-            "note": pod.get("note") or "",
+            "note": redactor.text(pod.get("note")),
             "photo": bool(_https(pod.get("photo_url"))),
             "signature": bool(_https(pod.get("signature_url"))),
         }

@@ -1,6 +1,9 @@
-"""Words on the shopper's tracking page, in every supported language."""
+"""Words on the shopper's tracking page, in every supported language, and dates written the way each one writes them."""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -380,3 +383,33 @@ def strings(locale: str) -> dict[str, str]:
 
 def status_label(status: str, locale: str) -> str:
     return STATUS_LABELS.get(locale, STATUS_LABELS["en"]).get(status, status.replace("_", " ").capitalize())
+
+
+#: Abbreviated month names as each language abbreviates them (CLDR's "abbreviated, format" forms).
+MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+}
+
+
+def format_day(day: date, locale: str) -> str:
+    """A day and month: 'Dec 1' (en), '1 dic' (es), '1 déc.' (fr), '1. Dez.' (de: the day is an ordinal, with a dot)."""
+    month = MONTHS.get(locale, MONTHS["en"])[day.month - 1]
+    if locale == "de":
+        return f"{day.day}. {month}"
+    if locale in MONTHS and locale != "en":
+        return f"{day.day} {month}"
+    return f"{month} {day.day}"
+
+
+def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: bool = False) -> str:
+    """'Nov 22, 3:45 PM' (en), '22 nov, 15:45' (es), '22 nov., 15:45' (fr), '22. Nov., 15:45' (de), in the shopper's
+    zone; carrier wall-clock times (no offset) are shown as given."""
+    local = moment if wall_clock else moment.astimezone(zone)
+    day = format_day(local.date(), locale if locale in MONTHS else "en")
+    if locale not in MONTHS or locale == "en":
+        hour = local.hour % 12 or 12
+        return f"{day}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{day}, {local.hour:02d}:{local.minute:02d}"

@@ -131,13 +131,17 @@ def sms_safe(context: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def builtin_environment() -> Environment:
-    return Environment(
+    from ..domain.carrier_names import display_name
+
+    environment = Environment(
         loader=FileSystemLoader(str(TEMPLATE_ROOT)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["carrier_name"] = display_name
+    return environment
 
 
 @lru_cache(maxsize=1)
