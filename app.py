@@ -26,12 +26,13 @@ app.register_blueprint(analytics_api)
 @app.middleware("http")
 def correlate(event: Any, get_response: Any) -> Any:
     """Every log line of a request carries API Gateway's request id (Powertools JSON logs, in Lambda only), and
-    every error, even one Chalice answers itself, has the documented shape."""
+    every error, even one Chalice answers itself, has the documented shape (a page on the shopper's paths)."""
     from chalicelib.api.http import in_error_shape
+    from chalicelib.api.tracking_api import shopper_error_page
     from chalicelib.observability import set_correlation_id
 
     set_correlation_id((event.context or {}).get("requestId"))
-    return in_error_shape(get_response(event))
+    return in_error_shape(shopper_error_page(event, get_response(event)))
 
 
 @app.lambda_function(name="deliver_outbox")

@@ -173,12 +173,14 @@ def analytics_page() -> Response:
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
     from ..services.notifications import list_failed
+    from ..services.retailer_profile import brand, brand_of_defaults
     from ..services.shipments import needing_attention
 
     context = {
         "d": data,
         "charts": charts,
         "retailer": retailer.name if retailer else "",
+        "brand": brand(retailer) if retailer else brand_of_defaults(),
         "query": query,
         "attention": needing_attention(retailer_id),
         "undelivered": list_failed(retailer_id, None, None, None, 10)["notifications"],

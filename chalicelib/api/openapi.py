@@ -401,13 +401,50 @@ RESPONSES: dict[str, dict[str, Any]] = {
     },
     "Branding": {
         "type": "object",
-        "required": ["display_name", "primary_color", "accent_color", "text_on_primary", "text_on_accent"],
+        "required": ["display_name", "primary_color", "accent_color", "text_on_primary", "text_on_accent", "warnings"],
         "properties": {
             "display_name": STRING,
             "primary_color": STRING,
             "accent_color": STRING,
-            "text_on_primary": {"type": "string", "description": "chosen for WCAG AA contrast"},
-            "text_on_accent": {"type": "string", "description": "chosen for WCAG AA contrast"},
+            "text_on_primary": {"type": "string", "description": "text colour on primary_color, 4.5:1 or more"},
+            "text_on_accent": {"type": "string", "description": "text colour on accent_color, 4.5:1 or more"},
+            "link_color": {
+                "type": "string",
+                "description": "primary_color as link text: 4.5:1 on the page background, cards and chat bubbles",
+            },
+            "graphic_color": {
+                "type": "string",
+                "description": "primary_color as a graphic (progress bar, chart bars, button edges): 3:1 on cards "
+                "and the progress bar's track",
+            },
+            "accent_graphic_color": {
+                "type": "string",
+                "description": "accent_color as the notice stripe: 3:1 on the page background and the notice",
+            },
+            "warnings": {
+                "type": "array",
+                "description": "Each place a brand colour fell short of WCAG 2.1 AA and what is used there instead "
+                "(empty when every colour is used as given)",
+                "items": {"$ref": "#/components/schemas/ContrastWarning"},
+            },
+        },
+    },
+    "ContrastWarning": {
+        "type": "object",
+        "required": ["field", "use", "surfaces", "given", "used", "contrast_given", "contrast_used", "minimum"],
+        "properties": {
+            "field": {"type": "string", "enum": ["primary_color", "accent_color"]},
+            "use": {
+                "type": "string",
+                "description": "link text, text on it (the text drawn on the colour), progress bar..., notice stripe",
+            },
+            "surfaces": {"type": "array", "items": STRING, "description": "what the colour was checked against"},
+            "given": STRING,
+            "used": STRING,
+            "contrast_given": {"type": "number"},
+            "contrast_used": {"type": "number"},
+            "minimum": {"type": "number", "description": "4.5 for text, 3 for graphics"},
+            "message": STRING,
         },
     },
     "Template": {

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from chalice import Blueprint, Response
 
 from ..config import settings
-from ..errors import Forbidden, NotFound, PorchlightError
+from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, ValidationError
 from ..services import tracking
-from .http import body_bytes, error_response, handles_errors, json_response, utcnow
+from .http import body_bytes, error_response, json_response, utcnow
 
 tracking_api = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "multipart/form-data"]
 CSRF_COOKIE = "pl_csrf"
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS", "Vary": "Origin"}
+MAX_FORM_BYTES = 16 * 1024
+logger = logging.getLogger("porchlight.api")
+#: A refused form's error code -> the words the shopper reads instead (keys of web/i18n.py, in every language).
+FORM_MESSAGES = {
+    "csrf": "error_expired",
+    "cross_site": "error_cross_site",
+    "payload_too_large": "error_too_large",
+    "not_a_form": "error_not_a_form",
+    "invalid_choice": "error_invalid_choice",
+    "no_phone": "error_no_phone",
+    "no_email": "error_no_email",
+    "channel_off": "error_channel_off",
+    "instructions_too_long": "error_instructions_too_long",
+    "chat_closed": "error_chat_closed",
+    "empty_message": "error_empty_message",
+    "message_too_long": "error_message_too_long",
+    "rate_limited": "error_rate_limited",
+    "invalid_score": "error_invalid_score",
+    "not_delivered": "error_not_delivered",
+    "comment_too_long": "error_comment_too_long",
+}
 
 
 def page_headers(nonce: str) -> dict[str, str | list[str]]:
@@ -64,7 +87,9 @@ def not_found_page(locale: str | None = None) -> Response:
     return render_page("pages/not_found.html.j2", {"t": strings(chosen), "locale": chosen}, status=404)
 
 
-def tracking_page(view: dict[str, Any], saved: bool = False, chat_sent: bool = False) -> Response:
+def tracking_page(
+    view: dict[str, Any], saved: bool = False, chat_sent: bool = False, error: str | None = None, status: int = 200
+) -> Response:
     from ..web.i18n import LANGUAGE_NAMES, strings
 
     csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
@@ -75,9 +100,85 @@ def tracking_page(view: dict[str, Any], saved: bool = False, chat_sent: bool = F
         "csrf": csrf,
         "saved": saved,
         "chat_sent": chat_sent,
+        "error": error,
         "languages": LANGUAGE_NAMES,
     }
-    return render_page("pages/tracking.html.j2", context, csrf=csrf)
+    return render_page("pages/tracking.html.j2", context, status=status, csrf=csrf)
+
+
+def form_message(error: PorchlightError, locale: str) -> str:
+    from ..web.i18n import strings
+
+    words = strings(locale)
+    return words[FORM_MESSAGES.get(error.code, "error_generic")]
+
+
+def _posted_lang() -> str | None:
+    """The language the shopper was reading, from the query or the form, even when the form itself is refused."""
+    request = tracking_api.current_request
+    params: Mapping[str, str] = request.query_params or {}
+    lang = params.get("lang")
+    raw = body_bytes(request)
+    if not lang and len(raw) <= MAX_FORM_BYTES:
+        try:
+            lang = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)).get("lang")
+        except (UnicodeDecodeError, ValueError):
+            lang = None
+    return lang
+
+
+def refused_on_page(token: str, error: PorchlightError) -> Response:
+    """The tracking page again, with the status the refusal deserves and a sentence in the shopper's language."""
+    lang = _posted_lang()
+    try:
+        view = tracking.public_view(token, lang, utcnow())
+    except NotFound:
+        return not_found_page(lang)
+    return tracking_page(view, error=form_message(error, view["locale"]), status=error.status)
+
+
+def shopper_form(route: Callable[..., Response]) -> Callable[..., Response]:
+    """For the forms under /t/{token}: a typed refusal becomes the page with a localised message, never JSON."""
+
+    @functools.wraps(route)
+    def wrapper(token: str, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return route(token, *args, **kwargs)
+        except PorchlightError as error:
+            if error.status >= 500:
+                logger.exception("form failed")
+            return refused_on_page(token, error)
+
+    return wrapper
+
+
+def shopper_error_page(event: Any, response: Response) -> Response:
+    """Chalice refuses some requests itself (415 a body that is not a form, 405 a wrong method) in JSON; on the
+    shopper's paths that answer is the page they were on too, with the same status."""
+    body = response.body
+    path = str(getattr(event, "path", "") or "")
+    if not path.startswith(("/t/", "/track/")) or response.status_code < 400:
+        return response
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    error = ValidationError(str(body["Message"]), code="not_a_form")
+    error.status = response.status_code
+    params = getattr(event, "uri_params", None) or {}
+    if "token" in params:
+        page = refused_on_page(params["token"], error)
+    elif "retailer_id" in params:
+        page = lookup_form(_raise(error))(params["retailer_id"])
+    else:
+        page = not_found_page()
+    page.headers = {**response.headers, **page.headers}
+    return page
+
+
+def _raise(error: PorchlightError) -> Callable[..., Response]:
+    def route(*args: Any) -> Response:
+        raise error
+
+    return route
 
 
 @tracking_api.route("/t/{token}", methods=["GET"])
@@ -112,12 +213,12 @@ def shopper_json_preflight(token: str) -> Response:
 
 def _form() -> dict[str, str]:
     raw = body_bytes(tracking_api.current_request)
-    if len(raw) > 16 * 1024:
-        raise Forbidden("form too large")
+    if len(raw) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"forms are limited to {MAX_FORM_BYTES} bytes")
     try:
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise Forbidden("not a form post") from exc
+        raise ValidationError("not a form post", code="not_a_form") from exc
 
 
 def _check_same_site(form: dict[str, str]) -> None:
@@ -127,11 +228,11 @@ def _check_same_site(form: dict[str, str]) -> None:
         raise Forbidden("this form has expired: reload the page and try again", code="csrf")
     origin = tracking_api.current_request.headers.get("origin")
     if origin and origin != "null" and not settings().public_base_url.startswith(origin):
-        raise Forbidden("cross-site form posts are not accepted", code="csrf")
+        raise Forbidden("cross-site form posts are not accepted", code="cross_site")
 
 
 @tracking_api.route("/t/{token}/preferences", methods=["POST"], content_types=FORM)
-@handles_errors
+@shopper_form
 def shopper_preferences(token: str) -> Response:
     form = _form()
     _check_same_site(form)
@@ -158,7 +259,7 @@ def proof_media(token: str, kind: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/chat", methods=["POST"], content_types=FORM)
-@handles_errors
+@shopper_form
 def shopper_chat(token: str) -> Response:
     """A message to the driver from the page: stored, then relayed by SMS from the session's relay number."""
     from ..services.relay import post_from_page
@@ -180,12 +281,12 @@ def _form_lists() -> dict[str, list[str]]:
     from urllib.parse import parse_qs
 
     raw = body_bytes(tracking_api.current_request)
-    if len(raw) > 16 * 1024:
-        raise Forbidden("form too large")
+    if len(raw) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"forms are limited to {MAX_FORM_BYTES} bytes")
     try:
         return parse_qs(raw.decode("utf-8"), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise Forbidden("not a form post") from exc
+        raise ValidationError("not a form post", code="not_a_form") from exc
 
 
 def _back(token: str, lang: str, flag: str, anchor: str) -> Response:
@@ -196,17 +297,16 @@ def _back(token: str, lang: str, flag: str, anchor: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/survey", methods=["POST"], content_types=FORM)
-@handles_errors
+@shopper_form
 def shopper_rating(token: str) -> Response:
     """A 1-5 rating from the page or from an email's one-click link; the first answer anywhere wins."""
-    from ..errors import ValidationError
     from ..services import surveys
 
     form = _form()
     _check_same_site(form)
     raw_score = form.get("score", "")
     if not raw_score.isdigit():
-        raise ValidationError("score must be a number from 1 to 5", field="score")
+        raise ValidationError("score must be a number from 1 to 5", field="score", code="invalid_score")
     try:
         record = surveys.shipment_for_token(token)
     except NotFound:
@@ -216,7 +316,7 @@ def shopper_rating(token: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/survey/follow-up", methods=["POST"], content_types=FORM)
-@handles_errors
+@shopper_form
 def shopper_follow_up(token: str) -> Response:
     from ..services import surveys
 
@@ -277,6 +377,7 @@ def _lookup_page(
     order_id: str = "",
     shipments: list[dict[str, Any]] | None = None,
     retry_after: int | None = None,
+    problem: str | None = None,
 ) -> Response:
     from ..web.i18n import LANGUAGE_NAMES, strings
 
@@ -289,6 +390,7 @@ def _lookup_page(
         "error": error,
         "order_id": order_id,
         "shipments": shipments,
+        "problem": problem,
         "languages": LANGUAGE_NAMES,
         "retry_minutes": -(-retry_after // 60) if retry_after else None,
     }
@@ -296,6 +398,28 @@ def _lookup_page(
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
+    """For the order lookup form: a typed refusal becomes the lookup page with a localised message, never JSON."""
+    from ..services.order_lookup import retailer_brand
+
+    @functools.wraps(route)
+    def wrapper(retailer_id: str) -> Response:
+        try:
+            return route(retailer_id)
+        except PorchlightError as error:
+            if error.status >= 500:
+                logger.exception("form failed")
+            lang = _posted_lang()
+            try:
+                brand = retailer_brand(retailer_id)
+            except NotFound:
+                return not_found_page(lang)
+            locale = _lookup_locale(lang, brand)
+            return _lookup_page(retailer_id, brand, locale, status=error.status, problem=form_message(error, locale))
+
+    return wrapper
 
 
 def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
@@ -318,7 +442,7 @@ def order_lookup_page(retailer_id: str) -> Response:
 
 
 @tracking_api.route("/track/{retailer_id}", methods=["POST"], content_types=FORM)
-@handles_errors
+@lookup_form
 def order_lookup_form(retailer_id: str) -> Response:
     """One parcel: straight to its tracking page. Several: a list to choose from. None: the form again, saying so.
 

@@ -132,3 +132,17 @@ def decide(
             return Decision(SKIP, "suppressed")
         return Decision(SEND)
     return Decision(SKIP, "unknown_channel")
+
+
+def choice_refusal(choice: str, recipient: Recipient, settings: NotificationSettings) -> str | None:
+    """Why a channel the shopper picks on the tracking page would leave them with no news at all (`no_phone`,
+    `no_email`, `channel_off` when the retailer sends nothing that way), or None when it can reach them."""
+    if choice not in (SMS, EMAIL):
+        return None
+    if choice == SMS and not recipient.phone:
+        return "no_phone"
+    if choice == EMAIL and not recipient.email:
+        return "no_email"
+    if not any(choice in channels for channels in settings.channels.values()):
+        return "channel_off"
+    return None

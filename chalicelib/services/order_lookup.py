@@ -46,6 +46,7 @@ def retailer_brand(retailer_id: str) -> dict[str, Any]:
         "colors": {
             "primary": values["primary_color"],
             "on_primary": values["text_on_primary"],
+            "graphic": values["graphic_color"],
             "font_stack": values["font_stack"],
         },
     }

@@ -18,7 +18,7 @@ from ..domain import relay as rules
 from ..domain.events import iso
 from ..domain.notifications import CHAT_PREFIX
 from ..domain.sms import to_gsm7
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, NotFound, TooManyRequests, ValidationError
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import relay as relay_store
@@ -246,15 +246,15 @@ def post_from_page(token: str, body: str, now: datetime) -> None:
     if record is None or relay_store.get_session(record.id) is None or not is_open(record, now):
         raise Conflict("the chat with your driver is not open", code="chat_closed")
     if not body.strip():
-        raise ValidationError("write a message first", field="message")
+        raise ValidationError("write a message first", field="message", code="empty_message")
     relayed, reason = accept_message(record, rules.SHOPPER, body, (), "page", now)
+    if reason == "rate_limited":
+        raise TooManyRequests("too many messages in a short time; please wait a few minutes", code="rate_limited")
     if not relayed:
         raise ValidationError(
-            {
-                "too_long": f"messages are limited to {rules.MAX_MESSAGE_CHARS} characters",
-                "rate_limited": "too many messages in a short time; please wait a few minutes",
-            }.get(reason, reason),
+            {"too_long": f"messages are limited to {rules.MAX_MESSAGE_CHARS} characters"}.get(reason, str(reason)),
             field="message",
+            code="message_too_long" if reason == "too_long" else None,
         )
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import hooks
 from ..domain import milestones as ms
-from ..domain.colors import normalise_hex, readable_text_on
+from ..domain.colors import brand_palette, normalise_hex
 from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours, Recipient, zone_for
@@ -82,7 +82,8 @@ def notification_settings(retailer: Retailer) -> NotificationSettings:
 
 
 def brand(retailer: Retailer) -> dict[str, Any]:
-    """Brand values safe to drop into HTML and CSS: colours are re-validated, text colours computed for contrast."""
+    """Brand values safe to drop into HTML and CSS: colours are re-validated, and each is checked against every
+    surface it sits on (domain.colors.brand_palette); `warnings` says where a colour was adjusted for contrast."""
     stored = {k: v for k, v in (retailer.branding or {}).items() if v is not None}
     merged = {**DEFAULT_BRAND, **stored}
     for name in ("primary_color", "accent_color"):
@@ -93,9 +94,19 @@ def brand(retailer: Retailer) -> dict[str, Any]:
     if not FONT_STACK.match(str(merged.get("font_stack") or "")):
         merged["font_stack"] = DEFAULT_BRAND["font_stack"]  # it goes into CSS: only names, commas and quotes
     merged["display_name"] = merged.get("display_name") or retailer.name
-    merged["text_on_primary"] = readable_text_on(merged["primary_color"])
-    merged["text_on_accent"] = readable_text_on(merged["accent_color"])
+    palette = brand_palette(merged["primary_color"], merged["accent_color"])
+    merged["text_on_primary"] = palette.on_primary
+    merged["text_on_accent"] = palette.on_accent
+    merged["link_color"] = palette.link
+    merged["graphic_color"] = palette.ui
+    merged["accent_graphic_color"] = palette.accent_ui
+    merged["warnings"] = [adjustment.as_dict() for adjustment in palette.adjustments]
     return merged
+
+
+def brand_of_defaults() -> dict[str, Any]:
+    """The default brand's values, for a page drawn when the retailer's profile is gone."""
+    return brand(Retailer(id="", name="Porchlight", created_at=""))
 
 
 def shopper_zone(customer: dict[str, Any] | None, retailer: Retailer | None) -> ZoneInfo:

@@ -13,7 +13,7 @@ from ..domain import milestones as ms
 from ..domain import survey as rules
 from ..domain.events import iso
 from ..domain.notifications import EMAIL, SMS, Intent
-from ..errors import NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
@@ -166,9 +166,9 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment:
     """Record a rating (with the words written with it) if none was recorded yet; counts it, and escalates a low
     score at once. Low scores also enter the listing the analytics page shows as needing attention."""
     if not 1 <= score <= 5:
-        raise ValidationError("the rating must be 1 to 5", field="score")
+        raise ValidationError("the rating must be 1 to 5", field="score", code="invalid_score")
     if record.progress.status != ms.DELIVERED:
-        raise ValidationError("this delivery can be rated once it has arrived", field="score")
+        raise Conflict("this delivery can be rated once it has arrived", field="score", code="not_delivered")
     ensure_survey(record, now)
     survey = survey_store.record_score(record.id, record.retailer_id, score, via, now, comment)
     if survey is None:
@@ -208,10 +208,14 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment:
 def follow_up(record: ShipmentRecord, comment: str | None, reasons: list[str], now: datetime) -> bool:
     """The page's follow-up form (once): reasons, and a comment that joins any the shopper already texted."""
     if comment is not None and len(comment) > rules.MAX_COMMENT_CHARS:
-        raise ValidationError(f"comments are limited to {rules.MAX_COMMENT_CHARS} characters", field="comment")
+        raise ValidationError(
+            f"comments are limited to {rules.MAX_COMMENT_CHARS} characters", field="comment", code="comment_too_long"
+        )
     unknown = [reason for reason in reasons if reason not in rules.REASONS]
     if unknown:
-        raise ValidationError(f"unknown reason {unknown[0]!r}; use {', '.join(rules.REASONS)}", field="reasons")
+        raise ValidationError(
+            f"unknown reason {unknown[0]!r}; use {', '.join(rules.REASONS)}", field="reasons", code="invalid_choice"
+        )
     return join_comment(record, (comment or "").strip(), now, reasons=reasons)
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.carrier_names import display_name
-from ..domain.colors import ensure_contrast
 from ..domain.events import TrackingEvent, iso
 from ..domain.lateness import is_silent, promise_broken
 from ..domain.redaction import Redactor
@@ -23,7 +22,7 @@ from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
 from ..web.i18n import format_day, format_moment
-from .retailer_profile import brand, shopper_zone, silent_after_days
+from .retailer_profile import brand, notification_settings, shopper_zone, silent_after_days
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STEPS = (ms.PROCESSED, ms.SHIPPED, ms.OUT_FOR_DELIVERY, ms.DELIVERED)
@@ -152,11 +151,15 @@ def build_view(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, from values only (the branding preview feeds it sample data)."""
+    from ..domain.notifications import EMAIL, SMS
+    from ..domain.policy import Recipient, choice_refusal
     from ..web.i18n import strings
     from ..web.templating import format_eta, resolve_locale
 
     brand_values = brand(retailer)
     customer = record.customer or {}
+    reachable = Recipient(phone=customer.get("phone"), email=customer.get("email"))
+    channel_config = notification_settings(retailer)
     locale = resolve_locale(requested_locale, customer.get("locale"), brand_values.get("default_locale"))
     words = strings(locale)
     zone = shopper_zone(customer, retailer)
@@ -226,8 +229,9 @@ def build_view(
             "first_name": first_word(customer.get("name")),
             "notify": (record.shopper or {}).get("notify"),
             "instructions": (record.shopper or {}).get("instructions") or "",
-            "can_text": bool(customer.get("phone")),
-            "can_email": bool(customer.get("email")),
+            # only the choices that can reach the shopper are offered (the form refuses the others too)
+            "can_text": choice_refusal(SMS, reachable, channel_config) is None,
+            "can_email": choice_refusal(EMAIL, reachable, channel_config) is None,
         },
         "updated_at": record.updated_at,
         "time_zone": str(zone),
@@ -261,7 +265,9 @@ def build_view(
         "on_primary": brand_values["text_on_primary"],
         "accent": brand_values["accent_color"],
         "on_accent": brand_values["text_on_accent"],
-        "link": ensure_contrast(brand_values["primary_color"], "#ffffff"),
+        "link": brand_values["link_color"],
+        "graphic": brand_values["graphic_color"],
+        "accent_graphic": brand_values["accent_graphic_color"],
         "font_stack": brand_values["font_stack"],
     }
     return view
@@ -293,12 +299,18 @@ def save_shopper_choices(token: str, notify: str | None, instructions: str | Non
     from .shipments import with_retries
 
     if notify is not None and notify not in NOTIFY_CHOICES:
-        raise ValidationError("notify must be sms, email or none", field="notify")
+        raise ValidationError("notify must be sms, email or none", field="notify", code="invalid_choice")
     if instructions is not None:
         instructions = " ".join(instructions.replace("\r", "").split("\n")).strip()
         if len(instructions) > MAX_INSTRUCTIONS:
-            raise ValidationError(f"instructions are limited to {MAX_INSTRUCTIONS} characters", field="instructions")
+            raise ValidationError(
+                f"instructions are limited to {MAX_INSTRUCTIONS} characters",
+                field="instructions",
+                code="instructions_too_long",
+            )
     found, _ = resolve(token)
+    if notify is not None:
+        _check_reachable(found, notify)
 
     def attempt() -> None:
         current = shipment_store.get(found.id)
@@ -314,6 +326,29 @@ def save_shopper_choices(token: str, notify: str | None, instructions: str | Non
         shipment_store.save(current, after, now=iso(now))
 
     with_retries(attempt)
+
+
+def _check_reachable(record: ShipmentRecord, notify: str) -> None:
+    """A choice that would leave the shopper hearing nothing (texts without a phone, e-mail without an address, a
+    channel the retailer never uses) is refused rather than saved."""
+    from ..domain.policy import Recipient, choice_refusal
+    from ..errors import Conflict
+
+    customer = record.customer or {}
+    retailer = retailer_store.get(record.retailer_id)
+    config = notification_settings(retailer) if retailer else None
+    recipient = Recipient(phone=customer.get("phone"), email=customer.get("email"))
+    reason = choice_refusal(notify, recipient, config) if config else None
+    if reason:
+        raise Conflict(
+            {
+                "no_phone": "there is no phone number for this shipment to text",
+                "no_email": "there is no e-mail address for this shipment",
+                "channel_off": f"the retailer sends no notifications by {notify}",
+            }[reason],
+            field="notify",
+            code=reason,
+        )
 
 
 def count_view(view: dict[str, Any]) -> None:
