@@ -176,6 +176,7 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
     """A temporary failure: try again after a backoff, or record the failure once attempts are used up."""
     if item.attempts >= MAX_ATTEMPTS:
         outbox.fail(item.key, item.retailer_id, now, f"gave up after {item.attempts} attempts: {error.reason}")
+        count_outcome(item, outbox.FAILED, now)
         return outbox.FAILED
     outbox.reschedule(item.key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
     return outbox.RETRY
@@ -208,12 +209,22 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
         outbox.fail(key, retailer.id, now, error.reason)
+        count_outcome(item, outbox.FAILED, now)
         return outbox.FAILED
     reason = str(fields.pop("reason", ""))
     if not fields.get("provider_message_id"):
         fields.pop("provider_message_id", None)
     outbox.finish(key, status, now, reason=reason, sent_at=now.isoformat(timespec="seconds"), **fields)
+    if status == outbox.SENT:
+        count_outcome(item, status, now)
     return status
+
+
+def count_outcome(item: OutboxItem, outcome: str, now: datetime) -> None:
+    """The analytics' by-channel counts: notifications to the shopper and calls to the retailer's webhooks (status
+    changes, escalations) — the same items the list of notifications that did not arrive shows."""
+    if to_shopper(item.key.kind) or item.key.channel == hooks.WEBHOOK:
+        stats.notification_outcome(item.retailer_id, item.key.channel, outcome, now)
 
 
 def handle_permanent_sms_failure(
