@@ -20,7 +20,7 @@ from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
-from ..domain.relay import RELAY_OPEN
+from ..domain.relay import CHAT_OPENED, RELAY_OPEN
 from ..domain.survey import ESCALATION, SURVEY
 from ..store import contacts
 from ..store import notifications as outbox
@@ -99,7 +99,9 @@ def _recipient(record: ShipmentRecord) -> Recipient:
 def to_shopper(kind: str) -> bool:
     """Milestone, delay and survey notifications, which the shopper policy governs (consent, quiet hours); relay
     sessions, chat, webhooks to the retailer and checks are not."""
-    return kind not in (RELAY_OPEN, ESCALATION) and not kind.startswith((CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX))
+    return kind not in (RELAY_OPEN, CHAT_OPENED, ESCALATION) and not kind.startswith(
+        (CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX)
+    )
 
 
 def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
@@ -191,6 +193,8 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
     try:
         if key.kind == RELAY_OPEN:
             status, fields = relay.open_session(record, retailer, now)
+        elif key.kind == CHAT_OPENED:
+            status, fields = relay.tell_driver_chat_opened(record, retailer, now)
         elif key.kind == ESCALATION:
             from .surveys import deliver_escalation
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.colors import ensure_contrast
-from ..domain.events import TrackingEvent, iso
+from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
 from ..errors import NotFound
 from ..store import retailers as retailer_store
@@ -214,6 +214,7 @@ def build_view(
                 "time": format_moment(event.occurred_at, zone, locale, wall_clock=event.time_zone_unknown),
             }
             for event in reversed(events)
+            if is_news_for_shopper(event)
         ],
         "proof_of_delivery": None,
         "driver": None,
