@@ -288,3 +288,28 @@ def test_a_scheduled_run_prints_one_json_line_per_log_call_with_the_schedule_eve
     assert output.logs[0]["deliveries"] == {"sent": 2} and output.logs[0]["cold_start"] in (True, False)
     assert len(providers.capture.of("twilio")) == 1 and len(providers.capture.of("sendgrid")) == 1
     assert_private(output, retailer, shipment)
+
+
+def test_a_stream_record_that_cannot_be_read_fails_alone_and_is_logged_as_json(
+    api: Api, retailer: Retailer, providers: Providers, lambda_logs: LambdaLogs
+) -> None:
+    from app import deliver_outbox
+
+    shipment = register(api, retailer)
+    ship = {"events": [native_event("evt-m-1", "shipped", "2026-11-20T09:00:00+00:00")]}
+    assert api.native(retailer, ship).status_code == 200
+    email, _ = outbox_images(shipment["id"])
+    lambda_logs.read()
+    event = copy.deepcopy(sample("dynamodb_stream.json"))
+    event["Records"][0]["dynamodb"]["NewImage"] = {**email, "sk": {"S": "OUTBOX#no-channel"}}
+    event["Records"][1]["dynamodb"]["NewImage"] = email
+
+    result = deliver_outbox(event, LambdaContext("lambda-malformed"))
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "4421584500000000017450439091"}]}
+    output = lambda_logs.read()
+    assert [(line["level"], line["message"], line["correlation_id"]) for line in output.logs] == [
+        ("ERROR", "stream delivery failed", "c4ca4238a0b923820dcc509a6f75849b"),
+        ("INFO", "stream record delivered", "c81e728d9d4c2f636f067f89cc14862c"),
+    ]
+    assert output.logs[0]["exception_name"] == "ValueError"
