@@ -13,7 +13,9 @@ from chalicelib.api.retailer_api import retailer_api
 from chalicelib.api.tracking_api import tracking_api
 from chalicelib.api.webhooks import webhooks
 
-app = Chalice(app_name="porchlight")
+# Powertools owns the log output in Lambda (chalicelib.observability); Chalice's own handler would print every line
+# a second time, as plain text.
+app = Chalice(app_name="porchlight", configure_logs=False)
 app.register_blueprint(retailer_api)
 app.register_blueprint(configuration_api)
 app.register_blueprint(webhooks)
@@ -23,15 +25,22 @@ app.register_blueprint(tracking_api)
 app.register_blueprint(analytics_api)
 
 
+@app.middleware("all")
+def observe(event: Any, get_response: Any) -> Any:
+    """Every entry point (route, stream batch, schedule) logs JSON lines carrying the invocation's correlation id:
+    API Gateway's request id, EventBridge's event id, or the Lambda request id until a stream record sets its own."""
+    from chalicelib.observability import begin
+
+    begin(event)
+    return get_response(event)
+
+
 @app.middleware("http")
-def correlate(event: Any, get_response: Any) -> Any:
-    """Every log line of a request carries API Gateway's request id (Powertools JSON logs, in Lambda only), and
-    every error, even one Chalice answers itself, has the documented shape (a page on the shopper's paths)."""
+def error_shape(event: Any, get_response: Any) -> Any:
+    """Every error, even one Chalice answers itself, has the documented shape (a page on the shopper's paths)."""
     from chalicelib.api.http import in_error_shape
     from chalicelib.api.tracking_api import shopper_error_page
-    from chalicelib.observability import set_correlation_id
 
-    set_correlation_id((event.context or {}).get("requestId"))
     return in_error_shape(shopper_error_page(event, get_response(event)))
 
 

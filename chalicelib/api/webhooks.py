@@ -33,7 +33,9 @@ def receive_webhook(source: str, retailer_id: str) -> Response:
     try:
         return _receive(source, retailer_id, request)
     except PorchlightError as error:
-        metric("WebhooksRejected", source=source if source in SOURCES else "unknown", reason=error.code)
+        known = source if source in SOURCES else "unknown"
+        logger.warning("webhook rejected", extra={"source": known, "retailer_id": retailer_id, "reason": error.code})
+        metric("WebhooksRejected", source=known, reason=error.code)
         raise
 
 

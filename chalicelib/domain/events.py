@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .milestones import UNKNOWN
+
 
 @dataclass(frozen=True)
 class Location:
@@ -88,6 +90,17 @@ class TrackingEvent:
             driver=data.get("driver"),
             proof_of_delivery=data.get("proof_of_delivery"),
         )
+
+
+#: Events the retailer makes itself (a cancellation, a driver assignment) rather than a carrier.
+RETAILER_SOURCE = "retailer"
+
+
+def is_news_for_shopper(event: TrackingEvent) -> bool:
+    """Whether the event belongs in the shopper's history. A driver assignment is stored as an event (so that the
+    driver, like everything else, is the fold of the events) but says nothing about where the parcel is: it carries
+    no status of its own, unlike a carrier's scan or the retailer's cancellation."""
+    return not (event.source == RETAILER_SOURCE and event.status == UNKNOWN)
 
 
 def iso(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from . import milestones as ms
 
 RELAY_OPEN = "relay_open"  # the outbox kind that opens a session
 RELAY_CHANNEL = "relay"
+CHAT_OPENED = "relay_chat_opened"  # the outbox kind that tells the driver, once, that the shopper started a chat
 SHOPPER, DRIVER = "shopper", "driver"
 MAX_MESSAGE_CHARS = 600
 RATE_LIMIT_MESSAGES = 10
@@ -65,3 +66,11 @@ def pick_session_by_reference(body: str, references: dict[str, str]) -> str | No
 
 def strip_reference(body: str, reference: str) -> str:
     return re.sub(rf"^\s*\[?#?{re.escape(reference)}\]?\s*:?\s*", "", body, flags=re.IGNORECASE)
+
+
+def chat_opened_text(brand_name: str, order_ref: str) -> str:
+    """The one text a driver gets when the shopper starts the chat, from the relay number (one GSM-7 segment)."""
+    return (
+        f"{brand_name[:20]}: a customer chat opened for order {order_ref[-12:]}. Texts from this number are the "
+        "customer; reply here. Neither sees the other's number."
+    )

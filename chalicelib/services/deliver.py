@@ -22,7 +22,7 @@ from ..domain.carrier_names import display_name
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
 from ..domain.redaction import Redactor
-from ..domain.relay import RELAY_OPEN
+from ..domain.relay import CHAT_OPENED, RELAY_OPEN
 from ..domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from ..store import contacts
 from ..store import notifications as outbox
@@ -101,7 +101,7 @@ def _recipient(record: ShipmentRecord) -> Recipient:
 def to_shopper(kind: str) -> bool:
     """Milestone, delay and survey notifications, which the shopper policy governs (consent, quiet hours); relay
     sessions, chat, webhooks to the retailer and checks are not."""
-    return kind not in (RELAY_OPEN, ESCALATION) and not kind.startswith(
+    return kind not in (RELAY_OPEN, CHAT_OPENED, ESCALATION) and not kind.startswith(
         (CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX, COMMENT_PREFIX)
     )
 
@@ -178,6 +178,7 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
     """A temporary failure: try again after a backoff, or record the failure once attempts are used up."""
     if item.attempts >= MAX_ATTEMPTS:
         outbox.fail(item.key, item.retailer_id, now, f"gave up after {item.attempts} attempts: {error.reason}")
+        count_outcome(item, outbox.FAILED, now)
         return outbox.FAILED
     outbox.reschedule(item.key, outbox.RETRY, now + backoff(item.attempts), now, error.reason)
     return outbox.RETRY
@@ -192,6 +193,8 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
     try:
         if key.kind == RELAY_OPEN:
             status, fields = relay.open_session(record, retailer, now)
+        elif key.kind == CHAT_OPENED:
+            status, fields = relay.tell_driver_chat_opened(record, retailer, now)
         elif key.kind == ESCALATION:
             from .surveys import deliver_escalation
 
@@ -214,12 +217,22 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
         outbox.fail(key, retailer.id, now, error.reason)
+        count_outcome(item, outbox.FAILED, now)
         return outbox.FAILED
     reason = str(fields.pop("reason", ""))
     if not fields.get("provider_message_id"):
         fields.pop("provider_message_id", None)
     outbox.finish(key, status, now, reason=reason, sent_at=now.isoformat(timespec="seconds"), **fields)
+    if status == outbox.SENT:
+        count_outcome(item, status, now)
     return status
+
+
+def count_outcome(item: OutboxItem, outcome: str, now: datetime) -> None:
+    """The analytics' by-channel counts: notifications to the shopper and calls to the retailer's webhooks (status
+    changes, escalations) — the same items the list of notifications that did not arrive shows."""
+    if to_shopper(item.key.kind) or item.key.channel == hooks.WEBHOOK:
+        stats.notification_outcome(item.retailer_id, item.key.channel, outcome, now)
 
 
 def handle_permanent_sms_failure(

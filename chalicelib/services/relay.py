@@ -29,6 +29,8 @@ from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 
 RELAY_SCOPE = "relay"  # opt-outs sent to a relay number cover relay traffic only
+#: Chat message states that mean the message was (or is being) relayed, not refused by a limit.
+RELAYED = frozenset({outbox.PENDING, outbox.SENDING, outbox.RETRY, outbox.SENT, outbox.SHOWN, outbox.DELIVERED})
 
 
 def pool() -> tuple[str, ...]:
@@ -120,16 +122,14 @@ def new_message_key(shipment_id: str, now: datetime) -> OutboxKey:
     )
 
 
-def _recent_from(shipment_id: str, role: str, now: datetime) -> int:
-    since = iso(now - rules.RATE_LIMIT_WINDOW)
-    return sum(1 for m in outbox.chat_messages(shipment_id) if m.doc.get("from") == role and m.created_at >= since)
-
-
 def accept_message(
     record: ShipmentRecord, role: str, body: str, media: tuple[str, ...], via: str, now: datetime
 ) -> tuple[bool, str]:
-    """Store the message, queued for relaying unless a limit says no. Returns (relayed, reason)."""
-    verdict = rules.check_message(body, len(media), _recent_from(record.id, role, now))
+    """Store the message, queued for relaying unless a limit says no. Returns (relayed, reason). The shopper's
+    first relayed message also queues the driver's one notice that a chat opened."""
+    earlier = [m for m in outbox.chat_messages(record.id) if m.doc.get("from") == role]
+    since = iso(now - rules.RATE_LIMIT_WINDOW)
+    verdict = rules.check_message(body, len(media), sum(1 for m in earlier if m.created_at >= since))
     from ..observability import metric
 
     metric("RelayMessages", via=via, outcome="accepted" if verdict.relay else verdict.reason)
@@ -137,12 +137,35 @@ def accept_message(
     key = new_message_key(record.id, now)
     token = record.tracking_token
     if verdict.relay:
+        if role == rules.SHOPPER and not any(m.status in RELAYED for m in earlier):
+            # Conditional put: a second "first" message racing this one finds the notice already queued. Written
+            # first and due a second earlier, so both the stream (same partition, in write order) and the scheduler
+            # (by due time) send it before the message.
+            notice = OutboxKey(record.id, rules.CHAT_OPENED, rules.RELAY_CHANNEL)
+            outbox.add(record.retailer_id, notice, now - timedelta(seconds=1))
         outbox.add_chat_message(record.retailer_id, key, doc, now, token=token)
     else:
         outbox.add_chat_message(
             record.retailer_id, key, doc, now, token=token, status=outbox.NOT_RELAYED, reason=verdict.reason
         )
     return verdict.relay, verdict.reason
+
+
+def tell_driver_chat_opened(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
+    """Called for the `relay_chat_opened` outbox item: the driver learns, from the session's relay number, that the
+    shopper started a chat (so the relayed texts that follow are not a stranger's)."""
+    session = relay_store.get_session(record.id)
+    if session is None:
+        return outbox.NOT_RELAYED, {"reason": "no_session"}
+    if not session.driver_phone:
+        return outbox.SKIPPED, {"reason": "no_driver_phone"}
+    if contacts.is_opted_out(session.driver_phone, RELAY_SCOPE):
+        return outbox.NOT_RELAYED, {"reason": "recipient_opted_out"}
+    from .retailer_profile import brand
+
+    text = rules.chat_opened_text(brand(retailer)["display_name"], order_ref(record))
+    result = _send(session.driver_phone, text, session.relay_number, now)
+    return outbox.SENT, {"provider": result.provider, "provider_message_id": result.message_id}
 
 
 def deliver_chat(item: OutboxItem, record: ShipmentRecord, now: datetime) -> tuple[str, dict[str, Any]]:

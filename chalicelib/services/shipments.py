@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from ..config import settings
 from ..domain import milestones as ms
-from ..domain.events import iso, normalise_carrier, normalise_tracking_number
+from ..domain.events import RETAILER_SOURCE, iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
 from ..domain.notifications import CHAT_PREFIX, Contact, is_notification, plan_on_claim
 from ..errors import Conflict, NotFound, ValidationError
@@ -378,7 +378,7 @@ def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime
         raise Conflict(f"the shipment has already {final}; it cannot be cancelled", field="id", code="not_cancellable")
     if status != ms.CANCELLED:
         event = TrackingEvent(
-            source="retailer",
+            source=RETAILER_SOURCE,
             carrier=record.carrier,
             tracking_number=record.tracking_number,
             status=ms.CANCELLED,
@@ -397,7 +397,7 @@ def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], no
 
     record = _owned(retailer_id, shipment_id)
     event = TrackingEvent(
-        source="retailer",
+        source=RETAILER_SOURCE,
         carrier=record.carrier,
         tracking_number=record.tracking_number,
         status=UNKNOWN,

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..domain import milestones as ms
+from ..domain.hooks import WEBHOOK
 from ..store import stats as stats_store
 
 logger = logging.getLogger("porchlight.stats")
@@ -90,5 +91,5 @@ def notification_outcome(retailer_id: str, channel: str, outcome: str, now: date
     from ..observability import metric
 
     metric("Notifications", channel=channel, outcome=outcome)
-    if channel in ("sms", "email"):
+    if channel in ("sms", "email", WEBHOOK):
         count(retailer_id, now, {f"notif:{channel}:{outcome}": 1})

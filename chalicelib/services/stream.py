@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from ..observability import set_correlation_id
 from ..store.notifications import PENDING, OutboxKey
 from .deliver import deliver
 
@@ -25,15 +26,20 @@ def outbox_key_of(record: dict[str, Any]) -> OutboxKey | None:
 
 
 def handle_stream_batch(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    """Partial batch response: only records that failed are retried (and go to the DLQ after the retries)."""
+    """Partial batch response: only records that failed are retried (and go to the DLQ after the retries). Each
+    record's log lines carry its own stream event id as correlation id."""
     failures = []
     for record in event.get("Records", []):
-        key = outbox_key_of(record)
-        if key is None:
-            continue
+        sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
+        set_correlation_id(record.get("eventID") or sequence)
         try:
-            deliver(key, now or datetime.now(UTC))
+            key = outbox_key_of(record)
+            if key is None:
+                continue
+            outcome = deliver(key, now or datetime.now(UTC))
         except Exception:
-            logger.exception("stream delivery failed")
-            failures.append({"itemIdentifier": record.get("dynamodb", {}).get("SequenceNumber", "")})
+            logger.exception("stream delivery failed", extra={"sequence_number": sequence})
+            failures.append({"itemIdentifier": sequence})
+            continue
+        logger.info("stream record delivered", extra={"kind": key.kind, "channel": key.channel, "outcome": outcome})
     return {"batchItemFailures": failures}

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.carrier_names import display_name
-from ..domain.events import TrackingEvent, iso
+from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
 from ..domain.redaction import Redactor
 from ..errors import NotFound
@@ -212,6 +212,7 @@ def build_view(
                 "time": format_moment(event.occurred_at, zone, locale, wall_clock=event.time_zone_unknown),
             }
             for event in reversed(events)
+            if is_news_for_shopper(event)
         ],
         "proof_of_delivery": None,
         "driver": None,

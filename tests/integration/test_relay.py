@@ -92,7 +92,8 @@ def test_session_opens_and_messages_flow_both_ways_without_numbers(
     assert number in (RELAY_A, RELAY_B) and "Sam is bringing order" in intro["Body"]
     assert text(api, SHOPPERS["ann"], number, "I'm at the back door").status_code == 200
     drain(soon())
-    [to_driver] = sent_to(relay, DRIVER_1)
+    notice, to_driver = sent_to(relay, DRIVER_1)
+    assert notice["From"] == number and "a customer chat opened for order ORD-ANN01" in notice["Body"]
     assert to_driver["From"] == number and to_driver["Body"] == "[ORD-ANN01] Customer: I'm at the back door"
     assert SHOPPERS["ann"] not in to_driver["Body"]
     text(api, DRIVER_1, number, "Coming round now")
@@ -207,13 +208,14 @@ def test_limits_media_and_failed_relays(api: Api, retailer: Retailer, relay: Pro
         MediaUrl0="https://api.twilio.com/media/ME1.jpg",
         MediaContentType0="image/jpeg",
     )
-    relay.capture.fail_next("twilio", 500, {"code": 20500, "message": "Internal Server Error", "status": 500})
+    # Both texts to the driver fail once: the notice that a chat opened, then the picture.
+    relay.capture.fail_next("twilio", 500, {"code": 20500, "message": "Internal Server Error", "status": 500}, times=2)
     drain(soon())
     messages = chat(api, retailer, shipment["id"])["messages"]
     assert [m["status"] for m in messages] == ["not_relayed", "retry"]
     assert messages[0]["reason"] == "too_long" and "twilio 500" in messages[1]["reason"]
     drain(soon() + timedelta(minutes=2))
-    assert sent_to(relay, DRIVER_1)[-1]["Body"] == "[ORD-ANN01] Customer: https://api.twilio.com/media/ME1.jpg"
+    assert "[ORD-ANN01] Customer: https://api.twilio.com/media/ME1.jpg" in [m["Body"] for m in sent_to(relay, DRIVER_1)]
     assert chat(api, retailer, shipment["id"])["messages"][1]["status"] == "sent"
     for n in range(10):
         text(api, SHOPPERS["ann"], number, f"message {n}")
@@ -278,3 +280,49 @@ def test_relay_inbound_signature_is_checked(api: Api, relay: Providers) -> None:
     forged = twilio_headers("/v1/twilio/inbound", params, token="not-the-token-0000000000")
     assert api.http.post("/v1/twilio/inbound", headers=forged, body=urlencode(params)).status_code == 403
     assert "only relays messages" in text(api, DRIVER_1, RELAY_A, "hello").body.decode()
+
+
+def test_a_driver_assignment_changes_the_driver_not_the_shoppers_history(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    shipment = api.register(retailer, customer={"name": "Ann", "phone": SHOPPERS["ann"], "sms_consent": True}).json_body
+    api.native(retailer, {"events": [native_event("o1", "out_for_delivery", "2026-11-20T10:00:00+00:00")]})
+    assigned = api.http.put(
+        f"/v1/shipments/{shipment['id']}/driver",
+        headers=retailer.auth,
+        body=json.dumps({"name": "Sam Lee", "phone": DRIVER_1}),
+    )
+    assert assigned.status_code == 200
+    token = shipment["tracking_token"]
+    tracking = api.http.get(f"/v1/tracking/{token}").json_body
+    assert [(e["status"], e["description"]) for e in tracking["events"]] == [("out_for_delivery", "Out For Delivery")]
+    assert tracking["driver"] == {"name": "Sam"}
+    page = api.http.get(f"/t/{token}").body.decode()
+    assert "Driver assigned" not in page and "Sam" in page
+    # The retailer's own view keeps the record of who assigned whom, and when.
+    assert "Driver assigned" in [e["description"] for e in api.shipment(retailer, shipment["id"]).json_body["events"]]
+
+
+def test_the_driver_is_told_once_from_the_relay_number_when_the_shopper_opens_the_chat(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    out_for_delivery(api, retailer, "ann", DRIVER_1)
+    drain(soon())
+    number = sent_to(relay, SHOPPERS["ann"])[-1]["From"]
+    assert sent_to(relay, DRIVER_1) == []  # nothing until the shopper writes
+    assert text(api, SHOPPERS["ann"], number, "Leave it with the neighbour").status_code == 200
+    drain(soon())
+    assert text(api, SHOPPERS["ann"], number, "Number 12").status_code == 200
+    text(api, DRIVER_1, number, "OK")
+    drain(soon())
+    bodies = [(m["From"], m["Body"]) for m in sent_to(relay, DRIVER_1)]
+    assert bodies == [
+        (
+            number,
+            "Acme Outdoor: a customer chat opened for order ORD-ANN01. Texts from this number are the customer; "
+            "reply here. Neither sees the other's number.",
+        ),
+        (number, "[ORD-ANN01] Customer: Leave it with the neighbour"),
+        (number, "[ORD-ANN01] Customer: Number 12"),
+    ]
+    assert len(bodies[0][1]) <= 160 and SHOPPERS["ann"] not in bodies[0][1]

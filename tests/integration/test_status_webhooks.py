@@ -307,3 +307,24 @@ def test_a_promise_that_passes_is_posted_even_with_nobody_to_text(
     assert event["data"]["promised_date"] == promised and event["data"]["order_id"] == "ORD-7"
     drain(later + timedelta(days=1))
     assert len(posted(providers)) == 1
+
+
+def test_webhook_calls_that_failed_are_counted_by_channel_as_the_list_of_those_that_did_not_arrive_shows(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    subscribe(api, retailer, providers, statuses=["shipped", "delivered"])
+    register(api, retailer)
+    providers.capture.fail_next("retailer", 410, {"error": "gone"})
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(soon())
+    ship(api, retailer, "delivered", "e2", "2026-11-21T15:00:00+00:00")
+    drain(soon())
+
+    failed = api.http.get("/v1/notifications/failed", headers=retailer.auth).json_body["notifications"]
+    assert [n["channel"] for n in failed] == ["webhook"], failed
+    today = datetime.now(UTC).date()
+    period = f"?from={today.isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
+    report = api.http.get(f"/v1/analytics{period}", headers=retailer.auth).json_body
+    assert report["notifications"]["webhook"] == {"failed": 1, "sent": 1}
+    csv = api.http.get(f"/v1/analytics{period}&format=csv", headers=retailer.auth).body.decode()
+    assert "notifications,webhook,failed,1" in csv.replace("\r", "")

@@ -37,7 +37,7 @@ def test_in_lambda_logs_are_json_with_a_correlation_id(
     import logging
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "porchlight-dev")
-    observability.logger.cache_clear()
+    observability.reset()
     try:
         observability.set_correlation_id("req-123")
         logging.getLogger("porchlight.webhooks").warning("webhook rejected")
@@ -48,4 +48,24 @@ def test_in_lambda_logs_are_json_with_a_correlation_id(
             and line["service"] == "porchlight"
         )
     finally:
-        observability.logger.cache_clear()
+        observability.reset()
+
+
+def test_log_text_keeps_no_contact_token_or_key_in_full_but_keeps_our_own_ids() -> None:
+    token, key = "Xk3vQ9mZ2pL7wR4tY8nB1c", "pl_3H7FyHsquOGI1wTqjadC1934Sy14JWkNZAAthltW118"
+    text = (
+        f"To +14155550123 and maria.garcia@example.com via /t/{token}?lang=de with {key}; "
+        "Authorization: Bearer adm_test_0123456789abcdef; record c4ca4238a0b923820dcc509a6f75849b of rt_0123456789abcdef "
+        "at 2026-11-20T09:00:00+00:00 in porchlight.stream"
+    )
+    scrubbed = observability.scrub(text)
+    for secret in ("+14155550123", "maria.garcia", token, key, "adm_test_0123456789abcdef"):
+        assert secret not in scrubbed
+    assert "+…23" in scrubbed and "m…@example.com" in scrubbed and f"/t/{token[:4]}…?lang=de" in scrubbed
+    for kept in (
+        "c4ca4238a0b923820dcc509a6f75849b",
+        "rt_0123456789abcdef",
+        "2026-11-20T09:00:00+00:00",
+        "porchlight.stream",
+    ):
+        assert kept in scrubbed
