@@ -224,3 +224,67 @@ def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_se
     assert follow_up.status == 200
     assert json.loads(follow_up.read())["openapi"].startswith("3.1")
     connection.close()
+
+
+def test_concurrent_requests_of_two_retailers_never_see_each_others_data(
+    local_server: LocalServer, http: requests.Session
+) -> None:
+    """Chalice keeps the request on the shared app object; the devserver serves each connection on its own thread.
+    16 clients of two retailers read their shoppers' details and save their branding at the same time: every answer
+    and every saved brand is the asker's own."""
+    base = local_server.base_url
+    second = http.post(
+        f"{base}/v1/admin/retailers",
+        headers={"Authorization": f"Bearer {local_server.admin_key}"},
+        json={"name": "Other Shop"},
+        timeout=10,
+    ).json()
+    tenants = {}
+    for tag, key in (("first", local_server.demo["api_key"]), ("second", second["api_key"])):
+        auth = {"Authorization": f"Bearer {key}"}
+        response = http.post(
+            f"{base}/v1/shipments",
+            headers=auth,
+            json={
+                "order_id": f"ISO-{tag}",
+                "carrier": "ups",
+                "tracking_number": f"1ZISO{tag.upper()}",
+                "customer": {"name": f"Shopper {tag}", "phone": "+14155550100", "email": f"{tag}@example.com"},
+            },
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        tenants[tag] = {"auth": auth, "shipment": response.json()["id"]}
+    rounds = 12
+    leaks: list[str] = []
+
+    def client(worker: int) -> None:
+        tag = ("first", "second")[worker % 2]
+        other = ("second", "first")[worker % 2]
+        mine = tenants[tag]
+        with requests.Session() as session:
+            for n in range(rounds):
+                read = session.get(f"{base}/v1/shipments/{mine['shipment']}", headers=mine["auth"], timeout=30)
+                if read.status_code != 200 or read.json()["customer"]["name"] != f"Shopper {tag}":
+                    leaks.append(f"{tag} read its shipment: {read.status_code} {read.text[:200]}")
+                stranger = session.get(f"{base}/v1/shipments/{tenants[other]['shipment']}", timeout=30)
+                if stranger.status_code != 401:
+                    leaks.append(f"no key read {other}'s shipment: {stranger.status_code} {stranger.text[:200]}")
+                crossed = session.get(
+                    f"{base}/v1/shipments/{tenants[other]['shipment']}", headers=mine["auth"], timeout=30
+                )
+                if crossed.status_code != 404:
+                    leaks.append(f"{tag} read {other}'s shipment: {crossed.status_code} {crossed.text[:200]}")
+                name = f"{tag} w{worker} n{n}"
+                saved = session.put(
+                    f"{base}/v1/branding", headers=mine["auth"], json={"display_name": name}, timeout=30
+                )
+                if saved.status_code != 200 or not saved.json()["display_name"].startswith(f"{tag} "):
+                    leaks.append(f"{tag} saved {name!r}, answer {saved.status_code} {saved.text[:200]}")
+                back = session.get(f"{base}/v1/branding", headers=mine["auth"], timeout=30)
+                if back.status_code != 200 or not back.json()["display_name"].startswith(f"{tag} "):
+                    leaks.append(f"{tag} read back {back.status_code} {back.text[:200]}")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(client, range(16)))
+    assert leaks == [], f"{len(leaks)} of {16 * rounds * 5} answers crossed tenants, e.g. {leaks[:3]}"
