@@ -74,7 +74,8 @@ class EmbeddedDynamoDB:
         assert self._app is not None, "start() first"
         with self._app.lock:
             table = _backend_table(table_name)
-            lines = [json.dumps(item.to_json()["Attributes"], separators=(",", ":")) for item in _stored_items(table)]
+            items = [item.to_json()["Attributes"] for item in _stored_items(table)]  # fresh dicts: JSON outside
+        lines = [json.dumps(item, separators=(",", ":")) for item in items]
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as out:
