@@ -7,7 +7,7 @@ PORT ?= 8000
 
 STAGE ?= dev
 
-.PHONY: run test lint bench simulate install browser package openapi clean
+.PHONY: run test lint bench simulate install browser package openapi clean clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# Keeps its table in .porchlight-data/ between runs; `make run RUN_ARGS=--ephemeral` for a throwaway one.
+RUN_ARGS ?=
 run: install
-	$(PY) -m chalicelib.devserver --host $(HOST) --port $(PORT)
+	$(PY) -m chalicelib.devserver --host $(HOST) --port $(PORT) $(RUN_ARGS)
+
+# Forget everything `make run` kept (retailers, keys, shipments) and the demo credentials.
+clean-data:
+	rm -rf .porchlight-data .porchlight-demo.json
 
 simulate: install
 	$(PY) -m chalicelib.simulator --base-url http://$(HOST):$(PORT)

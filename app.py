@@ -3,9 +3,10 @@ starts: handlers import what they need when they run."""
 
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice import Rate
 
 from chalicelib.api.analytics_api import analytics_api
+from chalicelib.api.application import Chalice
 from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
 from chalicelib.api.providers import providers

@@ -1,8 +1,11 @@
 """One-command local Porchlight (DESIGN 3.7): embedded moto DynamoDB, the table, a demo retailer, the app.
 
-    python -m chalicelib.devserver --host 127.0.0.1 --port 8000 [--no-seed]
+    python -m chalicelib.devserver --host 127.0.0.1 --port 8000 [--no-seed] [--ephemeral]
 
-No AWS account, Docker or network is needed. SIGINT/SIGTERM stop everything cleanly.
+No AWS account, Docker or network is needed. SIGINT/SIGTERM stop everything cleanly. The table is kept in
+.porchlight-data/ (a snapshot written every 30 s when something changed and on a clean stop, loaded at start), so
+retailers, keys and shipments survive a restart; a crash loses at most the last interval. --ephemeral starts empty
+and saves nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 DEMO_FILE = Path(".porchlight-demo.json")
+DATA_DIR = Path(".porchlight-data")
+SNAPSHOT_SECONDS = 30.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,16 +52,55 @@ def configure_environment(host: str, port: int, dynamodb_endpoint: str) -> dict[
     return {key: os.environ[key] for key in ("STAGE", "TABLE_NAME", "PUBLIC_BASE_URL", "ADMIN_API_KEY")}
 
 
-def seed_demo_retailer() -> dict[str, Any]:
+def seed_demo_retailer(demo_file: Path, base_url: str) -> dict[str, Any]:
+    """The demo retailer: the one recorded in `demo_file` while the table still has it (kept data, a restart),
+    else a new one. Its API key and secrets exist only in that file (the table keeps their hashes)."""
     from .carriers import SOURCES
     from .services import retailers
+    from .store import retailers as retailer_store
 
+    try:
+        saved = json.loads(demo_file.read_text())
+    except (OSError, ValueError):
+        saved = None
+    if isinstance(saved, dict) and saved.get("retailer_id") and retailer_store.get(saved["retailer_id"]) is not None:
+        old_base = str(saved.get("base_url", ""))
+        for info in saved.get("integrations", {}).values():  # the port may have changed since
+            info["webhook_url"] = base_url + info["webhook_url"].removeprefix(old_base)
+        return {key: saved[key] for key in ("retailer_id", "api_key", "integrations")}
     created = retailers.create_retailer("Demo Outfitters", datetime.now(UTC))
     integrations = {}
     for source in SOURCES:
         secret, url = retailers.set_integration(created.retailer.id, source, None)
         integrations[source] = {"secret": secret, "webhook_url": url}
     return {"retailer_id": created.retailer.id, "api_key": created.api_key, "integrations": integrations}
+
+
+class Snapshots:
+    """The embedded table kept on disk: loaded at start, saved every `interval` seconds when something changed and
+    once more on a clean stop. A crash loses at most what changed since the last save."""
+
+    def __init__(self, dynamodb: Any, table_name: str, path: Path, interval: float) -> None:
+        self._dynamodb, self._table, self.path, self._interval = dynamodb, table_name, path, interval
+        self._saved_at_writes = -1
+
+    def load(self) -> int:
+        loaded = self._dynamodb.load(self._table, self.path) if self.path.exists() else 0
+        self._saved_at_writes = self._dynamodb.writes
+        return loaded
+
+    def save(self) -> None:
+        writes = self._dynamodb.writes
+        if writes != self._saved_at_writes:
+            self._dynamodb.save(self._table, self.path)
+            self._saved_at_writes = writes
+
+    def keep_saving(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self._interval):
+            try:
+                self.save()
+            except Exception:  # a full disk must not stop the runtime; the next round tries again
+                logging.getLogger("porchlight.devserver").exception("snapshot failed")
 
 
 #: Longest a drain round starts new batches: a backlog is worked through round after round, and a stop request
@@ -115,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo retailer")
     parser.add_argument("--demo-file", type=Path, default=DEMO_FILE, help="where to write the demo credentials")
     parser.add_argument("--drain-interval", type=float, default=0.25, help="seconds between outbox drains")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the table is kept between runs")
+    parser.add_argument("--ephemeral", action="store_true", help="start empty and keep nothing when stopped")
+    parser.add_argument(
+        "--snapshot-interval", type=float, default=SNAPSHOT_SECONDS, help="seconds between saves of the table"
+    )
     args = parser.parse_args(argv)
 
     from .localdb import EmbeddedDynamoDB
@@ -125,15 +174,26 @@ def main(argv: list[str] | None = None) -> int:
     from .store.table import create_table
 
     create_table(stream=False)  # the drainer below is the local stream (see create_table)
+    snapshots = None
+    if not args.ephemeral:
+        snapshots = Snapshots(
+            dynamodb, env["TABLE_NAME"], args.data_dir / f"{env['TABLE_NAME']}.jsonl", args.snapshot_interval
+        )
+        loaded = snapshots.load()
     server = build_server(args.host, args.port)
 
     print(f"Porchlight is running at {env['PUBLIC_BASE_URL']}  (stage {env['STAGE']})")
     print(f"  embedded DynamoDB: {dynamodb.endpoint}  table {env['TABLE_NAME']}")
+    if snapshots is None:
+        print("  data:              kept in memory only (--ephemeral): gone when this stops")
+    else:
+        print(f"  data:              {snapshots.path} ({loaded} items loaded; saved every {args.snapshot_interval:g} s")
+        print("                     and on Ctrl-C; delete it, or make clean-data, to start empty)")
     print(f"  admin API key:     {env['ADMIN_API_KEY']}")
     print(f"  local outbox:      {env['PUBLIC_BASE_URL']}/dev/outbox  (messages, when no provider keys are set)")
     print(f"  API description:   {env['PUBLIC_BASE_URL']}/v1/openapi.json")
     if not args.no_seed:
-        demo = seed_demo_retailer()
+        demo = seed_demo_retailer(args.demo_file, env["PUBLIC_BASE_URL"])
         args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))
         print(f"  demo retailer:     {demo['retailer_id']}")
         print(f"  demo API key:      {demo['api_key']}")
@@ -145,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     drainer = threading.Thread(target=drain_outbox, args=(stopping, args.drain_interval), name="drainer", daemon=True)
     drainer.start()
+    saver = None
+    if snapshots is not None:
+        saver = threading.Thread(target=snapshots.keep_saving, args=(stopping,), name="snapshots", daemon=True)
+        saver.start()
 
     def stop(signum: int, frame: Any) -> None:
         if not stopping.is_set():
@@ -160,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         stopping.set()
         drainer.join(timeout=10)
         server.server.server_close()
+        if saver is not None:
+            saver.join(timeout=60)
+        if snapshots is not None:
+            snapshots.save()  # after the last request and the last drain: nothing changes any more
+            print(f"  data saved to {snapshots.path}", flush=True)
         dynamodb.stop()
         print("Porchlight stopped.", flush=True)
     return 0

@@ -37,8 +37,10 @@ class LocalServer:
         return {"Authorization": f"Bearer {self.demo['api_key']}"}
 
 
-def start_server(tmp_path: Path, *extra: str, env_extra: dict[str, str] | None = None) -> LocalServer:
-    port = free_port()
+def start_server(
+    tmp_path: Path, *extra: str, env_extra: dict[str, str] | None = None, port: int | None = None
+) -> LocalServer:
+    port = port or free_port()
     demo_file = tmp_path / "demo.json"
     env = {
         k: v
@@ -58,6 +60,8 @@ def start_server(tmp_path: Path, *extra: str, env_extra: dict[str, str] | None =
             str(port),
             "--demo-file",
             str(demo_file),
+            # a fresh table for every server unless the test keeps data on purpose (in its own --data-dir)
+            *([] if "--data-dir" in extra else ["--ephemeral"]),
             *extra,
         ],
         cwd=ROOT,

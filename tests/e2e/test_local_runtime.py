@@ -6,6 +6,7 @@ import http.client
 import json
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,3 +225,146 @@ def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_se
     assert follow_up.status == 200
     assert json.loads(follow_up.read())["openapi"].startswith("3.1")
     connection.close()
+
+
+def test_concurrent_requests_of_two_retailers_never_see_each_others_data(
+    local_server: LocalServer, http: requests.Session
+) -> None:
+    """Chalice keeps the request on the shared app object; the devserver serves each connection on its own thread.
+    16 clients of two retailers read their shoppers' details and save their branding at the same time: every answer
+    and every saved brand is the asker's own."""
+    base = local_server.base_url
+    second = http.post(
+        f"{base}/v1/admin/retailers",
+        headers={"Authorization": f"Bearer {local_server.admin_key}"},
+        json={"name": "Other Shop"},
+        timeout=10,
+    ).json()
+    tenants = {}
+    for tag, key in (("first", local_server.demo["api_key"]), ("second", second["api_key"])):
+        auth = {"Authorization": f"Bearer {key}"}
+        response = http.post(
+            f"{base}/v1/shipments",
+            headers=auth,
+            json={
+                "order_id": f"ISO-{tag}",
+                "carrier": "ups",
+                "tracking_number": f"1ZISO{tag.upper()}",
+                "customer": {"name": f"Shopper {tag}", "phone": "+14155550100", "email": f"{tag}@example.com"},
+            },
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        tenants[tag] = {"auth": auth, "shipment": response.json()["id"]}
+    rounds = 12
+    leaks: list[str] = []
+
+    def client(worker: int) -> None:
+        tag = ("first", "second")[worker % 2]
+        other = ("second", "first")[worker % 2]
+        mine = tenants[tag]
+        with requests.Session() as session:
+            for n in range(rounds):
+                read = session.get(f"{base}/v1/shipments/{mine['shipment']}", headers=mine["auth"], timeout=30)
+                if read.status_code != 200 or read.json()["customer"]["name"] != f"Shopper {tag}":
+                    leaks.append(f"{tag} read its shipment: {read.status_code} {read.text[:200]}")
+                stranger = session.get(f"{base}/v1/shipments/{tenants[other]['shipment']}", timeout=30)
+                if stranger.status_code != 401:
+                    leaks.append(f"no key read {other}'s shipment: {stranger.status_code} {stranger.text[:200]}")
+                crossed = session.get(
+                    f"{base}/v1/shipments/{tenants[other]['shipment']}", headers=mine["auth"], timeout=30
+                )
+                if crossed.status_code != 404:
+                    leaks.append(f"{tag} read {other}'s shipment: {crossed.status_code} {crossed.text[:200]}")
+                name = f"{tag} w{worker} n{n}"
+                saved = session.put(
+                    f"{base}/v1/branding", headers=mine["auth"], json={"display_name": name}, timeout=30
+                )
+                if saved.status_code != 200 or not saved.json()["display_name"].startswith(f"{tag} "):
+                    leaks.append(f"{tag} saved {name!r}, answer {saved.status_code} {saved.text[:200]}")
+                back = session.get(f"{base}/v1/branding", headers=mine["auth"], timeout=30)
+                if back.status_code != 200 or not back.json()["display_name"].startswith(f"{tag} "):
+                    leaks.append(f"{tag} read back {back.status_code} {back.text[:200]}")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(client, range(16)))
+    assert leaks == [], f"{len(leaks)} of {16 * rounds * 5} answers crossed tenants, e.g. {leaks[:3]}"
+
+
+def test_data_survives_a_restart_and_ephemeral_starts_empty(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = start_server(tmp_path, "--data-dir", str(data))
+    assert str(data / "porchlight-local.jsonl") in first.banner  # type: ignore[attr-defined]
+    with requests.Session() as http:
+        shipment = register(first, http, "1ZKEEP0001")
+        added = http.post(
+            f"{first.base_url}/v1/api-keys", headers=first.auth, json={"keep_current": True}, timeout=10
+        ).json()["api_key"]
+    code, output = stop_server(first)
+    assert code == 0 and f"data saved to {data / 'porchlight-local.jsonl'}" in output
+    assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]  # written beside, then renamed
+
+    again = start_server(tmp_path, "--data-dir", str(data))  # another port, the same data
+    try:
+        assert again.base_url != first.base_url
+        assert again.demo["retailer_id"] == first.demo["retailer_id"]  # the demo retailer is not created twice
+        assert again.demo["api_key"] == first.demo["api_key"]
+        assert again.demo["integrations"]["native"]["webhook_url"].startswith(again.base_url)
+        for key in (first.demo["api_key"], added):
+            found = requests.get(
+                f"{again.base_url}/v1/shipments?tracking_number=1ZKEEP0001",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
+            ).json()["shipments"]
+            assert [s["id"] for s in found] == [shipment["id"]]
+        scan = native_event("keep-1", "shipped", "2026-11-20T09:00:00+00:00", tracking_number="1ZKEEP0001")
+        assert post_native(again, [scan]).json() == {"accepted": 1, "duplicates": 0}  # the kept secret still signs
+        listed = requests.get(f"{again.base_url}/v1/shipments?status=shipped", headers=again.auth, timeout=10).json()[
+            "shipments"
+        ]
+        assert [s["id"] for s in listed] == [shipment["id"]]  # indexes answer for loaded items
+        retailers = requests.post(
+            f"{again.base_url}/v1/admin/retailers",
+            headers={"Authorization": f"Bearer {again.admin_key}"},
+            json={"name": "Another"},
+            timeout=10,
+        )
+        assert retailers.status_code == 201
+    finally:
+        stop_server(again)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    throwaway = start_server(elsewhere)  # the tests' servers run with --ephemeral
+    try:
+        assert "kept in memory only" in throwaway.banner  # type: ignore[attr-defined]
+        assert throwaway.demo["retailer_id"] != first.demo["retailer_id"]
+        gone = requests.get(
+            f"{throwaway.base_url}/v1/shipments?tracking_number=1ZKEEP0001", headers=first.auth, timeout=10
+        )
+        assert gone.status_code == 401  # nothing of the kept data: not even the key
+    finally:
+        stop_server(throwaway)
+
+
+def test_a_crash_loses_at_most_the_last_snapshot_interval(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = start_server(tmp_path, "--data-dir", str(data), "--snapshot-interval", "0.5")
+    with requests.Session() as http:
+        register(server, http, "1ZSNAP0001")
+        deadline = time.monotonic() + 15
+        snapshot = data / "porchlight-local.jsonl"
+        while time.monotonic() < deadline and b"1ZSNAP0001" not in (
+            snapshot.read_bytes() if snapshot.exists() else b""
+        ):
+            time.sleep(0.1)
+    server.process.kill()  # no clean stop: only the periodic snapshot has the data
+    server.process.wait(timeout=10)
+    again = start_server(tmp_path, "--data-dir", str(data))
+    try:
+        found = requests.get(
+            f"{again.base_url}/v1/shipments?tracking_number=1ZSNAP0001", headers=again.auth, timeout=10
+        ).json()["shipments"]
+        assert len(found) == 1
+    finally:
+        stop_server(again)
