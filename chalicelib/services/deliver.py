@@ -30,7 +30,7 @@ from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from . import stats
-from .retailer_profile import brand, notification_settings
+from .retailer_profile import brand, notification_settings, shopper_recipient
 from .shipments import tracking_url
 
 logger = logging.getLogger("porchlight.deliver")
@@ -84,16 +84,7 @@ def deliver(key: OutboxKey, now: datetime) -> str:
 
 
 def _recipient(record: ShipmentRecord) -> Recipient:
-    customer = record.customer or {}
-    preferred = (record.shopper or {}).get("notify")
-    return Recipient(
-        phone=customer.get("phone"),
-        email=customer.get("email"),
-        # Choosing texts on the tracking page is the shopper asking for them.
-        sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
-        time_zone=customer.get("time_zone"),
-        preferred=preferred,
-    )
+    return shopper_recipient(record.customer, record.shopper)
 
 
 def to_shopper(kind: str) -> bool:
@@ -183,7 +174,8 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
 
 def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
     """Relay sessions, relayed messages, webhooks to the retailer and late checks: the same claim, retry and status
-    handling as notifications, without the shopper-facing policy (consent, quiet hours)."""
+    handling as notifications. Relay texts ask the same text policy themselves (services.relay.text_decision), since
+    whom they go to is only known there; a deferred one comes back with `not_before`."""
     from . import relay
 
     key = item.key
@@ -210,6 +202,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         outbox.fail(key, retailer.id, now, error.reason)
         return outbox.FAILED
     reason = str(fields.pop("reason", ""))
+    not_before = fields.pop("not_before", None)
+    if status == outbox.DEFERRED and isinstance(not_before, datetime):
+        outbox.reschedule(key, outbox.DEFERRED, not_before, now, reason)  # quiet hours: later, never dropped
+        return outbox.DEFERRED
     if not fields.get("provider_message_id"):
         fields.pop("provider_message_id", None)
     outbox.finish(key, status, now, reason=reason, sent_at=now.isoformat(timespec="seconds"), **fields)
