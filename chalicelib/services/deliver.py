@@ -105,6 +105,13 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if no_longer_news(key.kind, record.progress.status):
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
         return outbox.SKIPPED
+    if key.kind == SURVEY:
+        from .surveys import due_after_arrival_text
+
+        later = due_after_arrival_text(record, retailer, key.channel, now)
+        if later is not None:
+            outbox.reschedule(key, outbox.DEFERRED, later, now, "after_arrival_text")
+            return outbox.DEFERRED
     recipient = _recipient(record)
     decision = shopper_policy(item, record, retailer, now)
     if decision.action == SKIP:
