@@ -92,11 +92,29 @@ def plan(
     if contact is None:
         return []
     kinds: list[str] = []
-    if after.status != before.status and after.status in ms.NOTIFYING and after.status not in notified:
+    if (
+        after.status != before.status
+        and after.status in ms.NOTIFYING
+        and after.status not in notified
+        and not told_further(after.status, notified)
+    ):
         kinds.append(after.status)
-    if delay_news(before, after, promised_date) and ms.DELAYED not in notified:
+    # One scan, at most one text: a milestone that fires says more than a delay on the same scan would.
+    if not kinds and delay_news(before, after, promised_date) and ms.DELAYED not in notified:
         kinds.append(ms.DELAYED)
     return _intents(kinds, contact, enabled)
+
+
+#: The forward journey; a shopper is never told a step earlier than one already told.
+JOURNEY: tuple[str, ...] = (ms.PROCESSED, ms.SHIPPED, ms.OUT_FOR_DELIVERY, ms.DELIVERED)
+
+
+def told_further(status: str, notified: frozenset[str]) -> bool:
+    """The shopper was already told of a later step of the journey than `status` (a `shipped` scan stamped after
+    out for delivery must not send "has shipped" after "out for delivery")."""
+    if status not in JOURNEY:
+        return False
+    return any(later in notified for later in JOURNEY[JOURNEY.index(status) + 1 :])
 
 
 def delay_reason(progress: Progress, promised_date: str | None, notified: frozenset[str]) -> str:
@@ -136,7 +154,11 @@ def plan_on_claim(
     enabled: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Intent]:
     """A retailer registered a shipment that scans reached first: tell the shopper where it is now, once."""
-    if progress.status in ms.NOTIFYING and progress.status not in notified:
+    if (
+        progress.status in ms.NOTIFYING
+        and progress.status not in notified
+        and not told_further(progress.status, notified)
+    ):
         return _intents([progress.status], contact, enabled)
     return []
 

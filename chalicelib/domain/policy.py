@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from . import milestones as ms
 from .notifications import EMAIL, SMS
+from .relay import CHAT_OPENED, RELAY_OPEN
+from .survey import SURVEY
 
 NOTIFICATION_KINDS: tuple[str, ...] = (
     ms.PROCESSED,
@@ -25,6 +27,40 @@ CHANNELS: tuple[str, ...] = (SMS, EMAIL)
 CONSENT_EXEMPT_KIND = ms.OUT_FOR_DELIVERY
 
 SEND, DEFER, SKIP = "send", "defer", "skip"
+
+#: Who a text goes to decides which rules apply to it (docs/operations.md, "Texts and opt-outs"):
+#: to the shopper: channel settings, the shopper's own choice, opt-out, consent (or the one-text exemption), quiet
+#: hours (deferred, never dropped); to the driver: the driver's own opt-out of the chat only (they are working the
+#: delivery and wrote or are written to about it); a reply: the answer to a text that number just sent us (STOP and
+#: START confirmations, HELP, survey and chat answers), which carriers' rules allow whatever the consent or the hour.
+TO_SHOPPER, TO_DRIVER, REPLY = "to_shopper", "to_driver", "reply"
+#: The relay's outbound kinds (a relayed message's outbox kind is chat:<time>-<id>; its direction names its kind here).
+RELAY_TO_SHOPPER, RELAY_TO_DRIVER = "chat_to_shopper", "chat_to_driver"
+#: Answers to an inbound text (TwiML replies).
+REPLY_STOP, REPLY_START, REPLY_HELP, REPLY_SURVEY, REPLY_RELAY, REPLY_UNROUTED = (
+    "reply_stop",
+    "reply_start",
+    "reply_help",
+    "reply_survey",
+    "reply_relay",
+    "reply_unrouted",
+)
+#: Every kind of text Porchlight sends, and whom it goes to. A text kind missing here is never sent (decide() skips
+#: it as `unregistered_kind`, nor e-mailed), and tests/unit/test_text_policy.py covers each entry.
+TEXT_KINDS: dict[str, str] = {
+    **{kind: TO_SHOPPER for kind in NOTIFICATION_KINDS},
+    SURVEY: TO_SHOPPER,
+    RELAY_OPEN: TO_SHOPPER,
+    RELAY_TO_SHOPPER: TO_SHOPPER,
+    RELAY_TO_DRIVER: TO_DRIVER,
+    CHAT_OPENED: TO_DRIVER,
+    REPLY_STOP: REPLY,
+    REPLY_START: REPLY,
+    REPLY_HELP: REPLY,
+    REPLY_SURVEY: REPLY,
+    REPLY_RELAY: REPLY,
+    REPLY_UNROUTED: REPLY,
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +146,21 @@ def decide(
     suppressed: bool,
     now: datetime,
 ) -> Decision:
-    if not settings.enabled(kind, channel):
+    """The one policy every text and email passes: send now, defer (quiet hours) or skip, with the reason.
+
+    Milestone kinds follow the retailer's channel settings; the other kinds (survey, relay introduction and
+    messages) have no per-kind switch unless the caller puts one in `settings.channels` (the survey's planned channel).
+    """
+    audience = TEXT_KINDS.get(kind)
+    if audience is None:
+        return Decision(SKIP, "unregistered_kind")
+    if channel != SMS:
+        audience = TO_SHOPPER
+    if audience == REPLY:
+        return Decision(SEND, "reply_to_inbound")
+    if audience == TO_DRIVER:
+        return Decision(SKIP, "opted_out") if opted_out else Decision(SEND)
+    if (kind in NOTIFICATION_KINDS or kind in settings.channels) and not settings.enabled(kind, channel):
         return Decision(SKIP, "channel_disabled")
     if recipient.preferred is not None and recipient.preferred != channel:
         return Decision(SKIP, "shopper_preference")

@@ -32,7 +32,7 @@ from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from . import stats
-from .retailer_profile import brand, notification_settings
+from .retailer_profile import brand, notification_settings, shopper_recipient
 from .shipments import tracking_url
 
 logger = logging.getLogger("porchlight.deliver")
@@ -86,16 +86,7 @@ def deliver(key: OutboxKey, now: datetime) -> str:
 
 
 def _recipient(record: ShipmentRecord) -> Recipient:
-    customer = record.customer or {}
-    preferred = (record.shopper or {}).get("notify")
-    return Recipient(
-        phone=customer.get("phone"),
-        email=customer.get("email"),
-        # Choosing texts on the tracking page is the shopper asking for them.
-        sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
-        time_zone=customer.get("time_zone"),
-        preferred=preferred,
-    )
+    return shopper_recipient(record.customer, record.shopper)
 
 
 def to_shopper(kind: str) -> bool:
@@ -118,6 +109,13 @@ def _deliver_claimed(item: OutboxItem, now: datetime) -> str:
     if no_longer_news(key.kind, record.progress.status):
         outbox.finish(key, outbox.SKIPPED, now, reason="superseded")
         return outbox.SKIPPED
+    if key.kind == SURVEY:
+        from .surveys import due_after_arrival_text
+
+        later = due_after_arrival_text(record, retailer, key.channel, now)
+        if later is not None:
+            outbox.reschedule(key, outbox.DEFERRED, later, now, "after_arrival_text")
+            return outbox.DEFERRED
     recipient = _recipient(record)
     decision = shopper_policy(item, record, retailer, now)
     if decision.action == SKIP:
@@ -186,7 +184,8 @@ def retry_or_give_up(item: OutboxItem, error: RetryableSendError, now: datetime)
 
 def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> str:
     """Relay sessions, relayed messages, webhooks to the retailer and late checks: the same claim, retry and status
-    handling as notifications, without the shopper-facing policy (consent, quiet hours)."""
+    handling as notifications. Relay texts ask the same text policy themselves (services.relay.text_decision), since
+    whom they go to is only known there; a deferred one comes back with `not_before`."""
     from . import relay
 
     key = item.key
@@ -220,6 +219,10 @@ def _deliver_relay(item: OutboxItem, record: ShipmentRecord, retailer: Retailer,
         count_outcome(item, outbox.FAILED, now)
         return outbox.FAILED
     reason = str(fields.pop("reason", ""))
+    not_before = fields.pop("not_before", None)
+    if status == outbox.DEFERRED and isinstance(not_before, datetime):
+        outbox.reschedule(key, outbox.DEFERRED, not_before, now, reason)  # quiet hours: later, never dropped
+        return outbox.DEFERRED
     if not fields.get("provider_message_id"):
         fields.pop("provider_message_id", None)
     outbox.finish(key, status, now, reason=reason, sent_at=now.isoformat(timespec="seconds"), **fields)

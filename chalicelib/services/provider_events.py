@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..domain import keywords
 from ..domain.notifications import EMAIL, SMS
+from ..domain.policy import (
+    REPLY_HELP,
+    REPLY_START,
+    REPLY_STOP,
+    REPLY_SURVEY,
+    REPLY_UNROUTED,
+    SEND,
+    NotificationSettings,
+    Recipient,
+    decide,
+)
 from ..errors import NotFound, ValidationError
 from ..store import contacts
 from ..store import notifications as outbox
@@ -15,10 +27,6 @@ from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
 from ..store.table import client, dumps, expires_at, table_name, to_item
 from . import stats
-
-STOP_WORDS = frozenset({"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
 
 TWILIO_STATUS = {
     "accepted": outbox.QUEUED,
@@ -52,10 +60,6 @@ class InboundSms:
     media_urls: tuple[str, ...] = ()
 
 
-def keyword(body: str) -> str:
-    return body.strip().upper()
-
-
 def _support_line(retailer_id: str | None) -> tuple[str, str]:
     retailer = retailer_store.get(retailer_id) if retailer_id and retailer_id != contacts.ALL_RETAILERS else None
     if retailer is None:
@@ -86,41 +90,64 @@ def _keep_inbound(message: InboundSms, retailer_id: str | None, now: datetime, h
     )
 
 
+def answer(kind: str, text: str, phone: str, now: datetime) -> str | None:
+    """A reply to the text `phone` just sent, once the text policy agrees (replies are always allowed: see
+    domain.policy.TEXT_KINDS)."""
+    decision = decide(
+        kind, SMS, Recipient(phone=phone), NotificationSettings(), opted_out=False, suppressed=False, now=now
+    )
+    return text if decision.action == SEND else None
+
+
+def shopper_locale(phone: str, last: dict[str, Any] | None = None) -> str | None:
+    """The language of the shopper's newest shipment texted from our number, if we know it."""
+    last = last if last is not None else contacts.last_sms_sender(phone)
+    record = shipment_store.get(last["shipment_id"]) if last and last.get("shipment_id") else None
+    return (record.customer or {}).get("locale") if record is not None else None
+
+
 def handle_inbound_sms(message: InboundSms, now: datetime) -> str | None:
-    """Opt-out keywords first (DESIGN routing); returns the reply text, or None for no reply."""
-    word = keyword(message.body)
-    last = contacts.last_sms_sender(message.from_number)
+    """A text to our milestone number: stop, start, help first (in the shopper's words), then survey answers.
+
+    The milestone number is shared by every retailer, and the shopper cannot tell whose text they are answering:
+    a STOP there records an opt-out of every text from Porchlight's number (any retailer, and the driver chat's
+    introduction and messages), START removes every opt-out that number's STOPs and carrier blocks recorded (not a
+    STOP sent to a driver chat number, which START on that number undoes), and both are always confirmed.
+    """
+    intent = keywords.classify(message.body)
+    phone = message.from_number
+    last = contacts.last_sms_sender(phone)
     retailer_id = last["retailer_id"] if last else None
-    if word in STOP_WORDS:
-        scope = contacts.ALL_RETAILERS if word == "STOPALL" or retailer_id is None else retailer_id
-        first_time = contacts.opt_out(message.from_number, scope, now, source=f"sms:{word}")
+    locale = keywords.reply_locale(
+        intent, shopper_locale(phone, last) if intent.action and intent.locale in (None, "en") else None
+    )
+    if intent.action == keywords.STOP:
+        first_time = contacts.opt_out(
+            phone, contacts.ALL_RETAILERS, now, source=f"sms:{keywords.normalise(message.body)[:40]}"
+        )
         _keep_inbound(message, retailer_id, now, "opt_out")
         if not first_time:
             return None  # confirmed once already
-        name, _ = _support_line(scope)
-        return f"You're unsubscribed from {name} texts and will get no more. Reply START to resubscribe."
-    if word in START_WORDS:
-        removed = False
-        for scope in {retailer_id or contacts.ALL_RETAILERS, contacts.ALL_RETAILERS}:
-            removed |= contacts.opt_in(message.from_number, scope)
+        return answer(REPLY_STOP, keywords.reply("stop", locale), phone, now)
+    if intent.action == keywords.START:
+        contacts.opt_in_all(phone, keep=frozenset({contacts.RELAY}))
         _keep_inbound(message, retailer_id, now, "opt_in")
-        name, _ = _support_line(retailer_id)
-        return f"You're resubscribed to {name} delivery texts. Reply STOP to opt out." if removed else None
-    if word in HELP_WORDS:
+        return answer(REPLY_START, keywords.reply("start", locale), phone, now)
+    if intent.action == keywords.HELP:
         _keep_inbound(message, retailer_id, now, "help")
         name, contact = _support_line(retailer_id)
-        where = f" Contact {contact}." if contact else ""
-        return f"{name} delivery updates.{where} Reply STOP to opt out. Msg&data rates may apply."
+        return answer(REPLY_HELP, keywords.reply("help", locale, name_value=name, contact=contact), phone, now)
     from .surveys import handle_sms_reply
 
-    handled, reply = handle_sms_reply(message.from_number, message.body, now)
+    handled, reply = handle_sms_reply(phone, message.body, now)
     if handled:
         _keep_inbound(message, retailer_id, now, "survey")
-        return reply
+        return answer(REPLY_SURVEY, reply, phone, now) if reply else None
     _keep_inbound(message, retailer_id, now, "unrouted")
     name, contact = _support_line(retailer_id)
     where = f" For help, contact {contact}." if contact else ""
-    return f"{name}: this number sends delivery updates only.{where} Reply HELP for help, STOP to opt out."
+    text = f"{name}: this number sends delivery updates only.{where} Reply HELP for help, STOP to opt out."
+    return answer(REPLY_UNROUTED, text, phone, now)
 
 
 def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,19 @@ from ..config import settings
 from ..domain import milestones as ms
 from ..domain import relay as rules
 from ..domain.events import iso
-from ..domain.notifications import CHAT_PREFIX
+from ..domain.notifications import CHAT_PREFIX, SMS
+from ..domain.policy import (
+    DEFER,
+    RELAY_TO_DRIVER,
+    RELAY_TO_SHOPPER,
+    SEND,
+    TEXT_KINDS,
+    TO_DRIVER,
+    Decision,
+    NotificationSettings,
+    Recipient,
+    decide,
+)
 from ..domain.sms import to_gsm7
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationError
 from ..store import contacts
@@ -28,7 +41,7 @@ from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 
-RELAY_SCOPE = "relay"  # opt-outs sent to a relay number cover relay traffic only
+RELAY_SCOPE = contacts.RELAY  # opt-outs sent to a relay number cover relay traffic only
 #: Chat message states that mean the message was (or is being) relayed, not refused by a limit.
 RELAYED = frozenset({outbox.PENDING, outbox.SENDING, outbox.RETRY, outbox.SENT, outbox.SHOWN, outbox.DELIVERED})
 
@@ -74,6 +87,34 @@ def _send(to: str, body: str, from_number: str, now: datetime) -> SendResult:
     return local_outbox.send_sms(message, now)
 
 
+def text_decision(kind: str, record: ShipmentRecord, retailer: Retailer | None, phone: str, now: datetime) -> Decision:
+    """The text policy for a relay text to `phone`: the driver's chat opt-out for texts to the driver; for the
+    shopper, everything a milestone text obeys (consent, their choice, quiet hours) and a STOP to either the
+    milestone number or the relay."""
+    from .retailer_profile import notification_settings, shopper_recipient
+
+    scopes = contacts.opt_out_scopes(phone)
+    config = notification_settings(retailer) if retailer is not None else None
+    if TEXT_KINDS.get(kind) == TO_DRIVER:
+        recipient = Recipient(phone=phone)
+        opted_out = RELAY_SCOPE in scopes
+    else:
+        recipient = replace(shopper_recipient(record.customer, record.shopper), phone=phone)
+        opted_out = bool(scopes & {record.retailer_id, contacts.ALL_RETAILERS, RELAY_SCOPE})
+    return decide(
+        kind, SMS, recipient, config or NotificationSettings(), opted_out=opted_out, suppressed=False, now=now
+    )
+
+
+def _unsent(decision: Decision) -> tuple[str, dict[str, Any]]:
+    """What becomes of a relay text the policy holds back: deferred to the end of quiet hours, or kept on the page."""
+    if decision.action == DEFER:
+        return outbox.DEFERRED, {"reason": decision.reason, "not_before": decision.not_before}
+    if decision.reason == "opted_out":
+        return outbox.NOT_RELAYED, {"reason": "recipient_opted_out"}
+    return outbox.SHOWN, {"reason": decision.reason}
+
+
 def allocate_number(shipment_id: str, phones: list[str], now: datetime) -> str:
     """A pool number on which neither participant has another open session; if none is left, the least bad one
     (messages are then disambiguated by order reference instead of guessed)."""
@@ -88,23 +129,29 @@ def allocate_number(shipment_id: str, phones: list[str], now: datetime) -> str:
 
 def open_session(record: ShipmentRecord, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
     """Called for the `relay_open` outbox item: allocate, store, and introduce the relay to the shopper."""
-    existing = relay_store.get_session(record.id)
-    if existing is not None:
-        return outbox.SKIPPED, {"reason": "already_open"}
-    driver = driver_of(record)
     shopper_phone = (record.customer or {}).get("phone") or ""
-    number = allocate_number(record.id, [shopper_phone, driver.get("phone", "")], now)
-    session = relay_store.Session(
-        shipment_id=record.id,
-        relay_number=number,
-        shopper_phone=shopper_phone,
-        driver_phone=driver.get("phone", ""),
-        driver_name=(driver.get("name") or "").split(" ")[0],
-        opened_at=iso(now),
-    )
-    relay_store.open_session(session, now, record.tracking_token)
-    if not shopper_phone or contacts.is_opted_out(shopper_phone, RELAY_SCOPE):
+    session = relay_store.get_session(record.id)
+    if session is None:
+        driver = driver_of(record)
+        number = allocate_number(record.id, [shopper_phone, driver.get("phone", "")], now)
+        session = relay_store.Session(
+            shipment_id=record.id,
+            relay_number=number,
+            shopper_phone=shopper_phone,
+            driver_phone=driver.get("phone", ""),
+            driver_name=(driver.get("name") or "").split(" ")[0],
+            opened_at=iso(now),
+        )
+        relay_store.open_session(session, now, record.tracking_token)
+    # else: this item is delivered again (deferred by quiet hours, or retried): the session stands, the
+    # introduction is still owed.
+    number = session.relay_number
+    if not shopper_phone:
         return outbox.SHOWN, {"relay_number": number}
+    decision = text_decision(rules.RELAY_OPEN, record, retailer, shopper_phone, now)
+    if decision.action != SEND:
+        status, fields = _unsent(decision)
+        return status, {**fields, "relay_number": number}
     from .retailer_profile import brand
 
     name = brand(retailer)["display_name"][:20]
@@ -159,8 +206,9 @@ def tell_driver_chat_opened(record: ShipmentRecord, retailer: Retailer, now: dat
         return outbox.NOT_RELAYED, {"reason": "no_session"}
     if not session.driver_phone:
         return outbox.SKIPPED, {"reason": "no_driver_phone"}
-    if contacts.is_opted_out(session.driver_phone, RELAY_SCOPE):
-        return outbox.NOT_RELAYED, {"reason": "recipient_opted_out"}
+    decision = text_decision(rules.CHAT_OPENED, record, retailer, session.driver_phone, now)
+    if decision.action != SEND:
+        return _unsent(decision)
     from .retailer_profile import brand
 
     text = rules.chat_opened_text(brand(retailer)["display_name"], order_ref(record))
@@ -177,8 +225,10 @@ def deliver_chat(item: OutboxItem, record: ShipmentRecord, now: datetime) -> tup
     target = session.driver_phone if sender == rules.SHOPPER else session.shopper_phone
     if not target:
         return outbox.SHOWN, {"reason": "shown_on_page"}  # a shopper without a phone reads replies on the page
-    if contacts.is_opted_out(target, RELAY_SCOPE):
-        return outbox.NOT_RELAYED, {"reason": "recipient_opted_out"}
+    kind = RELAY_TO_DRIVER if sender == rules.SHOPPER else RELAY_TO_SHOPPER
+    decision = text_decision(kind, record, retailer_store.get(record.retailer_id), target, now)
+    if decision.action != SEND:
+        return _unsent(decision)
     text = rules.relayed_text(
         sender or "", order_ref(record), session.driver_name, item.doc.get("body", ""), tuple(item.doc.get("media", []))
     )
@@ -201,16 +251,27 @@ def handle_relay_inbound(
     relay_number: str, sender: str, body: str, media: tuple[str, ...], now: datetime
 ) -> str | None:
     """A text to a relay number: STOP/START/HELP first, then routing to exactly one open session, or a question."""
-    from .provider_events import HELP_WORDS, START_WORDS, STOP_WORDS, keyword
+    from ..domain import keywords
+    from ..domain.policy import REPLY_HELP, REPLY_RELAY, REPLY_START, REPLY_STOP
+    from .provider_events import answer, shopper_locale
 
-    word = keyword(body)
-    if word in STOP_WORDS:
-        first = contacts.opt_out(sender, RELAY_SCOPE, now, source=f"relay:{word}")
-        return "You won't get more messages from this delivery chat number. Reply START to undo." if first else None
-    if word in START_WORDS:
-        return "Delivery chat messages are back on." if contacts.opt_in(sender, RELAY_SCOPE) else None
-    if word in HELP_WORDS:
-        return "This number relays messages between you and your delivery driver. Reply STOP to opt out."
+    intent = keywords.classify(body)
+    if intent.action is not None:
+        locale = keywords.reply_locale(intent, shopper_locale(sender) if intent.locale in (None, "en") else None)
+        if intent.action == keywords.STOP:
+            first = contacts.opt_out(sender, RELAY_SCOPE, now, source=f"relay:{keywords.normalise(body)[:40]}")
+            return answer(REPLY_STOP, keywords.reply("relay_stop", locale), sender, now) if first else None
+        if intent.action == keywords.HELP:
+            return answer(REPLY_HELP, keywords.reply("relay_help", locale), sender, now)
+        # START undoes a relay STOP; a "yes" from someone who never stopped is an answer for the driver.
+        if contacts.opt_in(sender, RELAY_SCOPE) or keywords.normalise(body) in ("START", "UNSTOP"):
+            return answer(REPLY_START, keywords.reply("relay_start", locale), sender, now)
+    text = _route_inbound(relay_number, sender, body, media, now)
+    return answer(REPLY_RELAY, text, sender, now) if text else None
+
+
+def _route_inbound(relay_number: str, sender: str, body: str, media: tuple[str, ...], now: datetime) -> str | None:
+    """Routing to exactly one open session, or a question back; the reply text, if any."""
     candidates: dict[str, tuple[ShipmentRecord, str]] = {}
     closed: ShipmentRecord | None = None
     for route in relay_store.routes(relay_number, sender, now):

@@ -81,6 +81,20 @@ def notification_settings(retailer: Retailer) -> NotificationSettings:
     )
 
 
+def shopper_recipient(customer: dict[str, Any] | None, shopper: dict[str, Any] | None) -> Recipient:
+    """The shopper as the text policy sees them, from the shipment's customer and the shopper's own choices."""
+    customer = customer or {}
+    preferred = (shopper or {}).get("notify")
+    return Recipient(
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+        # Choosing texts on the tracking page is the shopper asking for them.
+        sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
+        time_zone=customer.get("time_zone"),
+        preferred=preferred,
+    )
+
+
 def brand(retailer: Retailer) -> dict[str, Any]:
     """Brand values safe to drop into HTML and CSS: colours are re-validated, and each is checked against every
     surface it sits on (domain.colors.brand_palette); `warnings` says where a colour was adjusted for contrast."""

@@ -70,6 +70,22 @@ def plan_survey(record: ShipmentRecord, retailer: Retailer | None, now: datetime
     return Intent(rules.SURVEY, channel, not_before=iso(due))
 
 
+def due_after_arrival_text(record: ShipmentRecord, retailer: Retailer, channel: str, now: datetime) -> datetime | None:
+    """When the survey may go, if not yet: when the arrival text on its channel was held (quiet hours, a retry), the
+    survey's delay counts from that text's actual send, so the two never go out together."""
+    told = outbox.get(OutboxKey(record.id, ms.DELIVERED, channel))
+    if told is None:
+        return None
+    if told.sent_at and told.attempts > 1:  # sent on a later attempt than the first: it was held
+        base = datetime.fromisoformat(told.sent_at)
+    elif told.status in (outbox.PENDING, outbox.DEFERRED, outbox.RETRY, outbox.SENDING):
+        base = max(now, datetime.fromisoformat(told.due_at)) if told.due_at else now
+    else:
+        return None  # sent at once (the plan's delay stands), skipped or failed
+    due = base + timedelta(minutes=int(survey_settings(retailer)["delay_minutes"]))
+    return due if due > now else None
+
+
 def survey_facts(record: ShipmentRecord) -> dict[str, Any]:
     return {
         "retailer_id": record.retailer_id,

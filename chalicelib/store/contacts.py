@@ -12,6 +12,8 @@ from ..domain.events import iso
 from .table import client, expires_at, from_item, put_new, table_name, to_item
 
 ALL_RETAILERS = "*"
+#: A STOP sent to a relay (driver chat) number covers the relay's texts only.
+RELAY = "relay"
 EVENT_DEDUPE_DAYS = 7
 
 
@@ -44,6 +46,25 @@ def opt_in(phone: str, retailer_id: str) -> bool:
     """START/UNSTOP/YES: True if there was an opt-out to remove."""
     result = client().delete_item(TableName=table_name(), Key=_optout_key(phone, retailer_id), ReturnValues="ALL_OLD")
     return "Attributes" in result
+
+
+def opt_in_all(phone: str, keep: frozenset[str] = frozenset()) -> set[str]:
+    """START on a number: remove every opt-out of this phone except the scopes in `keep`; the scopes removed."""
+    removed = {scope for scope in opt_out_scopes(phone) if scope not in keep}
+    for scope in removed:
+        opt_in(phone, scope)
+    return removed
+
+
+def opt_out_scopes(phone: str) -> set[str]:
+    """Every scope this phone opted out of (retailer ids, ALL_RETAILERS, the relay's scope), in one query."""
+    page = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": f"OPTOUT#{phone}"}),
+        ConsistentRead=True,
+    )
+    return {from_item(item)["sk"].removeprefix("RETAILER#") for item in page.get("Items", [])}
 
 
 def is_opted_out(phone: str, retailer_id: str) -> bool:

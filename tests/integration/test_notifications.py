@@ -208,7 +208,7 @@ def inbound(api: Api, body: str, sender: str = "+14155550123", **extra: str):
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "  Unsubscribe ", "END", "quit", "REVOKE", "optout", "Cancel"])
-def test_stop_keywords_end_texts_for_that_retailer_and_confirm_once(
+def test_stop_keywords_end_every_text_from_the_shared_number_and_confirm_once(
     api: Api, retailer: Retailer, providers: Providers, word: str
 ) -> None:
     shipment = register(api, retailer)
@@ -217,19 +217,19 @@ def test_stop_keywords_end_texts_for_that_retailer_and_confirm_once(
     drain(noon)
     first = inbound(api, word)
     assert first.status_code == 200 and first.headers["Content-Type"] == "text/xml"
-    assert "unsubscribed from Acme Outdoor" in first.body.decode()
+    assert "unsubscribed from delivery texts from this number" in first.body.decode()
     again = inbound(api, word)
     assert "<Message>" not in again.body.decode()  # confirmed once
     ship(api, retailer, "out_for_delivery", "e2", "2026-11-20T11:00:00+00:00")
     drain(noon)
     assert notes(api, retailer, shipment["id"])[("out_for_delivery", "sms")]["reason"] == "opted_out"
     assert len(providers.capture.of("twilio")) == 1
-    # another retailer texting the same phone is unaffected
+    # the shopper cannot tell whose text they answer on the shared number: another retailer's texts stop too (D30)
     other = api.create_retailer("Other Shop")
     other_shipment = api.register(other, customer=CUSTOMER).json_body
     ship(api, other, "shipped", "o1")
     drain(noon)
-    assert notes(api, other, other_shipment["id"])[("shipped", "sms")]["status"] == "sent"
+    assert notes(api, other, other_shipment["id"])[("shipped", "sms")]["reason"] == "opted_out"
 
 
 def test_start_resubscribes_and_help_names_the_support_contact(
@@ -492,3 +492,50 @@ def test_without_credentials_messages_land_in_the_local_outbox(api: Api, retaile
     monkeypatch.setenv("STAGE", "prod")
     settings.cache_clear()
     assert api.http.get("/dev/outbox").status_code == 404
+
+
+def test_a_later_timed_shipped_scan_never_follows_out_for_delivery(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer)
+    noon = local_time(NY, 12)
+    ship(api, retailer, "out_for_delivery", "e1", "2026-11-20T10:00:00+00:00")
+    drain(noon)
+    ship(api, retailer, "shipped", "e2", "2026-11-20T11:00:00+00:00")  # a hub scan stamped after the van left
+    drain(noon)
+    assert ("shipped", "sms") not in notes(api, retailer, shipment["id"])
+    assert [("has shipped" in r.form["Body"]) for r in providers.capture.of("twilio")] == [False]
+
+
+def test_one_scan_sends_at_most_one_text(api: Api, retailer: Retailer, providers: Providers) -> None:
+    shipment = register(api, retailer)
+    ship(
+        api,
+        retailer,
+        "exception",
+        "e1",
+        "2026-11-20T10:00:00+00:00",
+        delayed=True,
+        description="Customer not available",
+    )
+    drain(local_time(NY, 12))
+    kinds = {kind for kind, channel in notes(api, retailer, shipment["id"]) if channel == "sms"}
+    assert kinds == {"exception"} and len(providers.capture.of("twilio")) == 1
+
+
+def test_the_survey_keeps_its_delay_after_an_arrival_text_held_by_quiet_hours(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer)
+    ship(api, retailer, "delivered", "e1", local_time(NY, 22).isoformat())
+    drain(local_time(NY, 22, 30))
+    drain(local_time(NY, 23, 30))
+    assert providers.capture.of("twilio") == []
+    drain(local_time(NY, 8, days_ahead=2))
+    assert ["has arrived" in r.form["Body"] for r in providers.capture.of("twilio")] == [True]
+    drain(local_time(NY, 8, 30, days_ahead=2))
+    assert len(providers.capture.of("twilio")) == 1
+    survey = notes(api, retailer, shipment["id"])[("survey", "sms")]
+    assert survey["due_at"] == local_time(NY, 9, days_ahead=2).isoformat()
+    drain(local_time(NY, 9, days_ahead=2))
+    assert "Reply 1 (poor)" in providers.capture.of("twilio")[-1].form["Body"]

@@ -326,3 +326,99 @@ def test_the_driver_is_told_once_from_the_relay_number_when_the_shopper_opens_th
         (number, "[ORD-ANN01] Customer: Number 12"),
     ]
     assert len(bodies[0][1]) <= 160 and SHOPPERS["ann"] not in bodies[0][1]
+
+
+def night_out_for_delivery(api: Api, retailer: Retailer, consent: bool, zone: str = "America/New_York") -> dict:
+    created = api.register(
+        retailer,
+        order_id="ORD-NIGHT1",
+        tracking_number="1ZRELAYNIGHT1",
+        customer={"name": "Ann Example", "phone": SHOPPERS["ann"], "sms_consent": consent, "time_zone": zone},
+    ).json_body
+    event = native_event(
+        "ofd-night",
+        "out_for_delivery",
+        "2026-11-20T10:00:00+00:00",
+        tracking_number="1ZRELAYNIGHT1",
+        driver={"name": "Sam Rivera", "phone": DRIVER_1},
+    )
+    assert api.native(retailer, {"events": [event]}).status_code == 200
+    return created
+
+
+def intros(providers: Providers) -> list[dict]:
+    return [form for form in sent_to(providers, SHOPPERS["ann"]) if "is bringing order" in form["Body"]]
+
+
+def test_without_sms_consent_the_chat_introduction_is_not_texted(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    from tests.integration.conftest import local_time
+
+    shipment = night_out_for_delivery(api, retailer, consent=False)
+    drain(local_time("America/New_York", 12))
+    texts = sent_to(relay, SHOPPERS["ann"])
+    assert len(texts) == 1 and "out for delivery" in texts[0]["Body"]  # only the exempt milestone text
+    assert intros(relay) == []
+    session = chat(api, retailer, shipment["id"])["session"]
+    assert session is not None and session["open"] is True  # the page chat still works
+    detail = api.shipment(retailer, shipment["id"]).json_body
+    [opened] = [n for n in detail["notifications"] if n["kind"] == "relay_open"]
+    assert (opened["status"], opened["reason"]) == ("shown", "no_sms_consent")
+    # the driver's messages are kept for the page, not texted
+    text(api, DRIVER_1, session["relay_number"], "At your gate")
+    drain(local_time("America/New_York", 12, 5))
+    assert len(sent_to(relay, SHOPPERS["ann"])) == 1
+    [message] = chat(api, retailer, shipment["id"])["messages"]
+    assert (message["status"], message["reason"]) == ("shown", "no_sms_consent")
+
+
+def test_in_quiet_hours_the_chat_introduction_and_relayed_texts_wait_for_morning(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    from tests.integration.conftest import local_time
+
+    shipment = night_out_for_delivery(api, retailer, consent=True)
+    three_am = local_time("America/New_York", 3)
+    drain(three_am)
+    assert sent_to(relay, SHOPPERS["ann"]) == []
+    number = chat(api, retailer, shipment["id"])["session"]["relay_number"]
+    text(api, DRIVER_1, number, "Leaving it at the door")
+    drain(local_time("America/New_York", 3, 5))
+    assert sent_to(relay, SHOPPERS["ann"]) == []
+    [message] = chat(api, retailer, shipment["id"])["messages"]
+    assert (message["status"], message["reason"]) == ("deferred", "quiet_hours")
+    drain(local_time("America/New_York", 8))
+    bodies = [form["Body"] for form in sent_to(relay, SHOPPERS["ann"])]
+    assert any("out for delivery" in body for body in bodies)
+    assert any("Sam is bringing order" in body for body in bodies)
+    assert "Sam: Leaving it at the door" in bodies and len(bodies) == 3
+
+
+def test_after_stop_to_the_milestone_number_no_chat_text_reaches_the_shopper(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    from tests.integration.conftest import local_time
+
+    noon = local_time("America/New_York", 12)
+    api.register(
+        retailer,
+        order_id="ORD-FIRST",
+        tracking_number="1ZFIRST",
+        customer={"name": "Ann Example", "phone": SHOPPERS["ann"], "sms_consent": True},
+    )
+    assert (
+        api.native(
+            retailer,
+            {"events": [native_event("s1", "shipped", "2026-11-20T09:00:00+00:00", tracking_number="1ZFIRST")]},
+        ).status_code
+        == 200
+    )
+    drain(noon)
+    assert "unsubscribed" in text(api, SHOPPERS["ann"], "+15005550006", "STOP").body.decode()
+    shipment = night_out_for_delivery(api, retailer, consent=True)
+    drain(local_time("America/New_York", 12, 1))
+    assert intros(relay) == []
+    detail = api.shipment(retailer, shipment["id"]).json_body
+    [opened] = [n for n in detail["notifications"] if n["kind"] == "relay_open"]
+    assert (opened["status"], opened["reason"]) == ("not_relayed", "recipient_opted_out")
