@@ -407,6 +407,16 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "characters": {"type": "integer"},
             "encoding": STRING,
             "fits_one_segment": {"type": "boolean"},
+            "worst_case": {
+                "type": "object",
+                "description": "A custom text with the longest brand and order id: its length against one segment",
+                "properties": {
+                    "characters": {"type": "integer"},
+                    "encoding": {"type": "string", "enum": ["GSM-7", "UCS-2"]},
+                    "segment_limit": {"type": "integer"},
+                    "over_by": {"type": "integer"},
+                },
+            },
             "subject": STRING,
             "text": STRING,
             "html": STRING,

@@ -160,7 +160,7 @@ def sample_record(retailer_id: str) -> ShipmentRecord:
 def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[str, Any] | None) -> dict[str, Any]:
     """Render with sample data: the draft if given, else the saved override, else the built-in template."""
     from ..domain import sms as sms_rules
-    from ..web.templating import Override, render_email, render_sms, validate_override
+    from ..web.templating import Override, render_email, render_sms, sms_worst_case, validate_override
     from .deliver import message_context
 
     _check_address(kind, channel, locale)
@@ -176,13 +176,16 @@ def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[
         validate_override(channel, override, context)
     if channel == "sms":
         body = render_sms(kind, locale, context, override).body
-        return {
+        answer = {
             "source": source,
             "body": body,
             "characters": len(body),
             "encoding": "GSM-7" if sms_rules.is_gsm7(body) else "UCS-2",
             "fits_one_segment": sms_rules.fits_one_segment(body),
         }
+        if override is not None:  # what the longest brand and order id make of it (the built-ins are cut to fit)
+            answer["worst_case"] = sms_worst_case(override, context)
+        return answer
     email = render_email(kind, locale, context, override)
     return {"source": source, "subject": email.subject, "text": email.text, "html": email.html}
 
