@@ -271,6 +271,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "properties": {
             "channels": {"type": "object", "additionalProperties": {"type": "array", "items": STRING}},
             "quiet_hours": OBJECT,
+            "warnings": {
+                "type": "array",
+                "items": STRING,
+                "description": "In a PUT answer: what was changed to keep quiet hours within the legal floor",
+            },
             "time_zone": STRING,
             "email_fallback": {"type": "boolean"},
             "silent_after_days": {

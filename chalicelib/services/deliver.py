@@ -21,6 +21,7 @@ from ..domain import hooks
 from ..domain import milestones as ms
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS, delay_reason, no_longer_news
 from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
+from ..domain.quiet_hours import us_state
 from ..domain.relay import RELAY_OPEN
 from ..domain.survey import ESCALATION, SURVEY
 from ..errors import ValidationError
@@ -96,6 +97,7 @@ def _recipient(record: ShipmentRecord) -> Recipient:
         sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
         time_zone=customer.get("time_zone"),
         preferred=preferred,
+        us_state=us_state(record.destination),
     )
 
 

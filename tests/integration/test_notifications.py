@@ -492,3 +492,40 @@ def test_without_credentials_messages_land_in_the_local_outbox(api: Api, retaile
     monkeypatch.setenv("STAGE", "prod")
     settings.cache_clear()
     assert api.http.get("/dev/outbox").status_code == 404
+
+
+def test_quiet_hours_cannot_go_below_the_legal_floor_and_the_answer_says_what_was_clamped(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    def put(body: dict) -> dict:
+        response = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps(body))
+        assert response.status_code == 200, response.body
+        return response.json_body
+
+    late = put({"quiet_hours": {"start": "23:00", "end": "06:00"}})
+    assert late["quiet_hours"] == {"enabled": True, "start": "21:00", "end": "08:00"}
+    assert any("21:00" in w for w in late["warnings"]) and any("08:00" in w for w in late["warnings"])
+    off = put({"quiet_hours": {"enabled": False}})
+    assert off["quiet_hours"]["enabled"] is True and "cannot be switched off" in off["warnings"][0]
+    never = put({"quiet_hours": {"start": "07:00", "end": "07:00"}})
+    assert never["quiet_hours"]["start"] == "21:00" and "never apply" in never["warnings"][0]
+    put({"quiet_hours": {"start": "20:00", "end": "09:00"}})
+    reset = put({"quiet_hours": None})  # an explicit null means the defaults, and the answer says so
+    assert (
+        reset["quiet_hours"] == {"enabled": True, "start": "21:00", "end": "08:00"}
+        and "defaults" in reset["warnings"][0]
+    )
+    assert "warnings" not in api.http.get("/v1/settings", headers=retailer.auth).json_body
+
+
+def test_a_text_to_a_florida_address_waits_for_8am_after_8pm(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    response = api.register(retailer, customer=CUSTOMER, destination={"city": "Miami", "region": "FL", "country": "US"})
+    assert response.status_code == 201, response.body
+    ship(api, retailer, "shipped", "e1")
+    drain(local_time(NY, 20, 30))
+    assert providers.capture.of("twilio") == []
+    assert notes(api, retailer, response.json_body["id"])[("shipped", "sms")]["status"] == "deferred"
+    drain(local_time(NY, 8, 5, days_ahead=2))
+    assert len(providers.capture.of("twilio")) == 1
