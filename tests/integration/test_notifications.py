@@ -529,3 +529,17 @@ def test_a_text_to_a_florida_address_waits_for_8am_after_8pm(
     assert notes(api, retailer, response.json_body["id"])[("shipped", "sms")]["status"] == "deferred"
     drain(local_time(NY, 8, 5, days_ahead=2))
     assert len(providers.capture.of("twilio")) == 1
+
+
+def test_locales_written_fr_or_de_underscore_de_register_and_pick_their_language(api: Api, retailer: Retailer) -> None:
+    for number, (written, stored) in enumerate((("FR", "fr"), ("de_DE", "de-DE"), ("fr-fr", "fr-FR"))):
+        response = api.register(
+            retailer,
+            customer={**CUSTOMER, "locale": written},
+            order_id=f"ORD-{stored}",
+            carrier="USPS",
+            tracking_number=f"9400111899223197428{490 + number}",
+        )
+        assert response.status_code == 201, (written, response.body)
+        detail = api.shipment(retailer, response.json_body["id"]).json_body
+        assert detail["customer"]["locale"] == stored
