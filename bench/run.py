@@ -1152,6 +1152,47 @@ def bench_embedded_runtime(sizes: tuple[int, ...] = (0, 1_000, 10_000), webhooks
     return not broken
 
 
+def bench_templates_under_limits() -> None:
+    """templates under limits: the slowest and hungriest hostile retailer templates, each stopped by the sandbox
+    (render only, compiled beforehand; tracemalloc's own overhead is in the times)."""
+    import tracemalloc
+
+    from chalicelib.web.sandbox import TemplateLimitError, compile_limited, render_limited
+
+    hostile = {
+        "range(10**9)": "{% for i in range(10**9) %}x{% endfor %}",
+        "recursive macro": "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(1) }}",
+        "'a' * 10**9": "{{ 'a' * 10**9 }}",
+        "1000 x 1000 empty loop": "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
+        "3 nested loops over a value": "{% for a in s %}{% for b in s %}{% for c in s %}{% endfor %}{% endfor %}"
+        "{% endfor %}",
+        "doubling with ~": "{% set x = s %}" + "{% set x = x ~ x %}" * 30 + "{{ x }}",
+        "output flood": "{% for i in range(1000) %}{{ s }}{% endfor %}",
+    }
+    results = []
+    for name, source in hostile.items():
+        compile_limited(source)  # compiled once per source and cached: the render is what is bounded
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            render_limited(source, {"s": "x" * 60})
+            outcome = "rendered"
+        except TemplateLimitError as error:
+            outcome = str(error)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results.append((elapsed, peak, name, outcome))
+    for elapsed, peak, name, outcome in sorted(results, reverse=True):
+        print(f"  {name:28} {elapsed * 1000:7.1f} ms  peak {peak / 1024:8.1f} KiB  -> {outcome}")
+    worst_time = max(results)
+    worst_memory = max(results, key=lambda row: row[1])
+    print(
+        f"templates under limits: worst render {worst_time[0] * 1000:.1f} ms ({worst_time[2]}), "
+        f"worst peak memory {worst_memory[1] / 1024:.0f} KiB ({worst_memory[2]})"
+    )
+
+
 def main() -> int:
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     os.environ.update(TEST_ENV)
@@ -1164,6 +1205,7 @@ def main() -> int:
     bench_analytics()
     bench_lifecycle_cost()
     bench_package()
+    bench_templates_under_limits()
     return 0 if bench_embedded_runtime() else 1
 
 

@@ -42,7 +42,11 @@ def put_settings() -> Response:
     from .schemas import SettingsRequest, validate
 
     retailer_id = _retailer_id()
-    return json_response(configuration.update_settings(retailer_id, validate(SettingsRequest, _body())))
+    body = _body()
+    changes = validate(SettingsRequest, body)
+    if "quiet_hours" in body and body["quiet_hours"] is None:  # explicit null: back to the defaults (said so)
+        changes["quiet_hours"] = None
+    return json_response(configuration.update_settings(retailer_id, changes))
 
 
 @configuration_api.route("/v1/settings/webhooks/test", methods=["POST"])

@@ -291,6 +291,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "properties": {
             "channels": {"type": "object", "additionalProperties": {"type": "array", "items": STRING}},
             "quiet_hours": OBJECT,
+            "warnings": {
+                "type": "array",
+                "items": STRING,
+                "description": "In a PUT answer: what was changed to keep quiet hours within the legal floor",
+            },
             "time_zone": STRING,
             "email_fallback": {"type": "boolean"},
             "silent_after_days": {
@@ -467,6 +472,16 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "characters": {"type": "integer"},
             "encoding": STRING,
             "fits_one_segment": {"type": "boolean"},
+            "worst_case": {
+                "type": "object",
+                "description": "A custom text with the longest brand and order id: its length against one segment",
+                "properties": {
+                    "characters": {"type": "integer"},
+                    "encoding": {"type": "string", "enum": ["GSM-7", "UCS-2"]},
+                    "segment_limit": {"type": "integer"},
+                    "over_by": {"type": "integer"},
+                },
+            },
             "subject": STRING,
             "text": STRING,
             "html": STRING,

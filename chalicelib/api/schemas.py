@@ -88,9 +88,14 @@ class Customer(Strict):
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str | None) -> str | None:
-        if value is not None and not LOCALE.match(value):
+        if value is None:
+            return None
+        # Shop systems send "FR", "de_DE" or "fr-fr": the same locales, written BCP 47 style here ("fr", "de-DE").
+        language, _, region = value.strip().replace("_", "-").partition("-")
+        normalised = language.lower() + (f"-{region.upper()}" if region else "")
+        if not LOCALE.match(normalised):
             raise ValueError("locale must look like 'en' or 'es-MX'")
-        return value
+        return normalised
 
     @field_validator("time_zone")
     @classmethod

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from . import milestones as ms
+from . import quiet_hours
 from .notifications import EMAIL, SMS
 from .relay import CHAT_OPENED, RELAY_OPEN
 from .survey import SURVEY
@@ -99,6 +100,8 @@ class Recipient:
     time_zone: str | None = None
     #: The shopper's own choice on the tracking page: "sms", "email" or "none" (None: the retailer's choice stands).
     preferred: str | None = None
+    #: The delivery address's US state ("FL"), whose stricter texting hours then apply (domain/quiet_hours.py).
+    us_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,10 @@ def decide(
             return Decision(SKIP, "opted_out")
         if not recipient.sms_consent and kind != CONSENT_EXEMPT_KIND:
             return Decision(SKIP, "no_sms_consent")
-        wait_until = next_allowed(now, zone_for(recipient, settings), settings.quiet_hours)
+        # The legal floor (federal and state windows) and the retailer's quiet hours, whichever is stricter.
+        wait_until = quiet_hours.next_permitted(
+            now, zone_for(recipient, settings), settings.quiet_hours, recipient.us_state
+        )
         if wait_until is not None:
             return Decision(DEFER, "quiet_hours", wait_until)
         return Decision(SEND)

@@ -29,7 +29,8 @@ def to_gsm7(text: str) -> str:
     Characters with no close form (emoji, CJK) are kept, and the message then goes out as UCS-2.
     """
     out = []
-    for ch in text:
+    # Composed first: "e" + a combining acute (as some keyboards and CSV exports write it) is the GSM-7 "é".
+    for ch in unicodedata.normalize("NFC", text):
         ch = _REPLACEMENTS.get(ch, ch)
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED or len(ch) > 1:
             out.append(ch)

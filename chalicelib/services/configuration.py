@@ -55,6 +55,9 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     for field, url in urls.items():
         if url:
             check_webhook_url(url, field)
+    warnings: list[str] = []
+    if "quiet_hours" in changes:
+        changes = {**changes, "quiet_hours": _floored_quiet_hours(changes["quiet_hours"], warnings)}
     for name, value in changes.items():
         if name in ("channels", "survey", "webhooks"):
             stored[name] = {**(stored.get(name) or {}), **value}
@@ -72,7 +75,32 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
         document["survey"]["webhook_secret"] = new_secret
     if new_secret and urls["webhooks.url"]:
         document["webhooks"]["secret"] = new_secret
+    if warnings:
+        document["warnings"] = warnings
     return document
+
+
+def _floored_quiet_hours(requested: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
+    """Quiet hours as stored: never weaker than the federal floor; what was changed goes into `warnings`.
+
+    `null` means the defaults (21:00-08:00) and is answered as such; switching quiet hours off keeps the floor.
+    State windows (e.g. Florida's 8pm) apply at delivery on top of what is stored here."""
+    from datetime import time
+
+    from ..domain.quiet_hours import clamp
+
+    if requested is None:
+        warnings.append("quiet_hours: null resets quiet hours to the defaults, 21:00-08:00")
+        return {"enabled": True, "start": "21:00", "end": "08:00"}
+    if not requested.get("enabled", True):
+        warnings.append(
+            "quiet hours cannot be switched off: texts wait for 08:00-21:00 in the shopper's time zone "
+            "(TCPA, 47 CFR 64.1200(c)(1)); set to 21:00-08:00"
+        )
+        return {"enabled": True, "start": "21:00", "end": "08:00"}
+    start, end, changed = clamp(time.fromisoformat(requested["start"]), time.fromisoformat(requested["end"]))
+    warnings.extend(changed)
+    return {"enabled": True, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
 
 
 UNRESOLVED = "webhook_host_unresolved"
@@ -160,7 +188,7 @@ def sample_record(retailer_id: str) -> ShipmentRecord:
 def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[str, Any] | None) -> dict[str, Any]:
     """Render with sample data: the draft if given, else the saved override, else the built-in template."""
     from ..domain import sms as sms_rules
-    from ..web.templating import Override, render_email, render_sms, validate_override
+    from ..web.templating import Override, render_email, render_sms, sms_worst_case, validate_override
     from .deliver import message_context
 
     _check_address(kind, channel, locale)
@@ -176,13 +204,16 @@ def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[
         validate_override(channel, override, context)
     if channel == "sms":
         body = render_sms(kind, locale, context, override).body
-        return {
+        answer = {
             "source": source,
             "body": body,
             "characters": len(body),
             "encoding": "GSM-7" if sms_rules.is_gsm7(body) else "UCS-2",
             "fits_one_segment": sms_rules.fits_one_segment(body),
         }
+        if override is not None:  # what the longest brand and order id make of it (the built-ins are cut to fit)
+            answer["worst_case"] = sms_worst_case(override, context)
+        return answer
     email = render_email(kind, locale, context, override)
     return {"source": source, "subject": email.subject, "text": email.text, "html": email.html}
 

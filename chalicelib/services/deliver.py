@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SendResult, SmsMessage
 from ..config import settings
@@ -24,6 +25,7 @@ from ..domain.policy import DEFER, SKIP, Decision, Recipient, decide, zone_for
 from ..domain.redaction import Redactor
 from ..domain.relay import CHAT_OPENED, RELAY_OPEN
 from ..domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
+from ..errors import ValidationError
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -36,6 +38,7 @@ from .retailer_profile import brand, notification_settings, shopper_recipient
 from .shipments import tracking_url
 
 logger = logging.getLogger("porchlight.deliver")
+T = TypeVar("T")
 
 NOT_DUE_OR_TAKEN = "not_due_or_taken"
 MAX_ATTEMPTS = 8
@@ -86,7 +89,7 @@ def deliver(key: OutboxKey, now: datetime) -> str:
 
 
 def _recipient(record: ShipmentRecord) -> Recipient:
-    return shopper_recipient(record.customer, record.shopper)
+    return shopper_recipient(record.customer, record.shopper, record.destination)
 
 
 def to_shopper(kind: str) -> bool:
@@ -289,6 +292,20 @@ def unsubscribe_url(item: OutboxItem, retailer: Retailer, email: str, now: datet
     return f"{settings().public_base_url}/v1/unsubscribe/{item.unsubscribe_token}"
 
 
+def _with_fallback(
+    render: Callable[..., T], kind: str, locale: str, context: dict[str, Any], override: Any, retailer_id: str
+) -> tuple[T, dict[str, str]]:
+    """The retailer's template, or, when it breaks a render limit or fails, the built-in one and the reason why
+    (kept on the notification's preview): one bad template never stops a batch nor leaves a shopper untold."""
+    if override is None:
+        return render(kind, locale, context, None), {}
+    try:
+        return render(kind, locale, context, override), {}
+    except ValidationError as error:
+        logger.warning("custom template failed; built-in used", extra={"retailer_id": retailer_id, "kind": kind})
+        return render(kind, locale, context, None), {"template_fallback": error.message}
+
+
 def _send(
     item: OutboxItem, record: ShipmentRecord, retailer: Retailer, recipient: Recipient, now: datetime
 ) -> tuple[SendResult, dict[str, Any]]:
@@ -306,20 +323,21 @@ def _send(
     config = settings()
     if key.channel == SMS:
         context = message_context(record, retailer, locale)
-        sms = render_sms(key.kind, locale, context, override)
+        sms, fallback = _with_fallback(render_sms, key.kind, locale, context, override, retailer.id)
         message = SmsMessage(
             to=recipient.phone or "", body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"
         )
+        shown = {"body": sms.body, "locale": locale, **fallback}
         if config.twilio_configured:
             from ..channels import twilio_sms
 
-            return twilio_sms.send(message), {"body": sms.body, "locale": locale}
+            return twilio_sms.send(message), shown
         from ..channels import local_outbox
 
-        return local_outbox.send_sms(message, now), {"body": sms.body, "locale": locale}
+        return local_outbox.send_sms(message, now), shown
     unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now)
     context = message_context(record, retailer, locale, unsubscribe)
-    email = render_email(key.kind, locale, context, override)
+    email, fallback = _with_fallback(render_email, key.kind, locale, context, override, retailer.id)
     mail = EmailMessage(
         to=recipient.email or "",
         subject=email.subject,
@@ -329,7 +347,7 @@ def _send(
         unsubscribe_url=unsubscribe,
         tags={"pl_shipment": record.id, "pl_kind": key.kind, "pl_retailer": retailer.id},
     )
-    preview = {"subject": email.subject, "locale": locale}
+    preview = {"subject": email.subject, "locale": locale, **fallback}
     if config.sendgrid_configured:
         from ..channels import sendgrid_email
 

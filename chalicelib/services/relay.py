@@ -99,7 +99,7 @@ def text_decision(kind: str, record: ShipmentRecord, retailer: Retailer | None, 
         recipient = Recipient(phone=phone)
         opted_out = RELAY_SCOPE in scopes
     else:
-        recipient = replace(shopper_recipient(record.customer, record.shopper), phone=phone)
+        recipient = replace(shopper_recipient(record.customer, record.shopper, record.destination), phone=phone)
         opted_out = bool(scopes & {record.retailer_id, contacts.ALL_RETAILERS, RELAY_SCOPE})
     return decide(
         kind, SMS, recipient, config or NotificationSettings(), opted_out=opted_out, suppressed=False, now=now

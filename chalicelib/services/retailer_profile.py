@@ -13,6 +13,7 @@ from ..domain.colors import brand_palette, normalise_hex
 from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours, Recipient, zone_for
+from ..domain.quiet_hours import us_state
 from ..store.retailers import Retailer
 
 FONT_STACK = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
@@ -81,8 +82,12 @@ def notification_settings(retailer: Retailer) -> NotificationSettings:
     )
 
 
-def shopper_recipient(customer: dict[str, Any] | None, shopper: dict[str, Any] | None) -> Recipient:
-    """The shopper as the text policy sees them, from the shipment's customer and the shopper's own choices."""
+def shopper_recipient(
+    customer: dict[str, Any] | None, shopper: dict[str, Any] | None, destination: dict[str, Any] | None = None
+) -> Recipient:
+    """The shopper as the text policy sees them, from the shipment's customer, the shopper's own choices and the
+    destination (whose US state may set stricter quiet hours)."""
+
     customer = customer or {}
     preferred = (shopper or {}).get("notify")
     return Recipient(
@@ -92,6 +97,7 @@ def shopper_recipient(customer: dict[str, Any] | None, shopper: dict[str, Any] |
         sms_consent=bool(customer.get("sms_consent")) or preferred == SMS,
         time_zone=customer.get("time_zone"),
         preferred=preferred,
+        us_state=us_state(destination),
     )
 
 

@@ -144,9 +144,10 @@ def builtin_environment() -> Environment:
     return environment
 
 
-@lru_cache(maxsize=1)
 def sandbox_environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    from .sandbox import environment
+
+    return environment()
 
 
 def _block(template: Template, name: str, context: dict[str, Any]) -> str:
@@ -156,16 +157,29 @@ def _block(template: Template, name: str, context: dict[str, Any]) -> str:
     return " ".join(rendered.split())  # templates wrap lines for readability; messages are single-spaced
 
 
-def _sandboxed(source: str, context: dict[str, Any]) -> str:
+def _render_override(source: str, context: dict[str, Any], field: str = "body") -> str:
+    """A retailer's template under the sandbox's limits; anything it does wrong is a ValidationError naming it."""
+    from .sandbox import render_limited
+
     try:
-        return " ".join(sandbox_environment().from_string(source).render(context).split())
-    except (SecurityError, UndefinedError, TemplateSyntaxError) as exc:
-        raise ValidationError(f"template cannot be rendered: {exc}", field="body") from exc
+        return render_limited(source, context)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(
+            f"{field} has a template syntax error on line {exc.lineno}: {exc.message}", field=field
+        ) from exc
+    except (SecurityError, UndefinedError) as exc:
+        raise ValidationError(f"{field} cannot be rendered: {exc}", field=field) from exc
+    except Exception as exc:  # untrusted template code: any error it raises is the template's
+        raise ValidationError(f"{field} cannot be rendered: {type(exc).__name__}: {exc}", field=field) from exc
+
+
+def _sandboxed(source: str, context: dict[str, Any], field: str = "body") -> str:
+    return " ".join(_render_override(source, context, field).split())
 
 
 def render_sms(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedSms:
     if override is not None:
-        text = _sandboxed(override.body, context)
+        text = _sandboxed(override.body, sms_safe(context))
     else:
         text = _block(builtin_environment().get_template(f"sms/{locale}.j2"), kind, sms_safe(context))
     return RenderedSms(body=sms_rules.to_gsm7(text))
@@ -175,7 +189,7 @@ def render_email(kind: str, locale: str, context: dict[str, Any], override: Over
     env = builtin_environment()
     strings = env.get_template(f"email/{locale}.j2")
     if override is not None:
-        subject = _sandboxed(override.subject or "", context)
+        subject = _sandboxed(override.subject or "", context, "subject")
         paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
         headline, next_step = "", ""
     else:
@@ -198,10 +212,7 @@ def render_email(kind: str, locale: str, context: dict[str, Any], override: Over
 
 
 def _sandboxed_paragraphs(source: str, context: dict[str, Any]) -> list[str]:
-    try:
-        rendered = sandbox_environment().from_string(source).render(context)
-    except (SecurityError, UndefinedError, TemplateSyntaxError) as exc:
-        raise ValidationError(f"template cannot be rendered: {exc}", field="body") from exc
+    rendered = _render_override(source, context)
     return [part.strip() for part in rendered.replace("\r\n", "\n").split("\n\n") if part.strip()]
 
 
@@ -222,6 +233,13 @@ def validate_override(channel: str, override: Override, sample_context: dict[str
             raise ValidationError(
                 f"{field} has a template syntax error on line {exc.lineno}: {exc.message}", field=field
             ) from exc
+        from .sandbox import forbidden_tag
+
+        tag = forbidden_tag(parsed)
+        if tag:
+            raise ValidationError(
+                f"{field} uses {{% {tag} %}}, which is not allowed: a template cannot use other templates", field=field
+            )
         unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
         if unknown:
             raise ValidationError(
@@ -230,14 +248,52 @@ def validate_override(channel: str, override: Override, sample_context: dict[str
             )
     if channel == "sms":
         text = render_sms("custom", DEFAULT_LOCALE, sample_context, override).body
-        if not sms_rules.fits_one_segment(text):
-            limit = sms_rules.segment_limit(text)
+        brand_name = sms_rules.to_gsm7(sms_safe(sample_context)["retailer"])
+        if sample_context.get("opt_out") and sms_rules.to_gsm7(sample_context["opt_out"]) not in text:
             raise ValidationError(
-                f"body renders to {len(text)} characters with sample data; one SMS segment holds {limit}", field="body"
+                f"body must include the opt-out line ({{{{ opt_out }}}}, here {sample_context['opt_out']!r})",
+                field="body",
+            )
+        if brand_name and brand_name not in text:
+            raise ValidationError(f"body must name the brand ({{{{ retailer }}}}, here {brand_name!r})", field="body")
+        worst = sms_worst_case(override, sample_context)
+        if worst["over_by"] > 0:
+            raise ValidationError(
+                f"body renders to {worst['characters']} characters with the longest values "
+                f"({SMS_RETAILER_CHARS}-character brand, {SMS_ORDER_CHARS}-character order id); "
+                f"one {worst['encoding']} segment holds {worst['segment_limit']}: {worst['over_by']} over",
+                field="body",
             )
     else:
         render_email("custom", DEFAULT_LOCALE, sample_context, override)
     return []
+
+
+#: The longest values a text can carry (brand and order id are cut to these lengths before rendering).
+WORST_CASE_SMS = {
+    "retailer": "W" * SMS_RETAILER_CHARS,
+    "order_id": "9" * SMS_ORDER_CHARS,
+    "eta": "Wed 10:30am-12:30pm",
+    "carrier": "AMAZON",
+    "tracking_number": "9" * 34,  # the longest carrier numbers (FedEx SmartPost, USPS IMpb with routing)
+    "support_phone": "+1 (800) 555-0199 ext. 1234",
+    "support_email": "customer.support@" + "w" * 20 + ".com",
+    "delay_reason": "eta_after_promise",
+}
+
+
+def sms_worst_case(override: Override, sample_context: dict[str, Any]) -> dict[str, Any]:
+    """The template's length and encoding with every free-length value at its longest."""
+    text = render_sms("custom", DEFAULT_LOCALE, {**sample_context, **WORST_CASE_SMS}, override).body
+    gsm = sms_rules.is_gsm7(text)
+    length = sms_rules.gsm7_length(text) if gsm else len(text)
+    limit = sms_rules.segment_limit(text)
+    return {
+        "characters": length,
+        "encoding": "GSM-7" if gsm else "UCS-2",
+        "segment_limit": limit,
+        "over_by": max(0, length - limit),
+    }
 
 
 def opt_out_text(locale: str) -> str:

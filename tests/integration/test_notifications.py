@@ -539,3 +539,54 @@ def test_the_survey_keeps_its_delay_after_an_arrival_text_held_by_quiet_hours(
     assert survey["due_at"] == local_time(NY, 9, days_ahead=2).isoformat()
     drain(local_time(NY, 9, days_ahead=2))
     assert "Reply 1 (poor)" in providers.capture.of("twilio")[-1].form["Body"]
+
+
+def test_quiet_hours_cannot_go_below_the_legal_floor_and_the_answer_says_what_was_clamped(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    def put(body: dict) -> dict:
+        response = api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps(body))
+        assert response.status_code == 200, response.body
+        return response.json_body
+
+    late = put({"quiet_hours": {"start": "23:00", "end": "06:00"}})
+    assert late["quiet_hours"] == {"enabled": True, "start": "21:00", "end": "08:00"}
+    assert any("21:00" in w for w in late["warnings"]) and any("08:00" in w for w in late["warnings"])
+    off = put({"quiet_hours": {"enabled": False}})
+    assert off["quiet_hours"]["enabled"] is True and "cannot be switched off" in off["warnings"][0]
+    never = put({"quiet_hours": {"start": "07:00", "end": "07:00"}})
+    assert never["quiet_hours"]["start"] == "21:00" and "never apply" in never["warnings"][0]
+    put({"quiet_hours": {"start": "20:00", "end": "09:00"}})
+    reset = put({"quiet_hours": None})  # an explicit null means the defaults, and the answer says so
+    assert (
+        reset["quiet_hours"] == {"enabled": True, "start": "21:00", "end": "08:00"}
+        and "defaults" in reset["warnings"][0]
+    )
+    assert "warnings" not in api.http.get("/v1/settings", headers=retailer.auth).json_body
+
+
+def test_a_text_to_a_florida_address_waits_for_8am_after_8pm(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    response = api.register(retailer, customer=CUSTOMER, destination={"city": "Miami", "region": "FL", "country": "US"})
+    assert response.status_code == 201, response.body
+    ship(api, retailer, "shipped", "e1")
+    drain(local_time(NY, 20, 30))
+    assert providers.capture.of("twilio") == []
+    assert notes(api, retailer, response.json_body["id"])[("shipped", "sms")]["status"] == "deferred"
+    drain(local_time(NY, 8, 5, days_ahead=2))
+    assert len(providers.capture.of("twilio")) == 1
+
+
+def test_locales_written_fr_or_de_underscore_de_register_and_pick_their_language(api: Api, retailer: Retailer) -> None:
+    for number, (written, stored) in enumerate((("FR", "fr"), ("de_DE", "de-DE"), ("fr-fr", "fr-FR"))):
+        response = api.register(
+            retailer,
+            customer={**CUSTOMER, "locale": written},
+            order_id=f"ORD-{stored}",
+            carrier="USPS",
+            tracking_number=f"9400111899223197428{490 + number}",
+        )
+        assert response.status_code == 201, (written, response.body)
+        detail = api.shipment(retailer, response.json_body["id"]).json_body
+        assert detail["customer"]["locale"] == stored

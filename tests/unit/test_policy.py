@@ -103,19 +103,17 @@ def test_custom_and_disabled_quiet_hours() -> None:
         now=at("America/New_York", 2026, 11, 23, 12, 10),
     )
     assert decision.not_before == at("America/New_York", 2026, 11, 23, 13, 30)
-    none = NotificationSettings(quiet_hours=None)
-    assert (
-        decide(
-            ms.SHIPPED,
-            "sms",
-            CONSENTED,
-            none,
-            opted_out=False,
-            suppressed=False,
-            now=at("America/New_York", 2026, 11, 23, 3, 0),
-        ).action
-        == SEND
+    none = NotificationSettings(quiet_hours=None)  # switched off: the legal floor still holds the 03:00 text
+    at_three = decide(
+        ms.SHIPPED,
+        "sms",
+        CONSENTED,
+        none,
+        opted_out=False,
+        suppressed=False,
+        now=at("America/New_York", 2026, 11, 23, 3, 0),
     )
+    assert at_three.action == DEFER and at_three.not_before == at("America/New_York", 2026, 11, 23, 8, 0)
 
 
 def test_without_consent_only_out_for_delivery_may_be_texted() -> None:

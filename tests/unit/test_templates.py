@@ -86,6 +86,10 @@ def test_email_html_escapes_shopper_and_retailer_text() -> None:
     assert "<b>Co</b>" not in email.html
 
 
+def test_gsm7_accents_survive_even_when_written_decomposed() -> None:
+    assert sms.to_gsm7("livre\u0301e, a\u0300 bient\u00f4t") == "livrée, à bientot"
+
+
 def test_accents_are_transliterated_to_stay_gsm7() -> None:
     assert sms.to_gsm7("está aquí, ça coûte “rien” – déjà") == 'esta aqui, ca coute "rien" - déjà'
     assert sms.is_gsm7(sms.to_gsm7("Größe Müller 😀")) is False  # an emoji has no GSM-7 form: sent as UCS-2
@@ -129,11 +133,17 @@ def test_unknown_variables_syntax_errors_and_long_texts_are_rejected() -> None:
         validate_override("sms", Override(body="{{ password }}"), context)
     with pytest.raises(ValidationError, match="syntax error"):
         validate_override("sms", Override(body="{{ retailer "), context)
-    with pytest.raises(ValidationError, match="one SMS segment"):
-        validate_override("sms", Override(body="{{ retailer }} " + "x" * 150), context)
+    with pytest.raises(ValidationError, match="one GSM-7 segment holds 160"):
+        validate_override("sms", Override(body="{{ retailer }} {{ opt_out }} " + "x" * 130), context)
+    with pytest.raises(ValidationError, match="opt-out line"):
+        validate_override(
+            "sms", Override(body="{{ retailer }}: {{ order_id }} ships today. {{ tracking_url }}"), context
+        )
     with pytest.raises(ValidationError, match="subject"):
         validate_override("email", Override(body="Hi"), context)
-    validate_override("sms", Override(body="{{ retailer }}: {{ order_id }} ships today. {{ tracking_url }}"), context)
+    validate_override(
+        "sms", Override(body="{{ retailer }}: {{ order_id }} ships today. {{ tracking_url }} {{ opt_out }}"), context
+    )
 
 
 @pytest.mark.parametrize("locale", LOCALES)
