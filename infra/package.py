@@ -2,6 +2,7 @@
 
     python -m infra.package --stage dev [--out build/dev]
 
+Chalice zips only app.py, chalicelib/ and vendor/: the top-level `templates/` folder is added to the zip here (D34).
 Fails (exit 1) when Chalice could not install a dependency (it prints that and still exits 0) or cfn-lint finds
 errors. The output directory holds `deployment.zip` and `sam.json` for `aws cloudformation package/deploy`.
 """
@@ -52,9 +53,35 @@ def build(stage: str, out: Path, bytecode: bool = True) -> Path:
     output = result.stdout + result.stderr
     if result.returncode != 0 or "Could not install dependencies" in output:
         raise SystemExit(f"chalice package failed:\n{output}")
+    add_templates(out)
     if bytecode:
         precompile(out)
     return out
+
+
+def add_templates(out: Path, source: Path = ROOT / "templates") -> int:
+    """Add the top-level `templates/` folder to deployment.zip beside app.py; returns how many files were added.
+
+    Chalice zips only app.py, chalicelib/ and vendor/ (and follows no directory symlink), so the templates would be
+    left out. They go in at the same place as in the repository, so chalicelib/web/templating.py finds them by one
+    path in both (D34). Entries get a fixed time, like the bytecode, so the zip depends only on its contents.
+    """
+    files = sorted(path for path in source.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    if not files:
+        raise SystemExit(f"no templates found in {source}")
+    archive_path = out / "deployment.zip"
+    with zipfile.ZipFile(archive_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        taken = [name for name in archive.namelist() if name.startswith(f"{source.name}/")]
+        if taken:  # a dependency shipping a top-level folder of the same name would shadow ours
+            raise SystemExit(f"deployment.zip already holds {taken[0]}: cannot add {source.name}/")
+        for path in files:
+            info = zipfile.ZipInfo(
+                f"{source.name}/{path.relative_to(source).as_posix()}", date_time=(2020, 1, 1, 0, 0, 0)
+            )
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return len(files)
 
 
 def link_runtime_provided(directory: Path) -> Path:
@@ -121,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     lint(out / "sam.json")
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         compiled = sum(name.endswith(".pyc") for name in archive.namelist())
+        templates = sum(name.startswith("templates/") and not name.endswith("/") for name in archive.namelist())
     size = (out / "deployment.zip").stat().st_size
     print(f"packaged stage {args.stage}: {out / 'deployment.zip'} ({size / 1e6:.1f} MB)")
     print(f"bytecode: {compiled} modules precompiled for the Lambda runtime")
+    print(f"templates: {templates} files from templates/")
     print(f"template: {out / 'sam.json'} (cfn-lint clean)")
     return 0
 

@@ -27,7 +27,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..domain import sms as sms_rules
 from ..errors import ValidationError
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "templates"
+#: The top-level `templates/` folder. Chalice zips only app.py, chalicelib/ and vendor/, so infra/package.py adds the
+#: folder to the Lambda zip at the same place beside app.py (D34): this one path holds in the repository and in Lambda.
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
 LOCALES: tuple[str, ...] = ("en", "es", "fr", "de")
 DEFAULT_LOCALE = "en"
 
@@ -133,6 +135,8 @@ def sms_safe(context: dict[str, Any]) -> dict[str, Any]:
 def builtin_environment() -> Environment:
     from ..domain.carrier_names import display_name
 
+    if not (TEMPLATE_ROOT / "pages").is_dir():  # a zip built without infra/package.py (e.g. `chalice deploy`)
+        raise RuntimeError(f"built-in templates not found at {TEMPLATE_ROOT}: package with `make package` (D34)")
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATE_ROOT)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.package import ROOT, build, link_runtime_provided, lint
+from infra.package import ROOT, add_templates, build, link_runtime_provided, lint
+
+TEMPLATE_FILES = sorted(path for path in (ROOT / "templates").rglob("*") if path.is_file())
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +118,12 @@ def test_each_lambda_may_touch_only_what_it_uses(package: Path) -> None:
 def test_the_zip_carries_templates_and_everything_the_handlers_import(package: Path, tmp_path: Path) -> None:
     archive = zipfile.ZipFile(package / "deployment.zip")
     names = set(archive.namelist())
-    assert "app.py" in names and "chalicelib/templates/pages/tracking.html.j2" in names
-    assert all(f"chalicelib/templates/sms/{locale}.j2" in names for locale in ("en", "es", "fr", "de"))
+    # templates/ sits beside app.py, as in the repository (D34): every file of the folder, nothing under chalicelib/.
+    shipped = {name for name in names if name.startswith("templates/") and not name.endswith("/")}
+    in_repo = {f"templates/{path.relative_to(ROOT / 'templates').as_posix()}" for path in TEMPLATE_FILES}
+    assert "app.py" in names and "templates/pages/tracking.html.j2" in shipped and shipped == in_repo
+    assert all(f"templates/sms/{locale}.j2" in names for locale in ("en", "es", "fr", "de"))
+    assert not any(name.startswith("chalicelib/templates/") for name in names)
     assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)
     # Bytecode ships with every module, hash-based and unchecked (PEP 552 flags == 1): Lambda cannot write it.
     for module in ("__pycache__/app", "chalicelib/services/__pycache__/deliver", "twilio/rest/__pycache__/__init__"):
@@ -157,6 +163,89 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+#: Run inside the unpacked zip: renders a text, an email (layout included) and a page from the zip's own templates.
+RENDER_FROM_ZIP = """
+import sys
+from chalicelib.web import templating
+from chalicelib.api.tracking_api import not_found_page
+root = str(templating.TEMPLATE_ROOT)
+assert root.startswith(sys.argv[1]), root
+sms = templating.render_sms("shipped", "fr", {
+    "retailer": "Northwind", "order_id": "A-1001", "eta": "mer. 10:30-12:00", "tracking_url": "https://t.example/t/abc",
+    "carrier": "ups", "tracking_number": "1Z999", "support_phone": "", "support_email": "",
+    "opt_out": templating.opt_out_text("fr"), "locale": "fr",
+})
+email = templating.render_email("delivered", "de", {
+    "retailer": "Northwind", "order_id": "A-1001", "first_name": "Ada", "status_label": "Zugestellt", "eta": "",
+    "tracking_url": "https://t.example/t/abc", "carrier": "ups", "tracking_number": "1Z999", "support_phone": "",
+    "support_email": "", "unsubscribe_url": "https://t.example/u/x", "opt_out": "", "locale": "de",
+    "brand": {"primary_color": "#1f4b99", "text_on_primary": "#ffffff", "accent_color": "#f2a900",
+              "font_stack": "Arial, sans-serif", "logo_url": None},
+})
+page = not_found_page("es")
+environment = templating.builtin_environment()
+for name in environment.list_templates():
+    environment.get_template(name)  # every shipped template compiles, the tracking page included
+print(root)
+print(sms.body)
+print(email.subject)
+print("<html" in email.html and "https://t.example/t/abc" in email.html)
+print(page.status_code, "<html" in page.body and 'lang="es"' in page.body)
+print(len(environment.list_templates()))
+"""
+
+
+def run_in_lambda_layout(code: Path, provided: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """`script` with only the unpacked zip and what Lambda provides on the path (`-S`: no site-packages, no repo)."""
+    return subprocess.run(
+        [sys.executable, "-S", "-c", script, str(code)],
+        cwd=code.parent,
+        env={"PYTHONPATH": f"{code}:{provided}", "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_templates_render_from_the_built_zip_alone(package: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(tmp_path / "lambda")
+    provided = link_runtime_provided(tmp_path / "provided")
+    result = run_in_lambda_layout(tmp_path / "lambda", provided, RENDER_FROM_ZIP)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root, sms, subject, email_ok, page, count = result.stdout.splitlines()
+    assert Path(root) == tmp_path / "lambda" / "templates"  # the zip's copy, not the repository's
+    assert "Northwind" in sms and "https://t.example/t/abc" in sms and "STOP" in sms
+    assert subject and email_ok == "True" and page == "404 True"
+    assert int(count) == len(TEMPLATE_FILES)
+
+
+def test_a_zip_without_the_templates_fails_saying_how_to_package(package: Path, tmp_path: Path) -> None:
+    """What `chalice deploy` alone would ship: the first render says where the templates were looked for and why."""
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(tmp_path / "lambda", [n for n in archive.namelist() if not n.startswith("templates/")])
+    provided = link_runtime_provided(tmp_path / "provided")
+    result = run_in_lambda_layout(tmp_path / "lambda", provided, RENDER_FROM_ZIP)
+    assert result.returncode != 0
+    assert "built-in templates not found" in result.stderr and "make package" in result.stderr
+
+
+def test_the_templates_are_added_beside_app_py_with_fixed_times_and_never_over_a_dependency(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with zipfile.ZipFile(out / "deployment.zip", "w") as archive:
+        archive.writestr("app.py", "")
+        archive.writestr("chalicelib/__init__.py", "")
+    assert add_templates(out) == len(TEMPLATE_FILES) > 0
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        infos = [info for info in archive.infolist() if info.filename.startswith("templates/")]
+        assert {info.date_time for info in infos} == {(2020, 1, 1, 0, 0, 0)}
+        first = TEMPLATE_FILES[0]
+        assert archive.read(f"templates/{first.relative_to(ROOT / 'templates').as_posix()}") == first.read_bytes()
+    with pytest.raises(SystemExit, match="already holds templates/"):
+        add_templates(out)  # a second copy (or a dependency's own top-level templates/) is refused
 
 
 def test_make_package_prints_the_artefacts() -> None:
