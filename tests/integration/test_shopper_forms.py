@@ -135,6 +135,18 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
                 403,
                 "error_cross_site",
             ),
+            (
+                "posted from a sandboxed frame (Origin: null)",
+                lambda: shopper.post(path, f"csrf={shopper.csrf}&{fields}{lang}", origin="null"),
+                403,
+                "error_cross_site",
+            ),
+            (
+                "posted from an origin that is a prefix of ours",
+                lambda: shopper.post(path, f"csrf={shopper.csrf}&{fields}{lang}", origin="https://track.example"),
+                403,
+                "error_cross_site",
+            ),
             ("larger than a form", lambda: shopper.post(path, big), 413, "error_too_large"),
             ("not UTF-8", lambda: shopper.post(path, broken), 400, "error_not_a_form"),
             (
@@ -202,6 +214,18 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
             (
                 "score not a number",
                 lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=great{lang}"),
+                400,
+                "error_invalid_score",
+            ),
+            (
+                "score a superscript two (isdigit() says yes, int() says no)",
+                lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=%C2%B2{lang}"),
+                400,
+                "error_invalid_score",
+            ),
+            (
+                "score an Arabic-Indic three",
+                lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=%D9%A3{lang}"),
                 400,
                 "error_invalid_score",
             ),
