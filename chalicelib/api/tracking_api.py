@@ -156,22 +156,29 @@ def shopper_form(route: Callable[..., Response]) -> Callable[..., Response]:
 
 def shopper_error_page(event: Any, response: Response) -> Response:
     """Chalice refuses some requests itself (415 a body that is not a form, 405 a wrong method) in JSON; on the
-    shopper's paths that answer is the page they were on too, with the same status."""
+    shopper's paths that answer is the page they were on too, with the same status.
+
+    Only refusals (4xx) become a page: a 500 may have come from the table, and drawing the page reads it again. If
+    the page cannot be drawn anyway, the original answer stands rather than a second failure."""
     body = response.body
     path = str(getattr(event, "path", "") or "")
-    if not path.startswith(("/t/", "/track/")) or response.status_code < 400:
+    if not path.startswith(("/t/", "/track/")) or not 400 <= response.status_code < 500:
         return response
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
     error = ValidationError(str(body["Message"]), code="not_a_form")
     error.status = response.status_code
     params = getattr(event, "uri_params", None) or {}
-    if "token" in params:
-        page = refused_on_page(params["token"], error)
-    elif "retailer_id" in params:
-        page = lookup_form(_raise(error))(params["retailer_id"])
-    else:
-        page = not_found_page()
+    try:
+        if "token" in params:
+            page = refused_on_page(params["token"], error)
+        elif "retailer_id" in params:
+            page = lookup_form(_raise(error))(params["retailer_id"])
+        else:
+            page = not_found_page()
+    except Exception:
+        logger.exception("the refusal page could not be drawn; answering %s as is", response.status_code)
+        return response
     page.headers = {**response.headers, **page.headers}
     return page
 
