@@ -415,10 +415,12 @@ def _lookup_page(
 
 def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
     """For the order lookup form: a typed refusal becomes the lookup page with a localised message, never JSON."""
-    from ..services.order_lookup import retailer_brand
 
     @functools.wraps(route)
     def wrapper(retailer_id: str) -> Response:
+        # Imported on use, not when the decorator is applied: every route's cold start imports this module.
+        from ..services.order_lookup import retailer_brand
+
         try:
             return route(retailer_id)
         except PorchlightError as error:
