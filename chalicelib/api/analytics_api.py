@@ -23,7 +23,7 @@ from .http import (
     handles_errors,
     int_param,
     json_response,
-    same_origin,
+    posted_cross_site,
     utcnow,
 )
 
@@ -202,11 +202,7 @@ def _cross_site() -> bool:
     Browsers send Origin on every form POST; it must name our public origin exactly. `null` (sandboxed frames,
     no-referrer pages) and look-alikes are refused. Without Origin (a non-browser client) Sec-Fetch-Site, when
     present, must say same-origin."""
-    headers = analytics_api.current_request.headers
-    origin = headers.get("origin")
-    if origin is not None:
-        return not same_origin(origin, settings().public_base_url)
-    return headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+    return posted_cross_site(analytics_api.current_request.headers, settings().public_base_url)
 
 
 @analytics_api.route("/analytics/login", methods=["POST"], content_types=FORM)

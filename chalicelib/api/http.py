@@ -208,6 +208,16 @@ def same_origin(origin: str | None, base_url: str) -> bool:
     return given is not None and given == _origin_of(base_url)
 
 
+def posted_cross_site(headers: Mapping[str, str], base_url: str) -> bool:
+    """Whether a browser form POST came from another site. Browsers send Origin on every form POST; it must name
+    `base_url`'s origin exactly (`null` and look-alikes are refused). Without Origin (a non-browser client)
+    Sec-Fetch-Site, when present, must say same-origin."""
+    origin = headers.get("origin")
+    if origin is not None:
+        return not same_origin(origin, base_url)
+    return headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+
+
 HTML_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",

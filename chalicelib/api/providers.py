@@ -16,6 +16,8 @@ from .http import body_bytes, handles_errors, html_response, json_response, utcn
 
 providers = Blueprint(__name__)
 logger = logging.getLogger("porchlight.providers")
+#: Twilio attaches at most ten media to one message.
+MAX_MEDIA = 10
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
 ANY_BODY = [*FORM, "application/json", "text/plain", "multipart/form-data"]
 
@@ -62,9 +64,9 @@ def twilio_inbound() -> Response:
     sender, body = params.get("From", ""), params.get("Body", "")
     if not sender:
         raise ValidationError("From is required", field="From")
-    media = tuple(
-        params[f"MediaUrl{i}"] for i in range(int(params.get("NumMedia", "0") or 0)) if f"MediaUrl{i}" in params
-    )
+    # Twilio attaches at most ten media (MediaUrl0..9); reading them by name needs no trust in NumMedia, which
+    # int() could not read when it is "²" (isdigit() yet no int) and which could ask for a billion-step loop.
+    media = tuple(params[f"MediaUrl{i}"] for i in range(MAX_MEDIA) if f"MediaUrl{i}" in params)
     message = provider_events.InboundSms(
         message_sid=params.get("MessageSid", params.get("SmsSid", "")),
         from_number=sender,

@@ -22,6 +22,8 @@ FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded;
 CSRF_COOKIE = "pl_csrf"
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS", "Vary": "Origin"}
 MAX_FORM_BYTES = 16 * 1024
+#: The ratings a form or an email link may give, as written (ASCII digits only).
+SCORES = {str(n): n for n in range(1, 6)}
 logger = logging.getLogger("porchlight.api")
 #: A refused form's error code -> the words the shopper reads instead (keys of web/i18n.py, in every language).
 FORM_MESSAGES = {
@@ -154,22 +156,29 @@ def shopper_form(route: Callable[..., Response]) -> Callable[..., Response]:
 
 def shopper_error_page(event: Any, response: Response) -> Response:
     """Chalice refuses some requests itself (415 a body that is not a form, 405 a wrong method) in JSON; on the
-    shopper's paths that answer is the page they were on too, with the same status."""
+    shopper's paths that answer is the page they were on too, with the same status.
+
+    Only refusals (4xx) become a page: a 500 may have come from the table, and drawing the page reads it again. If
+    the page cannot be drawn anyway, the original answer stands rather than a second failure."""
     body = response.body
     path = str(getattr(event, "path", "") or "")
-    if not path.startswith(("/t/", "/track/")) or response.status_code < 400:
+    if not path.startswith(("/t/", "/track/")) or not 400 <= response.status_code < 500:
         return response
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
     error = ValidationError(str(body["Message"]), code="not_a_form")
     error.status = response.status_code
     params = getattr(event, "uri_params", None) or {}
-    if "token" in params:
-        page = refused_on_page(params["token"], error)
-    elif "retailer_id" in params:
-        page = lookup_form(_raise(error))(params["retailer_id"])
-    else:
-        page = not_found_page()
+    try:
+        if "token" in params:
+            page = refused_on_page(params["token"], error)
+        elif "retailer_id" in params:
+            page = lookup_form(_raise(error))(params["retailer_id"])
+        else:
+            page = not_found_page()
+    except Exception:
+        logger.exception("the refusal page could not be drawn; answering %s as is", response.status_code)
+        return response
     page.headers = {**response.headers, **page.headers}
     return page
 
@@ -222,12 +231,16 @@ def _form() -> dict[str, str]:
 
 
 def _check_same_site(form: dict[str, str]) -> None:
-    """Double-submit cookie plus Origin check: a page on another site can neither read the cookie nor fake Origin."""
+    """Double-submit cookie plus Origin check: a page on another site can neither read the cookie nor fake Origin.
+
+    The Origin must name the public origin exactly, as for the analytics sign-in (`null` and look-alikes such as
+    `https://track.example` for `https://track.example.test` are refused)."""
+    from .http import posted_cross_site
+
     cookie, field = _cookie(CSRF_COOKIE), form.get("csrf", "")
     if not cookie or not field or not hmac.compare_digest(cookie.encode(), field.encode()):
         raise Forbidden("this form has expired: reload the page and try again", code="csrf")
-    origin = tracking_api.current_request.headers.get("origin")
-    if origin and origin != "null" and not settings().public_base_url.startswith(origin):
+    if posted_cross_site(tracking_api.current_request.headers, settings().public_base_url):
         raise Forbidden("cross-site form posts are not accepted", code="cross_site")
 
 
@@ -304,14 +317,14 @@ def shopper_rating(token: str) -> Response:
 
     form = _form()
     _check_same_site(form)
-    raw_score = form.get("score", "")
-    if not raw_score.isdigit():
+    score = SCORES.get(form.get("score", ""))  # exactly "1".."5": "²" or "٣" pass isdigit() but are no rating
+    if score is None:
         raise ValidationError("score must be a number from 1 to 5", field="score", code="invalid_score")
     try:
         record = surveys.shipment_for_token(token)
     except NotFound:
         return not_found_page(form.get("lang"))
-    surveys.answer(record, int(raw_score), "page", utcnow())
+    surveys.answer(record, score, "page", utcnow())
     return _back(token, form.get("lang", ""), "rated", "survey")
 
 
@@ -339,7 +352,7 @@ def email_rating(token: str, score: str) -> Response:
     from ..web.templating import resolve_locale
 
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
-    if score not in {"1", "2", "3", "4", "5"}:
+    if score not in SCORES:
         return not_found_page(params.get("lang"))
     try:
         view = tracking.public_view(token, params.get("lang"), utcnow())
@@ -350,7 +363,7 @@ def email_rating(token: str, score: str) -> Response:
     context = {
         "t": strings(locale),
         "locale": locale,
-        "score": int(score),
+        "score": SCORES[score],
         "token": token,
         "csrf": csrf,
         "base": settings().public_base_url,
@@ -402,10 +415,12 @@ def _lookup_page(
 
 def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
     """For the order lookup form: a typed refusal becomes the lookup page with a localised message, never JSON."""
-    from ..services.order_lookup import retailer_brand
 
     @functools.wraps(route)
     def wrapper(retailer_id: str) -> Response:
+        # Imported on use, not when the decorator is applied: every route's cold start imports this module.
+        from ..services.order_lookup import retailer_brand
+
         try:
             return route(retailer_id)
         except PorchlightError as error:

@@ -208,19 +208,24 @@ def tracking_status_event(
 ) -> TrackingEvent | None:
     """An aggregator's own status of the tracking as one more scan (DESIGN 3.1), or None when it adds nothing.
 
-    It is timed at the tracking's update time, never before its newest scan (a tracking is not updated before the
-    scans it holds), and its id is built from that time and the status: a replay of the same delivery gives the
-    same event, a later update that still disagrees with the scans gives a new one. Folded like any scan, so the
-    order deliveries arrive in still does not matter. A status that names no milestone and no delay says nothing.
+    With scans it is timed at the newest scan, and the fold's rank tie-break decides between the two: timing it
+    later (at the update time) would let a lagging summary outrank a real scan the next delivery brings (an "out
+    for delivery" tag stamped 12:00 would beat a delivered scan at 11:00). Without scans it is timed at the
+    tracking's update time. Its id is built from that time and the status: a replay of the same delivery gives the
+    same event. Folded like any scan, so the order deliveries arrive in still does not matter. A status that names
+    no milestone and no delay says nothing.
     """
     if status not in ms.MILESTONES and not delayed:
         return None
     if not adds_news(events, status, delayed):
         return None
-    times = [moment for moment in (updated_at, *(event.occurred_at for event in events)) if moment is not None]
-    if not times:
+    if events:
+        newest = max(events, key=TrackingEvent.sort_key)
+        at, zone_unknown = newest.occurred_at, newest.time_zone_unknown
+    elif updated_at is not None:
+        at, zone_unknown = updated_at, time_zone_unknown
+    else:
         return None
-    at = max(times)
     return TrackingEvent(
         source=source,
         carrier=carrier,
@@ -231,7 +236,7 @@ def tracking_status_event(
         carrier_status=carrier_status,
         description=description,
         delayed=delayed,
-        time_zone_unknown=time_zone_unknown and updated_at is not None and at == updated_at,
+        time_zone_unknown=zone_unknown,
     )
 
 

@@ -1,9 +1,11 @@
 """A shopper without the tracking link finds their order by its number and the e-mail or phone they ordered with.
 
-One query of the order's partition says which shipments it has; one batch read fetches both the misses counted this
-hour (per contact typed, per client address, per store) and the states of the shipments the contact matches. A miss
-adds one to each counter. A wrong guess and an unknown order get the same answer, so neither can be probed; a sender
-over a limit gets 429 whatever it typed, so a refused guess teaches nothing (D25).
+Every lookup first takes an attempt in three counters (per contact typed, per client address, per store) with an
+atomic ADD and is decided on the counts it gets back, so parallel guesses cannot all slip under a limit; then one
+query of the order's partition says which shipments it has and one batch read fetches the states of those the
+contact matches. A hit or a refusal gives its attempt back, so only misses stay counted. A wrong guess and an
+unknown order get the same answer, so neither can be probed; a sender over a limit gets 429 whatever it typed, so a
+refused guess teaches nothing (D25).
 """
 
 from __future__ import annotations
@@ -63,18 +65,17 @@ def find_order(
     from ..web.i18n import status_label
 
     _store(retailer_id)
-    entries = shipment_store.order_entries(retailer_id, order_id)
-    typed = typed_contact_digest(retailer_id, contact)
-    ids = [shipment_id for shipment_id, _token, digests in entries if matches(typed, digests)]
     subjects = {
         rules.CLIENT: rules.client_scope(client),
         rules.CONTACT: f"{retailer_id}#{rules.contact_scope(retailer_id, contact)}",
         rules.RETAILER: retailer_id,
     }
-    hour = rules.window(now)
-    misses, found = limit_store.read(subjects, hour, ids)
-    refused = rules.refused_by(misses, rules.LIMITS)
+    hour, expires_at = rules.window(now), int((now + timedelta(hours=2)).timestamp())
+    counts = limit_store.take_attempt(subjects, hour, expires_at)
+    # The counts include this attempt: it may go on while the misses before it are under every limit.
+    refused = rules.refused_by({scope: count - 1 for scope, count in counts.items()}, rules.LIMITS)
     if refused is not None:
+        limit_store.give_back(subjects, hour, expires_at)
         metric("OrderLookups", outcome="throttled", scope=refused)
         raise TooManyRequests(
             "too many attempts; try again later, or use the link in your text or e-mail",
@@ -82,13 +83,17 @@ def find_order(
             code="too_many_attempts",
             retry_after=rules.retry_after(now),
         )
+    entries = shipment_store.order_entries(retailer_id, order_id)
+    typed = typed_contact_digest(retailer_id, contact)
+    ids = [shipment_id for shipment_id, _token, digests in entries if matches(typed, digests)]
+    found = limit_store.states(ids) if ids else []
     records = [r for r in found if r.retailer_id == retailer_id and r.claimed]
     if not records:
-        limit_store.count_miss(subjects, hour, int((now + timedelta(hours=2)).timestamp()))
-        metric("OrderLookups", outcome="not_found")
+        metric("OrderLookups", outcome="not_found")  # the attempt stays counted: a miss
         raise NotFound(
             "no order with this number and this e-mail or phone number", field="order_id", code="order_not_found"
         )
+    limit_store.give_back(subjects, hour, expires_at)
     records.sort(key=lambda record: record.created_at, reverse=True)
     metric("OrderLookups", outcome="found")
     return [

@@ -191,7 +191,10 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment:
         return False
     from ..observability import metric
 
-    metric("SurveysAnswered", via=via, low="yes" if score <= rules.DEFAULT_LOW_SCORE else "no")
+    retailer = retailer_store.get(record.retailer_id)
+    threshold = int(survey_settings(retailer)["low_score_threshold"]) if retailer else rules.DEFAULT_LOW_SCORE
+    low = rules.is_low(score, threshold)  # the retailer's own threshold, for the metric and the escalation alike
+    metric("SurveysAnswered", via=via, low="yes" if low else "no")
     carrier, driver = survey.get("carrier", record.carrier), survey.get("driver") or ""
     promoter = 1 if score >= 4 else 0
     deltas: dict[str, float] = {
@@ -210,8 +213,7 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment:
         )
         labels[f"name:{key}"] = driver
     stats.count(record.retailer_id, now, deltas, labels)
-    retailer = retailer_store.get(record.retailer_id)
-    if retailer is not None and rules.is_low(score, int(survey_settings(retailer)["low_score_threshold"])):
+    if retailer is not None and low:
         survey_store.list_low(survey, now)
         survey_store.mark(record.id, escalation="pending")
         if survey_settings(retailer).get("webhook_url"):

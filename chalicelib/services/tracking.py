@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
 from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
-from ..domain.redaction import Redactor
 from ..errors import NotFound
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
 from ..web.i18n import format_day, format_moment
+
+if TYPE_CHECKING:
+    from ..domain.redaction import Redactor
+
 from .retailer_profile import brand, notification_settings, shopper_zone, silent_after_days
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -64,6 +67,9 @@ def first_word(value: Any) -> str:
 
 
 def shopper_redactor(record: ShipmentRecord, events: list[TrackingEvent]) -> Redactor:
+    # Imported here, not at the top: its patterns compile on import, and webhooks import this module too.
+    from ..domain.redaction import Redactor
+
     """Whose details carrier text must not show: the shopper's name and street, and whoever signed for the parcel.
     Built from what the view already read (no storage call)."""
     recipients = {

@@ -1,8 +1,9 @@
-"""Hourly miss counters for guess-bounded public lookups (D25): one item per scope and hour, removed by TTL.
+"""Hourly attempt counters for guess-bounded public lookups (D25): one item per scope and hour, removed by TTL.
 
-A lookup reads its counters in the same strongly consistent BatchGetItem as the shipment states it may answer with,
-and a miss adds one to each scope with an atomic ADD: separate UpdateItems rather than one transaction, because a
-busy store's counter is hot under attack and concurrent transactions on one item cancel each other.
+A lookup first takes an attempt in each scope with an atomic `ADD ... ReturnValues=UPDATED_NEW` and is decided on the
+values returned, so concurrent lookups cannot all read "under the limit" and then all go through; an attempt that
+turns out a hit or a refusal gives its count back. Separate UpdateItems rather than one transaction, because a busy
+store's counter is hot under attack and concurrent transactions on one item cancel each other.
 """
 
 from __future__ import annotations
@@ -20,13 +21,33 @@ def _counter_key(scope: str, subject: str, window: str) -> dict[str, Any]:
     return to_item({"pk": f"LIMIT#{scope}#{subject}", "sk": f"LOOKUP#{window}"})
 
 
-def read(
-    subjects: Mapping[str, str], window: str, shipment_ids: Sequence[str]
-) -> tuple[dict[str, int], list[ShipmentRecord]]:
-    """Misses counted this hour per scope ({scope: subject}) and the states of `shipment_ids` (order kept, missing
-    ones left out), in one strongly consistent batch read (more only past 100 keys)."""
-    counter_keys = {scope: _counter_key(scope, subject, window) for scope, subject in subjects.items()}
-    keys = [*counter_keys.values(), *(state_key(shipment_id) for shipment_id in shipment_ids)]
+def take_attempt(subjects: Mapping[str, str], window: str, expires_at: int) -> dict[str, int]:
+    """One more attempt in each scope's counter for this hour; the counts after it, per scope (atomic ADD)."""
+    return {scope: _add(scope, subject, window, 1, expires_at) for scope, subject in subjects.items()}
+
+
+def give_back(subjects: Mapping[str, str], window: str, expires_at: int) -> None:
+    """Undo `take_attempt` (a lookup that found its order, or one refused): only misses stay counted."""
+    for scope, subject in subjects.items():
+        _add(scope, subject, window, -1, expires_at)
+
+
+def _add(scope: str, subject: str, window: str, amount: int, expires_at: int) -> int:
+    answer = client().update_item(
+        TableName=table_name(),
+        Key=_counter_key(scope, subject, window),
+        UpdateExpression="ADD #count :amount SET #ttl = :ttl",
+        ExpressionAttributeNames={"#count": "count", "#ttl": TTL_ATTRIBUTE},
+        ExpressionAttributeValues=to_item({":amount": amount, ":ttl": expires_at}),
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(from_item(answer["Attributes"])["count"])
+
+
+def states(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
+    """The states of `shipment_ids` (order kept, missing ones left out), in one strongly consistent batch read
+    (more only past 100 keys; none for no ids)."""
+    keys = [state_key(shipment_id) for shipment_id in shipment_ids]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(keys), BATCH_GET_LIMIT):
         pending: dict[str, Any] = {
@@ -38,22 +59,5 @@ def read(
                 data = from_item(item)
                 found[(data["pk"], data["sk"])] = data
             pending = answer.get("UnprocessedKeys") or {}
-
-    def stored(key: dict[str, Any]) -> dict[str, Any] | None:
-        return found.get((key["pk"]["S"], key["sk"]["S"]))
-
-    counts = {scope: int((stored(key) or {}).get("count", 0)) for scope, key in counter_keys.items()}
-    states = [stored(state_key(shipment_id)) for shipment_id in shipment_ids]
-    return counts, [record_from(data) for data in states if data is not None]
-
-
-def count_miss(subjects: Mapping[str, str], window: str, expires_at: int) -> None:
-    """One more miss in each scope's counter for this hour (atomic ADD; the item expires after the hour)."""
-    for scope, subject in subjects.items():
-        client().update_item(
-            TableName=table_name(),
-            Key=_counter_key(scope, subject, window),
-            UpdateExpression="ADD #count :one SET #ttl = :ttl",
-            ExpressionAttributeNames={"#count": "count", "#ttl": TTL_ATTRIBUTE},
-            ExpressionAttributeValues=to_item({":one": 1, ":ttl": expires_at}),
-        )
+    stored = [found.get((key["pk"]["S"], key["sk"]["S"])) for key in keys]
+    return [record_from(data) for data in stored if data is not None]

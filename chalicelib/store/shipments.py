@@ -77,13 +77,9 @@ class ShipmentRecord:
         }
 
 
-def _state_key(shipment_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"SHIP#{shipment_id}", "sk": "STATE"})
-
-
 def state_key(shipment_id: str) -> dict[str, Any]:
-    """The key of a shipment's state item (for batch reads that fetch it beside other items)."""
-    return _state_key(shipment_id)
+    """The key of a shipment's state item (also for batch reads that fetch it beside other items)."""
+    return to_item({"pk": f"SHIP#{shipment_id}", "sk": "STATE"})
 
 
 def record_from(data: dict[str, Any]) -> ShipmentRecord:
@@ -135,7 +131,7 @@ def _state_item(record: ShipmentRecord) -> dict[str, Any]:
 
 
 def get(shipment_id: str) -> ShipmentRecord | None:
-    item = client().get_item(TableName=table_name(), Key=_state_key(shipment_id), ConsistentRead=True).get("Item")
+    item = client().get_item(TableName=table_name(), Key=state_key(shipment_id), ConsistentRead=True).get("Item")
     return record_from(from_item(item)) if item else None
 
 
@@ -341,7 +337,7 @@ def get_many(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
     """The state of several shipments in one batch read (order kept, missing ones left out)."""
     found: dict[str, ShipmentRecord] = {}
     pending: dict[str, Any] = (
-        {table_name(): {"Keys": [_state_key(shipment_id) for shipment_id in shipment_ids]}} if shipment_ids else {}
+        {table_name(): {"Keys": [state_key(shipment_id) for shipment_id in shipment_ids]}} if shipment_ids else {}
     )
     while pending:
         answer = client().batch_get_item(RequestItems=pending)

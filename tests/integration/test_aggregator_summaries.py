@@ -151,3 +151,25 @@ def test_ignored_webhooks_are_private_to_their_retailer(api: Api, retailer: Reta
 def test_a_webhook_with_scans_writes_nothing_to_the_ignored_listing(api: Api, retailer: Retailer) -> None:
     api.aftership(retailer, fixture("aftership_sdk_delivered.json"))
     assert api.http.get("/v1/webhooks/ignored", headers=retailer.auth).json_body["ignored"] == []
+
+
+def test_a_lagging_aftership_tag_never_holds_back_the_delivered_notice_whatever_the_order(
+    api: Api, retailer: Retailer
+) -> None:
+    from tests.payloads import aftership_tracking_update
+
+    in_transit = ("InTransit", "InTransit_002", "2026-11-22T10:00:00+00:00", "In transit", "OAKLAND")
+    delivered = ("Delivered", "Delivered_001", "2026-11-22T11:00:00+00:00", "Delivered", "BERKELEY")
+    # The tag lags behind: "out for delivery" updated at 12:00 over a 10:00 in-transit checkpoint.
+    lagging = aftership_tracking_update([in_transit])
+    lagging["msg"].update(tag="OutForDelivery", subtag="OutForDelivery_001", updated_at="2026-11-22T12:00:00+00:00")
+    current = aftership_tracking_update([in_transit, delivered])
+    for number, order in (("794644790132", [lagging, current]), ("794644790133", [current, lagging])):
+        shipment = api.register(retailer, carrier="fedex", tracking_number=number).json_body
+        for body in order:
+            body = json.loads(json.dumps(body))
+            body["msg"]["tracking_number"] = number
+            assert api.aftership(retailer, body).status_code == 200
+        detail = api.shipment(retailer, shipment["id"]).json_body
+        assert detail["status"] == "delivered", order
+        assert "delivered" in milestone_kinds(detail)

@@ -109,3 +109,35 @@ def test_a_backlog_delivered_with_sends_in_flight_goes_out_once_each(moto_server
     assert first == {"deliveries": {"sent": 40}} and again == {"deliveries": {}}
     texts = Counter(message["to"] for message in local_outbox.recent(100) if message["kind"] == "sms")
     assert len(texts) == 40 and set(texts.values()) == {1}
+
+
+def test_thirty_concurrent_wrong_lookups_for_one_contact_let_at_most_the_limit_through(moto_server: None) -> None:
+    from chalicelib.domain.lookup import LIMITS
+    from chalicelib.errors import NotFound, TooManyRequests
+    from chalicelib.services.order_lookup import find_order
+    from chalicelib.services.retailers import create_retailer
+
+    now = datetime.now(UTC)
+    retailer_id = create_retailer("Parallel Guesses", now).retailer.id
+    customer = {"name": "C", "email": "maria@example.com"}
+    shipments.register(
+        retailer_id, {"order_id": "P1", "carrier": "ups", "tracking_number": "1ZGUESS", "customer": customer}, now
+    )
+
+    def guess(n: int) -> str:
+        try:
+            find_order(retailer_id, f"P{n + 100}", "maria@example.com", f"198.51.100.{n}", now)
+        except NotFound:
+            return "404"
+        except TooManyRequests:
+            return "429"
+        return "200"
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert answers.count("404") <= LIMITS.per_contact and answers.count("404") + answers.count("429") == 30
+    # The shopper's own right lookup is refused too this hour (a hit over the limit teaches nothing), and the
+    # refusals gave their attempts back: the contact's counter holds the misses only.
+    assert guess(-99) == "429"
+    with pytest.raises(TooManyRequests):
+        find_order(retailer_id, "P1", "maria@example.com", "203.0.113.9", now)

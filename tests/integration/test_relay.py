@@ -223,6 +223,20 @@ def test_limits_media_and_failed_relays(api: Api, retailer: Retailer, relay: Pro
     assert chat(api, retailer, shipment["id"])["messages"][-1]["reason"] == "rate_limited"
 
 
+def test_a_signed_text_whose_num_media_is_not_an_ascii_number_is_still_relayed_with_its_picture(
+    api: Api, retailer: Retailer, relay: Providers
+) -> None:
+    shipment = out_for_delivery(api, retailer, "ann", DRIVER_1)
+    drain(soon())
+    number = chat(api, retailer, shipment["id"])["session"]["relay_number"]
+    picture = "https://api.twilio.com/media/ME2.jpg"
+    for num_media in ("\u00b2", "1000000000"):  # "²".isdigit() is True and int() raises; a billion is no count
+        answer = text(api, SHOPPERS["ann"], number, "look", NumMedia=num_media, MediaUrl0=picture)
+        assert answer.status_code == 200, answer.body
+    drain(soon())
+    assert f"[ORD-ANN01] Customer: look {picture}" in [m["Body"] for m in sent_to(relay, DRIVER_1)]
+
+
 def test_retailer_assigned_driver_opens_a_session(api: Api, retailer: Retailer, relay: Providers) -> None:
     shipment = api.register(retailer, customer={"name": "Ann", "phone": SHOPPERS["ann"], "sms_consent": True}).json_body
     api.native(retailer, {"events": [native_event("o1", "out_for_delivery", "2026-11-20T10:00:00+00:00")]})

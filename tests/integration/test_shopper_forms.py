@@ -135,6 +135,18 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
                 403,
                 "error_cross_site",
             ),
+            (
+                "posted from a sandboxed frame (Origin: null)",
+                lambda: shopper.post(path, f"csrf={shopper.csrf}&{fields}{lang}", origin="null"),
+                403,
+                "error_cross_site",
+            ),
+            (
+                "posted from an origin that is a prefix of ours",
+                lambda: shopper.post(path, f"csrf={shopper.csrf}&{fields}{lang}", origin="https://track.example"),
+                403,
+                "error_cross_site",
+            ),
             ("larger than a form", lambda: shopper.post(path, big), 413, "error_too_large"),
             ("not UTF-8", lambda: shopper.post(path, broken), 400, "error_not_a_form"),
             (
@@ -202,6 +214,18 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
             (
                 "score not a number",
                 lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=great{lang}"),
+                400,
+                "error_invalid_score",
+            ),
+            (
+                "score a superscript two (isdigit() says yes, int() says no)",
+                lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=%C2%B2{lang}"),
+                400,
+                "error_invalid_score",
+            ),
+            (
+                "score an Arabic-Indic three",
+                lambda: survey.post(f"{survey_base}/survey", f"csrf={survey.csrf}&score=%D9%A3{lang}"),
                 400,
                 "error_invalid_score",
             ),
@@ -313,3 +337,30 @@ def test_texts_are_refused_when_the_retailer_sends_none(api: Api, retailer: Reta
     refused = shopper.post(f"{path}/preferences", f"csrf={shopper.csrf}&notify=sms")
     assert_page_says(refused, 409, "error_channel_off", "de")
     assert shopper.post(f"{path}/preferences", f"csrf={shopper.csrf}&notify=email").status_code == 303
+
+
+def test_a_form_that_fails_on_the_table_answers_its_own_error_not_a_second_failure(
+    api: Api, retailer: Retailer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import shipments as shipment_store
+
+    record = shipment(api, retailer, "throttled", "en", "shipped", email="pat@example.com")
+    path = f"/t/{record['tracking_token']}"
+    shopper = Shopper(api, path)
+
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds"}
+        raise ClientError({"Error": error}, "Query")
+
+    monkeypatch.setattr(shipment_store, "find_by_token", throttled)
+    answer = shopper.post(f"{path}/preferences", f"csrf={shopper.csrf}&notify=email")
+    assert answer.status_code == 500
+    assert json.loads(answer.body) == {
+        "error": {"code": "internal_error", "message": "An internal server error occurred."}
+    }
+    # A refusal Chalice answers itself (415) still becomes the page, and if that page cannot be drawn either
+    # (the table is still failing), the 415 stands.
+    refused = shopper.post(f"{path}/preferences", "{}", kind="application/json")
+    assert refused.status_code == 415 and "error" in json.loads(refused.body)

@@ -249,6 +249,24 @@ def test_low_scores_are_escalated_with_a_signed_webhook_and_retried(
     assert surveys(api, retailer, "?score_max=2")["surveys"][0]["escalation"] == "delivered"
 
 
+def test_the_low_score_metric_uses_the_retailers_threshold_like_the_escalation(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from chalicelib import observability
+
+    changed = api.http.put(
+        "/v1/settings", headers=retailer.auth, body=json.dumps({"survey": {"low_score_threshold": 3}})
+    )
+    assert changed.status_code == 200, changed.json_body
+    delivered_shipment(api, retailer)
+    drain(datetime.now(UTC) + timedelta(seconds=5))
+    observability.emitted.clear()
+    reply(api, "3")
+    assert surveys(api, retailer)["surveys"][0]["escalation"] == "no_webhook_configured"  # low for this retailer
+    assert observability.emitted["SurveysAnswered|low=yes,via=sms"] == 1
+    assert observability.emitted["SurveysAnswered|low=no,via=sms"] == 0
+
+
 def test_survey_listing_filters_and_paginates_within_one_retailer(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:

@@ -273,6 +273,7 @@ def aftership_update(draw: st.DrawFn) -> bytes:
         ("InfoReceived", "InfoReceived_001", "2026-11-20T08:00:00+00:00", "Info", ""),
         ("InTransit", "InTransit_002", "2026-11-20T19:00:00+00:00", "Picked up", "OAKLAND"),
         ("OutForDelivery", "OutForDelivery_001", "2026-11-22T07:00:00+00:00", "On the van", "BERKELEY"),
+        ("Delivered", "Delivered_001", "2026-11-22T11:00:00+00:00", "Delivered", "BERKELEY"),
     ]
     scans = [scan for scan in history if draw(st.booleans())]
     tag, subtag = draw(AFTERSHIP_TAGS)
@@ -303,6 +304,34 @@ def test_tracking_level_statuses_fold_the_same_whatever_the_order_and_replays(de
         status, delayed = aftership.map_tag(msg["tag"], msg["subtag"], False)
         if status in ms.MILESTONES:
             assert any(e.status == status and e.delayed == delayed for e in events)
+    # A lagging tag never outranks a real scan another delivery brings: once any delivery holds the delivered
+    # scan, the shipment ends delivered (unless a delivery with no scans at all is stamped later than it).
+    delivered_at = "2026-11-22T11:00:00+00:00"
+    later_without_scans = any(
+        not json.loads(raw)["msg"]["checkpoints"] and json.loads(raw)["msg"]["updated_at"] > delivered_at
+        for raw in deliveries
+    )
+    if any(e.status == ms.DELIVERED for events in parsed for e in events) and not later_without_scans:
+        assert progress.status == ms.DELIVERED
+
+
+@pytest.mark.parametrize("delivered_first", [False, True])
+def test_a_lagging_out_for_delivery_tag_does_not_outrank_a_later_delivered_scan(delivered_first: bool) -> None:
+    from chalicelib.domain.shipment import Progress, fold
+
+    in_transit = ("InTransit", "InTransit_002", "2026-11-22T10:00:00+00:00", "In transit", "OAKLAND")
+    delivered = ("Delivered", "Delivered_001", "2026-11-22T11:00:00+00:00", "Delivered", "BERKELEY")
+    lagging = aftership_tracking_update([in_transit])
+    lagging["msg"].update(tag="OutForDelivery", subtag="OutForDelivery_001", updated_at="2026-11-22T12:00:00+00:00")
+    current = aftership_tracking_update([in_transit, delivered])
+    current["msg"].update(updated_at="2026-11-22T12:05:00+00:00")
+    summary = [e for e in aftership.parse(json.dumps(lagging).encode()) if e.status == ms.OUT_FOR_DELIVERY]
+    assert [e.occurred_at.isoformat() for e in summary] == ["2026-11-22T10:00:00+00:00"]  # the newest scan's time
+    deliveries = [lagging, current][::-1] if delivered_first else [lagging, current]
+    progress = Progress()
+    for body in deliveries:
+        progress = fold(progress, aftership.parse(json.dumps(body).encode()))
+    assert progress.status == ms.DELIVERED
 
 
 def test_a_tag_that_says_nothing_and_no_checkpoints_is_ignored_with_the_reason() -> None:
