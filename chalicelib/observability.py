@@ -28,6 +28,10 @@ emitted: defaultdict[str, float] = defaultdict(float)
 _OWN_FIELDS = frozenset({"level", "location", "timestamp", "service", "correlation_id", "cold_start", "name"})
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _PHONE = re.compile(r"\+\d{6,13}(\d{2})\b")
+#: A phone number written nationally: grouped as (415) 555-0123, 415-555-0123, 415.555.0123 or 415 555 0123, or a
+#: bare run of 10-11 digits (US with or without its leading 1, UK, FR, DE mobiles). Runs inside a word (hex ids,
+#: rt_/shp_ ids, UPS numbers) and 12+ digit tracking numbers are left alone.
+_NATIONAL_PHONE = re.compile(r"(?<![\w+])(?:(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{2}(\d{2})|\d{8,9}(\d{2}))(?![\w-])")
 #: A tracking token, API key, session id or signing secret: url-safe base64 of 16+ random bytes, which mixes upper
 #: and lower case with digits; kept to its first four characters. (Hex ids such as stream event ids do not match.)
 _TOKEN = re.compile(
@@ -43,6 +47,7 @@ def scrub(text: str) -> str:
     text = _BEARER.sub(r"\1…", text)
     text = _EMAIL.sub(r"\1…@\2", text)
     text = _PHONE.sub(r"+…\1", text)
+    text = _NATIONAL_PHONE.sub(lambda match: "…" + (match.group(1) or match.group(2)), text)
     return _TOKEN.sub(r"\1…", text)
 
 

@@ -69,3 +69,21 @@ def test_log_text_keeps_no_contact_token_or_key_in_full_but_keeps_our_own_ids() 
         "porchlight.stream",
     ):
         assert kept in scrubbed
+
+
+def test_log_text_cuts_phone_numbers_written_nationally_but_keeps_dates_times_and_tracking_numbers() -> None:
+    for phone in (
+        "4155550123",
+        "14155550123",
+        "(415) 555-0123",
+        "(415)555-0123",
+        "415-555-0123",
+        "415.555.0123",
+        "415 555 0123",
+        "07700900123",
+        "0612345678",
+    ):
+        scrubbed = observability.scrub(f"customer phone {phone} failed")
+        assert phone not in scrubbed and scrubbed == f"customer phone …{phone[-2:]} failed"
+    for kept in ("2026-11-20", "09:00:00", "794600000001", "1Z999AA10123456784", "shp_4155550123ab"):
+        assert kept in observability.scrub(f"value {kept} here")
