@@ -18,6 +18,8 @@ providers = Blueprint(__name__)
 logger = logging.getLogger("porchlight.providers")
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
 ANY_BODY = [*FORM, "application/json", "text/plain", "multipart/form-data"]
+#: SendGrid signs the timestamp with the body; a signed batch older (or newer) than this is refused as a replay.
+SENDGRID_TIMESTAMP_TOLERANCE_SECONDS = 600
 
 
 def _twilio_params() -> dict[str, str]:
@@ -86,6 +88,15 @@ def twilio_status() -> Response:
     return json_response(provider_events.apply_twilio_status(_twilio_params(), utcnow()))
 
 
+def _fresh(timestamp: str) -> bool:
+    """The signed timestamp is within the tolerance of our clock (either way, for clock skew)."""
+    try:
+        signed_at = int(timestamp.strip())
+    except ValueError:
+        return False
+    return abs(utcnow().timestamp() - signed_at) <= SENDGRID_TIMESTAMP_TOLERANCE_SECONDS
+
+
 @providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def sendgrid_events() -> Response:
@@ -111,6 +122,12 @@ def sendgrid_events() -> Response:
         valid = False
     if not valid:
         raise Forbidden("SendGrid signature does not match", code="invalid_signature")
+    if not _fresh(timestamp):
+        raise Forbidden(
+            "X-Twilio-Email-Event-Webhook-Timestamp is more than "
+            f"{SENDGRID_TIMESTAMP_TOLERANCE_SECONDS // 60} minutes from now (a replayed or delayed batch)",
+            code="invalid_signature",
+        )
     try:
         events: Any = json.loads(payload)
     except ValueError as exc:

@@ -202,6 +202,12 @@ class ApiKeyRequest(Strict):
     keep_current: StrictBool = False
 
 
+class SuppressionLiftRequest(Strict):
+    """Why the suppression is lifted: kept in the audit trail with the API key that lifted it."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class SecretRotationRequest(Strict):
     """The old outbound secret keeps signing (next to the new one) while the retailer's verifier is updated."""
 
