@@ -209,6 +209,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
             "status_changed_at": {**TIMESTAMP, "description": "in the changed_since feed: when we recorded the change"},
+            "warnings": {
+                "type": "array",
+                "items": STRING,
+                "description": "on registration: what was accepted but not honoured as asked (an unsupported locale)",
+            },
         },
     },
     "ShipmentDetail": {
@@ -259,6 +264,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
                         "index": {"type": "integer", "minimum": 0},
                         "status": {"type": "integer", "description": "201 created, 200 already there, or 4xx"},
                         "shipment": ref("ShipmentSummary"),
+                        "warnings": {"type": "array", "items": STRING},
                         "error": {"$ref": "#/components/schemas/Error/properties/error"},
                     },
                 },
