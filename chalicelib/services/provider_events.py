@@ -283,18 +283,30 @@ def _send_again_later(key: OutboxKey, event: dict[str, Any], detail: str, now: d
     return outbox.send_again(key, item.provider_message_id, now + backoff(item.attempts), now, why[:300])
 
 
-def unsubscribe(token: str, now: datetime) -> dict[str, Any]:
+class LinkExpired(NotFound):
+    status = 410
+    code = "link_expired"
+
+
+def _live_target(token: str, now: datetime) -> dict[str, Any]:
+    """The unsubscribe link's address and retailer; NotFound if unknown, LinkExpired past its retention (the table's
+    TTL removes such items only eventually)."""
     target = contacts.unsubscribe_target(token)
     if target is None:
         raise NotFound("this unsubscribe link is not valid")
-    contacts.suppress(target["email"], target["retailer_id"], now, "unsubscribe_link")
+    if int(target.get("expires_at") or 0) and int(target["expires_at"]) < now.timestamp():
+        raise LinkExpired("this unsubscribe link has expired")
+    return target
+
+
+def unsubscribe(token: str, now: datetime) -> dict[str, Any]:
+    target = _live_target(token, now)
+    contacts.suppress(target["email"], target["retailer_id"], now, "unsubscribe_link", source="unsubscribe link")
     name, _ = _support_line(target["retailer_id"])
     return {"retailer": name}
 
 
-def unsubscribe_preview(token: str) -> dict[str, Any]:
-    target = contacts.unsubscribe_target(token)
-    if target is None:
-        raise NotFound("this unsubscribe link is not valid")
+def unsubscribe_preview(token: str, now: datetime) -> dict[str, Any]:
+    target = _live_target(token, now)
     name, _ = _support_line(target["retailer_id"])
     return {"retailer": name}

@@ -215,3 +215,30 @@ def test_a_signed_batch_older_than_ten_minutes_is_refused(api: Api, retailer: Re
     assert api.http.post("/v1/sendgrid/events", headers=ahead, body=payload).status_code == 403
     recent = providers.sign_sendgrid(payload, timestamp=str(int(time.time()) - 9 * 60))
     assert api.http.post("/v1/sendgrid/events", headers=recent, body=payload).status_code == 200
+
+
+def test_an_unknown_or_expired_unsubscribe_link_shows_a_page_in_the_shoppers_language(
+    api: Api, retailer: Retailer, providers: Providers, monkeypatch
+) -> None:
+    unknown = api.http.get("/v1/unsubscribe/not-a-token", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert unknown.status_code == 404 and unknown.headers["Content-Type"].startswith("text/html")
+    assert "Dieser Abmeldelink funktioniert nicht mehr" in unknown.body.decode()
+    assert '<html lang="de">' in unknown.body.decode()
+    spanish = api.http.get("/v1/unsubscribe/not-a-token?lang=es")
+    assert "Este enlace para darte de baja ya no funciona" in spanish.body.decode()
+
+    shipped_email(api, retailer)
+    link = providers.capture.of("sendgrid")[0].json["headers"]["List-Unsubscribe"].strip("<>")
+    path = link.removeprefix("https://track.example.test")
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.api import providers as provider_routes
+    from chalicelib.config import settings
+
+    later = datetime.now(UTC) + timedelta(days=settings().retention_days + 1)
+    monkeypatch.setattr(provider_routes, "utcnow", lambda: later)
+    expired = api.http.get(path, headers={"Accept-Language": "fr"})
+    assert expired.status_code == 410 and "Ce lien de désabonnement ne fonctionne plus" in expired.body.decode()
+    posted = api.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body="")
+    assert posted.status_code == 410 and "This unsubscribe link no longer works" in posted.body.decode()
+    assert suppressions(api, retailer).json_body["suppressed"] is False
