@@ -11,6 +11,7 @@ from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
 from chalicelib.api.providers import providers
 from chalicelib.api.retailer_api import retailer_api
+from chalicelib.api.suppressions_api import suppressions_api
 from chalicelib.api.tracking_api import tracking_api
 from chalicelib.api.webhooks import webhooks
 
@@ -24,6 +25,7 @@ app.register_blueprint(providers)
 app.register_blueprint(dev)
 app.register_blueprint(tracking_api)
 app.register_blueprint(analytics_api)
+app.register_blueprint(suppressions_api)
 
 
 @app.middleware("all")

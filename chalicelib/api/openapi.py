@@ -144,6 +144,53 @@ RESPONSES: dict[str, dict[str, Any]] = {
             },
         ]
     },
+    "SuppressionState": {
+        "type": "object",
+        "required": ["contact", "channel", "suppressed", "suppressions", "audit"],
+        "properties": {
+            "contact": STRING,
+            "channel": {"type": "string", "enum": ["email", "sms"]},
+            "suppressed": {"type": "boolean", "description": "messages to this contact are held for your sends"},
+            "suppressions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["scope", "reason", "since", "liftable"],
+                    "properties": {
+                        "scope": {
+                            "type": "string",
+                            "enum": ["retailer", "every_retailer", "driver_chat"],
+                            "description": "every_retailer: the provider said the address is invalid",
+                        },
+                        "reason": STRING,
+                        "since": STRING,
+                        "source": STRING,
+                        "liftable": {"type": "boolean", "description": "false for a shopper's STOP"},
+                    },
+                },
+            },
+            "audit": {
+                "type": "array",
+                "description": "oldest first: suppressions and lifts that concern your sends",
+                "items": {
+                    "type": "object",
+                    "required": ["at", "action", "scope", "reason"],
+                    "properties": {
+                        "at": STRING,
+                        "action": {"type": "string", "enum": ["suppressed", "lifted"]},
+                        "scope": STRING,
+                        "reason": STRING,
+                        "source": STRING,
+                        "lifted_reason": STRING,
+                        "by": {
+                            "type": "object",
+                            "properties": {"api_key_id": STRING, "api_key_prefix": STRING},
+                        },
+                    },
+                },
+            },
+        },
+    },
     "ShipmentSummary": {
         "type": "object",
         "required": ["id", "order_id", "carrier", "tracking_number", "status", "claimed", "tracking_token"],
@@ -162,6 +209,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
             "status_changed_at": {**TIMESTAMP, "description": "in the changed_since feed: when we recorded the change"},
+            "warnings": {
+                "type": "array",
+                "items": STRING,
+                "description": "on registration: what was accepted but not honoured as asked (an unsupported locale)",
+            },
         },
     },
     "ShipmentDetail": {
@@ -212,6 +264,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
                         "index": {"type": "integer", "minimum": 0},
                         "status": {"type": "integer", "description": "201 created, 200 already there, or 4xx"},
                         "shipment": ref("ShipmentSummary"),
+                        "warnings": {"type": "array", "items": STRING},
                         "error": {"$ref": "#/components/schemas/Error/properties/error"},
                     },
                 },
@@ -871,6 +924,24 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(401, 404, 409),
     ),
     Operation(
+        "get",
+        "/v1/suppressions",
+        "What holds messages to an e-mail address or phone for your sends, and its audit trail",
+        "configuration",
+        "SuppressionState",
+        query=(("contact", STRING, True, "an e-mail address or E.164 phone number"),),
+        errors=(400, 401),
+    ),
+    Operation(
+        "delete",
+        "/v1/suppressions/{address}",
+        "Lift an e-mail suppression for your sends, with a reason (audited); a shopper's STOP is refused (409)",
+        "configuration",
+        "SuppressionState",
+        request="SuppressionLiftRequest",
+        errors=(400, 401, 404, 409, 413, 415),
+    ),
+    Operation(
         "put",
         "/v1/integrations/{source}",
         "Set or rotate a webhook source's signing secret (omit `secret` to have one generated)",
@@ -1036,6 +1107,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "locale": {"type": "string", "enum": list(LOCALES)},
     "token": STRING,
     "retailer_id": STRING,
+    "address": {"type": "string", "description": "an e-mail address or E.164 phone number, URL-encoded"},
 }
 
 

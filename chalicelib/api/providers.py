@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from chalice import Blueprint, Response
 
 from ..config import settings
-from ..errors import Forbidden, ValidationError
+from ..errors import Forbidden, NotFound, ValidationError
 from ..services import provider_events
 from .http import body_bytes, handles_errors, html_response, json_response, utcnow
 
@@ -20,6 +20,8 @@ logger = logging.getLogger("porchlight.providers")
 MAX_MEDIA = 10
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8"]
 ANY_BODY = [*FORM, "application/json", "text/plain", "multipart/form-data"]
+#: SendGrid signs the timestamp with the body; a signed batch older (or newer) than this is refused as a replay.
+SENDGRID_TIMESTAMP_TOLERANCE_SECONDS = 600
 
 
 def _twilio_params() -> dict[str, str]:
@@ -88,6 +90,15 @@ def twilio_status() -> Response:
     return json_response(provider_events.apply_twilio_status(_twilio_params(), utcnow()))
 
 
+def _fresh(timestamp: str) -> bool:
+    """The signed timestamp is within the tolerance of our clock (either way, for clock skew)."""
+    try:
+        signed_at = int(timestamp.strip())
+    except ValueError:
+        return False
+    return abs(utcnow().timestamp() - signed_at) <= SENDGRID_TIMESTAMP_TOLERANCE_SECONDS
+
+
 @providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def sendgrid_events() -> Response:
@@ -113,6 +124,12 @@ def sendgrid_events() -> Response:
         valid = False
     if not valid:
         raise Forbidden("SendGrid signature does not match", code="invalid_signature")
+    if not _fresh(timestamp):
+        raise Forbidden(
+            "X-Twilio-Email-Event-Webhook-Timestamp is more than "
+            f"{SENDGRID_TIMESTAMP_TOLERANCE_SECONDS // 60} minutes from now (a replayed or delayed batch)",
+            code="invalid_signature",
+        )
     try:
         events: Any = json.loads(payload)
     except ValueError as exc:
@@ -120,11 +137,57 @@ def sendgrid_events() -> Response:
     return json_response(provider_events.apply_sendgrid_events(events, utcnow()))
 
 
+#: The shopper's page when an unsubscribe link no longer works, in their language (404 unknown, 410 expired).
+LINK_PAGES = {
+    "en": (
+        "This unsubscribe link no longer works",
+        "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "
+        "or contact the store you ordered from.",
+    ),
+    "es": (
+        "Este enlace para darte de baja ya no funciona",
+        "Puede estar incompleto o ser demasiado antiguo. Usa el enlace de baja de un correo de entrega "
+        "más reciente o contacta con la tienda.",
+    ),
+    "fr": (
+        "Ce lien de désabonnement ne fonctionne plus",
+        "Il est peut-être incomplet ou trop ancien. Utilisez le lien de désabonnement d'un e-mail de livraison "
+        "plus récent, ou contactez la boutique.",
+    ),
+    "de": (
+        "Dieser Abmeldelink funktioniert nicht mehr",
+        "Er ist vielleicht unvollständig oder zu alt. Nutzen Sie den Abmeldelink einer neueren Versand-E-Mail "
+        "oder wenden Sie sich an den Shop.",
+    ),
+}
+
+
+def _page_language() -> str:
+    """?lang=, else the browser's Accept-Language (first supported language), else English."""
+    request = providers.current_request
+    wanted = [dict(request.query_params or {}).get("lang") or ""]
+    wanted += [part.split(";")[0].strip() for part in (request.headers.get("accept-language") or "").split(",")]
+    for choice in wanted:
+        language = choice.split("-")[0].lower()
+        if language in LINK_PAGES:
+            return language
+    return "en"
+
+
+def _link_refused(error: NotFound) -> Response:
+    language = _page_language()
+    title, text = LINK_PAGES[language]
+    return html_response("pages/message.html.j2", {"title": title, "text": text, "lang": language}, status=error.status)
+
+
 @providers.route("/v1/unsubscribe/{token}", methods=["GET"])
 @handles_errors
 def unsubscribe_page(token: str) -> Response:
     """Link scanners follow GETs, so the link only asks; the button (or the mail client's one-click) unsubscribes."""
-    target = provider_events.unsubscribe_preview(token)
+    try:
+        target = provider_events.unsubscribe_preview(token, utcnow())
+    except NotFound as error:
+        return _link_refused(error)
     return html_response(
         "pages/message.html.j2",
         {
@@ -139,7 +202,10 @@ def unsubscribe_page(token: str) -> Response:
 @providers.route("/v1/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def unsubscribe(token: str) -> Response:
-    done = provider_events.unsubscribe(token, utcnow())
+    try:
+        done = provider_events.unsubscribe(token, utcnow())
+    except NotFound as error:
+        return _link_refused(error)
     return html_response(
         "pages/message.html.j2",
         {

@@ -51,7 +51,10 @@ def register_shipment() -> Response:
     body = validate(ShipmentRequest, read_json_object(body_bytes(retailer_api.current_request)))
     registration = shipment_service.register(retailer_id, body, utcnow())
     summary = shipment_service.summary(registration.record)
-    return json_response(summary, status=201 if registration.created else 200)
+    warnings = shipment_service.registration_warnings(body)
+    return json_response(
+        {**summary, **({"warnings": warnings} if warnings else {})}, status=201 if registration.created else 200
+    )
 
 
 @retailer_api.route("/v1/shipments/batch", methods=["POST"])

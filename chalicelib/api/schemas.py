@@ -17,6 +17,7 @@ from pydantic import (
     WithJsonSchema,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 
@@ -34,6 +35,32 @@ def check_phone(value: str) -> str:
     if not E164.match(compact):
         raise ValueError("phone must be in E.164 form, for example +14155550123")
     return compact
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9]{4,20}$")
+
+
+def compact_phone(value: str) -> str:
+    """A shopper's number as typed, without spaces, dots, dashes or brackets; checked per country by the request."""
+    compact = re.sub(r"[\s().-]", "", value)
+    if not PHONE_CHARACTERS.match(compact):
+        raise ValueError("phone must be a phone number in +country format, for example +14155550123")
+    return compact
+
+
+def checked_customer_phone(customer: Any, destination: Any) -> None:
+    """The customer's phone checked against its country's numbering plan and stored E.164; a 400 names
+    `customer.phone` (raised as our error, so pydantic does not file it under the request as a whole)."""
+    from ..domain.phones import PhoneError, normalise_phone
+
+    phone = getattr(customer, "phone", None)
+    if not phone:
+        return
+    country = getattr(destination, "country", None) if destination is not None else None
+    try:
+        customer.phone = normalise_phone(phone, country)
+    except PhoneError as exc:
+        raise ValidationError(f"customer.phone: {exc}", field="customer.phone") from exc
 
 
 def check_email(value: str | None) -> str | None:
@@ -78,7 +105,7 @@ class Customer(Strict):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return check_phone(value) if value is not None else None
+        return compact_phone(value) if value is not None else None
 
     @field_validator("email")
     @classmethod
@@ -128,6 +155,11 @@ class ShipmentRequest(Strict):
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
 
+    @model_validator(mode="after")
+    def _phone_in_its_country(self) -> ShipmentRequest:
+        checked_customer_phone(self.customer, self.destination)
+        return self
+
 
 def partial_update_schema(schema: dict[str, Any]) -> None:
     """A PATCH body: at least one field, and no defaults (a field left out is unchanged, not reset)."""
@@ -156,6 +188,11 @@ class ShipmentChangeRequest(Strict):
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
+
+    @model_validator(mode="after")
+    def _phone_in_its_country(self) -> ShipmentChangeRequest:
+        checked_customer_phone(self.customer, self.destination)
+        return self
 
 
 class CancelRequest(Strict):
@@ -200,6 +237,12 @@ class ApiKeyRequest(Strict):
 
     retire_current_after_hours: StrictInt = Field(default=24, ge=0, le=720)
     keep_current: StrictBool = False
+
+
+class SuppressionLiftRequest(Strict):
+    """Why the suppression is lifted: kept in the audit trail with the API key that lifted it."""
+
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class SecretRotationRequest(Strict):

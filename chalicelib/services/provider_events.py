@@ -43,12 +43,18 @@ SENDGRID_STATUS = {
     "bounce": outbox.BOUNCED,
     "dropped": outbox.FAILED,
 }
-SUPPRESSING_EVENTS = {
-    "bounce": "bounced",
+#: Events about this retailer's mail (the shopper's wish): suppress the address for that retailer only.
+RETAILER_SUPPRESSING_EVENTS = {
     "spamreport": "spam_report",
     "unsubscribe": "unsubscribed",
     "group_unsubscribe": "unsubscribed",
 }
+#: `dropped` reasons (SendGrid's documented list) that say the address itself is invalid: every retailer.
+INVALID_DROP_REASONS = {"invalid", "bounced address"}
+#: `dropped` reasons that repeat an earlier choice of the shopper about this sender: this retailer only.
+RETAILER_DROP_REASONS = {"unsubscribed address": "unsubscribed", "spam reporting address": "spam_report"}
+#: A `bounce` whose `type` is "blocked" (or a 4.x.x status), and every `deferred`: temporary, sent again later.
+TEMPORARY_BOUNCE_TYPES = {"blocked"}
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,8 @@ def _fallback_after_failed_text(key: OutboxKey, retailer_id: str, error_code: st
 
 
 def apply_sendgrid_events(events: Any, now: datetime) -> dict[str, int]:
+    """A verified Event Webhook batch: status changes, suppressions (per retailer unless SendGrid says the address
+    is invalid) and blocks/deferrals sent back to retry; each event once (by `sg_event_id`)."""
     if not isinstance(events, list):
         raise ValidationError("the Event Webhook body must be a JSON array of events", field="body")
     counts = {"processed": 0, "duplicates": 0, "ignored": 0}
@@ -196,42 +204,109 @@ def apply_sendgrid_events(events: Any, now: datetime) -> dict[str, int]:
     return counts
 
 
+def sendgrid_outcome(event: dict[str, Any]) -> tuple[str, str | None]:
+    """What a SendGrid event means for the notification and the address: (status or "retry" or "", suppression
+    scope: "*" every retailer, "retailer" this one, None)."""
+    name = event["event"]
+    if name == "deferred":
+        return "retry", None
+    if name == "bounce":
+        status_code = str(event.get("status") or "")
+        if str(event.get("type") or "").lower() in TEMPORARY_BOUNCE_TYPES or status_code.startswith("4"):
+            return "retry", None
+        return outbox.BOUNCED, contacts.ALL_RETAILERS  # a hard bounce: the address does not take mail
+    if name == "dropped":
+        reason = str(event.get("reason") or "").strip().lower()
+        if reason in INVALID_DROP_REASONS:
+            return outbox.FAILED, contacts.ALL_RETAILERS
+        if reason in RETAILER_DROP_REASONS:
+            return outbox.FAILED, "retailer"
+        return outbox.FAILED, None
+    if name in RETAILER_SUPPRESSING_EVENTS:
+        return "", "retailer"
+    return SENDGRID_STATUS.get(name, ""), None
+
+
+def _suppression_reason(event: dict[str, Any], scope: str) -> str:
+    name = event["event"]
+    if scope == contacts.ALL_RETAILERS:
+        return contacts.INVALID_ADDRESS
+    if name == "dropped":
+        return RETAILER_DROP_REASONS[str(event.get("reason") or "").strip().lower()]
+    return RETAILER_SUPPRESSING_EVENTS[name]
+
+
 def _apply_sendgrid_event(event: dict[str, Any], now: datetime) -> bool:
     name = event["event"]
     shipment_id, kind, retailer_id = event.get("pl_shipment"), event.get("pl_kind"), event.get("pl_retailer")
     email = event.get("email")
+    outcome, scope = sendgrid_outcome(event)
     applied = False
-    if name in SUPPRESSING_EVENTS and isinstance(email, str) and email:
-        # A hard bounce is about the address; spam reports and unsubscribes are about this retailer's mail.
-        scope = contacts.ALL_RETAILERS if name == "bounce" else retailer_id
-        if scope:
-            contacts.suppress(email, str(scope), now, SUPPRESSING_EVENTS[name])
+    if scope and isinstance(email, str) and email:
+        target = contacts.ALL_RETAILERS if scope == contacts.ALL_RETAILERS else retailer_id
+        if isinstance(target, str) and target:
+            detail = str(event.get("reason") or event.get("type") or "")[:120]
+            contacts.suppress(email, target, now, _suppression_reason(event, scope), source=f"sendgrid {name} {detail}")
             applied = True
-    if name in SENDGRID_STATUS and isinstance(shipment_id, str) and isinstance(kind, str):
-        reason = str(event.get("reason") or event.get("response") or "")[:300] if name in ("bounce", "dropped") else ""
-        status = SENDGRID_STATUS[name]
-        listed_for = retailer_id if isinstance(retailer_id, str) else None
-        changed = outbox.advance_status(
-            OutboxKey(shipment_id, kind, EMAIL), status, now, reason, retailer_id=listed_for
-        )
-        if changed and isinstance(retailer_id, str) and status in (outbox.DELIVERED, outbox.FAILED, outbox.BOUNCED):
-            stats.notification_outcome(retailer_id, EMAIL, status, now)
-        applied = True
-    return applied
+    if not (outcome and isinstance(shipment_id, str) and isinstance(kind, str)):
+        return applied
+    key = OutboxKey(shipment_id, kind, EMAIL)
+    listed_for = retailer_id if isinstance(retailer_id, str) else None
+    detail = str(event.get("reason") or event.get("response") or "")[:300]
+    if outcome == "retry":
+        return _send_again_later(key, event, detail, now) or applied
+    reason = detail if name in ("bounce", "dropped") else ""
+    changed = outbox.advance_status(key, outcome, now, reason, retailer_id=listed_for)
+    if changed and isinstance(retailer_id, str) and outcome in (outbox.DELIVERED, outbox.FAILED, outbox.BOUNCED):
+        stats.notification_outcome(retailer_id, EMAIL, outcome, now)
+    return True
 
 
-def unsubscribe(token: str, now: datetime) -> dict[str, Any]:
+def _send_again_later(key: OutboxKey, event: dict[str, Any], detail: str, now: datetime) -> bool:
+    """A block or deferral of the message we sent: the notification goes back to retry with the same backoff and
+    attempt limit as a provider outage. Only the current attempt's message moves it (a late event about an earlier
+    attempt, or about a message already delivered, changes nothing)."""
+    from .deliver import MAX_ATTEMPTS, backoff
+
+    item = outbox.get(key)
+    message_id = str(event.get("sg_message_id") or "")
+    if item is None or not item.provider_message_id:
+        return False
+    if message_id and not message_id.startswith(item.provider_message_id):
+        return False
+    why = f"sendgrid {event['event']}{' ' + str(event.get('type')) if event.get('type') else ''}: {detail}".strip()
+    if item.attempts >= MAX_ATTEMPTS:
+        gave_up = f"gave up after {item.attempts} attempts: {why}"[:300]
+        if outbox.advance_status(key, outbox.FAILED, now, gave_up, retailer_id=item.retailer_id):
+            stats.notification_outcome(item.retailer_id, EMAIL, outbox.FAILED, now)
+        return True
+    return outbox.send_again(key, item.provider_message_id, now + backoff(item.attempts), now, why[:300])
+
+
+class LinkExpired(NotFound):
+    status = 410
+    code = "link_expired"
+
+
+def _live_target(token: str, now: datetime) -> dict[str, Any]:
+    """The unsubscribe link's address and retailer; NotFound if unknown, LinkExpired past its retention (the table's
+    TTL removes such items only eventually)."""
     target = contacts.unsubscribe_target(token)
     if target is None:
         raise NotFound("this unsubscribe link is not valid")
-    contacts.suppress(target["email"], target["retailer_id"], now, "unsubscribe_link")
+    if int(target.get("expires_at") or 0) and int(target["expires_at"]) < now.timestamp():
+        raise LinkExpired("this unsubscribe link has expired")
+    return target
+
+
+def unsubscribe(token: str, now: datetime) -> dict[str, Any]:
+    target = _live_target(token, now)
+    contacts.suppress(target["email"], target["retailer_id"], now, "unsubscribe_link", source="unsubscribe link")
     name, _ = _support_line(target["retailer_id"])
     return {"retailer": name}
 
 
-def unsubscribe_preview(token: str) -> dict[str, Any]:
-    target = contacts.unsubscribe_target(token)
-    if target is None:
-        raise NotFound("this unsubscribe link is not valid")
+def unsubscribe_preview(token: str, now: datetime) -> dict[str, Any]:
+    target = _live_target(token, now)
     name, _ = _support_line(target["retailer_id"])
     return {"retailer": name}

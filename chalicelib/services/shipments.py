@@ -164,6 +164,21 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
     return with_retries(attempt)
 
 
+def registration_warnings(body: dict[str, Any]) -> list[str]:
+    """What registration accepted but will not honour as asked: a locale without messages of its own (the
+    retailer's default language is used instead, said here rather than silently)."""
+    from ..web.templating import LOCALES
+
+    locale = (body.get("customer") or {}).get("locale")
+    if isinstance(locale, str) and locale and locale.split("-")[0].lower() not in LOCALES:
+        supported = ", ".join(LOCALES)
+        return [
+            f"customer.locale {locale!r} has no messages: the retailer's default language is used "
+            f"(supported: {supported})"
+        ]
+    return []
+
+
 def register_many(
     retailer_id: str, entries: list[Any], parse: Callable[[Any], dict[str, Any]], now: datetime
 ) -> dict[str, Any]:
@@ -179,7 +194,15 @@ def register_many(
             results.append({"index": index, "status": error.status, "error": failure})
             continue
         status = 201 if registration.created else 200
-        results.append({"index": index, "status": status, "shipment": summary(registration.record)})
+        warnings = registration_warnings(entry if isinstance(entry, dict) else {})
+        results.append(
+            {
+                "index": index,
+                "status": status,
+                "shipment": summary(registration.record),
+                **({"warnings": warnings} if warnings else {}),
+            }
+        )
     created = sum(1 for result in results if result["status"] == 201)
     existing = sum(1 for result in results if result["status"] == 200)
     return {"created": created, "existing": existing, "failed": len(results) - created - existing, "results": results}

@@ -310,6 +310,39 @@ def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, rea
     )
 
 
+def send_again(key: OutboxKey, provider_message_id: str, due_at: datetime, now: datetime, reason: str) -> bool:
+    """The provider accepted the message but could not deliver it for now (SendGrid `blocked`, `deferred`): back to
+    retry at `due_at`, the old message forgotten. Only while that message is still the one sent and nothing later
+    (delivered, a bounce) was heard; False otherwise. Attempts keep counting (the claim adds one)."""
+    ddb = client()
+    try:
+        ddb.update_item(
+            TableName=table_name(),
+            Key=key.item_key(),
+            UpdateExpression=(
+                "SET #status = :retry, due_shard = :shard, due_at = :due, updated_at = :now, reason = :reason "
+                "REMOVE provider_message_id, provider_status_at, sent_at, lease_until"
+            ),
+            ConditionExpression="#status IN (:queued, :sent) AND provider_message_id = :id",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":retry": RETRY,
+                    ":shard": due_shard(key.shipment_id),
+                    ":due": iso(due_at),
+                    ":now": iso(now),
+                    ":reason": reason,
+                    ":queued": QUEUED,
+                    ":sent": SENT,
+                    ":id": provider_message_id,
+                }
+            ),
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
     """Items whose time has come, oldest first, across all shards of the sparse `by_due` index."""
     found: list[tuple[str, OutboxKey]] = []
