@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..carriers import adapter_for
+from ..domain.attempts import read_missed_visit
 from ..domain.events import TrackingEvent, iso
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
@@ -73,7 +74,7 @@ def handle_webhook(webhook: Webhook, now: datetime) -> IngestResult:
         reasons = tuple(item.to_dict() for item in parsed.ignored)
         ignored_store.record(webhook.retailer_id, webhook.source, webhook.raw_body, list(reasons), iso(now))
         return IngestResult(accepted=0, duplicates=0, ignored=reasons)
-    return ingest_events(webhook.retailer_id, parsed.events, now)
+    return ingest_events(webhook.retailer_id, [read_missed_visit(event) for event in parsed.events], now)
 
 
 def _verify(adapter: Any, webhook: Webhook, now: datetime) -> None:

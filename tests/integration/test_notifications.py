@@ -526,7 +526,35 @@ def test_one_scan_sends_at_most_one_text(api: Api, retailer: Retailer, providers
     )
     drain(local_time(NY, 12))
     kinds = {kind for kind, channel in notes(api, retailer, shipment["id"]) if channel == "sms"}
-    assert kinds == {"exception"} and len(providers.capture.of("twilio")) == 1
+    assert kinds == {"attempt_failed"} and len(providers.capture.of("twilio")) == 1
+
+
+def test_an_exception_scan_that_says_nobody_was_home_tells_the_shopper_we_missed_you_once(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    missed = register(api, retailer)
+    ship(api, retailer, "exception", "e1", delayed=True, description="Customer not available or business closed")
+    drain(local_time(NY, 12))
+    [text] = providers.capture.of("twilio")
+    assert "we missed you" in text.form["Body"] and "try again" in text.form["Body"]
+    detail = api.shipment(retailer, missed["id"]).json_body
+    assert detail["status"] == "attempt_failed"
+    assert detail["events"][0]["description"] == "Customer not available or business closed"
+    # the same scan again changes nothing and sends nothing
+    ship(api, retailer, "exception", "e1", delayed=True, description="Customer not available or business closed")
+    drain(local_time(NY, 12, 5))
+    assert len(providers.capture.of("twilio")) == 1
+
+
+def test_an_exception_that_is_not_a_missed_visit_stays_an_exception(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer)
+    ship(api, retailer, "exception", "e1", description="Package damaged in transit")
+    drain(local_time(NY, 12))
+    assert api.shipment(retailer, shipment["id"]).json_body["status"] == "exception"
+    kinds = {kind for kind, channel in notes(api, retailer, shipment["id"]) if channel == "sms"}
+    assert kinds == {"exception"}
 
 
 def test_the_survey_keeps_its_delay_after_an_arrival_text_held_by_quiet_hours(
