@@ -193,8 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  local outbox:      {env['PUBLIC_BASE_URL']}/dev/outbox  (messages, when no provider keys are set)")
     print(f"  API description:   {env['PUBLIC_BASE_URL']}/v1/openapi.json")
     if not args.no_seed:
-        demo = seed_demo_retailer(args.demo_file, env["PUBLIC_BASE_URL"])
-        args.demo_file.write_text(json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2))
+        # The kept table's demo credentials live beside it, so an --ephemeral run in between (which writes its own
+        # throwaway retailer to --demo-file) never loses the key to the kept data.
+        kept = args.data_dir / "demo.json" if snapshots is not None else None
+        demo = seed_demo_retailer(
+            kept if kept is not None and kept.exists() else args.demo_file, env["PUBLIC_BASE_URL"]
+        )
+        credentials = json.dumps({"base_url": env["PUBLIC_BASE_URL"], **demo}, indent=2)
+        args.demo_file.write_text(credentials)
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(credentials)
         print(f"  demo retailer:     {demo['retailer_id']}")
         print(f"  demo API key:      {demo['api_key']}")
         print(f"  order lookup page: {env['PUBLIC_BASE_URL']}/track/{demo['retailer_id']}")

@@ -347,6 +347,26 @@ def test_data_survives_a_restart_and_ephemeral_starts_empty(tmp_path: Path) -> N
         stop_server(throwaway)
 
 
+def test_an_ephemeral_run_in_between_never_loses_the_key_to_the_kept_data(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    kept = start_server(tmp_path, "--data-dir", str(data))
+    with requests.Session() as http:
+        shipment = register(kept, http, "1ZKEEP0002")
+    stop_server(kept)
+    throwaway = start_server(tmp_path)  # --ephemeral, writing its own retailer to the same demo file
+    assert throwaway.demo["retailer_id"] != kept.demo["retailer_id"]
+    stop_server(throwaway)
+    again = start_server(tmp_path, "--data-dir", str(data))
+    try:
+        assert (again.demo["retailer_id"], again.demo["api_key"]) == (kept.demo["retailer_id"], kept.demo["api_key"])
+        found = requests.get(
+            f"{again.base_url}/v1/shipments?tracking_number=1ZKEEP0002", headers=again.auth, timeout=10
+        ).json()["shipments"]
+        assert [s["id"] for s in found] == [shipment["id"]]
+    finally:
+        stop_server(again)
+
+
 def test_a_crash_loses_at_most_the_last_snapshot_interval(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = start_server(tmp_path, "--data-dir", str(data), "--snapshot-interval", "0.5")
