@@ -38,6 +38,7 @@ def row(figure: dict[str, Any]) -> str:
     if figure.get("budget"):
         budget = f"{figure['budget']} {'met' if figure['ok'] else '**broken**'}"
     label = figure["label"] + (f" ({figure['detail']})" if figure.get("detail") else "")
+    label = label.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")  # key names like STATS#<retailer>
     return f"| {label} | {value} | {baseline} | {budget} |"
 
 

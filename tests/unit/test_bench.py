@@ -70,7 +70,7 @@ def test_the_readme_table_is_rewritten_between_its_markers_only() -> None:
                 "ratio": None,
                 "budget": ">= 5000",
                 "ok": False,
-                "detail": "",
+                "detail": "hottest STATS#<retailer>",
             },
         ]
     }
@@ -79,7 +79,7 @@ def test_the_readme_table_is_rewritten_between_its_markers_only() -> None:
     assert rewritten.startswith("intro\n") and rewritten.endswith(f"{readme_table.END}\nafter\n")
     assert "old table" not in rewritten
     assert "| Requests (1 GetItem) | 2.20 requests | 2.00 requests (1.10x) | <= 2.25 met |" in rewritten
-    assert "| Rate | 857 webhooks/s |  | >= 5000 **broken** |" in rewritten
+    assert "| Rate (hottest STATS#&lt;retailer&gt;) | 857 webhooks/s |  | >= 5000 **broken** |" in rewritten
     assert readme_table.rewrite(rewritten, data) == rewritten
 
 
