@@ -1,0 +1,79 @@
+"""7. Analytics request cost for a retailer with 100,000 shipments against one with 1,000 (target: the same)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .common import Report
+
+NAME = "analytics"
+
+
+def run(report: Report, small: int = 1_000, large: int = 100_000) -> None:
+    """Analytics for a retailer with 1,000 and with 100,000 delivered shipments: same requests, same capacity.
+
+    The counters are written by the same code the webhooks use (services.stats.progress_changed and the survey
+    counters), once per synthetic shipment spread over 90 days, so the day items hold what that many would leave.
+    """
+    from moto import mock_aws
+
+    from chalicelib.services import analytics, stats
+    from chalicelib.store import table
+
+    def seed_and_measure(shipments: int) -> tuple[dict[str, float], float]:
+        with mock_aws():
+            table.reset_client()
+            from chalicelib.store.table import create_table
+
+            create_table()
+            today = datetime(2026, 11, 23, tzinfo=UTC)
+            per_day: dict[str, dict[str, float]] = {}
+            for n in range(shipments):  # aggregate in memory first: 100,000 UpdateItems on moto take minutes
+                day = (today - timedelta(days=n % 90)).date().isoformat()
+                carrier = ("ups", "fedex", "usps")[n % 3]
+                deltas = per_day.setdefault(day, {})
+                for name, value in {
+                    "delivered": 1,
+                    f"carrier:{carrier}:delivered": 1,
+                    "answered": n % 2,
+                    "score_sum": (n % 5 + 1) * (n % 2),
+                    f"dur:shipped:b{stats.bucket(600 + n % 3000)}": 1,
+                }.items():
+                    deltas[name] = deltas.get(name, 0) + value
+            for day, deltas in per_day.items():
+                stats.count("rt_bench", day, deltas)
+            table.usage.clear()
+            data = analytics.report("rt_bench", (today - timedelta(days=89)).date(), today.date())
+            assert data["shipments"]["delivered"] == shipments
+            usage = dict(table.usage)
+        return {k: v for k, v in usage.items() if k.startswith("calls.")}, usage.get("capacity.Query", 0.0)
+
+    small_calls, small_units = seed_and_measure(small)
+    large_calls, large_units = seed_and_measure(large)
+    small_total, large_total = sum(small_calls.values()), sum(large_calls.values())
+    print(f"7. Analytics view over 90 days, {small:,} vs {large:,} delivered shipments (in-memory moto)")
+    print(
+        f"   requests {small_total:.0f} vs {large_total:.0f} {large_calls}   read capacity {small_units:g} vs "
+        f"{large_units:g} RCU   ratio {large_total / max(small_total, 1):.2f}x"
+    )
+    report.add(
+        "analytics.requests_ratio",
+        f"Analytics view, requests at {large:,} against {small:,} shipments",
+        large_total,
+        "requests",
+        baseline=small_total,
+        ratio=large_total / max(small_total, 1),
+        at_most=1.0,
+        on="ratio",
+        detail=f"read capacity {small_units:g} vs {large_units:g} RCU",
+    )
+    report.add(
+        "analytics.capacity_ratio",
+        f"Analytics view, read units at {large:,} against {small:,} shipments",
+        large_units,
+        "RCU",
+        baseline=small_units,
+        ratio=large_units / small_units if small_units else 1.0,
+        at_most=1.0,
+        on="ratio",
+    )
