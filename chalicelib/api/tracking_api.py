@@ -205,7 +205,7 @@ def shopper_rating(token: str) -> Response:
     form = _form()
     _check_same_site(form)
     raw_score = form.get("score", "")
-    if not raw_score.isdigit():
+    if not (raw_score.isascii() and raw_score.isdigit() and len(raw_score) <= 2):  # "²" is a digit to isdigit()
         raise ValidationError("score must be a number from 1 to 5", field="score")
     try:
         record = surveys.shipment_for_token(token)
