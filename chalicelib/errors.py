@@ -52,3 +52,14 @@ class PayloadTooLarge(PorchlightError):
 class TooManyRequests(PorchlightError):
     status = 429
     code = "too_many_requests"
+
+
+class Busy(PorchlightError):
+    """Retry later, after `retry_after` seconds (sent as `Retry-After`): a 5xx senders retry, not a final 4xx."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice import Response
 
-from ..errors import PayloadTooLarge, PorchlightError, Unauthorized, ValidationError
+from ..errors import Busy, PayloadTooLarge, PorchlightError, Unauthorized, ValidationError
 
 MAX_API_BODY_BYTES = 1024 * 1024
 logger = logging.getLogger("porchlight.api")
@@ -37,6 +37,8 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 
 def error_response(error: PorchlightError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+    if isinstance(error, Busy):
+        headers = {"Retry-After": str(error.retry_after)}
     return json_response(error_body(error.code, error.message, error.field), error.status, headers)
 
 
@@ -68,7 +70,7 @@ def handles_errors(route: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return route(*args, **kwargs)
         except PorchlightError as error:
-            if error.status >= 500:
+            if error.status >= 500 and not isinstance(error, Busy):
                 logger.exception("request failed")
             return error_response(error)
 

@@ -27,6 +27,7 @@ from .shipments import (
     open_generation,
     shipment_id_for,
     with_retries,
+    write_deadline,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -87,8 +88,9 @@ def ingest_events(retailer_id: str, events: list[TrackingEvent], now: datetime) 
     for event in events:
         by_shipment[(event.carrier, event.tracking_number)].append(event)
     accepted = duplicates = 0
+    deadline = write_deadline()  # one budget for the whole webhook, however many parcels it names
     for (carrier, tracking_number), group in by_shipment.items():
-        fresh = with_retries(lambda: _route(retailer_id, carrier, tracking_number, group, now))  # noqa: B023
+        fresh = with_retries(lambda: _route(retailer_id, carrier, tracking_number, group, now), deadline)  # noqa: B023
         accepted += fresh
         duplicates += len(group) - fresh
     return IngestResult(accepted=accepted, duplicates=duplicates)

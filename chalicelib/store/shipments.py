@@ -394,7 +394,9 @@ def save(
         ddb.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
     except ddb.exceptions.TransactionCanceledException as exc:
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if "ConditionalCheckFailed" in reasons:
+        # Another writer won the version race, or (TransactionConflict) another transaction held one of the items
+        # while ours ran: either way nothing was written and reading again and re-applying is safe.
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
             raise VersionConflict(after.id) from exc
         raise
 
