@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..carriers import adapter_for
-from ..domain.events import TrackingEvent, iso
+from ..domain.events import TrackingEvent, clamp_future, iso
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
@@ -85,7 +85,7 @@ def subscribed(record: ShipmentRecord) -> frozenset[str] | None:
 
 def ingest_events(retailer_id: str, events: list[TrackingEvent], now: datetime) -> IngestResult:
     by_shipment: dict[tuple[str, str], list[TrackingEvent]] = defaultdict(list)
-    for event in events:
+    for event in clamp_future(events, now):  # a scan dated far ahead must not outrank every real one after it
         by_shipment[(event.carrier, event.tracking_number)].append(event)
     accepted = duplicates = 0
     deadline = write_deadline()  # one budget for the whole webhook, however many parcels it names

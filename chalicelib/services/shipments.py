@@ -253,6 +253,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
                 "source": event.source,
                 "delayed": event.delayed,
                 "time_zone_unknown": event.time_zone_unknown,
+                "reported_at": event.reported_at,
             }
             for event in events
         ],
