@@ -30,6 +30,9 @@ class Settings:
     relay_grace_minutes: int = 120
     #: Shipments, scans, messages and survey answers expire (DynamoDB TTL) this long after their last change.
     retention_days: int = 180
+    #: Retailer webhooks may go to plain http and private addresses: only the local runtime and the tests set
+    #: ALLOW_PRIVATE_WEBHOOKS=1. Every deployed stage, whatever its name, keeps the guard (docs/decisions.md D29).
+    allow_private_webhooks: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -65,4 +68,5 @@ def settings() -> Settings:
         email_from=env.get("EMAIL_FROM", "deliveries@porchlight.local"),
         relay_grace_minutes=int(env.get("RELAY_GRACE_MINUTES", "120") or 120),
         retention_days=int(env.get("RETENTION_DAYS", "180") or 180),
+        allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "") == "1",
     )
