@@ -198,7 +198,7 @@ def all_routes() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("route", all_routes(), ids=lambda route: f"{route[1]} {route[0]}")
 @settings(
-    max_examples=200 if FULL else 30,
+    max_examples=200 if FULL else 20,
     deadline=None,
     derandomize=not FULL,
     suppress_health_check=list(HealthCheck),
