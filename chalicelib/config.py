@@ -36,6 +36,9 @@ class Settings:
     trusted_client_ip_header: str = ""
     #: How many trusted proxies append to that header: the client is the entry this many places from the right.
     trusted_proxy_hops: int = 1
+    #: Retailer webhooks may go to plain http and private addresses: only the local runtime and the tests set
+    #: ALLOW_PRIVATE_WEBHOOKS=1. Every deployed stage, whatever its name, keeps the guard (docs/decisions.md D29).
+    allow_private_webhooks: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -73,4 +76,5 @@ def settings() -> Settings:
         retention_days=int(env.get("RETENTION_DAYS", "180") or 180),
         trusted_client_ip_header=env.get("TRUSTED_CLIENT_IP_HEADER", "").strip().lower(),
         trusted_proxy_hops=max(1, int(env.get("TRUSTED_PROXY_HOPS", "1") or 1)),
+        allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "") == "1",
     )

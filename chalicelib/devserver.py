@@ -38,6 +38,7 @@ def configure_environment(host: str, port: int, dynamodb_endpoint: str) -> dict[
     """Environment for the embedded stack; values already set by the operator win, except the endpoint."""
     defaults = {
         "STAGE": "local",
+        "ALLOW_PRIVATE_WEBHOOKS": "1",  # the local runtime posts to endpoints on this machine
         "TABLE_NAME": "porchlight-local",
         "PUBLIC_BASE_URL": f"http://{host}:{port}",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -119,6 +120,19 @@ def drain_outbox(stopping: threading.Event, interval: float) -> None:
             logging.getLogger("porchlight.devserver").exception("outbox drain failed")
 
 
+def allowed_methods(url: str) -> str:
+    """The `Allow` value of a 405 (RFC 9110: required there): the methods of the route the path matches, or none."""
+    from chalice.local import RouteMatcher
+
+    from app import app
+
+    try:
+        route = RouteMatcher(list(app.routes)).match_route(url).route
+    except ValueError:
+        return ""
+    return ", ".join(sorted(app.routes[route]))
+
+
 def build_server(host: str, port: int) -> Any:
     from chalice.config import Config
     from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
@@ -139,7 +153,8 @@ def build_server(host: str, port: int) -> Any:
         def _refuse_method(self) -> None:
             self._parse_payload()  # consume the body, or its bytes would be read as the next request
             body = json.dumps(error_body("method_not_allowed", f"Unsupported method: {self.command}"))
-            self._send_http_response(405, {"Content-Type": "application/json"}, body)
+            headers = {"Content-Type": "application/json", "Allow": allowed_methods(self.path)}
+            self._send_http_response(405, headers, body)
 
     class BusyServer(ThreadedHTTPServer):
         # socketserver listens with a backlog of 5: a burst of carriers overflows it and the kernel then silently

@@ -59,3 +59,14 @@ class TooManyRequests(PorchlightError):
         super().__init__(message, field=field, code=code)
         #: Seconds until trying again can succeed (the Retry-After header), when known.
         self.retry_after = retry_after
+
+
+class Busy(PorchlightError):
+    """Retry later, after `retry_after` seconds (sent as `Retry-After`): a 5xx senders retry, not a final 4xx."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -21,6 +21,7 @@ os.environ.update(
     TABLE_NAME="porchlight-test",
     PUBLIC_BASE_URL="https://track.example.test",
     ADMIN_API_KEY="adm_test_0123456789abcdef",
+    ALLOW_PRIVATE_WEBHOOKS="1",  # status webhooks go to the local capture server; the guard's own tests unset it
 )
 
 from chalicelib.carriers import aftership, easypost, native

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from chalice import Response
 
-from ..errors import PayloadTooLarge, PorchlightError, TooManyRequests, Unauthorized, ValidationError
+from ..errors import Busy, PayloadTooLarge, PorchlightError, TooManyRequests, Unauthorized, ValidationError
 
 MAX_API_BODY_BYTES = 1024 * 1024
 logger = logging.getLogger("porchlight.api")
@@ -40,6 +40,8 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 def error_response(error: PorchlightError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else {}
     if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Busy):
         headers["Retry-After"] = str(error.retry_after)
     return json_response(error_body(error.code, error.message, error.field), error.status, headers)
 
@@ -72,7 +74,7 @@ def handles_errors(route: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return route(*args, **kwargs)
         except PorchlightError as error:
-            if error.status >= 500:
+            if error.status >= 500 and not isinstance(error, Busy):
                 logger.exception("request failed")
             return error_response(error)
 
@@ -87,6 +89,8 @@ def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
         raise ValidationError("request body must be a JSON object", field="body")
     try:
         data = json.loads(body)
+    except RecursionError as exc:  # nesting deeper than the parser goes: no real request looks like that
+        raise ValidationError("request body is nested too deeply", field="body") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationError(f"request body is not valid JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):
@@ -104,7 +108,8 @@ def int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int 
     raw = params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isdigit() alone admits '²' and Arabic-Indic digits, which int() refuses; the length check keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))) or not low <= int(raw) <= high:
         raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
     return int(raw)
 
@@ -114,7 +119,8 @@ def timestamp_param(params: Mapping[str, str], name: str) -> datetime:
     raw = (params.get(name) or "").strip().replace(" ", "+")  # a '+' left unencoded in a URL arrives as a space
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment.astimezone(UTC)  # year 1 or 9999 with an offset has no UTC equivalent
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ValidationError(

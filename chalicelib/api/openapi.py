@@ -713,6 +713,13 @@ ERRORS = {
     413: "The body is larger than 1 MB.",
     415: "The body's content type is not accepted here.",
     429: "Too many attempts: `error.code` says which limit; try again later.",
+    503: "Busy: the shipment kept changing while we wrote (`error.code` `write_conflict`) and the request's write "
+    "budget is spent; nothing was written. Retry after `Retry-After` seconds.",
+}
+#: Errors any operation may answer, with the header each carries.
+ALWAYS = {
+    405: {"Allow": {"description": "The methods the path accepts", "schema": STRING}},
+    503: {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
 }
 
 
@@ -1155,8 +1162,10 @@ def _responses(operation: Operation) -> dict[str, Any]:
         status, meaning = operation.also_succeeds
         responses[str(status)] = {"description": meaning, "content": success["content"]}
     error = {"application/json": {"schema": ref("Error")}}
-    for status in (*operation.errors, 405):
+    for status in operation.errors:
         responses[str(status)] = {"description": ERRORS[status], "content": error}
+    for status, headers in ALWAYS.items():
+        responses[str(status)] = {"description": ERRORS[status], "headers": headers, "content": error}
     return dict(sorted(responses.items()))
 
 

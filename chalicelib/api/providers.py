@@ -132,7 +132,7 @@ def sendgrid_events() -> Response:
         )
     try:
         events: Any = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValidationError("body is not valid JSON", field="body") from exc
     return json_response(provider_events.apply_sendgrid_events(events, utcnow()))
 

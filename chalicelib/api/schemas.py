@@ -79,15 +79,37 @@ def check_time_zone(value: str | None) -> str | None:
     return value
 
 
+#: Promised dates a delivery can have: the extremes (9999-12-31) overflow the day after, or UTC (issue 15).
+PROMISE_YEARS = (1990, 2199)
+#: What the published schema says about them, so a generated "valid" date is one the server takes.
+PROMISE_PATTERN = r"^(199[0-9]|2[01][0-9][0-9])-"
+
+
 def one_date_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """A date-or-datetime field fails with one message naming the field, not one per union member."""
     try:
-        return handler(value)
+        moment = handler(value)
     except PydanticValidationError as exc:
         raise ValueError("must be a date (2026-12-01) or a date and time (2026-12-01T17:00:00-05:00)") from exc
+    if moment is not None and not PROMISE_YEARS[0] <= moment.year <= PROMISE_YEARS[1]:
+        raise ValueError(f"must fall in the years {PROMISE_YEARS[0]} to {PROMISE_YEARS[1]}")
+    return moment
 
 
-PromisedDate = Annotated[date | datetime, WrapValidator(one_date_error)]
+PromisedDate = Annotated[
+    date | datetime,
+    WrapValidator(one_date_error),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date", "pattern": PROMISE_PATTERN},
+                {"type": "string", "format": "date-time", "pattern": PROMISE_PATTERN},
+            ],
+            "description": f"a date, or a date and time with its offset, in the years {PROMISE_YEARS[0]}-"
+            f"{PROMISE_YEARS[1]}",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):

@@ -58,6 +58,8 @@ def load_json_object(raw_body: bytes) -> dict[str, Any]:
         data = json.loads(raw_body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise AdapterValidationError("body is not UTF-8 text", field="body") from exc
+    except RecursionError as exc:  # nesting deeper than the parser goes: no real payload looks like that
+        raise AdapterValidationError("body is nested too deeply", field="body") from exc
     except ValueError as exc:
         raise AdapterValidationError(f"body is not valid JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):

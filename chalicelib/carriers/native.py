@@ -54,7 +54,8 @@ def verify(raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
             stamp = item
         elif name == "v1":
             candidates.append(item)
-    if stamp is None or not stamp.isdigit() or not candidates:
+    # ASCII digits only (isdigit() admits '²', which int() refuses) and at most 12 of them (a float overflows).
+    if stamp is None or not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not candidates:
         raise InvalidSignature(f"{SIGNATURE_HEADER} must look like t=<unix seconds>,v1=<hex>")
     if abs(now - int(stamp)) > TOLERANCE_SECONDS:
         raise InvalidSignature("signature timestamp is outside the 300 second tolerance")

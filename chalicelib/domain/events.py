@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .milestones import UNKNOWN
+
+#: How far past the moment we receive it a scan may be dated (carrier clocks drift, batches arrive late). A scan
+#: dated later than that is recorded at its receipt time, with the carrier's time kept in `reported_at`: a year-ahead
+#: `exception` would otherwise outrank every real scan after it and freeze the shipment (docs/decisions.md D29).
+FUTURE_TOLERANCE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class TrackingEvent:
     driver: dict[str, str] | None = None
     proof_of_delivery: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The time the carrier gave, when it lay beyond FUTURE_TOLERANCE and `occurred_at` is our receipt time instead.
+    reported_at: str | None = None
 
     def sort_key(self) -> tuple[str, str]:
         return (iso(self.occurred_at), self.fingerprint)
@@ -64,6 +72,8 @@ class TrackingEvent:
             "delayed": self.delayed,
             "time_zone_unknown": self.time_zone_unknown,
         }
+        if self.reported_at:
+            out["reported_at"] = self.reported_at
         if self.location and self.location.to_dict():
             out["location"] = self.location.to_dict()
         for name in ("eta", "driver", "proof_of_delivery"):
@@ -89,6 +99,7 @@ class TrackingEvent:
             eta=data.get("eta"),
             driver=data.get("driver"),
             proof_of_delivery=data.get("proof_of_delivery"),
+            reported_at=data.get("reported_at"),
         )
 
 
@@ -101,6 +112,18 @@ def is_news_for_shopper(event: TrackingEvent) -> bool:
     driver, like everything else, is the fold of the events) but says nothing about where the parcel is: it carries
     no status of its own, unlike a carrier's scan or the retailer's cancellation."""
     return not (event.source == RETAILER_SOURCE and event.status == UNKNOWN)
+
+
+def clamp_future(events: Iterable[TrackingEvent], received_at: datetime) -> list[TrackingEvent]:
+    """Scans dated more than FUTURE_TOLERANCE after `received_at` are recorded at `received_at`, flagged with the
+    time the carrier gave. Their fingerprint is unchanged, so a replay is still recognised."""
+    limit = received_at + FUTURE_TOLERANCE
+    return [
+        replace(event, occurred_at=received_at.astimezone(UTC), reported_at=iso(event.occurred_at))
+        if event.occurred_at > limit
+        else event
+        for event in events
+    ]
 
 
 def iso(moment: datetime) -> str:

@@ -107,26 +107,49 @@ UNRESOLVED = "webhook_host_unresolved"
 
 
 def check_webhook_url(url: str, field: str) -> None:
-    """Retailer webhooks go to the public internet over https; plain http and loopback only outside production."""
-    import ipaddress
+    """Retailer webhooks go to the public internet over https, on every deployed stage; plain http and private
+    addresses only where ALLOW_PRIVATE_WEBHOOKS=1 says so (the local runtime and the tests)."""
     import socket
     from urllib.parse import urlsplit
 
     from ..config import settings as app_settings
 
     parts = urlsplit(url)
-    production = app_settings().is_production
-    if parts.scheme != "https" and (production or parts.scheme != "http"):
+    local = app_settings().allow_private_webhooks
+    if parts.scheme != "https" and (not local or parts.scheme != "http"):
         raise ValidationError(f"{field} must use https", field=field)
     if not parts.hostname:
         raise ValidationError(f"{field} needs a host", field=field)
-    if production:
+    if not local:
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
-        except OSError as exc:
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, None)}
+        except (OSError, UnicodeError) as exc:
             raise ValidationError(f"{field} host does not resolve", field=field, code=UNRESOLVED) from exc
-        if any(not ipaddress.ip_address(address).is_global for address in addresses):
+        if not all(public_address(address) for address in addresses):
             raise ValidationError(f"{field} must be a public address", field=field)
+
+
+#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
+NAT64 = ("64:ff9b::/96", "64:ff9b:1::/48")
+
+
+def public_address(text: str) -> bool:
+    """A global address, and so is every IPv4 address it carries: an IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible,
+    6to4 (2002::/16), Teredo or NAT64 (64:ff9b::/96) form of 169.254.169.254 reaches the metadata service as surely
+    as the address itself, and Python's `is_global` looks only at the outer address."""
+    import ipaddress
+
+    address = ipaddress.ip_address(text.split("%", 1)[0])  # a scope id (fe80::1%eth0) is no part of the address
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    carried: list[ipaddress.IPv4Address] = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo:
+        carried.extend(address.teredo)
+    if any(address in ipaddress.ip_network(prefix) for prefix in NAT64) or int(address) >> 32 == 0:
+        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(inner.is_global for inner in carried)
 
 
 def get_branding(retailer_id: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ logger = logging.getLogger("porchlight.deliver")
 T = TypeVar("T")
 
 NOT_DUE_OR_TAKEN = "not_due_or_taken"
+ERROR = "error"
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
 #: Twilio error 21610: the number replied STOP to Twilio itself; honour it as our own opt-out too.
@@ -65,14 +66,24 @@ def deliver_due(now: datetime, limit: int = 100, *, deadline: float | None = Non
         keys = outbox.due(now, limit)
         if workers > 1 and len(keys) > 1:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-                results = list(pool.map(lambda key: deliver(key, now), keys))
+                results = list(pool.map(lambda key: _deliver_one(key, now), keys))
         else:
-            results = [deliver(key, now) for key in keys]
+            results = [_deliver_one(key, now) for key in keys]
         for outcome in results:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if len(keys) < limit or all(outcome == NOT_DUE_OR_TAKEN for outcome in results):
             break
     return outcomes
+
+
+def _deliver_one(key: OutboxKey, now: datetime) -> str:
+    """One item of a batch: whatever happens to it (the table itself failing, say), the rest of the batch goes on;
+    its lease runs out and a later drain takes it again."""
+    try:
+        return deliver(key, now)
+    except Exception:
+        logger.exception("delivery could not be recorded", extra={"kind": key.kind, "channel": key.channel})
+        return ERROR
 
 
 def deliver(key: OutboxKey, now: datetime) -> str:
@@ -81,11 +92,11 @@ def deliver(key: OutboxKey, now: datetime) -> str:
         return NOT_DUE_OR_TAKEN
     try:
         return _deliver_claimed(item, now)
-    except Exception:
-        # Unexpected trouble must not lose the notification: hand it back for a later attempt.
+    except Exception as exc:
+        # Unexpected trouble must not lose the notification, nor retry it forever, nor stop the rest of the batch:
+        # it is handed back for a later attempt like a provider outage, and fails (listed) once attempts run out.
         logger.exception("delivery failed unexpectedly", extra={"kind": key.kind, "channel": key.channel})
-        outbox.reschedule(key, outbox.RETRY, now + backoff(item.attempts), now, "internal error, will retry")
-        raise
+        return retry_or_give_up(item, RetryableSendError(f"internal error ({type(exc).__name__})"), now)
 
 
 def _recipient(record: ShipmentRecord) -> Recipient:

@@ -9,12 +9,12 @@ from typing import Any
 
 from ..carriers import adapter_for
 from ..domain.attempts import read_missed_visit
-from ..domain.events import TrackingEvent, iso
+from ..domain.events import TrackingEvent, clamp_future, iso
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
-from ..domain.shipment import fold, new_events
+from ..domain.shipment import Progress, fold, new_events
 from ..errors import InvalidSignature, NotFound, PayloadTooLarge
 from ..store import ignored as ignored_store
 from ..store import retailers as retailer_store
@@ -29,11 +29,10 @@ from .shipments import (
     open_generation,
     shipment_id_for,
     with_retries,
+    write_deadline,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
-#: Events per transaction, leaving room for the state item and the outbox items.
-EVENTS_PER_WRITE = MAX_TRANSACTION_ITEMS - 10
 
 
 @dataclass(frozen=True)
@@ -102,11 +101,12 @@ def subscribed(record: ShipmentRecord) -> frozenset[str] | None:
 
 def ingest_events(retailer_id: str, events: list[TrackingEvent], now: datetime) -> IngestResult:
     by_shipment: dict[tuple[str, str], list[TrackingEvent]] = defaultdict(list)
-    for event in events:
+    for event in clamp_future(events, now):  # a scan dated far ahead must not outrank every real one after it
         by_shipment[(event.carrier, event.tracking_number)].append(event)
     accepted = duplicates = 0
+    deadline = write_deadline()  # one budget for the whole webhook, however many parcels it names
     for (carrier, tracking_number), group in by_shipment.items():
-        fresh = with_retries(lambda: _route(retailer_id, carrier, tracking_number, group, now))  # noqa: B023
+        fresh = with_retries(lambda: _route(retailer_id, carrier, tracking_number, group, now), deadline)  # noqa: B023
         accepted += fresh
         duplicates += len(group) - fresh
     return IngestResult(accepted=accepted, duplicates=duplicates)
@@ -148,6 +148,95 @@ def _route(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """Where a delivery of scans leaves a shipment, and what that calls for."""
+
+    after: ShipmentRecord
+    intents: list[Intent]
+    newly_late: str | None
+
+
+def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int, now: datetime) -> Outcome:
+    retailer_id = base.retailer_id
+    after = replace(base, progress=progress, version=version, updated_at=iso(now), event_count=base.event_count + count)
+    intents = plan(
+        base.progress,
+        progress,
+        base.notified,
+        contact_of(after),
+        enabled=enabled_channels(retailer_id),
+        promised_date=after.promised_date,
+    )
+    if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
+        intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
+    retailer = retailer_store.get(retailer_id)
+    survey = surveys.plan_survey(after, retailer, now)
+    if survey is not None:
+        intents.append(survey)
+    silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
+    if silence is not None:
+        intents.append(silence)
+    after = replace(after, notified=after.notified | {intent.kind for intent in intents})
+    subscriptions = subscribed(after)
+    hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
+    intents += [hook] if hook else []
+    news = delay_news(base.progress, progress, after.promised_date)
+    late = plan_delay_hook(after.version, after.notified, subscriptions)
+    if late is not None and news:
+        intents.append(late)
+        after = replace(after, notified=after.notified | {DELAY_POSTED})
+    newly_late = None
+    if news and after.claimed and DELAY_COUNTED not in after.notified:
+        newly_late = news
+        after = replace(after, notified=after.notified | {DELAY_COUNTED})
+    return Outcome(after, intents, newly_late)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    before: ShipmentRecord | None
+    after: ShipmentRecord
+    events: list[TrackingEvent]
+    intents: list[Intent]
+
+
+def plan_transactions(
+    before: ShipmentRecord | None,
+    base: ShipmentRecord,
+    fresh: list[TrackingEvent],
+    final: ShipmentRecord,
+    intents: list[Intent],
+) -> list[Transaction]:
+    """The writes that take `base` to `final`, each transaction sized from what it holds (the store's count).
+
+    Ordinary webhooks fit in one. A long history goes in several, oldest scans first, each advancing the state by
+    one version; the last carries the outbox items, so a retry after a partial write re-plans from what landed
+    (the landed scans are `seen`, nothing is written twice) and the notifications still go out once.
+    """
+    room_last = MAX_TRANSACTION_ITEMS - shipment_store.items_besides_events(before, final, intents)
+    room = MAX_TRANSACTION_ITEMS - shipment_store.items_besides_events(before, final, ())
+    split = max(len(fresh) - max(room_last, 0), 0)
+    chunks = [fresh[i : min(i + room, split)] for i in range(0, split, room)] + [fresh[split:]]
+    steps: list[Transaction] = []
+    previous, current = before, base
+    for index, chunk in enumerate(chunks):
+        if index == len(chunks) - 1:
+            after = replace(final, version=current.version + 1)
+            steps.append(Transaction(previous, after, chunk, intents))
+        else:
+            after = replace(
+                current,
+                progress=fold(current.progress, chunk),
+                version=current.version + 1,
+                updated_at=final.updated_at,
+                event_count=current.event_count + len(chunk),
+            )
+            steps.append(Transaction(previous, after, chunk, []))
+        previous = current = after
+    return steps
+
+
 def _apply(
     retailer_id: str,
     carrier: str,
@@ -157,7 +246,7 @@ def _apply(
     events: list[TrackingEvent],
     now: datetime,
 ) -> int:
-    """One parcel's scans in one transaction (more only for histories over ~90 new scans). Returns how many were new."""
+    """One parcel's scans in one transaction (more for long histories: plan_transactions). Returns how many were new."""
     stamp = iso(now)
     if before is None:
         # A scan for a shipment never registered is kept; the retailer's registration claims it later.
@@ -176,53 +265,20 @@ def _apply(
     fresh = new_events(base.progress, events)
     if not fresh:
         return 0
-    current, previous = base, before
-    chunks = [fresh[i : i + EVENTS_PER_WRITE] for i in range(0, len(fresh), EVENTS_PER_WRITE)]
-    for index, chunk in enumerate(chunks):
-        progress = fold(current.progress, chunk)
-        after = replace(
-            current,
-            progress=progress,
-            version=current.version + 1,
-            updated_at=stamp,
-            event_count=current.event_count + len(chunk),
-        )
-        intents = []
-        newly_late = None
-        if index == len(chunks) - 1:  # notify once, for where the whole delivery left the shipment
-            intents = plan(
-                base.progress,
-                progress,
-                base.notified,
-                contact_of(after),
-                enabled=enabled_channels(retailer_id),
-                promised_date=after.promised_date,
-            )
-            if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
-                intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
-            retailer = retailer_store.get(retailer_id)
-            survey = surveys.plan_survey(after, retailer, now)
-            if survey is not None:
-                intents.append(survey)
-            silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
-            if silence is not None:
-                intents.append(silence)
-            after = replace(after, notified=after.notified | {intent.kind for intent in intents})
-            subscriptions = subscribed(after)
-            hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
-            intents += [hook] if hook else []
-            news = delay_news(base.progress, progress, after.promised_date)
-            late = plan_delay_hook(after.version, after.notified, subscriptions)
-            if late is not None and news:
-                intents.append(late)
-                after = replace(after, notified=after.notified | {DELAY_POSTED})
-            if news and after.claimed and DELAY_COUNTED not in after.notified:
-                newly_late = news
-                after = replace(after, notified=after.notified | {DELAY_COUNTED})
-        shipment_store.save(previous, after, chunk, intents, now=stamp)
-        current = previous = after
-        if newly_late:
-            stats.parcel_late(retailer_id, carrier, newly_late, now)
+    # Planned for where the whole delivery leaves the shipment; the version it names depends on how many
+    # transactions the scans need, which depends on how many items the plan adds (not on the version): plan twice.
+    outcome = _outcome(base, fold(base.progress, fresh), len(fresh), base.version + 1, now)
+    steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
+    if len(steps) > 1:
+        count = len(steps)
+        outcome = _outcome(base, outcome.after.progress, len(fresh), base.version + count, now)
+        steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
+        assert len(steps) == count and steps[-1].after.version == outcome.after.version
+    for step in steps:
+        shipment_store.save(step.before, step.after, step.events, step.intents, now=stamp)
+    current = steps[-1].after
+    if outcome.newly_late:
+        stats.parcel_late(retailer_id, carrier, outcome.newly_late, now)
     before_progress, after_progress = base.progress, current.progress
     stats.progress_changed(
         retailer_id,

@@ -16,7 +16,7 @@ from ..domain import milestones as ms
 from ..domain.events import RETAILER_SOURCE, iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
 from ..domain.notifications import CHAT_PREFIX, Contact, is_notification, plan_on_claim
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Busy, Conflict, NotFound, ValidationError
 from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
@@ -25,8 +25,13 @@ from . import stats
 from .lateness import with_check
 from .notifications import notification_json
 
-MAX_WRITE_ATTEMPTS = 25
+#: How long one request keeps re-reading and re-applying a write that lost a race: inside API Gateway's 29 s and the
+#: Lambda's 30 s with 9 s to spare for the rest of the request, and longer than 48 concurrent scans on one parcel take
+#: to land one after another against the embedded moto server on a loaded machine (about 16 s; DynamoDB: ~1 s).
+WRITE_BUDGET_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 0.25
+#: What a sender is told to wait when the budget is spent (503 + Retry-After): long enough for a burst to pass.
+BUSY_RETRY_AFTER_SECONDS = 2
 T = TypeVar("T")
 
 
@@ -61,15 +66,34 @@ def enabled_channels(retailer_id: str) -> Mapping[str, frozenset[str]] | None:
     return notification_settings(retailer).channels if retailer else None
 
 
-def with_retries(operation: Callable[[], T]) -> T:
-    """Optimistic concurrency: re-read and re-apply when another writer won the version race."""
-    for attempt in range(MAX_WRITE_ATTEMPTS):
+def write_deadline() -> float:
+    """When a request's write budget ends (time.monotonic); one per request, shared by all its writes."""
+    return time.monotonic() + WRITE_BUDGET_SECONDS
+
+
+def with_retries(operation: Callable[[], T], deadline: float | None = None) -> T:
+    """Optimistic concurrency: re-read and re-apply when another writer won the version race (or held an item in a
+    transaction), with jittered exponential backoff, until the request's write budget (`deadline`) is spent. Then
+    503 with Retry-After: an answer carriers retry, where a 409 is one many treat as final."""
+    deadline = write_deadline() if deadline is None else deadline
+    attempt = 0
+    while True:
         try:
             return operation()
         except VersionConflict:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
             # Full jitter, exponential: n writers racing on one shipment finish in about n rounds.
-            time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))  # noqa: S311
-    raise Conflict("the shipment is being updated by many writers at once; retry shortly", code="write_conflict")
+            pause = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt))  # noqa: S311
+            time.sleep(min(pause, left))
+            attempt += 1
+    metric("WriteBudgetSpent")
+    raise Busy(
+        "the shipment is being updated by many writers at once; retry shortly",
+        retry_after=BUSY_RETRY_AFTER_SECONDS,
+        code="write_conflict",
+    )
 
 
 def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str) -> None:
@@ -252,6 +276,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
                 "source": event.source,
                 "delayed": event.delayed,
                 "time_zone_unknown": event.time_zone_unknown,
+                "reported_at": event.reported_at,
             }
             for event in events
         ],

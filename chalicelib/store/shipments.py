@@ -360,6 +360,37 @@ def save(
     `after.version` must be `before.version + 1` (or 1 for a new shipment). Raises VersionConflict when another
     writer got there first; nothing is written then.
     """
+    writes = transaction_items(before, after, events, intents, now)
+    if len(writes) > MAX_TRANSACTION_ITEMS:
+        raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
+    ddb = client()
+    try:
+        ddb.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
+    except ddb.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        # Another writer won the version race, or (TransactionConflict) another transaction held one of the items
+        # while ours ran: either way nothing was written and reading again and re-applying is safe.
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            raise VersionConflict(after.id) from exc
+        raise
+
+
+def items_besides_events(before: ShipmentRecord | None, after: ShipmentRecord, intents: Sequence[Intent]) -> int:
+    """At most how many items a transaction from `before` to `after` holds besides its events: the state, the
+    status listing and change-feed entries (counted whenever the shipment is registered, as any scan may move its
+    status), the order-lookup writes and one outbox item per intent. `transaction_items` never holds more."""
+    listing = 2 if after.claimed else 0
+    return 1 + listing + len(_order_writes(before, after, after.updated_at)) + len(intents)
+
+
+def transaction_items(
+    before: ShipmentRecord | None,
+    after: ShipmentRecord,
+    events: Sequence[TrackingEvent] = (),
+    intents: Sequence[Intent] = (),
+    now: str = "",
+) -> list[dict[str, Any]]:
+    """The items of `save`'s transaction, in order (the state first)."""
     state_put: dict[str, Any] = {"TableName": table_name(), "Item": _state_item(after)}
     if before is None:
         state_put["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -392,13 +423,4 @@ def save(
     for intent in intents:
         key = OutboxKey(after.id, intent.kind, intent.channel)
         writes.append({"Put": outbox_put(after.retailer_id, key, now, due_at=intent.not_before)})
-    if len(writes) > MAX_TRANSACTION_ITEMS:
-        raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
-    ddb = client()
-    try:
-        ddb.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
-    except ddb.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if "ConditionalCheckFailed" in reasons:
-            raise VersionConflict(after.id) from exc
-        raise
+    return writes

@@ -139,11 +139,20 @@ def test_a_parcel_the_carrier_went_quiet_about_gets_one_delayed_notice(
     assert drain(local_time(NY, 12, days_ahead=20))["deliveries"] == {}  # told once: the watch has ended
 
 
-def test_news_from_the_carrier_moves_the_silence_deadline(api: Api, retailer: Retailer, providers: Providers) -> None:
+def test_news_from_the_carrier_moves_the_silence_deadline(
+    api: Api, retailer: Retailer, providers: Providers, monkeypatch
+) -> None:
+    from chalicelib.api import webhooks
+
     watch_silence(api, retailer)
     shipment = api.register(retailer, customer=CUSTOMER).json_body
     scan(api, retailer, "e1", "shipped", hours_ago=1)
-    scan(api, retailer, "e2", "shipped", hours_ago=-72, description="Arrived at facility")  # a scan 3 days on
+    # A scan 3 days on, received then (a scan dated that far ahead of its receipt would be clamped to it).
+    later = datetime.now(UTC) + timedelta(hours=72)
+    monkeypatch.setattr(webhooks, "utcnow", lambda: later)
+    event = native_event("e2", "shipped", later.isoformat(timespec="seconds"), description="Arrived at facility")
+    assert api.native(retailer, {"events": [event]}, timestamp=int(later.timestamp())).status_code == 200
+    monkeypatch.undo()
     drain(local_time(NY, 12))
     first_deadline = local_time(NY, 12, days_ahead=6)
     assert drain(first_deadline)["deliveries"] == {"skipped": 1}  # news since: re-armed, nobody told

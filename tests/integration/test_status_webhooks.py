@@ -182,8 +182,10 @@ def test_redirects_are_not_followed_and_the_url_is_checked_again_when_sending(
         and refused["reason"] == "retailer webhook answered 302; redirects are not followed"
     )
 
-    # The URL was fine for a development stage; in production, plain http to a private address is not.
-    monkeypatch.setenv("STAGE", "prod")
+    # The URL was fine for the local runtime; on any deployed stage (a `dev` one too), plain http to a private
+    # address is not.
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.delenv("ALLOW_PRIVATE_WEBHOOKS")
     settings.cache_clear()
     ship(api, retailer, "delivered", "e2", "2026-11-21T10:00:00+00:00")
     drain(soon())
