@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from chalice import Response
 
+from ..domain import json_text
 from ..errors import Busy, PayloadTooLarge, PorchlightError, TooManyRequests, Unauthorized, ValidationError
 
 MAX_API_BODY_BYTES = 1024 * 1024
@@ -88,7 +89,7 @@ def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
     if not body.strip():
         raise ValidationError("request body must be a JSON object", field="body")
     try:
-        data = json.loads(body)
+        data = json_text.loads(body)
     except RecursionError as exc:  # nesting deeper than the parser goes: no real request looks like that
         raise ValidationError("request body is nested too deeply", field="body") from exc
     except (UnicodeDecodeError, ValueError) as exc:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from chalice import Blueprint, Response
 
 from ..config import settings
+from ..domain import json_text
 from ..errors import Forbidden, NotFound, ValidationError
 from ..services import provider_events
 from .http import body_bytes, handles_errors, html_response, json_response, utcnow
@@ -103,7 +104,6 @@ def _fresh(timestamp: str) -> bool:
 @handles_errors
 def sendgrid_events() -> Response:
     import binascii
-    import json
 
     request = providers.current_request
     raw = body_bytes(request)
@@ -131,7 +131,7 @@ def sendgrid_events() -> Response:
             code="invalid_signature",
         )
     try:
-        events: Any = json.loads(payload)
+        events: Any = json_text.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ValidationError("body is not valid JSON", field="body") from exc
     return json_response(provider_events.apply_sendgrid_events(events, utcnow()))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ..domain import json_text
 from ..domain import milestones as ms
 from ..domain.events import TrackingEvent, fingerprint, iso, normalise_carrier, normalise_tracking_number
 from ..errors import InvalidSignature, ValidationError
@@ -55,7 +55,8 @@ class AdapterValidationError(ValidationError):
 
 def load_json_object(raw_body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw_body.decode("utf-8"))
+        raw_body.decode("utf-8")  # a precise error for what is not UTF-8 at all
+        data = json_text.loads(raw_body)
     except UnicodeDecodeError as exc:
         raise AdapterValidationError("body is not UTF-8 text", field="body") from exc
     except RecursionError as exc:  # nesting deeper than the parser goes: no real payload looks like that

@@ -102,3 +102,38 @@ def test_a_valid_request_still_works_after_all_that(api: Api, retailer: Retailer
     raw = json.dumps({"events": [native_event("e1", "shipped", "2026-11-20T10:00:00+00:00")]}).encode()
     response = api.http.post(f"/v1/webhooks/native/{retailer.id}", headers=signed(retailer, raw, str(now)), body=raw)
     assert response.status_code == 200 and response.json_body["accepted"] == 1
+
+
+LONE = "a\ud800b"  # json.dumps writes it as the escape a\ud800b, which Python's parser turns back into a lone half
+
+
+@pytest.mark.parametrize("field", ["description", "tracking_number", "event_id"])
+def test_an_unpaired_surrogate_in_a_scan_is_a_400_naming_the_body_and_stores_nothing(
+    api: Api, retailer: Retailer, field: str
+) -> None:
+    event = native_event("s1", "shipped", "2026-11-20T10:00:00+00:00", tracking_number="1ZSURR0001")
+    event[field] = LONE if field != "tracking_number" else "1ZSURR\udfff"
+    response = api.native(retailer, {"events": [event]})
+    assert response.status_code == 400, response.body
+    assert response.json_body["error"]["field"] == "body" and "surrogate" in response.json_body["error"]["message"]
+    listed = api.http.get("/v1/shipments?status=shipped", headers=retailer.auth).json_body["shipments"]
+    assert listed == []
+
+
+def test_an_emoji_written_as_a_surrogate_pair_is_one_character_and_is_kept(api: Api, retailer: Retailer) -> None:
+    shipment = api.register(retailer, tracking_number="1ZSURR0002").json_body
+    event = native_event("s2", "shipped", "2026-11-20T10:00:00+00:00", tracking_number="1ZSURR0002")
+    event["description"] = "Left at door \U0001f4e6"
+    raw = json.dumps({"events": [event]}).encode()  # ASCII only: the emoji travels as \ud83d\udce6
+    assert b"\\ud83d\\udce6" in raw
+    assert api.native(retailer, raw).status_code == 200
+    page = api.http.get(f"/t/{shipment['tracking_token']}")
+    assert page.status_code == 200 and "Left at door \U0001f4e6" in page.body.decode()
+
+
+def test_an_unpaired_surrogate_in_an_api_body_is_a_400(api: Api, retailer: Retailer) -> None:
+    body = json.dumps(
+        {"order_id": "ORD-S", "carrier": "ups", "tracking_number": "1ZSURR0003", "customer": {"name": LONE}}
+    )
+    response = api.http.post("/v1/shipments", headers=retailer.auth, body=body)
+    assert response.status_code == 400 and response.json_body["error"]["field"] == "body"
