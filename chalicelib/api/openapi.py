@@ -838,7 +838,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "patch",
         "/v1/shipments/{shipment_id}",
-        "Correct a registered shipment (fields left out stay, null clears; a new phone needs consent again)",
+        "Correct a registered shipment (fields left out stay, null clears, customer fields merge; destination is "
+        "replaced whole; a new phone needs consent again)",
         "shipments",
         "ShipmentDetail",
         request="ShipmentChangeRequest",

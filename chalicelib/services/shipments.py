@@ -377,7 +377,8 @@ def _owned(retailer_id: str, shipment_id: str) -> ShipmentRecord:
 
 
 def with_changes(record: ShipmentRecord, changes: Mapping[str, Any]) -> ShipmentRecord:
-    """The record with a PATCH applied: named fields replace, `null` clears, customer fields merge one by one.
+    """The record with a PATCH applied: named fields replace, `null` clears, customer fields merge one by one, and
+    `destination`, an address, is replaced whole.
 
     SMS consent belongs to a phone number, so a new number starts without it unless the same change grants it.
     """
@@ -392,6 +393,11 @@ def with_changes(record: ShipmentRecord, changes: Mapping[str, Any]) -> Shipment
         else:
             customer[name] = value
     details = {name: changes[name] for name in ("order_id", "destination", "items", "promised_date") if name in changes}
+    if details.get("destination") is not None:
+        # An address is one value (a new line1 with the old city would be a third address): it is replaced whole,
+        # and a line sent as null is simply absent. Empty means no destination.
+        details["destination"] = {key: value for key, value in details["destination"].items() if value is not None}
+        details["destination"] = details["destination"] or None
     return replace(record, customer=customer, **details)
 
 

@@ -229,3 +229,16 @@ def test_status_listings_are_private_and_check_their_input(api: Api, retailer: R
     # Another retailer cannot use my cursor to read on, not even in its own listing of the same status.
     stolen = list_status(api, other, f"status=pending&cursor={page['next_cursor']}")
     assert stolen.status_code == 400 and stolen.json_body["error"]["field"] == "cursor"
+
+
+def test_a_destination_is_replaced_whole_and_a_line_sent_as_null_is_absent(api: Api, retailer: Retailer) -> None:
+    address = {"line1": "1 Main St", "city": "Miami", "region": "FL", "postal_code": "33101", "country": "US"}
+    shipment = api.register(retailer, destination=address).json_body
+    moved = {"line1": "2 Oak St", "city": "Tampa", "region": "FL", "postal_code": None, "country": "US"}
+    response = patch(api, retailer, shipment["id"], {"destination": moved})
+    assert response.status_code == 200, response.body
+    assert response.json_body["destination"] == {"line1": "2 Oak St", "city": "Tampa", "region": "FL", "country": "US"}
+    cleared = patch(api, retailer, shipment["id"], {"destination": {"postal_code": None}})
+    assert (
+        cleared.json_body["destination"] is None
+    )  # nothing left of the address: no destination, not {"postal_code": null}
