@@ -78,7 +78,9 @@ def test_webhook_to_out_for_delivery_reaches_twilio_and_sendgrid(
         headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
         timeout=10,
     )
-    assert reply.status_code == 200 and "unsubscribed from Demo Outfitters" in reply.text
+    # A STOP to the shared number ends every retailer's texts from it (D30), and says how to come back.
+    assert reply.status_code == 200 and "unsubscribed from delivery texts from this number" in reply.text
+    assert "Reply START" in reply.text
 
 
 def test_without_credentials_the_outbox_page_shows_messages(local_server: LocalServer) -> None:
