@@ -6,7 +6,7 @@ Jinja2 is imported here and only here, so the webhook path never pays for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -93,14 +93,21 @@ def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
     """A short local ETA for texts and emails: 'Wed 10:30am-12pm' in English, 24-hour 'mié. 10:30-12:00' elsewhere."""
     if not eta:
         return ""
-    start = datetime.fromisoformat(eta["start"]).astimezone(zone) if eta.get("start") else None
-    end = datetime.fromisoformat(eta["end"]).astimezone(zone) if eta.get("end") else None
+    given_start = datetime.fromisoformat(eta["start"]) if eta.get("start") else None
+    given_end = datetime.fromisoformat(eta["end"]) if eta.get("end") else None
+    given = given_end or given_start
+    assert given is not None
+    midnight_utc = (given.hour, given.minute, given.second) == (0, 0, 0) and given.utcoffset() in (None, timedelta(0))
+    if midnight_utc and (given_start is None or given_start == given):
+        # A date-only promise (AfterShip's "2026-12-04", EasyPost's "...T00:00:00Z") names a day, not midnight
+        # UTC: shown as that day wherever the shopper is (in Los Angeles it is not "Thu 4pm" the day before).
+        day = WEEKDAYS.get(locale, WEEKDAYS["en"])[given.weekday()]
+        return f"{day} {given.month}/{given.day}" if locale == "en" else f"{day} {given.day:02d}.{given.month:02d}."
+    start = given_start.astimezone(zone) if given_start else None
+    end = given_end.astimezone(zone) if given_end else None
     anchor = end or start
     assert anchor is not None
     day = WEEKDAYS.get(locale, WEEKDAYS["en"])[anchor.weekday()]
-    if (anchor.hour, anchor.minute) == (0, 0) and (start is None or start == anchor):
-        # A date-only promise (EasyPost's "...T00:00:00Z") has no meaningful time of day.
-        return f"{day} {anchor.month}/{anchor.day}" if locale == "en" else f"{day} {anchor.day:02d}.{anchor.month:02d}."
 
     def clock(moment: datetime) -> str:
         if locale != "en":

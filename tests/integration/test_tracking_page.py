@@ -385,3 +385,14 @@ def test_a_typical_page_is_small_and_costs_one_query(api: Api, retailer: Retaile
     assert {k: v for k, v in table.usage.items() if k.startswith("calls.")} == {"calls.Query": 1, "calls.UpdateItem": 1}
     assert len(response.body) < 50 * 1024
     assert response.body.decode().count("Arrived at sort facility") == 40
+
+
+def test_a_date_only_eta_shows_that_day_in_the_shoppers_zone_not_midnight_utc_moved(
+    api: Api, retailer: Retailer
+) -> None:
+    shipment = create(api, retailer, customer={**CUSTOMER, "time_zone": "America/Los_Angeles"})
+    # AfterShip's expected_delivery "2026-12-04" arrives as midnight UTC, which in Los Angeles is Thursday 4pm
+    journey(api, retailer, "shipped", eta={"start": "2026-12-04T00:00:00Z", "end": "2026-12-04T00:00:00Z"})
+    tracking = api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body
+    assert tracking["eta"]["text"] == "Fri 12/4"
+    assert "Fri 12/4" in page(api, shipment["tracking_token"]).body.decode()

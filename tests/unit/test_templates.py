@@ -108,6 +108,9 @@ def test_eta_is_shown_in_the_shoppers_zone_and_language() -> None:
     assert format_eta(eta, ZoneInfo("America/New_York"), "en") == "Wed 2:30pm-4pm"
     assert format_eta(eta, ZoneInfo("Europe/Berlin"), "de") == "Mi 20:30-22:00"
     assert format_eta({"end": "2026-11-25T00:00:00+00:00"}, ZoneInfo("UTC"), "en") == "Wed 11/25"
+    # a date-only ETA names that day wherever the shopper is, not midnight UTC moved to their zone
+    for zone, locale, shown in (("America/Los_Angeles", "en", "Fri 12/4"), ("Europe/Berlin", "de", "Fr 04.12.")):
+        assert format_eta({"end": "2026-12-04T00:00:00Z"}, ZoneInfo(zone), locale) == shown
     assert format_eta(None, ZoneInfo("UTC"), "en") == ""
     assert datetime(2026, 11, 25, tzinfo=UTC).weekday() == 2
 
