@@ -150,6 +150,27 @@ def build_server(host: str, port: int) -> Any:
                 raise AttributeError(name)
             return self._refuse_method
 
+        def _generic_handle(self) -> None:
+            try:
+                super()._generic_handle()
+            except UnicodeEncodeError:  # Chalice's own no-route answer quotes a non-ASCII Authorization header
+                self._no_route()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+        def _send_error_response(self, error: Any) -> None:
+            # API Gateway answers a path no route matches with 403 "Missing Authentication Token" (Chalice's local
+            # gateway even quotes the caller's Authorization header back); the deployed API maps it to our 404
+            # (infra GatewayResponses), and so does the local runtime.
+            if error.CODE == 403 and error.headers.get("x-amzn-ErrorType") == "UnauthorizedException":
+                self._no_route()
+                return
+            super()._send_error_response(error)
+
+        def _no_route(self) -> None:
+            body = json.dumps(error_body("not_found", "no such route"))
+            self._send_http_response(404, {"Content-Type": "application/json"}, body)
+
         def _refuse_method(self) -> None:
             self._parse_payload()  # consume the body, or its bytes would be read as the next request
             body = json.dumps(error_body("method_not_allowed", f"Unsupported method: {self.command}"))

@@ -213,6 +213,14 @@ def test_cli_creates_a_retailer_and_reissues_keys_that_work_over_http(local_serv
     assert unknown.returncode == 2 and "no retailer" in unknown.stderr
 
 
+def test_an_unknown_path_is_a_json_404_that_never_quotes_the_callers_key(local_server: LocalServer) -> None:
+    for headers in ({}, {"Authorization": "Bearer pl_secret_key_0123456789"}, {"Authorization": "Bearer caf\u00e9"}):
+        response = requests.get(f"{local_server.base_url}/v1/nope?x=1", headers=headers, timeout=10)
+        assert response.status_code == 404, response.text
+        assert response.json() == {"error": {"code": "not_found", "message": "no such route"}}  # as infra maps it
+        assert "pl_secret" not in response.text
+
+
 def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_server: LocalServer) -> None:
     host, port = local_server.base_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
