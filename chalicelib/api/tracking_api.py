@@ -51,7 +51,10 @@ def page_headers(nonce: str) -> dict[str, str | list[str]]:
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # The tracking token is in the URL, so no other site may see it as a referrer; "same-origin" still lets
+        # the browser name our origin on the page's own form posts ("no-referrer" makes it send `Origin: null`,
+        # which the exact origin check rightly refuses).
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Content-Security-Policy": (
             f"default-src 'none'; img-src 'self' https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "

@@ -183,7 +183,9 @@ def test_security_headers_and_nonce(api: Api, retailer: Retailer) -> None:
     nonce = re.search(r"script-src 'nonce-([A-Za-z0-9_-]+)'", csp).group(1)
     assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert f'<script nonce="{nonce}">' in response.body.decode()
-    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+    assert (
+        headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
+    )  # the token never leaves our origin
     assert (
         "SameSite=Strict" in headers["Set-Cookie"]
         and "HttpOnly" in headers["Set-Cookie"]
