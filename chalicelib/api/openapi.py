@@ -622,6 +622,19 @@ RESPONSES: dict[str, dict[str, Any]] = {
                 "items": {"type": "object", "properties": {"status": {"enum": [*MILESTONES, UNKNOWN]}}},
             },
             "retailer": OBJECT,
+            "shopper": {
+                "type": "object",
+                "description": "The shopper's choices; the instructions they typed are never in this JSON, only "
+                "whether there are any (the page, where they edit them, shows them).",
+                "properties": {
+                    "first_name": STRING,
+                    "notify": nullable({"type": "string", "enum": ["sms", "email", "none"]}),
+                    "has_instructions": {"type": "boolean"},
+                    "can_text": {"type": "boolean"},
+                    "can_email": {"type": "boolean"},
+                },
+                "not": {"required": ["instructions"]},
+            },
         },
     },
     "OrderLookup": {

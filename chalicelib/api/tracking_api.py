@@ -215,6 +215,10 @@ def shopper_json(token: str) -> Response:
         return response
     view.pop("colors", None)
     view.pop("retailer_id", None)
+    # The shopper's own typed instructions (gate codes, phone numbers, addresses) stay off this CORS-open JSON, which
+    # retailers embed in their sites; the page, where the shopper edits them, shows them (D23).
+    shopper = view["shopper"]
+    shopper["has_instructions"] = bool(shopper.pop("instructions", ""))
     return json_response(view, headers=CORS)
 
 

@@ -8,8 +8,12 @@ on a public page. `Redactor` removes what identifies the shopper and keeps what 
   initials, so "Signed for by GARCIA, MARIA" reads "Signed for by G. M.";
 - the destination's street line, and anything shaped like a street address, is removed with the "at"/"to" that
   led to it;
-- phone numbers (international, grouped, or labelled "tel"/"phone") and e-mail addresses are removed with their
-  label.
+- phone numbers (international, grouped, labelled "tel"/"phone", or a bare 10-11 digit national number) and e-mail
+  addresses are removed with their label, an extension and any connector left dangling ("contact <phone> or
+  <e-mail>" goes whole); the shopper's own number and address are removed however they are written;
+- a third party's name after "left with (neighbour)", "delivered to", "recipient:", "received by" or "signed (for)
+  by" becomes initials (also "SMITH, J"), and a name run that starts with the shopper's name is initialled whole;
+- a driver named after "driver" keeps the first name only, as the page shows drivers.
 
 Pure and cheap: built once per view from values the read side already holds (no storage call), one compiled
 pattern per shopper (cached), a few regular expressions per text.
@@ -40,9 +44,29 @@ _PHONES = (
     # International: "+1 415 555 0123", "+31612345678", "0044 20 7946 0958".
     re.compile(r"(?<![\w+])(?:\+|00)\d[\d \t().-]{6,}\d(?!\w)"),
     # Grouped national: "415-555-0123", "(415) 555-0123", "020 7946 0958", "06-1234 5678", "415.555.0123".
-    re.compile(r"(?<![\w.:/-])\(?\d{2,5}\)?(?:[ .-]\d{2,5}){2,4}(?![\w.:/-]|\.\d)"),
-    # Trunk prefix and subscriber number: "06-12345678", "030 1234567".
-    re.compile(r"(?<![\w.:/-])0\d{1,3}[ -]\d{6,8}(?![\w.:/-]|\.\d)"),
+    re.compile(r"(?<![\w.:/-])\(?\d{2,5}\)?(?:[ .-]\d{2,5}){2,4}(?![\w:/-]|\.\w)"),
+    # Trunk prefix and subscriber number: "06-12345678", "030 1234567", "07700 900123", "0151 9876543".
+    re.compile(r"(?<![\w.:/-])0\d{1,4}[ -]\d{6,8}(?![\w:/-]|\.\w)"),
+    # A bare national number: NANP with or without its 1 ("4155550123"), or trunk 0 and 9-10 digits ("07700900123").
+    # Other runs stay: 9-digit shipment ids, 12+ digit tracking numbers, digits inside a word.
+    re.compile(r"(?<![\w.:/+-])(?:1?[2-9]\d{2}[2-9]\d{6}|0\d{9,10})(?![\w:/-]|\.\w)"),
+)
+#: Any run of digits with separators, checked against the shopper's own number.
+_DIGIT_RUN = re.compile(r"(?<![\w+])(?:\+|00)?[ \t]*\(?\d(?:[ \t().\-/]{0,3}\d){6,18}(?!\w)")
+#: An extension after a removed number: "<phone> ext 7", "<phone>, x123".
+_EXTENSION = re.compile(r"\x00[ \t]*,?[ \t]*(?i:ext(?:ension)?|x|#)\.?[ \t]*:?[ \t]*\d{1,6}(?!\w)")
+#: A clause left holding only contact words around what was removed ("; contact <phone> or <e-mail>", ", called
+#: <phone>, email <e-mail>") goes whole, keeping the punctuation before it; "Driver tried to call <phone>" keeps its
+#: words.
+_CONTACT_WORD = (
+    r"(?:call|called|calling|reach|contact|contacted|write|message|phone|phoned|telephone|tel|tél|ph|mobile|mob|cell|fax|text|texted|sms"
+    r"|whatsapp|e-?mail|e-?mailed|mail|courriel|correo|téléphone|teléfono|telefon|fon|at|on|or|and|via|to|the|by"
+    r"|customer|driver|number|no|please|us|ou|oder|o|y|et|und)"
+)
+_CONTACT_CLAUSE = re.compile(
+    rf"(^|[,;.!?(])(?:[ \t]*(?:{_CONTACT_WORD}\b\.?[ \t]*:?|\x00|[/&]))*?[ \t]*\x00"
+    rf"(?:[ \t]*(?:{_CONTACT_WORD}\b\.?[ \t]*:?|\x00|[/&]))*[ \t]*(?=$|[,;.!?)])",
+    re.IGNORECASE,
 )
 _MIN_PHONE_DIGITS = 9
 _MAX_PHONE_DIGITS = 15
@@ -105,16 +129,35 @@ _CUES = re.compile(
 #: A signatory named after "signed for by"-style words is initialled even when nobody told us the name; these words
 #: describe who signed rather than name them, and stay.
 _SIGNER = re.compile(
-    r"(?i:signed\s+(?:for\s+)?by|received\s+by|signatory|left\s+with|collected\s+by|handed\s+to)[ \t]*:?[ \t]*"
-    r"((?:[A-ZÀ-ÖØ-Þ][\w'-]*\.?(?:[ \t]+|(?=[,.;)]|$))){1,3})"
+    r"(?i:signed\s+(?:for\s+)?by|received\s+by|signatory|left\s+with|collected\s+by|handed\s+to|delivered\s+to"
+    r"|picked\s+up\s+by|recipient[ \t]*:)[ \t]*:?[ \t]*(?i:(?:the|a|your)[ \t]+)?(?i:neighbou?r[ \t]*:?[ \t]+)?"
+    r"((?:[A-ZÀ-ÖØ-Þ][\w'-]*\.?(?:[ \t]+|,[ \t]*(?=[A-ZÀ-ÖØ-Þ]\.?(?:[ \t]|[,.;)]|$))|(?=[,.;)]|$))){1,3})"
 )
 _SIGNER_WORDS = frozenset(
     _words(
         "customer recipient receptionist reception neighbour neighbor front desk mailroom mail room concierge security "
         "resident household family member agent post office driver staff the a an parcel locker safe place porch "
-        "door individual person other addressee guard manager shop store building"
+        "door individual person other addressee guard manager shop store building mailbox letterbox garage porch back "
+        "side rear patio garden shed lobby entrance gate doorstep step steps inside outside house home room desk "
+        "receiving dept department property management leasing office pickup point access counter dock warehouse "
+        "hub facility depot sender shipper retailer location collection service box po postbox usps ups fedex dhl "
+        "postnl royal amazon packstation parcelshop authorised authorized secure his her their your my"
     )
 )
+#: Words that are not a person's name after "driver" or after a name ("driver Tried To Call", "GARCIA Front Door").
+_NOT_NAME = (
+    _SIGNER_WORDS
+    | _COMMON
+    | frozenset(
+        _words(
+            "tried attempted attempt was is has had could couldn't cannot can't will would unable left arrived "
+            "delivered delivering called calling en on at in to for of from with and or name today tomorrow now "
+            "note notes says said reports reported assigned info details contact number phone en-route enroute "
+            "out delivery is on way nearby"
+        )
+    )
+)
+_DRIVER = re.compile(r"(?i:\bdriver)[ \t]*:?[ \t]+([A-ZÀ-ÖØ-Þ][\w'-]+)((?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'-]*\.?){1,2})")
 _INITIAL = r"(?-i:[A-ZÀ-ÖØ-Þ])(?:\.|(?![\w-]))"
 
 #: Words that only introduce what was removed go with it: "at <street>", "tel <phone>", "Phone: <phone>",
@@ -151,7 +194,14 @@ def _name_run_pattern(parts: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     name = "|".join(re.escape(part) for part in parts)
     token = rf"(?:(?:{name})(?![\w-])|{_INITIAL})"
-    return re.compile(rf"(?<![\w-]){token}(?:(?:[ \t]*,?[ \t]*|(?<=\.)){token})*", re.IGNORECASE)
+    # A run that starts with the shopper's name may go on with names we were not told ("MARIA GARCIA LOPEZ").
+    more = r"(?P<more>(?:[ \t]+(?-i:[A-ZÀ-ÖØ-Þ][\w'-]+)){0,2})"
+    return re.compile(rf"(?<![\w-])(?P<run>{token}(?:(?:[ \t]*,?[ \t]*|(?<=\.)){token})*){more}", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _email_pattern(email: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.+-])" + re.escape(email) + r"(?![\w-])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -176,6 +226,9 @@ class Redactor:
 
     names: tuple[str, ...] = ()
     street_lines: tuple[str, ...] = ()
+    #: The shopper's own number (E.164 digits, no +) and e-mail, removed however a carrier writes them.
+    phone_digits: str = ""
+    email: str = ""
 
     @property
     def _digitless_lines(self) -> bool:
@@ -183,20 +236,35 @@ class Redactor:
 
     @classmethod
     def for_shipment(
-        cls, customer_name: str | None, destination: dict[str, object] | None, recipients: Iterable[str | None] = ()
+        cls,
+        customer_name: str | None,
+        destination: dict[str, object] | None,
+        recipients: Iterable[str | None] = (),
+        *,
+        phone: str | None = None,
+        email: str | None = None,
     ) -> Redactor:
         lines = tuple(
             str(destination[key]) for key in ("line1", "line2") if destination and isinstance(destination.get(key), str)
         )
-        return cls(names=name_parts(customer_name, *recipients), street_lines=tuple(line for line in lines if line))
+        digits = "".join(ch for ch in phone or "" if ch.isdigit())
+        return cls(
+            names=name_parts(customer_name, *recipients),
+            street_lines=tuple(line for line in lines if line),
+            phone_digits=digits if len(digits) >= 7 else "",
+            email=(email or "").strip() if "@" in (email or "") else "",
+        )
 
     def text(self, text: str | None) -> str:
         """Carrier-written text as the shopper may see it."""
         if not text:
             return ""
         out = self._cut_contacts(text)
+        if _CUT in out:
+            out = _CONTACT_CLAUSE.sub(lambda m: m.group(1) + _CUT, out)
         out = self._initials(out)
         out = _SIGNER.sub(_initial_signer, out)
+        out = _DRIVER.sub(_driver_first_name, out)
         return _tidy(out)
 
     def place(self, text: str | None) -> str:
@@ -206,16 +274,28 @@ class Redactor:
     def _cut_contacts(self, text: str) -> str:
         if "@" not in text and not _HAS_DIGIT.search(text) and not self._digitless_lines:
             return text  # every phone and street pattern needs a digit, every e-mail an @: most scans stop here
-        out = _EMAIL.sub(_CUT, text)
+        out = _email_pattern(self.email).sub(_CUT, text) if self.email else text
+        out = _EMAIL.sub(_CUT, out)
         for line in self.street_lines:
             pattern = _line_pattern(line)
             if pattern is not None:
                 out = pattern.sub(_CUT, out)
         for pattern in _STREETS:
             out = pattern.sub(_CUT, out)
+        if self.phone_digits:
+            out = _DIGIT_RUN.sub(self._own_number, out)
         for pattern in _PHONES:
             out = pattern.sub(_phone_cut, out)
-        return out
+        return _EXTENSION.sub(_CUT, out) if _CUT in out else out
+
+    def _own_number(self, match: re.Match[str]) -> str:
+        """The shopper's number in any format: with or without country code, trunk 0 or 00 prefix, any separators."""
+        digits = "".join(ch for ch in match.group(0) if ch.isdigit())
+        national = digits.lstrip("0") if digits.startswith("0") else digits
+        own = self.phone_digits
+        if len(national) >= 7 and (own.endswith(national) or national == own):
+            return _CUT
+        return match.group(0)
 
     def _initials(self, text: str) -> str:
         pattern = _name_run_pattern(self.names)
@@ -224,7 +304,7 @@ class Redactor:
         names = set(self.names)
 
         def initials(match: re.Match[str]) -> str:
-            tokens = re.findall(r"[^\s,.]+", match.group(0))
+            tokens = re.findall(r"[^\s,.]+", match.group("run"))
             named = [t for t in tokens if t.casefold() in names]
             if not named:
                 return match.group(0)  # initials only: nothing of the shopper's name
@@ -235,7 +315,11 @@ class Redactor:
                 and not _CUES.search(text[: match.start()])
             ):
                 return match.group(0)  # "May 16", "Post Office": a common word standing alone
-            return " ".join(f"{t[0].upper()}." for t in tokens)
+            more = match.group("more").split()
+            while more and more[0].rstrip(".").casefold() not in _NOT_NAME:
+                tokens.append(more.pop(0))
+            tail = match.group("more")[len(match.group("more")) - len(" ".join(more)) - (1 if more else 0) :]
+            return " ".join(f"{t[0].upper()}." for t in tokens) + (tail if more else "")
 
         return pattern.sub(initials, text)
 
@@ -247,7 +331,20 @@ def _initial_signer(match: re.Match[str]) -> str:
         lambda word: word.group(0) if word.group(0).rstrip(".").casefold() in _SIGNER_WORDS else f"{word.group(0)[0]}.",
         words,
     )
+    initialled = re.sub(r"(?<=\b[A-ZÀ-ÖØ-Þ]\.),[ \t]*(?=[A-ZÀ-ÖØ-Þ]\.)", " ", initialled)  # "SMITH, J" -> "S. J."
     return match.group(0)[: match.start(1) - match.start(0)] + initialled
+
+
+def _driver_first_name(match: re.Match[str]) -> str:
+    first, rest = match.group(1), match.group(2)
+    if first.casefold() in _NOT_NAME:
+        return match.group(0)  # "Driver Tried To Call": no name
+    words = rest.split()
+    dropped = 0
+    while dropped < len(words) and words[dropped].rstrip(".").casefold() not in _NOT_NAME:
+        dropped += 1
+    kept = " ".join(words[dropped:])
+    return match.group(0)[: match.end(1) - match.start(0)] + (" " + kept if kept else "")
 
 
 def _phone_cut(match: re.Match[str]) -> str:
@@ -269,5 +366,6 @@ def _tidy(text: str) -> str:
     out = re.sub(r"[,;]\s*\)", ")", out)
     out = re.sub(r"[,;]\s*\(", " (", out)
     out = re.sub(r"\s+([,.;:!?)])", r"\1", out)
+    out = re.sub(r"([!?]|(?<![A-ZÀ-ÖØ-Þ])\.)\.+", r"\1", out)  # "Delivered. ." left by a removed sentence
     out = re.sub(r"\s{2,}", " ", out)
-    return out.strip(" \t,;:/-")
+    return out.strip(" \t,;:/-").lstrip(" \t.!?")  # ". Out for delivery" when the first sentence went

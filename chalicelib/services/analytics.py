@@ -184,9 +184,34 @@ def low_scores(retailer_id: str, first: date, last: date) -> list[dict[str, Any]
     ]
 
 
+#: A text cell a spreadsheet would read as a formula (OWASP "CSV Injection"): carrier-supplied driver names reach
+#: these cells, so `=HYPERLINK(...)` is written as the text '=HYPERLINK(...).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """One cell as a spreadsheet should read it: numbers stay numbers (negative ones too), text that would start a
+    formula gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    """csv.writer whose every cell goes through `csv_cell`: the one place both exports escape formulas."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+
 def to_csv(data: dict[str, Any]) -> str:
+    """The analytics report as a spreadsheet, for `/v1/analytics?format=csv` and `/analytics/export.csv` alike."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["section", "name", "metric", "value"])
     quality = data["quality"]
     for metric, value in quality.items():

@@ -223,8 +223,10 @@ def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[
         source = "custom" if stored else "built-in"
     override = Override(body=draft["body"], subject=draft.get("subject")) if draft else None
     context = message_context(sample_record(retailer_id), retailer, locale, "https://example.invalid/unsubscribe")
+    if kind == "delivered":
+        context["delivery_note"] = "Left at front door"  # the sample is out for delivery; show a driver's note
     if override is not None:
-        validate_override(channel, override, context)
+        validate_override(channel, override, context, kind)
     if channel == "sms":
         body = render_sms(kind, locale, context, override).body
         answer = {

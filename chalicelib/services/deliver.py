@@ -274,7 +274,13 @@ def message_context(
     zone = zone_for(_recipient(record), notification_settings(retailer))
     pod = record.progress.proof_of_delivery or {}
     # Carrier-written text quoted to the shopper is redacted like on the tracking page (DESIGN 3.4).
-    redactor = Redactor.for_shipment(customer.get("name"), record.destination, [pod.get("recipient_name")])
+    redactor = Redactor.for_shipment(
+        customer.get("name"),
+        record.destination,
+        [pod.get("recipient_name")],
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+    )
     delivered = record.progress.status == ms.DELIVERED
     return {
         "retailer": brand_values["display_name"],

@@ -70,14 +70,21 @@ def shopper_redactor(record: ShipmentRecord, events: list[TrackingEvent]) -> Red
     # Imported here, not at the top: its patterns compile on import, and webhooks import this module too.
     from ..domain.redaction import Redactor
 
-    """Whose details carrier text must not show: the shopper's name and street, and whoever signed for the parcel.
+    """Whose details carrier text must not show: the shopper's name, street, phone and e-mail, and whoever signed.
     Built from what the view already read (no storage call)."""
     recipients = {
         str(pod.get("recipient_name"))
         for pod in [record.progress.proof_of_delivery, *(event.proof_of_delivery for event in events)]
         if pod and pod.get("recipient_name")
     }
-    return Redactor.for_shipment((record.customer or {}).get("name"), record.destination, sorted(recipients))
+    customer = record.customer or {}
+    return Redactor.for_shipment(
+        customer.get("name"),
+        record.destination,
+        sorted(recipients),
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+    )
 
 
 def _place(event: TrackingEvent, redactor: Redactor) -> str:

@@ -49,6 +49,18 @@ SMS_VARIABLES = frozenset(
     }
 )
 EMAIL_VARIABLES = SMS_VARIABLES | {"first_name", "status_label"}
+#: Variables only some kinds carry, as their built-in templates use them: the delivered email quotes the driver's
+#: note (redacted, DESIGN 3.4; empty when the carrier sent none). Texts never carry it (one segment, worst case).
+EMAIL_KIND_VARIABLES: dict[str, frozenset[str]] = {"delivered": frozenset({"delivery_note"})}
+
+
+def allowed_variables(channel: str, kind: str | None = None) -> frozenset[str]:
+    """What a retailer template for this channel (and kind) may use."""
+    if channel == "sms":
+        return SMS_VARIABLES
+    return EMAIL_VARIABLES | EMAIL_KIND_VARIABLES.get(kind or "", frozenset())
+
+
 MAX_TEMPLATE_CHARS = 5000
 
 WEEKDAYS = {
@@ -227,9 +239,11 @@ def _sandboxed_paragraphs(source: str, context: dict[str, Any]) -> list[str]:
     return [part.strip() for part in rendered.replace("\r\n", "\n").split("\n\n") if part.strip()]
 
 
-def validate_override(channel: str, override: Override, sample_context: dict[str, Any]) -> list[str]:
+def validate_override(
+    channel: str, override: Override, sample_context: dict[str, Any], kind: str | None = None
+) -> list[str]:
     """Check syntax, variables and (for SMS) length with sample data; returns warnings, raises on errors."""
-    allowed = SMS_VARIABLES if channel == "sms" else EMAIL_VARIABLES
+    allowed = allowed_variables(channel, kind)
     sources = {"body": override.body}
     if channel == "email":
         sources["subject"] = override.subject or ""

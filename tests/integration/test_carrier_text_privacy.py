@@ -24,7 +24,7 @@ SECRETS = ("GARCIA", "Garcia", "Lopez", "EVERGREEN", "Evergreen", "742", "415-55
 
 
 def register(api: Api, retailer: Retailer, **overrides) -> dict:
-    response = api.register(retailer, customer=CUSTOMER, destination=DESTINATION, **overrides)
+    response = api.register(retailer, **{"customer": CUSTOMER, "destination": DESTINATION, **overrides})
     assert response.status_code == 201, response.body
     return response.json_body
 
@@ -130,3 +130,58 @@ def test_dates_on_the_page_are_written_as_each_language_writes_them(api: Api, re
         assert data["promised"] == promised, locale
         assert data["events"][0]["time"] == moment, locale
         assert promised in api.http.get(f"/t/{token}?lang={locale}").body.decode()
+
+
+#: What a new-user probe saw on the page unchanged, and what the shopper sees now.
+PROBED = {
+    "Driver could not reach customer at 4155550123": "Driver could not reach customer",
+    "Call driver on 07700 900123. Out for delivery": "Out for delivery",
+    "Left with neighbor John Smith": "Left with neighbor J. S.",
+    "Delivered to SMITH, J": "Delivered to S. J.",
+    "Recipient: Jane Doe": "Recipient: J. D.",
+    "Out for delivery to MARIA GARCIA LOPEZ": "Out for delivery to M. G. L.",
+    "Out For Delivery Today - driver Klaus Becker 0151 9876543": "Out For Delivery Today - driver Klaus",
+    "Departed facility; contact 415-555-0123 or Maria.Private@example.com": "Departed facility",
+    "Left a card, called (415) 555 0123, email maria.private@example.com": "Left a card",
+    "Attempted. Customer phone 415 555 0123 ext 7": "Attempted.",
+}
+PROBED_SECRETS = ("4155550123", "555 0123", "07700", "900123", "9876543", "John", "Smith", "SMITH", "Jane", "Doe")
+PROBED_SECRETS += ("GARCIA", "LOPEZ", "Becker", "maria.private", "Maria.Private")
+
+
+def test_the_probed_descriptions_reach_the_page_and_its_json_without_contacts_third_parties_or_surnames(
+    api: Api, retailer: Retailer
+) -> None:
+    customer = {**CUSTOMER, "name": "Maria Garcia"}
+    shipment = register(api, retailer, customer=customer)
+    for n, text in enumerate(PROBED):
+        scan(api, retailer, f"p{n}", "shipped", f"2026-11-20T{10 + n:02d}:00:00+00:00", description=text)
+    token = shipment["tracking_token"]
+    html = api.http.get(f"/t/{token}").body.decode()
+    data = api.http.get(f"/v1/tracking/{token}").json_body
+    assert [event["description"] for event in data["events"]] == list(reversed(PROBED.values()))
+    for secret in PROBED_SECRETS:
+        assert secret not in html and secret not in json.dumps(data), secret
+    for shown in PROBED.values():
+        assert shown in html
+
+
+def test_the_instructions_the_shopper_typed_stay_on_their_page_and_off_the_cors_open_json(
+    api: Api, retailer: Retailer
+) -> None:
+    shipment = register(api, retailer)
+    token = shipment["tracking_token"]
+    page = api.http.get(f"/t/{token}")
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    typed = "Gate code 4321, call 415 555 0123, side door of 742 Evergreen Terrace"
+    saved = api.http.post(
+        f"/t/{token}/preferences",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        body=urlencode({"csrf": cookie.split("=", 1)[1], "notify": "sms", "instructions": typed}),
+    )
+    assert saved.status_code == 303, saved.body
+    data = api.http.get(f"/v1/tracking/{token}").json_body
+    assert data["shopper"]["has_instructions"] is True and "instructions" not in data["shopper"]
+    for secret in ("4321", "555", "Evergreen"):
+        assert secret not in json.dumps(data)
+    assert "Gate code 4321" in api.http.get(f"/t/{token}").body.decode()  # where the shopper edits them

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
+from chalicelib.web.templating import allowed_variables
 from tests.conftest import Api, Retailer
 from tests.integration.conftest import Providers, drain, local_time
 from tests.integration.test_notifications import NY, notes, register, ship
@@ -128,3 +131,25 @@ def test_french_texts_keep_the_accents_of_the_gsm7_alphabet(api: Api, retailer: 
         "/v1/templates/shipped/sms/fr/preview", headers=retailer.auth, body=json.dumps(draft)
     ).json_body
     assert "expédiée, à bientot !" in custom["body"] and custom["encoding"] == "GSM-7"
+
+
+def test_the_documented_variables_are_the_ones_a_template_may_use(api: Api, retailer: Retailer) -> None:
+    delivered = "/v1/templates/delivered/email/en/preview"
+    note = json.dumps({"subject": "Here", "body": 'Order {{ order_id }}: "{{ delivery_note }}"'})
+    answer = api.http.post(delivered, headers=retailer.auth, body=note)
+    assert answer.status_code == 200, answer.body
+    assert '"Left at front door"' in answer.json_body["text"]  # the sample shows a driver's note
+    # delivery_note belongs to the delivered email only: elsewhere it is refused, naming it
+    for url in ("/v1/templates/shipped/email/en/preview", "/v1/templates/delivered/sms/en/preview"):
+        body = note if "email" in url else json.dumps({"body": "{{ delivery_note }}" + OK_TAIL})
+        refused = api.http.post(url, headers=retailer.auth, body=body)
+        assert (
+            refused.status_code == 400 and "unknown variables: delivery_note" in refused.json_body["error"]["message"]
+        )
+    reason = json.dumps(
+        {"body": "{{ retailer }}: {{ order_id }} late ({{ delay_reason }}) {{ tracking_url }} {{ opt_out }}"}
+    )
+    assert api.http.post("/v1/templates/delayed/sms/en/preview", headers=retailer.auth, body=reason).status_code == 200
+    docs = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    for name in allowed_variables("email", "delivered"):  # every variable a template may use is documented
+        assert re.search(rf"\b{name}\b", docs), name

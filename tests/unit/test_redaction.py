@@ -97,5 +97,60 @@ def test_a_shopper_named_like_a_month_keeps_the_date_but_not_a_signature() -> No
 
 
 def test_no_name_and_no_destination_still_removes_contacts() -> None:
-    assert Redactor().text("Delivered, call 415-555-0123") == "Delivered, call"
+    assert Redactor().text("Delivered, call 415-555-0123") == "Delivered"  # no dangling "call"
     assert Redactor().text("") == ""
+
+
+#: Descriptions a new-user probe saw reach the page unchanged, for a shopper registered as "Maria Garcia",
+#: +14155550123, maria.private@example.com (the wording of the AfterShip one is that of its checkpoint messages).
+PROBE_SHOPPER = Redactor.for_shipment(
+    "Maria Garcia",
+    {"line1": "742 Evergreen Terrace", "city": "Springfield"},
+    phone="+14155550123",
+    email="maria.private@example.com",
+)
+PROBED = [
+    ("Driver could not reach customer at 4155550123", "Driver could not reach customer"),
+    ("Driver could not reach customer at +1 (415) 555 0123", "Driver could not reach customer"),
+    ("Attempted, customer tel 1-415-555-0123", "Attempted"),
+    ("Attempted - customer 415/555/0123", "Attempted - customer"),
+    ("Notice left, customer 00 1 415 555 01 23 not answering", "Notice left, customer not answering"),
+    ("Attempted. Reach us via MARIA.Private@Example.COM", "Attempted."),
+    ("Out for delivery. Call driver on 07700 900123", "Out for delivery."),
+    ("Left with neighbor John Smith", "Left with neighbor J. S."),
+    ("Left with neighbour John Smith at no. 3", "Left with neighbour J. S. at no. 3"),
+    ("Delivered to SMITH, J", "Delivered to S. J."),
+    ("Recipient: Jane Doe", "Recipient: J. D."),
+    ("Received by: JOHN SMITH", "Received by: J. S."),
+    ("Out for delivery to MARIA GARCIA LOPEZ", "Out for delivery to M. G. L."),
+    ("Out For Delivery Today - driver Klaus Becker 0151 9876543", "Out For Delivery Today - driver Klaus"),
+    ("DRIVER: KLAUS BECKER", "DRIVER: KLAUS"),
+    ("Departed facility; contact 415-555-0123 or maria.private@example.com", "Departed facility"),
+    ("Left a card, called 415.555.0123, email maria.private@example.com", "Left a card"),
+    ("Attempted. Customer phone 415 555 0123 ext 7", "Attempted."),
+    ("Delivered. Call 212-555-0199.", "Delivered."),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PROBED, ids=[text[:48] for text, _ in PROBED])
+def test_the_shoppers_own_contacts_third_parties_and_drivers_surnames_are_removed_and_the_rest_reads_cleanly(
+    text: str, expected: str
+) -> None:
+    assert PROBE_SHOPPER.text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "Driver Tried To Call",
+        "Delivered to Front Door",
+        "Delivered To Garage",
+        "Delivered to Parcel Locker",
+        "Out for delivery to SPRINGFIELD",
+        "Shipment picked up 1234567890",  # a 10-digit DHL waybill is no national phone shape
+        "Manifest 3151012345",  # 10 digits, but a NANP exchange never starts with 0 or 1
+        "Tracking 1Z999AA10123456784 and 9405530109355412869056",
+    ],
+)
+def test_what_only_looks_like_a_name_or_a_number_stays(kept: str) -> None:
+    assert PROBE_SHOPPER.text(kept) == kept
