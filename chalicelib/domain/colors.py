@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 DARK_TEXT, LIGHT_TEXT, BLACK, WHITE = "#111111", "#ffffff", "#000000", "#ffffff"
@@ -173,6 +174,7 @@ def _text_on(field: str, fill: str, found: list[Adjustment]) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)  # pure, and searched step by step: a retailer's two colours are worked out once
 def brand_palette(primary_color: str, accent_color: str) -> Palette:
     """Every brand colour checked against every surface it sits on, adjusted to WCAG 2.1 AA where it falls short:
     4.5:1 for text (links, text on the brand fills), 3:1 for graphics (progress bar, stripes, chart bars)."""
