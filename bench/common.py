@@ -160,3 +160,75 @@ def timed(work: Callable[[], None]) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
+
+
+#: The journey every shipment of a load burst is scanned through (one `shipped` twice, as carriers do).
+BURST_JOURNEY = ("processed", "shipped", "shipped", "out_for_delivery", "delivered")
+
+
+def burst_histories(count: int, start: datetime, prefix: str = "1ZLOAD") -> dict[str, list[dict[str, Any]]]:
+    """Each burst shipment's whole history, in order: tracking number -> native scans (tests/reliability/test_load.py
+    and bench/burst.py post the same)."""
+    scans: dict[str, list[dict[str, Any]]] = {}
+    for n in range(count):
+        tn = f"{prefix}{n:05d}"
+        scans[tn] = [
+            {
+                "event_id": f"{tn}-{i}",
+                "tracking_number": tn,
+                "carrier": "ups",
+                "status": status,
+                "occurred_at": (start + timedelta(hours=i * 3 + n % 5)).isoformat(),
+            }
+            for i, status in enumerate(BURST_JOURNEY)
+        ]
+    return scans
+
+
+def burst_bodies(scans: dict[str, list[dict[str, Any]]], count: int, rng: Any) -> list[bytes]:
+    """`count` webhook bodies: single scans, duplicates and whole histories in random order, shuffled across
+    shipments (`rng` a seeded `random.Random`)."""
+    bodies: list[bytes] = []
+    while len(bodies) < count:
+        tn = rng.choice(list(scans))
+        history = scans[tn]
+        shape = rng.random()
+        if shape < 0.5:
+            events = [rng.choice(history)]
+        elif shape < 0.8:
+            events = rng.sample(history, k=rng.randint(2, len(history)))
+        else:
+            events = list(reversed(history))
+        bodies.append(json.dumps({"events": events}).encode())
+    return bodies
+
+
+def burst_received(scans: dict[str, list[dict[str, Any]]], bodies: list[bytes]) -> dict[str, set[str]]:
+    """The event ids each shipment was sent (scans never posted are not expected in its state)."""
+    received: dict[str, set[str]] = {tn: set() for tn in scans}
+    for raw in bodies:
+        for event in json.loads(raw)["events"]:
+            received[event["tracking_number"]].add(event["event_id"])
+    return received
+
+
+def serial_fold(tn: str, history: list[dict[str, Any]], received: set[str]) -> Any:
+    """The `Progress` a serial, in-order run of the scans received for `tn` ends in."""
+    from chalicelib.domain.events import TrackingEvent, fingerprint
+    from chalicelib.domain.shipment import Progress, fold
+
+    return fold(
+        Progress(),
+        [
+            TrackingEvent(
+                source="native",
+                carrier="ups",
+                tracking_number=tn,
+                status=e["status"],
+                occurred_at=datetime.fromisoformat(e["occurred_at"]),
+                fingerprint=fingerprint("native", e["event_id"]),
+            )
+            for e in history
+            if e["event_id"] in received
+        ],
+    )

@@ -16,6 +16,8 @@ One module per figure, run in this order (`--only` takes these names):
 10. embedded_runtime      The local runtime as its table grows to 10,000 shipments.
 11. templates             Hostile retailer templates stopped by the sandbox: worst time and memory.
 12. scale_model           Sustained webhooks/s one retailer can send before a partition key reaches DynamoDB's limits.
+13. burst                 2,000 webhooks (duplicates, shuffled histories, 16 senders) against the local runtime with
+                          10,000 shipments: 5xx, final states against a serial fold, each milestone sent once.
 
 `--json PATH` writes every figure (name, label, value, unit, baseline, ratio, budget, ok, detail); `python -m
 bench.readme_table PATH` rewrites the README's table from it. The run exits 1 when a budget is broken (docs D35).
@@ -44,6 +46,7 @@ MODULES = (
     "embedded_runtime",
     "templates",
     "scale_model",
+    "burst",
 )
 
 

@@ -6,20 +6,18 @@ Default: 600 webhooks over 60 shipments from 4 concurrent senders; RELIABILITY_F
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from bench.common import burst_bodies, burst_histories, burst_received, serial_fold
 from chalicelib.carriers import native
-from chalicelib.domain.events import TrackingEvent, fingerprint
-from chalicelib.domain.shipment import Progress, fold
 from tests.e2e.conftest import LocalServer
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +25,6 @@ FULL = os.environ.get("RELIABILITY_FULL") == "1"
 SHIPMENTS = 200 if FULL else 60
 WEBHOOKS = 2000 if FULL else 600
 WORKERS = int(os.environ.get("RELIABILITY_WORKERS", "16" if FULL else "4"))
-JOURNEY = ["processed", "shipped", "shipped", "out_for_delivery", "delivered"]
 
 
 def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalServer) -> None:
@@ -49,34 +46,12 @@ def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalSe
             },
         )
 
-    scans: dict[str, list[dict]] = {}
-    for n in range(SHIPMENTS):
-        tn = f"1ZLOAD{n:05d}"
+    scans = burst_histories(SHIPMENTS, start)
+    for n, tn in enumerate(scans):
         if n % 2 == 0:  # half registered first, half claimed after their scans
             register(session, n, tn)
-        scans[tn] = [
-            {
-                "event_id": f"{tn}-{i}",
-                "tracking_number": tn,
-                "carrier": "ups",
-                "status": status,
-                "occurred_at": (start + timedelta(hours=i * 3 + n % 5)).isoformat(),
-            }
-            for i, status in enumerate(JOURNEY)
-        ]
     # Webhooks: single scans, duplicates and whole histories in random order, shuffled across shipments.
-    bodies = []
-    while len(bodies) < WEBHOOKS:
-        tn = rng.choice(list(scans))
-        history = scans[tn]
-        shape = rng.random()
-        if shape < 0.5:
-            events = [rng.choice(history)]
-        elif shape < 0.8:
-            events = rng.sample(history, k=rng.randint(2, len(history)))
-        else:
-            events = list(reversed(history))
-        bodies.append(json.dumps({"events": events}).encode())
+    bodies = burst_bodies(scans, WEBHOOKS, rng)
     secret = demo["integrations"]["native"]["secret"]
     url = f"{base}/v1/webhooks/native/{demo['retailer_id']}"
 
@@ -95,10 +70,7 @@ def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalSe
     elapsed = time.monotonic() - started
     assert set(codes) == {200}, codes
     # Scans that were never posted are not expected in the state: compute what each shipment received.
-    received: dict[str, set[str]] = {tn: set() for tn in scans}
-    for raw in bodies:
-        for event in json.loads(raw)["events"]:
-            received[event["tracking_number"]].add(event["event_id"])
+    received = burst_received(scans, bodies)
     session = requests.Session()  # a new pool: the first one sat idle through the burst
     for n, (tn, history) in enumerate(scans.items()):
         if n % 2:
@@ -109,21 +81,7 @@ def test_burst_of_webhooks_loses_nothing_and_notifies_once(local_server: LocalSe
         if not received[tn]:
             continue
         detail = session.get(f"{base}/v1/shipments/{found[0]['id']}", headers=local_server.auth, timeout=120).json()
-        expected = fold(
-            Progress(),
-            [
-                TrackingEvent(
-                    source="native",
-                    carrier="ups",
-                    tracking_number=tn,
-                    status=e["status"],
-                    occurred_at=datetime.fromisoformat(e["occurred_at"]),
-                    fingerprint=fingerprint("native", e["event_id"]),
-                )
-                for e in history
-                if e["event_id"] in received[tn]
-            ],
-        )
+        expected = serial_fold(tn, history, received[tn])
         assert detail["status"] == expected.status, tn
         assert len(detail["events"]) == len(received[tn]), tn
         kinds = [(note["kind"], note["channel"]) for note in detail["notifications"]]
