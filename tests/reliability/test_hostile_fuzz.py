@@ -130,6 +130,7 @@ def world(api: Api, retailer: Retailer) -> Iterator[World]:
         "locale": "en",
         "key_id": "key_0",
         "score": "5",
+        "address": "maria%40example.com",
     }
     yield World(api, retailer, values)
 
