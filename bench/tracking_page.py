@@ -18,16 +18,33 @@ MAX_RENDER_P50_MS = 2.0
 MAX_QUERIES_PER_VIEW = 1.0
 
 
+def render_view(page: Any, record: Any, events: Any, retailer: Any) -> None:
+    """What a page view does once the one query has read the shipment: build the view and template it, as the
+    route does."""
+    from chalicelib.services import tracking
+    from chalicelib.web.i18n import LANGUAGE_NAMES, strings
+
+    page.render(
+        v=tracking.build_view(record, events, retailer),
+        t=strings("en"),
+        base="https://x",
+        csrf="c",
+        saved=False,
+        chat_sent=False,
+        error=None,
+        languages=LANGUAGE_NAMES,
+        nonce="n",
+    )
+
+
 def run(report: Report, views: int = 200) -> None:
     """Server-side render of the shopper page, against rendering a bare Jinja2 template of the same size."""
     from jinja2 import Environment
     from moto import mock_aws
 
-    from chalicelib.services import tracking
     from chalicelib.store import retailers as retailer_store
     from chalicelib.store import shipments as shipment_store
     from chalicelib.store import table
-    from chalicelib.web.i18n import LANGUAGE_NAMES, strings
     from chalicelib.web.templating import builtin_environment
 
     def pct(values: list[float], q: float) -> float:
@@ -62,18 +79,7 @@ def run(report: Report, views: int = 200) -> None:
         renders = []
         for _ in range(views):
             started = time.perf_counter()
-            view = tracking.build_view(record, events, retailer)
-            page.render(
-                v=view,
-                t=strings("en"),
-                base="https://x",
-                csrf="c",
-                saved=False,
-                chat_sent=False,
-                error=None,
-                languages=LANGUAGE_NAMES,
-                nonce="n",
-            )
+            render_view(page, record, events, retailer)
             renders.append(time.perf_counter() - started)
         redaction_cost = redaction_ratio(record, events, retailer, page, views)
     # Baseline: a template of the same size with one variable.
@@ -143,7 +149,6 @@ def redaction_ratio(record: Any, events: Any, retailer: Any, page: Any, views: i
     from dataclasses import replace
 
     from chalicelib.services import tracking
-    from chalicelib.web.i18n import LANGUAGE_NAMES, strings
 
     class PassThrough:
         def text(self, value: str | None) -> str:
@@ -165,18 +170,7 @@ def redaction_ratio(record: Any, events: Any, retailer: Any, page: Any, views: i
             redacting = n % 2 == 0
             tracking.shopper_redactor = real if redacting else lambda *_: PassThrough()  # type: ignore[assignment]
             started = time.perf_counter()
-            view = tracking.build_view(record, events, retailer)
-            page.render(
-                v=view,
-                t=strings("en"),
-                base="https://x",
-                csrf="c",
-                saved=False,
-                chat_sent=False,
-                error=None,
-                languages=LANGUAGE_NAMES,
-                nonce="n",
-            )
+            render_view(page, record, events, retailer)
             timings[redacting].append(time.perf_counter() - started)
     finally:
         tracking.shopper_redactor = real
