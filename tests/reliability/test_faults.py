@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.simulator import daytime_zone
 from chalicelib.store import notifications as outbox
 from tests.conftest import Api, Retailer
-from tests.integration.conftest import Providers, drain
+from tests.integration.conftest import Providers, drain, local_time
 from tests.payloads import native_event
 
 
-def register_many(api: Api, retailer: Retailer, count: int) -> list[dict]:
+def register_many(api: Api, retailer: Retailer, count: int, time_zone: str | None = None) -> list[dict]:
     created = []
     for n in range(count):
         created.append(
@@ -25,7 +25,7 @@ def register_many(api: Api, retailer: Retailer, count: int) -> list[dict]:
                     "phone": f"+1415555{n:04d}",
                     "email": f"f{n}@example.com",
                     "sms_consent": True,
-                    "time_zone": daytime_zone(),
+                    "time_zone": time_zone or daytime_zone(),
                 },
             ).json_body
         )
@@ -43,11 +43,13 @@ def register_many(api: Api, retailer: Retailer, count: int) -> list[dict]:
 def test_outage_then_recovery_sends_each_notification_exactly_once(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
-    shipments = register_many(api, retailer, 6)
+    shipments = register_many(api, retailer, 6, time_zone="America/New_York")
     providers.capture.fail_next("twilio", 500, {"code": 20500, "message": "down", "status": 500}, times=8)
     providers.capture.fail_next("twilio", 429, {"code": 20429, "message": "slow down", "status": 429}, times=4)
     providers.capture.fail_next("sendgrid", 503, {"errors": [{"message": "down"}]}, times=7)
-    clock = datetime.now(UTC) + timedelta(seconds=5)
+    # the runs span 13 hours: they start at 08:00 in the shoppers' zone so that every retry falls inside the
+    # quiet-hours floor's daytime (08:00-21:00), whatever the real clock says
+    clock = local_time("America/New_York", 8)
     for _ in range(12):  # a dozen scheduler runs, far enough apart for every backoff
         drain(clock)
         clock += timedelta(minutes=70)
