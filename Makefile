@@ -42,6 +42,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy app.py chalicelib bench infra
+	$(VENV)/bin/lint-imports  # the dependency rules of docs/architecture.md ([tool.importlinter] in pyproject.toml)
 
 # Deployment artefacts for a stage: build/$(STAGE)/deployment.zip and sam.json (cfn-lint checked). See docs/operations.md.
 package: install
@@ -55,4 +56,4 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build

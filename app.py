@@ -9,11 +9,13 @@ from chalicelib.api.analytics_api import analytics_api
 from chalicelib.api.application import Chalice
 from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
+from chalicelib.api.http import in_error_shape
 from chalicelib.api.providers import providers
 from chalicelib.api.retailer_api import retailer_api
 from chalicelib.api.suppressions_api import suppressions_api
-from chalicelib.api.tracking_api import tracking_api
+from chalicelib.api.tracking_api import shopper_error_page, tracking_api
 from chalicelib.api.webhooks import webhooks
+from chalicelib.observability import begin
 
 # Powertools owns the log output in Lambda (chalicelib.observability); Chalice's own handler would print every line
 # a second time, as plain text.
@@ -32,8 +34,6 @@ app.register_blueprint(suppressions_api)
 def observe(event: Any, get_response: Any) -> Any:
     """Every entry point (route, stream batch, schedule) logs JSON lines carrying the invocation's correlation id:
     API Gateway's request id, EventBridge's event id, or the Lambda request id until a stream record sets its own."""
-    from chalicelib.observability import begin
-
     begin(event)
     return get_response(event)
 
@@ -41,16 +41,14 @@ def observe(event: Any, get_response: Any) -> Any:
 @app.middleware("http")
 def error_shape(event: Any, get_response: Any) -> Any:
     """Every error, even one Chalice answers itself, has the documented shape (a page on the shopper's paths)."""
-    from chalicelib.api.http import in_error_shape
-    from chalicelib.api.tracking_api import shopper_error_page
-
     return in_error_shape(shopper_error_page(event, get_response(event)))
 
 
 @app.lambda_function(name="deliver_outbox")
 def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The table stream's records (event source mapping in infra, partial batch failures reported)."""
-    from chalicelib.services.stream import handle_stream_batch
+    # delivery (composition and every use case it routes to): the API Lambda's cold start never loads it
+    from chalicelib.workers.stream import handle_stream_batch
 
     return handle_stream_batch(event)
 
@@ -58,7 +56,8 @@ def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
 def scheduler(event: Any) -> dict[str, Any]:
     """Deferred texts (quiet hours), retries and anything the stream missed, within this invocation's time."""
-    from chalicelib.services.scheduler import LAMBDA_WORKERS, run_scheduled_work
+    # delivery (composition and every use case it routes to): the API Lambda's cold start never loads it
+    from chalicelib.workers.scheduler import LAMBDA_WORKERS, run_scheduled_work
 
     remaining = getattr(getattr(event, "context", None), "get_remaining_time_in_millis", None)
     seconds_left = remaining() / 1000 if callable(remaining) else None

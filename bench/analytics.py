@@ -12,12 +12,13 @@ NAME = "analytics"
 def run(report: Report, small: int = 1_000, large: int = 100_000) -> None:
     """Analytics for a retailer with 1,000 and with 100,000 delivered shipments: same requests, same capacity.
 
-    The counters are written by the same code the webhooks use (services.stats.progress_changed and the survey
+    The counters are written by the same code the webhooks use (shared.stats.progress_changed and the survey
     counters), once per synthetic shipment spread over 90 days, so the day items hold what that many would leave.
     """
     from moto import mock_aws
 
-    from chalicelib.services import analytics, stats
+    from chalicelib.services import analytics
+    from chalicelib.shared import stats
     from chalicelib.store import table
 
     def seed_and_measure(shipments: int) -> tuple[dict[str, float], float]:

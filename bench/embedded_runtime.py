@@ -69,7 +69,8 @@ def seed_shipments(endpoint: str, retailer_id: str, count: int) -> None:
 
     from chalicelib.domain.events import TrackingEvent, fingerprint
     from chalicelib.domain.shipment import Progress, fold
-    from chalicelib.services.shipments import new_tracking_token, shipment_id_for
+    from chalicelib.shared.links import new_tracking_token
+    from chalicelib.shared.planning import shipment_id_for
     from chalicelib.store import shipments as shipment_store
     from chalicelib.store import table
 

@@ -26,8 +26,8 @@ def run(report: Report) -> None:
 
     from moto import mock_aws
 
-    from chalicelib.services.scheduler import run_scheduled_work
     from chalicelib.store import table
+    from chalicelib.workers.scheduler import run_scheduled_work
 
     units = {"read": 0.0, "write": 0.0}
 

@@ -14,8 +14,8 @@ def run(report: Report, shipments: int = 30) -> None:
     """DynamoDB requests per notification delivered (local outbox channel, in-memory moto)."""
     from moto import mock_aws
 
-    from chalicelib.services.scheduler import run_scheduled_work
     from chalicelib.store import table
+    from chalicelib.workers.scheduler import run_scheduled_work
 
     with mock_aws():
         table.reset_client()

@@ -167,9 +167,9 @@ def run(report: Report, shipments: int = 24) -> None:
     import boto3
     from moto import mock_aws
 
-    from chalicelib.services.scheduler import run_scheduled_work
     from chalicelib.store import table
     from chalicelib.store.notifications import DUE_SHARDS
+    from chalicelib.workers.scheduler import run_scheduled_work
 
     load = Load()
     with mock_aws():

@@ -21,11 +21,11 @@ MAX_QUERIES_PER_VIEW = 1.0
 def render_view(page: Any, record: Any, events: Any, retailer: Any) -> None:
     """What a page view does once the one query has read the shipment: build the view and template it, as the
     route does."""
-    from chalicelib.services import tracking
+    from chalicelib.shared import tracking_view
     from chalicelib.web.i18n import LANGUAGE_NAMES, strings
 
     page.render(
-        v=tracking.build_view(record, events, retailer),
+        v=tracking_view.build_view(record, events, retailer),
         t=strings("en"),
         base="https://x",
         csrf="c",
@@ -148,7 +148,7 @@ def redaction_ratio(record: Any, events: Any, retailer: Any, page: Any, views: i
     passed through untouched; alternated per view so both see the same machine state."""
     from dataclasses import replace
 
-    from chalicelib.services import tracking
+    from chalicelib.shared import tracking_view
 
     class PassThrough:
         def text(self, value: str | None) -> str:
@@ -163,17 +163,17 @@ def redaction_ratio(record: Any, events: Any, retailer: Any, page: Any, views: i
         customer={**record.customer, "name": "Maria Garcia-Lopez"},
         destination={"line1": "742 Evergreen Terrace"},
     )
-    real = tracking.shopper_redactor
+    real = tracking_view.shopper_redactor
     timings: dict[bool, list[float]] = {True: [], False: []}
     try:
         for n in range(views * 2):
             redacting = n % 2 == 0
-            tracking.shopper_redactor = real if redacting else lambda *_: PassThrough()  # type: ignore[assignment]
+            tracking_view.shopper_redactor = real if redacting else lambda *_: PassThrough()  # type: ignore[assignment]
             started = time.perf_counter()
             render_view(page, record, events, retailer)
             timings[redacting].append(time.perf_counter() - started)
     finally:
-        tracking.shopper_redactor = real
+        tracking_view.shopper_redactor = real
     return statistics.median(timings[True]) / statistics.median(timings[False])
 
 

@@ -111,7 +111,7 @@ DRAIN_SLICE_SECONDS = 2.0
 
 def drain_outbox(stopping: threading.Event, interval: float) -> None:
     """The local stand-in for the table stream and the per-minute schedule: the same delivery code, in a loop."""
-    from .services.scheduler import run_scheduled_work
+    from .workers.scheduler import run_scheduled_work
 
     while not stopping.wait(interval):
         try:

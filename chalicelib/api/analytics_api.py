@@ -5,6 +5,7 @@ Signing in opens a server-side session (services.sessions); the cookie holds onl
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +15,14 @@ from chalice import Blueprint, Response
 from ..config import settings
 from ..domain.carrier_names import display_name
 from ..errors import PorchlightError, Unauthorized, ValidationError
-from ..services import analytics
-from ..services import retailers as retailer_service
+from ..services import analytics, sessions
+from ..services.notifications import list_failed
+from ..services.shipments import needing_attention
+from ..services.surveys import list_surveys as run
+from ..shared import api_keys
+from ..shared.retailer_profile import brand, brand_of_defaults
+from ..store import retailers as retailer_store
+from ..web.charts import bar_chart, hbar_chart
 from .http import (
     bearer_token,
     body_bytes,
@@ -26,6 +33,7 @@ from .http import (
     posted_cross_site,
     utcnow,
 )
+from .tracking_api import page_headers
 
 analytics_api = Blueprint(__name__)
 LATE_REASON_LABELS = {
@@ -45,9 +53,7 @@ def _params() -> Mapping[str, str]:
 @analytics_api.route("/v1/surveys", methods=["GET"])
 @handles_errors
 def list_surveys() -> Response:
-    from ..services.surveys import list_surveys as run
-
-    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
+    retailer_id = api_keys.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     params = _params()
     first, last = analytics.date_range(params.get("from"), params.get("to"), datetime.now(UTC).date())
     filters: dict[str, Any] = {
@@ -83,7 +89,7 @@ def _csv(data: dict[str, Any]) -> Response:
 @analytics_api.route("/v1/analytics", methods=["GET"])
 @handles_errors
 def get_analytics() -> Response:
-    retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
+    retailer_id = api_keys.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     output = _params().get("format") or "json"
     if output not in ("json", "csv"):
         raise ValidationError("format must be json or csv", field="format")
@@ -104,16 +110,12 @@ def _session_id() -> str | None:
 
 
 def _signed_in_retailer() -> str:
-    from ..services import sessions
-
     return sessions.retailer_for(_session_id(), utcnow())
 
 
 def _page(template: str, context: dict[str, Any], status: int = 200, extra: dict[str, str] | None = None) -> Response:
-    import secrets
-
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import builtin_environment
-    from .tracking_api import page_headers
 
     nonce = secrets.token_urlsafe(16)
     html = (
@@ -146,8 +148,6 @@ def analytics_page() -> Response:
         data = _report(retailer_id)
     except PorchlightError as error:
         return error_response(error)
-    from ..store import retailers as retailer_store
-    from ..web.charts import bar_chart, hbar_chart
 
     retailer = retailer_store.get(retailer_id)
     charts = {
@@ -172,9 +172,6 @@ def analytics_page() -> Response:
         ),
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
-    from ..services.notifications import list_failed
-    from ..services.retailer_profile import brand, brand_of_defaults
-    from ..services.shipments import needing_attention
 
     context = {
         "d": data,
@@ -209,8 +206,6 @@ def _cross_site() -> bool:
 def analytics_login() -> Response:
     from urllib.parse import parse_qsl
 
-    from ..services import sessions
-
     if _cross_site():
         return _page("pages/analytics_login.html.j2", {"error": "Cross-site sign-in is not allowed."}, status=403)
     form = dict(parse_qsl(body_bytes(analytics_api.current_request).decode("utf-8", "replace")))
@@ -231,8 +226,6 @@ def analytics_login() -> Response:
 
 @analytics_api.route("/analytics/logout", methods=["POST"], content_types=FORM)
 def analytics_logout() -> Response:
-    from ..services import sessions
-
     sessions.sign_out(_session_id())
     return Response(
         body="",

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from chalice import Blueprint, Response
 
 from ..services import configuration
-from ..services import retailers as retailer_service
+from ..services.retailer_webhooks import rotate_secret, send_test
+from ..shared import api_keys
 from .http import (
     bearer_token,
     body_bytes,
@@ -17,13 +18,14 @@ from .http import (
     read_optional_json_object,
     utcnow,
 )
+from .tracking_api import tracking_page
 
 configuration_api = Blueprint(__name__)
 TEMPLATE_PATH = "/v1/templates/{kind}/{channel}/{locale}"
 
 
 def _retailer_id() -> str:
-    return retailer_service.authenticate(bearer_token(configuration_api.current_request.headers), utcnow())
+    return api_keys.authenticate(bearer_token(configuration_api.current_request.headers), utcnow())
 
 
 def _body() -> dict:
@@ -39,6 +41,7 @@ def get_settings() -> Response:
 @configuration_api.route("/v1/settings", methods=["PUT"])
 @handles_errors
 def put_settings() -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import SettingsRequest, validate
 
     retailer_id = _retailer_id()
@@ -53,8 +56,6 @@ def put_settings() -> Response:
 @handles_errors
 def test_webhook() -> Response:
     """Send a signed `webhook.test` event to the configured URL now and report how the endpoint answered."""
-    from ..services.retailer_webhooks import send_test
-
     return json_response(send_test(_retailer_id(), utcnow()))
 
 
@@ -64,7 +65,7 @@ def rotate_webhook_secret() -> Response:
     """A new secret for the calls we make to the retailer, shown once; the old one co-signs for a grace period."""
     from datetime import timedelta
 
-    from ..services.retailer_webhooks import rotate_secret
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import SecretRotationRequest, validate
 
     retailer_id = _retailer_id()
@@ -82,6 +83,7 @@ def get_branding() -> Response:
 @configuration_api.route("/v1/branding", methods=["PUT"])
 @handles_errors
 def put_branding() -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import BrandingRequest, validate
 
     retailer_id = _retailer_id()
@@ -97,6 +99,7 @@ def get_template(kind: str, channel: str, locale: str) -> Response:
 @configuration_api.route(TEMPLATE_PATH, methods=["PUT"])
 @handles_errors
 def put_template(kind: str, channel: str, locale: str) -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import TemplateRequest, validate
 
     retailer_id = _retailer_id()
@@ -114,6 +117,7 @@ def delete_template(kind: str, channel: str, locale: str) -> Response:
 @configuration_api.route(TEMPLATE_PATH + "/preview", methods=["POST"])
 @handles_errors
 def preview_template(kind: str, channel: str, locale: str) -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import TemplateRequest, validate
 
     retailer_id = _retailer_id()
@@ -126,8 +130,8 @@ def preview_template(kind: str, channel: str, locale: str) -> Response:
 @handles_errors
 def preview_branding() -> Response:
     """The tracking page with sample data and the current brand (GET) or a draft (POST), before it goes live."""
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import BrandingRequest, validate
-    from .tracking_api import tracking_page
 
     retailer_id = _retailer_id()
     request = configuration_api.current_request

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from ..channels import local_outbox
 from ..config import settings
 from ..errors import NotFound
 from .http import handles_errors, html_response
@@ -16,6 +17,5 @@ dev = Blueprint(__name__)
 def outbox_page() -> Response:
     if settings().is_production:
         raise NotFound("not found")
-    from ..channels import local_outbox
 
     return html_response("pages/dev_outbox.html.j2", {"messages": local_outbox.recent()})

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from chalice import Response
 
+from ..config import settings
 from ..domain import json_text
 from ..errors import Busy, PayloadTooLarge, PorchlightError, TooManyRequests, Unauthorized, ValidationError
 
@@ -176,8 +177,6 @@ def client_address(request: Any) -> str:
     """Where a request came from: API Gateway's source IP (requestContext.identity.sourceIp), unless a trusted
     proxy's header is configured (TRUSTED_CLIENT_IP_HEADER) and present. Without that setting, forwarded headers
     are ignored: any client can write them."""
-    from ..config import settings
-
     config = settings()
     if config.trusted_client_ip_header:
         reported = forwarded_client(
@@ -236,6 +235,7 @@ HTML_HEADERS: dict[str, str | list[str]] = {
 
 
 def html_response(template: str, context: dict[str, Any], status: int = 200) -> Response:
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import builtin_environment
 
     body = builtin_environment().get_template(template).render(context)

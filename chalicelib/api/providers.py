@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +13,8 @@ from chalice import Blueprint, Response
 from ..config import settings
 from ..domain import json_text
 from ..errors import Forbidden, NotFound, ValidationError
-from ..services import provider_events
+from ..services import provider_events, surveys
+from ..services.relay import handle_relay_inbound
 from .http import body_bytes, handles_errors, html_response, json_response, utcnow
 
 providers = Blueprint(__name__)
@@ -78,11 +80,9 @@ def twilio_inbound() -> Response:
         media_urls=media,
     )
     if message.to_number in settings().twilio_relay_numbers:
-        from ..services.relay import handle_relay_inbound
-
         reply = handle_relay_inbound(message.to_number, message.from_number, message.body, message.media_urls, utcnow())
         return _twiml(reply)
-    return _twiml(provider_events.handle_inbound_sms(message, utcnow()))
+    return _twiml(provider_events.handle_inbound_sms(message, utcnow(), surveys.handle_sms_reply))
 
 
 @providers.route("/v1/twilio/status", methods=["POST"], content_types=ANY_BODY)
@@ -103,8 +103,6 @@ def _fresh(timestamp: str) -> bool:
 @providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def sendgrid_events() -> Response:
-    import binascii
-
     request = providers.current_request
     raw = body_bytes(request)
     key = settings().sendgrid_webhook_public_key

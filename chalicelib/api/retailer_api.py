@@ -7,9 +7,14 @@ from datetime import timedelta
 
 from chalice import Blueprint, Response
 
+from ..config import settings
 from ..errors import ValidationError
+from ..services import ingest, notifications
 from ..services import retailers as retailer_service
 from ..services import shipments as shipment_service
+from ..services.privacy import erase_shipment as erase
+from ..services.relay import retailer_transcript
+from ..shared import api_keys, shipment_views
 from .http import (
     bearer_token,
     body_bytes,
@@ -26,12 +31,13 @@ retailer_api = Blueprint(__name__)
 
 
 def _retailer_id() -> str:
-    return retailer_service.authenticate(bearer_token(retailer_api.current_request.headers), utcnow())
+    return api_keys.authenticate(bearer_token(retailer_api.current_request.headers), utcnow())
 
 
 @retailer_api.route("/v1/admin/retailers", methods=["POST"])
 @handles_errors
 def create_retailer() -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import RetailerRequest, validate
 
     retailer_service.check_admin_key(bearer_token(retailer_api.current_request.headers))
@@ -45,12 +51,13 @@ def create_retailer() -> Response:
 @retailer_api.route("/v1/shipments", methods=["POST"])
 @handles_errors
 def register_shipment() -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import ShipmentRequest, validate
 
     retailer_id = _retailer_id()
     body = validate(ShipmentRequest, read_json_object(body_bytes(retailer_api.current_request)))
     registration = shipment_service.register(retailer_id, body, utcnow())
-    summary = shipment_service.summary(registration.record)
+    summary = shipment_views.summary(registration.record)
     warnings = shipment_service.registration_warnings(body)
     return json_response(
         {**summary, **({"warnings": warnings} if warnings else {})}, status=201 if registration.created else 200
@@ -61,6 +68,7 @@ def register_shipment() -> Response:
 @handles_errors
 def register_shipments() -> Response:
     """Backfills and busy days: every entry registered (or found) on its own, each with its own outcome."""
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import ShipmentBatchRequest, parse_batch_entry, validate
 
     retailer_id = _retailer_id()
@@ -103,8 +111,6 @@ def find_shipments() -> Response:
 @handles_errors
 def failed_notifications() -> Response:
     """Texts, emails and webhook calls that never arrived, latest failure first: what support should follow up."""
-    from ..services import notifications
-
     retailer_id = _retailer_id()
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     since = timestamp_param(params, "since") if "since" in params else None
@@ -119,8 +125,6 @@ def failed_notifications() -> Response:
 @handles_errors
 def ignored_webhooks() -> Response:
     """Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first."""
-    from ..services import ingest
-
     retailer_id = _retailer_id()
     params: Mapping[str, str] = retailer_api.current_request.query_params or {}
     limit = int_param(params, "limit", 1, 100) or 50
@@ -133,8 +137,6 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
     """Send a failed notification again (after correcting the phone or address, say); 202: it is on its way."""
     from urllib.parse import unquote
 
-    from ..services import notifications
-
     retailer_id = _retailer_id()
     retried = notifications.retry(retailer_id, shipment_id, unquote(kind), unquote(channel), utcnow())
     return json_response(retried, status=202)
@@ -143,13 +145,14 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
 @handles_errors
 def get_shipment(shipment_id: str) -> Response:
-    return json_response(shipment_service.detail(_retailer_id(), shipment_id))
+    return json_response(shipment_views.detail(_retailer_id(), shipment_id))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["PATCH"])
 @handles_errors
 def update_shipment(shipment_id: str) -> Response:
     """Corrections after registration: the shopper's contact details, order id, items, promised date."""
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import ShipmentChangeRequest, validate_changes
 
     retailer_id = _retailer_id()
@@ -160,16 +163,18 @@ def update_shipment(shipment_id: str) -> Response:
 @retailer_api.route("/v1/shipments/{shipment_id}/cancel", methods=["POST"])
 @handles_errors
 def cancel_shipment(shipment_id: str) -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import CancelRequest, validate
 
     retailer_id = _retailer_id()
     body = validate(CancelRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
-    return json_response(shipment_service.cancel(retailer_id, shipment_id, body.get("reason"), utcnow()))
+    return json_response(ingest.cancel(retailer_id, shipment_id, body.get("reason"), utcnow()))
 
 
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
 @handles_errors
 def put_integration(source: str) -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import IntegrationRequest, validate
 
     retailer_id = _retailer_id()
@@ -183,7 +188,7 @@ def put_integration(source: str) -> Response:
 def list_api_keys() -> Response:
     """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
     key = bearer_token(retailer_api.current_request.headers)
-    retailer_id = retailer_service.authenticate(key, utcnow())
+    retailer_id = api_keys.authenticate(key, utcnow())
     return json_response({"api_keys": retailer_service.list_api_keys(retailer_id, key or "", utcnow())})
 
 
@@ -191,10 +196,11 @@ def list_api_keys() -> Response:
 @handles_errors
 def issue_api_key() -> Response:
     """Rotate: a new key now; the key making the request keeps working for the grace period, then stops."""
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import ApiKeyRequest, validate
 
     key = bearer_token(retailer_api.current_request.headers)
-    retailer_id = retailer_service.authenticate(key, utcnow())
+    retailer_id = api_keys.authenticate(key, utcnow())
     body = validate(ApiKeyRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
     grace = None if body["keep_current"] else timedelta(hours=body["retire_current_after_hours"])
     api_key, described = retailer_service.issue_api_key(retailer_id, key, grace, utcnow())
@@ -212,8 +218,6 @@ def revoke_api_key(key_id: str) -> Response:
 @handles_errors
 def shipment_chat(shipment_id: str) -> Response:
     """The relay transcript: every message with its time, sender role, delivery status and reason."""
-    from ..services.relay import retailer_transcript
-
     return json_response(retailer_transcript(_retailer_id(), shipment_id, utcnow()))
 
 
@@ -221,19 +225,18 @@ def shipment_chat(shipment_id: str) -> Response:
 @handles_errors
 def set_driver(shipment_id: str) -> Response:
     """The retailer names the driver (when the carrier does not): recorded as a scan, so it folds like one."""
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import DriverRequest, validate
 
     retailer_id = _retailer_id()
     body = validate(DriverRequest, read_json_object(body_bytes(retailer_api.current_request)))
-    return json_response(shipment_service.assign_driver(retailer_id, shipment_id, body, utcnow()))
+    return json_response(ingest.assign_driver(retailer_id, shipment_id, body, utcnow()))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
 @handles_errors
 def erase_shipment(shipment_id: str) -> Response:
     """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
-    from ..services.privacy import erase_shipment as erase
-
     return json_response({"deleted": erase(_retailer_id(), shipment_id, utcnow())})
 
 
@@ -241,7 +244,7 @@ def erase_shipment(shipment_id: str) -> Response:
 @handles_errors
 def openapi_document() -> Response:
     """The API's OpenAPI document, with this deployment's public URL as its server."""
-    from ..config import settings
+    # pydantic (via .openapi): only the document route builds it
     from .openapi import document
 
     return json_response(document(settings().public_base_url), headers={"Cache-Control": "public, max-age=300"})

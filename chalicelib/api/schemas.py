@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
+from ..domain.phones import PhoneError, normalise_phone
 from ..errors import ValidationError
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -51,8 +52,6 @@ def compact_phone(value: str) -> str:
 def checked_customer_phone(customer: Any, destination: Any) -> None:
     """The customer's phone checked against its country's numbering plan and stored E.164; a 400 names
     `customer.phone` (raised as our error, so pydantic does not file it under the request as a whole)."""
-    from ..domain.phones import PhoneError, normalise_phone
-
     phone = getattr(customer, "phone", None)
     if not phone:
         return

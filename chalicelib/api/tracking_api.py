@@ -13,9 +13,12 @@ from urllib.parse import parse_qsl
 from chalice import Blueprint, Response
 
 from ..config import settings
-from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, ValidationError
-from ..services import tracking
-from .http import body_bytes, error_response, json_response, utcnow
+from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, TooManyRequests, ValidationError
+from ..services import surveys, tracking
+from ..services.order_lookup import find_order, retailer_brand
+from ..services.relay import post_from_page
+from ..web.i18n import LANGUAGE_NAMES, strings
+from .http import body_bytes, client_address, error_response, json_response, posted_cross_site, read_json_object, utcnow
 
 tracking_api = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "multipart/form-data"]
@@ -73,6 +76,7 @@ def _cookie(name: str) -> str | None:
 
 
 def render_page(template: str, context: dict[str, Any], status: int = 200, csrf: str | None = None) -> Response:
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import builtin_environment
 
     nonce = secrets.token_urlsafe(16)
@@ -85,7 +89,7 @@ def render_page(template: str, context: dict[str, Any], status: int = 200, csrf:
 
 
 def not_found_page(locale: str | None = None) -> Response:
-    from ..web.i18n import strings
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import resolve_locale
 
     chosen = resolve_locale(locale)
@@ -95,8 +99,6 @@ def not_found_page(locale: str | None = None) -> Response:
 def tracking_page(
     view: dict[str, Any], saved: bool = False, chat_sent: bool = False, error: str | None = None, status: int = 200
 ) -> Response:
-    from ..web.i18n import LANGUAGE_NAMES, strings
-
     csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
     context = {
         "v": view,
@@ -112,8 +114,6 @@ def tracking_page(
 
 
 def form_message(error: PorchlightError, locale: str) -> str:
-    from ..web.i18n import strings
-
     words = strings(locale)
     return words[FORM_MESSAGES.get(error.code, "error_generic")]
 
@@ -242,8 +242,6 @@ def _check_same_site(form: dict[str, str]) -> None:
 
     The Origin must name the public origin exactly, as for the analytics sign-in (`null` and look-alikes such as
     `https://track.example` for `https://track.example.test` are refused)."""
-    from .http import posted_cross_site
-
     cookie, field = _cookie(CSRF_COOKIE), form.get("csrf", "")
     if not cookie or not field or not hmac.compare_digest(cookie.encode(), field.encode()):
         raise Forbidden("this form has expired: reload the page and try again", code="csrf")
@@ -282,8 +280,6 @@ def proof_media(token: str, kind: str) -> Response:
 @shopper_form
 def shopper_chat(token: str) -> Response:
     """A message to the driver from the page: stored, then relayed by SMS from the session's relay number."""
-    from ..services.relay import post_from_page
-
     form = _form()
     _check_same_site(form)
     try:
@@ -320,8 +316,6 @@ def _back(token: str, lang: str, flag: str, anchor: str) -> Response:
 @shopper_form
 def shopper_rating(token: str) -> Response:
     """A 1-5 rating from the page or from an email's one-click link; the first answer anywhere wins."""
-    from ..services import surveys
-
     form = _form()
     _check_same_site(form)
     score = SCORES.get(form.get("score", ""))  # exactly "1".."5": "²" or "٣" pass isdigit() but are no rating
@@ -338,8 +332,6 @@ def shopper_rating(token: str) -> Response:
 @tracking_api.route("/t/{token}/survey/follow-up", methods=["POST"], content_types=FORM)
 @shopper_form
 def shopper_follow_up(token: str) -> Response:
-    from ..services import surveys
-
     lists = _form_lists()
     form = {key: values[0] for key, values in lists.items()}
     _check_same_site(form)
@@ -355,7 +347,7 @@ def shopper_follow_up(token: str) -> Response:
 def email_rating(token: str, score: str) -> Response:
     """An email's rating link. Link scanners fetch every link, so the GET records nothing: the page submits the
     rating by itself in a real browser (or with one tap without JavaScript)."""
-    from ..web.i18n import strings
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import resolve_locale
 
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
@@ -399,8 +391,6 @@ def _lookup_page(
     retry_after: int | None = None,
     problem: str | None = None,
 ) -> Response:
-    from ..web.i18n import LANGUAGE_NAMES, strings
-
     context = {
         "b": brand,
         "t": strings(locale),
@@ -425,9 +415,6 @@ def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
 
     @functools.wraps(route)
     def wrapper(retailer_id: str) -> Response:
-        # Imported on use, not when the decorator is applied: every route's cold start imports this module.
-        from ..services.order_lookup import retailer_brand
-
         try:
             return route(retailer_id)
         except PorchlightError as error:
@@ -445,6 +432,7 @@ def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
+    # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import resolve_locale
 
     return resolve_locale(lang, brand.get("default_locale"))
@@ -453,8 +441,6 @@ def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
 @tracking_api.route("/track/{retailer_id}", methods=["GET"])
 def order_lookup_page(retailer_id: str) -> Response:
     """The store's "find your order" page, for shoppers without the link from their text or e-mail."""
-    from ..services.order_lookup import retailer_brand
-
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
     try:
         brand = retailer_brand(retailer_id)
@@ -471,10 +457,6 @@ def order_lookup_form(retailer_id: str) -> Response:
     Unlike the tracking page's forms this one changes nothing a shopper owns, so a store's own site may post to it
     (no same-site check); guessing is bounded per contact, client address and store by the service (D25).
     """
-    from ..errors import TooManyRequests
-    from ..services.order_lookup import find_order, retailer_brand
-    from .http import client_address
-
     form = _form()
     try:
         brand = retailer_brand(retailer_id)
@@ -501,8 +483,7 @@ def order_lookup_form(retailer_id: str) -> Response:
 @tracking_api.route("/v1/track/{retailer_id}", methods=["POST"])
 def order_lookup_json(retailer_id: str) -> Response:
     """The lookup for a store's own site (CORS open, no credentials): the order's parcels and their tracking links."""
-    from ..services.order_lookup import find_order
-    from .http import client_address, read_json_object
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import OrderLookupRequest, validate
 
     request = tracking_api.current_request

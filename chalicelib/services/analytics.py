@@ -12,9 +12,10 @@ from typing import Any
 from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
+from ..shared.links import tracking_url
+from ..shared.stats import DURATION_BOUNDS
 from ..store import stats as stats_store
 from ..store import surveys as survey_store
-from .stats import DURATION_BOUNDS
 
 MAX_DAYS = 366
 #: How many of the latest low scores "needs attention" lists (one bounded query).
@@ -165,8 +166,6 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
 
 def low_scores(retailer_id: str, first: date, last: date) -> list[dict[str, Any]]:
     """The latest low survey scores answered in the period, with what the shopper wrote: no contact details."""
-    from .shipments import tracking_url
-
     entries = survey_store.latest_low(retailer_id, first.isoformat() + "T", last.isoformat() + "T99", LOW_SCORES_LISTED)
     return [
         {

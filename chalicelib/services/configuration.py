@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from ..domain.events import iso
+from ..domain import sms as sms_rules
+from ..domain.events import Location, TrackingEvent, fingerprint, iso
 from ..domain.policy import CHANNELS, NOTIFICATION_KINDS
+from ..domain.quiet_hours import clamp
+from ..domain.shipment import Progress, fold
 from ..errors import NotFound, ValidationError
+from ..shared.messages import message_context
+from ..shared.outbound_webhooks import check_webhook_url, previous_secret_until
+from ..shared.retailer_profile import brand, settings_document, survey_settings
+from ..shared.tracking_view import build_view
 from ..store import retailers as retailer_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from .retailer_profile import brand, settings_document
 
 
 def _retailer(retailer_id: str) -> Retailer:
@@ -22,9 +30,6 @@ def _retailer(retailer_id: str) -> Retailer:
 
 
 def get_settings(retailer_id: str) -> dict[str, Any]:
-    from .retailer_webhooks import previous_secret_until
-    from .surveys import survey_settings
-
     retailer = _retailer(retailer_id)
     document = settings_document(retailer)
     configured = "outbound" in retailer.integrations
@@ -42,8 +47,6 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     Setting a webhook URL (survey escalations or status changes) for the first time creates the secret their calls
     are signed with; it is returned once, in this response, next to the URL that caused it.
     """
-    import secrets
-
     retailer = _retailer(retailer_id)
     stored = dict(retailer.settings or {})
     if "url" in (changes.get("webhooks") or {}):
@@ -85,10 +88,6 @@ def _floored_quiet_hours(requested: dict[str, Any] | None, warnings: list[str]) 
 
     `null` means the defaults (21:00-08:00) and is answered as such; switching quiet hours off keeps the floor.
     State windows (e.g. Florida's 8pm) apply at delivery on top of what is stored here."""
-    from datetime import time
-
-    from ..domain.quiet_hours import clamp
-
     if requested is None:
         warnings.append("quiet_hours: null resets quiet hours to the defaults, 21:00-08:00")
         return {"enabled": True, "start": "21:00", "end": "08:00"}
@@ -103,55 +102,6 @@ def _floored_quiet_hours(requested: dict[str, Any] | None, warnings: list[str]) 
     return {"enabled": True, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
 
 
-UNRESOLVED = "webhook_host_unresolved"
-
-
-def check_webhook_url(url: str, field: str) -> None:
-    """Retailer webhooks go to the public internet over https, on every deployed stage; plain http and private
-    addresses only where ALLOW_PRIVATE_WEBHOOKS=1 says so (the local runtime and the tests)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    from ..config import settings as app_settings
-
-    parts = urlsplit(url)
-    local = app_settings().allow_private_webhooks
-    if parts.scheme != "https" and (not local or parts.scheme != "http"):
-        raise ValidationError(f"{field} must use https", field=field)
-    if not parts.hostname:
-        raise ValidationError(f"{field} needs a host", field=field)
-    if not local:
-        try:
-            addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, None)}
-        except (OSError, UnicodeError) as exc:
-            raise ValidationError(f"{field} host does not resolve", field=field, code=UNRESOLVED) from exc
-        if not all(public_address(address) for address in addresses):
-            raise ValidationError(f"{field} must be a public address", field=field)
-
-
-#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
-NAT64 = ("64:ff9b::/96", "64:ff9b:1::/48")
-
-
-def public_address(text: str) -> bool:
-    """A global address, and so is every IPv4 address it carries: an IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible,
-    6to4 (2002::/16), Teredo or NAT64 (64:ff9b::/96) form of 169.254.169.254 reaches the metadata service as surely
-    as the address itself, and Python's `is_global` looks only at the outer address."""
-    import ipaddress
-
-    address = ipaddress.ip_address(text.split("%", 1)[0])  # a scope id (fe80::1%eth0) is no part of the address
-    if not address.is_global:
-        return False
-    if isinstance(address, ipaddress.IPv4Address):
-        return True
-    carried: list[ipaddress.IPv4Address] = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
-    if address.teredo:
-        carried.extend(address.teredo)
-    if any(address in ipaddress.ip_network(prefix) for prefix in NAT64) or int(address) >> 32 == 0:
-        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return all(inner.is_global for inner in carried)
-
-
 def get_branding(retailer_id: str) -> dict[str, Any]:
     return brand(_retailer(retailer_id))
 
@@ -163,6 +113,7 @@ def update_branding(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
 
 
 def _check_address(kind: str, channel: str, locale: str) -> None:
+    # jinja2 (via web.templating): the API's cold start imports this module, only template calls need it
     from ..web.templating import LOCALES
 
     if kind not in NOTIFICATION_KINDS:
@@ -175,9 +126,6 @@ def _check_address(kind: str, channel: str, locale: str) -> None:
 
 def sample_record(retailer_id: str) -> ShipmentRecord:
     """Worst-case-length sample data: if a template fits with this, it fits with real orders."""
-    from ..domain.events import TrackingEvent, fingerprint
-    from ..domain.shipment import Progress, fold
-
     now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
     progress = fold(
         Progress(),
@@ -210,9 +158,8 @@ def sample_record(retailer_id: str) -> ShipmentRecord:
 
 def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[str, Any] | None) -> dict[str, Any]:
     """Render with sample data: the draft if given, else the saved override, else the built-in template."""
-    from ..domain import sms as sms_rules
+    # jinja2 (via web.templating): only previews render
     from ..web.templating import Override, render_email, render_sms, sms_worst_case, validate_override
-    from .deliver import message_context
 
     _check_address(kind, channel, locale)
     retailer = _retailer(retailer_id)
@@ -276,11 +223,6 @@ def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> N
 
 def branding_preview(retailer_id: str, draft: dict[str, Any] | None, locale: str | None) -> dict[str, Any]:
     """The tracking page's view for a sample delivery, with the draft brand applied (nothing is saved)."""
-    from dataclasses import replace
-
-    from ..domain.events import Location, TrackingEvent, fingerprint
-    from .tracking import build_view
-
     retailer = _retailer(retailer_id)
     if draft:
         retailer = replace(retailer, branding={**(retailer.branding or {}), **draft})

@@ -8,29 +8,34 @@ from datetime import datetime
 from typing import Any
 
 from ..carriers import adapter_for
+from ..domain import milestones as ms
 from ..domain.attempts import read_missed_visit
-from ..domain.events import TrackingEvent, clamp_future, iso
+from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, fingerprint, iso
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import Progress, fold, new_events
-from ..errors import InvalidSignature, NotFound, PayloadTooLarge
+from ..errors import Conflict, InvalidSignature, NotFound, PayloadTooLarge
+from ..shared import stats
+from ..shared.links import new_tracking_token
+from ..shared.paging import decode_cursor, encode_cursor
+from ..shared.planning import (
+    contact_of,
+    enabled_channels,
+    open_generation,
+    plan_survey,
+    shipment_id_for,
+    silence_check,
+    wants_session,
+)
+from ..shared.retailer_profile import status_subscriptions
+from ..shared.retries import with_retries, write_deadline
+from ..shared.shipment_views import detail, owned
 from ..store import ignored as ignored_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
-from . import relay, stats, surveys
-from .lateness import silence_check
-from .shipments import (
-    contact_of,
-    enabled_channels,
-    new_tracking_token,
-    open_generation,
-    shipment_id_for,
-    with_retries,
-    write_deadline,
-)
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -94,8 +99,6 @@ def _verify(adapter: Any, webhook: Webhook, now: datetime) -> None:
 
 def subscribed(record: ShipmentRecord) -> frozenset[str] | None:
     """Status webhooks are for shipments the retailer registered (it knows their ids); from the cached profile."""
-    from .retailer_profile import status_subscriptions
-
     return status_subscriptions(retailer_store.get(record.retailer_id)) if record.claimed else None
 
 
@@ -168,10 +171,10 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
         enabled=enabled_channels(retailer_id),
         promised_date=after.promised_date,
     )
-    if after.claimed and RELAY_OPEN not in after.notified and relay.wants_session(after):
+    if after.claimed and RELAY_OPEN not in after.notified and wants_session(after):
         intents.append(Intent(RELAY_OPEN, RELAY_CHANNEL))
     retailer = retailer_store.get(retailer_id)
-    survey = surveys.plan_survey(after, retailer, now)
+    survey = plan_survey(after, retailer, now)
     if survey is not None:
         intents.append(survey)
     silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
@@ -295,8 +298,6 @@ def _apply(
 
 def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
     """Webhook deliveries that were accepted but yielded no scan, newest first, with why: one index query."""
-    from .paging import decode_cursor, encode_cursor
-
     start = decode_cursor(cursor, ignored_store.listing(retailer_id))
     entries, end = ignored_store.page(retailer_id, start, limit)
     listed = [
@@ -309,3 +310,43 @@ def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, 
         for entry in entries
     ]
     return {"ignored": listed, "next_cursor": encode_cursor(end)}
+
+
+def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime) -> dict[str, Any]:
+    """The retailer cancels the order: recorded as a scan, so pending texts become superseded and chat closes.
+
+    Cancelling twice is harmless; a shipment that already arrived or went back cannot be cancelled.
+    """
+    record = owned(retailer_id, shipment_id)
+    status = record.progress.status
+    final = {ms.DELIVERED: "arrived", ms.RETURNED: "been returned"}.get(status)
+    if final:
+        raise Conflict(f"the shipment has already {final}; it cannot be cancelled", field="id", code="not_cancellable")
+    if status != ms.CANCELLED:
+        event = TrackingEvent(
+            source=RETAILER_SOURCE,
+            carrier=record.carrier,
+            tracking_number=record.tracking_number,
+            status=ms.CANCELLED,
+            occurred_at=now,
+            fingerprint=fingerprint("retailer-cancel", shipment_id, iso(now)),
+            description=reason or "Cancelled by the retailer",
+        )
+        ingest_for_shipment(record, [event], now)
+    return detail(retailer_id, shipment_id)
+
+
+def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], now: datetime) -> dict[str, Any]:
+    record = owned(retailer_id, shipment_id)
+    event = TrackingEvent(
+        source=RETAILER_SOURCE,
+        carrier=record.carrier,
+        tracking_number=record.tracking_number,
+        status=ms.UNKNOWN,
+        occurred_at=now,
+        fingerprint=fingerprint("retailer-driver", shipment_id, iso(now), driver["phone"]),
+        description="Driver assigned",
+        driver={"name": driver["name"], "phone": driver["phone"]},
+    )
+    ingest_for_shipment(record, [event], now)
+    return detail(retailer_id, shipment_id)

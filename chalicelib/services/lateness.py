@@ -13,8 +13,6 @@ from ..domain.lateness import (
     CHECK_CHANNEL,
     after_silence,
     is_silence_check,
-    plan_check,
-    plan_silence_check,
     silence_kind,
     why_not_late,
 )
@@ -27,43 +25,19 @@ from ..domain.notifications import (
     plan_delay,
 )
 from ..observability import metric
+from ..shared import stats
+from ..shared.planning import contact_of, enabled_channels
+from ..shared.retailer_profile import shopper_zone, silent_after_days, status_subscriptions
+from ..shared.retries import with_retries
 from ..store import notifications as outbox
-from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from . import stats
-from .retailer_profile import shopper_zone, silent_after_days, status_subscriptions
-
-
-def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
-    """The record and intents with this promise's check, and the silence watch, added when a registered shipment
-    needs them (at registration, claim and correction)."""
-    if not record.claimed:
-        return record, intents
-    retailer = retailer_store.get(record.retailer_id)
-    zone = shopper_zone(record.customer, retailer)
-    checks = [
-        plan_check(record.promised_date, record.progress.status, record.notified, zone, now),
-        silence_check(record, retailer, now),
-    ]
-    planned = [check for check in checks if check is not None]
-    if not planned:
-        return record, intents
-    return replace(record, notified=record.notified | {check.kind for check in planned}), [*intents, *planned]
-
-
-def silence_check(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> Intent | None:
-    """The silence watch for a registered parcel that has started moving, unless one is armed (cheap: pure)."""
-    if not record.claimed or retailer is None:
-        return None
-    return plan_silence_check(record.progress, record.notified, silent_after_days(retailer), now)
 
 
 def run_check(kind: str, shipment_id: str, retailer: Retailer, now: datetime) -> tuple[str, dict[str, Any]]:
     """A check is due: if the parcel is late (promise broken, or the carrier silent), plan the `delayed`
     notifications (once); a silence check that finds news since arms the next one instead."""
-    from .shipments import with_retries
 
     def attempt() -> tuple[str, dict[str, Any]]:
         record = shipment_store.get(shipment_id)
@@ -102,8 +76,6 @@ LATE_METRICS = {PROMISE_PASSED: "LateShipments", NO_NEWS: "SilentShipments"}
 def _tell_late(record: ShipmentRecord, retailer: Retailer, now: datetime, reason: str) -> bool:
     """Plan the `delayed` notifications and webhook for a parcel found late, and count it late once (even with
     nobody to tell); False if nobody is there to tell."""
-    from .shipments import contact_of, enabled_channels
-
     contact = contact_of(record)
     intents = plan_delay(contact, enabled_channels(retailer.id)) if contact else []
     notified = record.notified | ({ms.DELAYED} if intents else set())

@@ -16,10 +16,13 @@ from ..domain.notifications import EMAIL, SMS, is_notification, no_longer_news
 from ..domain.policy import SKIP
 from ..domain.relay import RELAY_CHANNEL
 from ..errors import Conflict, NotFound
+from ..shared.paging import decode_cursor, encode_cursor
+from ..shared.sending import shopper_policy, to_shopper
+from ..shared.shipment_views import notification_json, summary
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
-from ..store.notifications import OutboxItem, OutboxKey
+from ..store.notifications import OutboxKey
 
 #: Channels a notification may have gone by: the shopper's, the retailer's endpoint, and the relay's texts.
 CHANNELS = (SMS, EMAIL, WEBHOOK, RELAY_CHANNEL)
@@ -35,25 +38,6 @@ WOULD_SKIP = {
 }
 
 
-def notification_json(item: OutboxItem) -> dict[str, Any]:
-    return {
-        "kind": item.kind,
-        "channel": item.channel,
-        "status": item.status,
-        "reason": item.reason or None,
-        "fallback": item.fallback,
-        "attempts": item.attempts,
-        "manual_retries": item.manual_retries,
-        "provider": item.provider or None,
-        "provider_message_id": item.provider_message_id or None,
-        "created_at": item.created_at,
-        "sent_at": item.sent_at or None,
-        "updated_at": item.updated_at,
-        "due_at": item.due_at or None,
-        "preview": item.preview or None,
-    }
-
-
 def list_failed(
     retailer_id: str, since: datetime | None, channel: str | None, cursor: str | None, limit: int
 ) -> dict[str, Any]:
@@ -62,9 +46,6 @@ def list_failed(
     One index query and one batch read of the shipments per page. With a channel, the page holds only that
     channel's and may be shorter than `limit` (or empty) while `next_cursor` says more may follow.
     """
-    from .paging import decode_cursor, encode_cursor
-    from .shipments import summary
-
     start = decode_cursor(cursor, outbox.failed_listing(retailer_id))
     items, end = outbox.list_failed(retailer_id, iso(since) if since else None, start, limit)
     if channel:
@@ -88,8 +69,6 @@ def retry(retailer_id: str, shipment_id: str, kind: str, channel: str, now: date
     Refused with a precise reason when it cannot help: it did not fail, the news is stale (the parcel moved on),
     the shopper policy would skip it (opted out, no consent, no contact), or it was retried too often already.
     """
-    from .deliver import shopper_policy, to_shopper
-
     record = shipment_store.get(shipment_id)
     if record is None or record.retailer_id != retailer_id or not record.claimed:
         raise NotFound(f"no shipment {shipment_id!r}", field="id")

@@ -18,12 +18,13 @@ from ..domain.carrier_names import display_name
 from ..domain.lookup import matches, typed_contact_digest
 from ..errors import NotFound, TooManyRequests
 from ..observability import metric
+from ..shared.links import tracking_url
+from ..shared.retailer_profile import brand
 from ..store import limits as limit_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
-from .retailer_profile import brand
-from .shipments import tracking_url
+from ..web.i18n import status_label
 
 MAX_RETAILER_ID_LENGTH = 64
 
@@ -62,8 +63,6 @@ def find_order(
     `client` is the address the request came from. Misses are counted against it, the contact typed and the store;
     the order number itself is never locked, so strangers guessing at it cannot shut its shopper out.
     """
-    from ..web.i18n import status_label
-
     _store(retailer_id)
     subjects = {
         rules.CLIENT: rules.client_scope(client),

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..domain.events import iso
 from ..errors import NotFound
+from ..shared.links import new_tracking_token
 from ..store import relay as relay_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord
@@ -70,8 +71,6 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
 
 def _keep_routing(record: ShipmentRecord, now: datetime) -> None:
     """The first parcel of a recycled number also says where later scans go: leave that, and nothing personal."""
-    from .shipments import new_tracking_token
-
     stub = ShipmentRecord(
         id=record.id,
         retailer_id=record.retailer_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,19 +15,18 @@ from ..domain.policy import (
     REPLY_STOP,
     REPLY_SURVEY,
     REPLY_UNROUTED,
-    SEND,
-    NotificationSettings,
-    Recipient,
-    decide,
 )
 from ..errors import NotFound, ValidationError
+from ..shared import sending, stats
+from ..shared.retailer_profile import brand
+from ..shared.sending import backoff, handle_permanent_sms_failure, recipient_of
+from ..shared.sms_replies import answer, shopper_locale
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
 from ..store.table import client, dumps, expires_at, table_name, to_item
-from . import stats
 
 TWILIO_STATUS = {
     "accepted": outbox.QUEUED,
@@ -57,6 +57,10 @@ RETAILER_DROP_REASONS = {"unsubscribed address": "unsubscribed", "spam reporting
 TEMPORARY_BOUNCE_TYPES = {"blocked"}
 
 
+#: (phone, text, now) -> (handled, reply): whether a survey took the text, and what to answer.
+SurveyReply = Callable[[str, str, datetime], tuple[bool, str | None]]
+
+
 @dataclass(frozen=True)
 class InboundSms:
     message_sid: str
@@ -70,7 +74,6 @@ def _support_line(retailer_id: str | None) -> tuple[str, str]:
     retailer = retailer_store.get(retailer_id) if retailer_id and retailer_id != contacts.ALL_RETAILERS else None
     if retailer is None:
         return "Porchlight", ""
-    from .retailer_profile import brand
 
     values = brand(retailer)
     contact = " or ".join(
@@ -96,24 +99,9 @@ def _keep_inbound(message: InboundSms, retailer_id: str | None, now: datetime, h
     )
 
 
-def answer(kind: str, text: str, phone: str, now: datetime) -> str | None:
-    """A reply to the text `phone` just sent, once the text policy agrees (replies are always allowed: see
-    domain.policy.TEXT_KINDS)."""
-    decision = decide(
-        kind, SMS, Recipient(phone=phone), NotificationSettings(), opted_out=False, suppressed=False, now=now
-    )
-    return text if decision.action == SEND else None
-
-
-def shopper_locale(phone: str, last: dict[str, Any] | None = None) -> str | None:
-    """The language of the shopper's newest shipment texted from our number, if we know it."""
-    last = last if last is not None else contacts.last_sms_sender(phone)
-    record = shipment_store.get(last["shipment_id"]) if last and last.get("shipment_id") else None
-    return (record.customer or {}).get("locale") if record is not None else None
-
-
-def handle_inbound_sms(message: InboundSms, now: datetime) -> str | None:
-    """A text to our milestone number: stop, start, help first (in the shopper's words), then survey answers.
+def handle_inbound_sms(message: InboundSms, now: datetime, survey_reply: SurveyReply) -> str | None:
+    """A text to our milestone number: stop, start, help first (in the shopper's words), then survey answers
+    (`survey_reply`, the survey use case's, handed in by the route so that use cases never import each other).
 
     The milestone number is shared by every retailer, and the shopper cannot tell whose text they are answering:
     a STOP there records an opt-out of every text from Porchlight's number (any retailer, and the driver chat's
@@ -143,9 +131,7 @@ def handle_inbound_sms(message: InboundSms, now: datetime) -> str | None:
         _keep_inbound(message, retailer_id, now, "help")
         name, contact = _support_line(retailer_id)
         return answer(REPLY_HELP, keywords.reply("help", locale, name_value=name, contact=contact), phone, now)
-    from .surveys import handle_sms_reply
-
-    handled, reply = handle_sms_reply(phone, message.body, now)
+    handled, reply = survey_reply(phone, message.body, now)
     if handled:
         _keep_inbound(message, retailer_id, now, "survey")
         return answer(REPLY_SURVEY, reply, phone, now) if reply else None
@@ -178,12 +164,10 @@ def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]
 
 
 def _fallback_after_failed_text(key: OutboxKey, retailer_id: str, error_code: str, now: datetime) -> None:
-    from .deliver import _recipient, handle_permanent_sms_failure
-
     record = shipment_store.get(key.shipment_id)
     retailer = retailer_store.get(retailer_id)
     if record is not None and retailer is not None:
-        handle_permanent_sms_failure(key, retailer, _recipient(record), error_code, now)
+        handle_permanent_sms_failure(key, retailer, recipient_of(record), error_code, now)
 
 
 def apply_sendgrid_events(events: Any, now: datetime) -> dict[str, int]:
@@ -266,8 +250,6 @@ def _send_again_later(key: OutboxKey, event: dict[str, Any], detail: str, now: d
     """A block or deferral of the message we sent: the notification goes back to retry with the same backoff and
     attempt limit as a provider outage. Only the current attempt's message moves it (a late event about an earlier
     attempt, or about a message already delivered, changes nothing)."""
-    from .deliver import MAX_ATTEMPTS, backoff
-
     item = outbox.get(key)
     message_id = str(event.get("sg_message_id") or "")
     if item is None or not item.provider_message_id:
@@ -275,7 +257,7 @@ def _send_again_later(key: OutboxKey, event: dict[str, Any], detail: str, now: d
     if message_id and not message_id.startswith(item.provider_message_id):
         return False
     why = f"sendgrid {event['event']}{' ' + str(event.get('type')) if event.get('type') else ''}: {detail}".strip()
-    if item.attempts >= MAX_ATTEMPTS:
+    if item.attempts >= sending.MAX_ATTEMPTS:
         gave_up = f"gave up after {item.attempts} attempts: {why}"[:300]
         if outbox.advance_status(key, outbox.FAILED, now, gave_up, retailer_id=item.retailer_id):
             stats.notification_outcome(item.retailer_id, EMAIL, outbox.FAILED, now)

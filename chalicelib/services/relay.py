@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..channels import SendResult, SmsMessage
+from ..channels import SendResult, SmsMessage, local_outbox
 from ..config import settings
-from ..domain import milestones as ms
+from ..domain import keywords
 from ..domain import relay as rules
 from ..domain.events import iso
 from ..domain.notifications import CHAT_PREFIX, SMS
@@ -22,6 +22,10 @@ from ..domain.policy import (
     DEFER,
     RELAY_TO_DRIVER,
     RELAY_TO_SHOPPER,
+    REPLY_HELP,
+    REPLY_RELAY,
+    REPLY_START,
+    REPLY_STOP,
     SEND,
     TEXT_KINDS,
     TO_DRIVER,
@@ -32,6 +36,11 @@ from ..domain.policy import (
 )
 from ..domain.sms import to_gsm7
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationError
+from ..observability import metric
+from ..shared.planning import driver_of, is_open, pool
+from ..shared.retailer_profile import brand, notification_settings, shopper_recipient
+from ..shared.sms_replies import answer, shopper_locale
+from ..shared.tracking_view import resolve
 from ..store import contacts
 from ..store import notifications as outbox
 from ..store import relay as relay_store
@@ -46,29 +55,8 @@ RELAY_SCOPE = contacts.RELAY  # opt-outs sent to a relay number cover relay traf
 RELAYED = frozenset({outbox.PENDING, outbox.SENDING, outbox.RETRY, outbox.SENT, outbox.SHOWN, outbox.DELIVERED})
 
 
-def pool() -> tuple[str, ...]:
-    return settings().twilio_relay_numbers
-
-
-def grace() -> timedelta:
-    return timedelta(minutes=settings().relay_grace_minutes)
-
-
-def driver_of(record: ShipmentRecord) -> dict[str, str]:
-    return record.progress.driver or {}
-
-
 def order_ref(record: ShipmentRecord) -> str:
     return record.order_id or record.tracking_number
-
-
-def is_open(record: ShipmentRecord, now: datetime) -> bool:
-    return rules.session_open(record.progress.status, record.progress.status_at, now, grace())
-
-
-def wants_session(record: ShipmentRecord) -> bool:
-    """Out for delivery with a driver we can text, and a relay pool configured."""
-    return bool(pool()) and record.progress.status == ms.OUT_FOR_DELIVERY and bool(driver_of(record).get("phone"))
 
 
 def _send(to: str, body: str, from_number: str, now: datetime) -> SendResult:
@@ -79,10 +67,10 @@ def _send(to: str, body: str, from_number: str, now: datetime) -> SendResult:
         from_number=from_number,
     )
     if settings().twilio_configured:
+        # twilio: only a real SMS send needs the SDK
         from ..channels import twilio_sms
 
         return twilio_sms.send(message)
-    from ..channels import local_outbox
 
     return local_outbox.send_sms(message, now)
 
@@ -91,8 +79,6 @@ def text_decision(kind: str, record: ShipmentRecord, retailer: Retailer | None, 
     """The text policy for a relay text to `phone`: the driver's chat opt-out for texts to the driver; for the
     shopper, everything a milestone text obeys (consent, their choice, quiet hours) and a STOP to either the
     milestone number or the relay."""
-    from .retailer_profile import notification_settings, shopper_recipient
-
     scopes = contacts.opt_out_scopes(phone)
     config = notification_settings(retailer) if retailer is not None else None
     if TEXT_KINDS.get(kind) == TO_DRIVER:
@@ -152,7 +138,6 @@ def open_session(record: ShipmentRecord, retailer: Retailer, now: datetime) -> t
     if decision.action != SEND:
         status, fields = _unsent(decision)
         return status, {**fields, "relay_number": number}
-    from .retailer_profile import brand
 
     name = brand(retailer)["display_name"][:20]
     intro = (
@@ -177,7 +162,6 @@ def accept_message(
     earlier = [m for m in outbox.chat_messages(record.id) if m.doc.get("from") == role]
     since = iso(now - rules.RATE_LIMIT_WINDOW)
     verdict = rules.check_message(body, len(media), sum(1 for m in earlier if m.created_at >= since))
-    from ..observability import metric
 
     metric("RelayMessages", via=via, outcome="accepted" if verdict.relay else verdict.reason)
     doc = {"from": role, "body": body[: rules.MAX_MESSAGE_CHARS * 2], "media": list(media), "via": via}
@@ -209,7 +193,6 @@ def tell_driver_chat_opened(record: ShipmentRecord, retailer: Retailer, now: dat
     decision = text_decision(rules.CHAT_OPENED, record, retailer, session.driver_phone, now)
     if decision.action != SEND:
         return _unsent(decision)
-    from .retailer_profile import brand
 
     text = rules.chat_opened_text(brand(retailer)["display_name"], order_ref(record))
     result = _send(session.driver_phone, text, session.relay_number, now)
@@ -240,7 +223,6 @@ def _support(retailer_id: str) -> str:
     retailer = retailer_store.get(retailer_id)
     if retailer is None:
         return ""
-    from .retailer_profile import brand
 
     values = brand(retailer)
     contact = values.get("support_phone") or values.get("support_email") or values.get("support_url")
@@ -251,10 +233,6 @@ def handle_relay_inbound(
     relay_number: str, sender: str, body: str, media: tuple[str, ...], now: datetime
 ) -> str | None:
     """A text to a relay number: STOP/START/HELP first, then routing to exactly one open session, or a question."""
-    from ..domain import keywords
-    from ..domain.policy import REPLY_HELP, REPLY_RELAY, REPLY_START, REPLY_STOP
-    from .provider_events import answer, shopper_locale
-
     intent = keywords.classify(body)
     if intent.action is not None:
         locale = keywords.reply_locale(intent, shopper_locale(sender) if intent.locale in (None, "en") else None)
@@ -323,8 +301,6 @@ def _keep_unrouted(
 
 
 def post_from_page(token: str, body: str, now: datetime) -> None:
-    from .tracking import resolve
-
     found, _ = resolve(token)
     record = shipment_store.get(found.id)
     if record is None or relay_store.get_session(record.id) is None or not is_open(record, now):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -13,10 +12,10 @@ from ..carriers import SOURCES
 from ..config import settings
 from ..domain.events import iso
 from ..errors import Conflict, NotFound, Unauthorized, ValidationError
+from ..shared.api_keys import API_KEY_PREFIX, hash_api_key
 from ..store import retailers as retailer_store
 from ..store.retailers import ApiKey, Retailer
 
-API_KEY_PREFIX = "pl_"
 MIN_SECRET_LENGTH = 16
 MAX_SECRET_LENGTH = 256
 MAX_ACTIVE_KEYS = 5
@@ -26,10 +25,6 @@ MAX_ACTIVE_KEYS = 5
 class NewRetailer:
     retailer: Retailer
     api_key: str
-
-
-def hash_api_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 def check_admin_key(given: str | None) -> None:
@@ -114,16 +109,6 @@ def revoke_api_key(retailer_id: str, revoked_id: str, now: datetime) -> None:
     if len(keys) == 1:
         raise Conflict("this is the only active key; issue a new one before revoking it", code="last_key")
     retailer_store.delete_key(retailer_id, target.key_hash)
-
-
-def authenticate(api_key: str | None, now: datetime) -> str:
-    """The retailer id a bearer key belongs to; only the key's hash is ever stored or looked up."""
-    if not api_key or not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
-        raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)")
-    retailer_id = retailer_store.retailer_id_for_key(hash_api_key(api_key), now.timestamp())
-    if retailer_id is None:
-        raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)")
-    return retailer_id
 
 
 def webhook_url(retailer_id: str, source: str, secret: str) -> str:

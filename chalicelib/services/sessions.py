@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from ..domain.events import iso
 from ..errors import Unauthorized
+from ..shared.api_keys import authenticate, hash_api_key
 from ..store import retailers as retailer_store
 from ..store import sessions as session_store
 from ..store.sessions import Session
-from .retailers import authenticate, hash_api_key
 
 SESSION_LIFETIME = timedelta(hours=8)
 MAX_SESSION_ID_LENGTH = 64

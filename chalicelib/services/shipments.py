@@ -2,108 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
-import random
-import secrets
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from ..config import settings
 from ..domain import milestones as ms
-from ..domain.events import RETAILER_SOURCE, iso, normalise_carrier, normalise_tracking_number
+from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
-from ..domain.notifications import CHAT_PREFIX, Contact, is_notification, plan_on_claim
-from ..errors import Busy, Conflict, NotFound, ValidationError
-from ..observability import metric
-from ..store import retailers as retailer_store
+from ..domain.notifications import plan_on_claim
+from ..errors import Conflict, PorchlightError
+from ..shared import stats
+from ..shared.links import new_tracking_token
+from ..shared.paging import decode_cursor, encode_cursor
+from ..shared.planning import contact_of, enabled_channels, open_generation, shipment_id_for, with_check
+from ..shared.retries import with_retries
+from ..shared.shipment_views import check_status, detail, owned, placeholder, summary
 from ..store import shipments as shipment_store
-from ..store.shipments import ShipmentRecord, VersionConflict
-from . import stats
-from .lateness import with_check
-from .notifications import notification_json
-
-#: How long one request keeps re-reading and re-applying a write that lost a race: inside API Gateway's 29 s and the
-#: Lambda's 30 s with 9 s to spare for the rest of the request, and longer than 48 concurrent scans on one parcel take
-#: to land one after another against the embedded moto server on a loaded machine (about 16 s; DynamoDB: ~1 s).
-WRITE_BUDGET_SECONDS = 20.0
-MAX_BACKOFF_SECONDS = 0.25
-#: What a sender is told to wait when the budget is spent (503 + Retry-After): long enough for a burst to pass.
-BUSY_RETRY_AFTER_SECONDS = 2
-T = TypeVar("T")
-
-
-def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str, generation: int = 0) -> str:
-    """Shipments are keyed by (retailer, carrier, tracking number): scans and registration meet on one id.
-
-    A recycled number's later parcels (domain.generations) get ids of their own, derived the same way.
-    """
-    key = f"{retailer_id}\x1f{carrier}\x1f{tracking_number}" + (f"\x1f{generation}" if generation else "")
-    return "shp_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-def new_tracking_token() -> str:
-    return secrets.token_urlsafe(16)  # 128 random bits, 22 characters: short enough for one SMS
-
-
-def tracking_url(token: str) -> str:
-    return f"{settings().public_base_url}/t/{token}"
-
-
-def contact_of(record: ShipmentRecord) -> Contact | None:
-    if not record.claimed or not record.customer:
-        return None
-    return Contact(phone=record.customer.get("phone"), email=record.customer.get("email"))
-
-
-def enabled_channels(retailer_id: str) -> Mapping[str, frozenset[str]] | None:
-    """The retailer's channel choice per kind, from the cached profile (the webhook already read it)."""
-    from .retailer_profile import notification_settings
-
-    retailer = retailer_store.get(retailer_id)
-    return notification_settings(retailer).channels if retailer else None
-
-
-def write_deadline() -> float:
-    """When a request's write budget ends (time.monotonic); one per request, shared by all its writes."""
-    return time.monotonic() + WRITE_BUDGET_SECONDS
-
-
-def with_retries(operation: Callable[[], T], deadline: float | None = None) -> T:
-    """Optimistic concurrency: re-read and re-apply when another writer won the version race (or held an item in a
-    transaction), with jittered exponential backoff, until the request's write budget (`deadline`) is spent. Then
-    503 with Retry-After: an answer carriers retry, where a 409 is one many treat as final."""
-    deadline = write_deadline() if deadline is None else deadline
-    attempt = 0
-    while True:
-        try:
-            return operation()
-        except VersionConflict:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            # Full jitter, exponential: n writers racing on one shipment finish in about n rounds.
-            pause = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt))  # noqa: S311
-            time.sleep(min(pause, left))
-            attempt += 1
-    metric("WriteBudgetSpent")
-    raise Busy(
-        "the shipment is being updated by many writers at once; retry shortly",
-        retry_after=BUSY_RETRY_AFTER_SECONDS,
-        code="write_conflict",
-    )
-
-
-def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str) -> None:
-    """Record on the number's first shipment that a new parcel's scans begin at `start` (domain.generations)."""
-    stamp = iso(now)
-    opened = replace(
-        head, generation_starts=(*head.generation_starts, start), version=head.version + 1, updated_at=stamp
-    )
-    shipment_store.save(head, opened, now=stamp)
-    metric("RecycledNumbers", via=via, carrier=head.carrier)
+from ..store.shipments import ShipmentRecord
 
 
 @dataclass(frozen=True)
@@ -191,6 +107,7 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
 def registration_warnings(body: dict[str, Any]) -> list[str]:
     """What registration accepted but will not honour as asked: a locale without messages of its own (the
     retailer's default language is used instead, said here rather than silently)."""
+    # jinja2 (via web.templating): off the webhook path, which imports this module too
     from ..web.templating import LOCALES
 
     locale = (body.get("customer") or {}).get("locale")
@@ -207,8 +124,6 @@ def register_many(
     retailer_id: str, entries: list[Any], parse: Callable[[Any], dict[str, Any]], now: datetime
 ) -> dict[str, Any]:
     """Each entry parsed and registered on its own: its outcome is 201, 200 (already registered) or its error."""
-    from ..errors import PorchlightError
-
     results: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
         try:
@@ -232,67 +147,8 @@ def register_many(
     return {"created": created, "existing": existing, "failed": len(results) - created - existing, "results": results}
 
 
-def summary(record: ShipmentRecord) -> dict[str, Any]:
-    progress = record.progress
-    return {
-        "id": record.id,
-        "order_id": record.order_id,
-        "carrier": record.carrier,
-        "tracking_number": record.tracking_number,
-        "status": progress.status,
-        "status_label": ms.label(progress.status),
-        "claimed": record.claimed,
-        "tracking_token": record.tracking_token,
-        "tracking_url": tracking_url(record.tracking_token),
-        "eta": progress.eta,
-        "last_event_at": progress.last_event_at,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    }
-
-
-def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
-    record, events, outbox = shipment_store.get_with_history(shipment_id)
-    if record is None or record.retailer_id != retailer_id or placeholder(record):
-        raise NotFound(f"no shipment {shipment_id!r}", field="id")
-    progress = record.progress
-    return {
-        **summary(record),
-        "customer": record.customer,
-        "destination": record.destination,
-        "items": record.items,
-        "promised_date": record.promised_date,
-        "driver": progress.driver,
-        "proof_of_delivery": progress.proof_of_delivery,
-        "shopper": record.shopper,
-        "events": [
-            {
-                "status": event.status,
-                "status_label": ms.label(event.status),
-                "occurred_at": iso(event.occurred_at),
-                "description": event.description,
-                "location": event.location.to_dict() if event.location else None,
-                "carrier_status": event.carrier_status,
-                "source": event.source,
-                "delayed": event.delayed,
-                "time_zone_unknown": event.time_zone_unknown,
-                "reported_at": event.reported_at,
-            }
-            for event in events
-        ],
-        "notifications": [
-            notification_json(item)
-            for item in sorted(outbox, key=lambda item: (item.created_at, item.kind, item.channel))
-            if is_notification(item.kind)
-        ],
-        "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
-    }
-
-
 def list_in_status(retailer_id: str, status: str, cursor: str | None, limit: int) -> dict[str, Any]:
     """A page of the retailer's shipments now in one status (say, every failed attempt), latest arrivals first."""
-    from .paging import decode_cursor, encode_cursor
-
     check_status(status)
     start = decode_cursor(cursor, shipment_store.listing(retailer_id, status))
     records, end = shipment_store.list_by_status(retailer_id, status, start, limit)
@@ -318,8 +174,6 @@ def changed_since(retailer_id: str, since: datetime, cursor: str | None, limit: 
     Each shipment appears once, at its latest change. The index lags writes by a moment, so a poller resumes from a
     little before `latest_change_at` (a minute is plenty) and treats a shipment seen twice as an update.
     """
-    from .paging import decode_cursor, encode_cursor
-
     start = decode_cursor(cursor, shipment_store.changes_listing(retailer_id))
     found, end = shipment_store.list_changed_since(retailer_id, iso(since), start, limit)
     shipments = [{**summary(record), "status_changed_at": changed_at} for record, changed_at in found]
@@ -328,11 +182,6 @@ def changed_since(retailer_id: str, since: datetime, cursor: str | None, limit: 
         "next_cursor": encode_cursor(end),
         "latest_change_at": shipments[-1]["status_changed_at"] if shipments else None,
     }
-
-
-def check_status(status: str) -> None:
-    if status not in ms.MILESTONES:
-        raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(ms.MILESTONES)}", field="status")
 
 
 def find(
@@ -364,18 +213,6 @@ def find_by_order(retailer_id: str, order_id: str, status: str | None = None) ->
     ]
 
 
-def placeholder(record: ShipmentRecord) -> bool:
-    """What erasure leaves of a recycled number's first parcel: where later scans go, and no shipment to show."""
-    return not record.claimed and not record.event_count and bool(record.generation_starts)
-
-
-def _owned(retailer_id: str, shipment_id: str) -> ShipmentRecord:
-    record = shipment_store.get(shipment_id)
-    if record is None or record.retailer_id != retailer_id:
-        raise NotFound(f"no shipment {shipment_id!r}", field="id")
-    return record
-
-
 def with_changes(record: ShipmentRecord, changes: Mapping[str, Any]) -> ShipmentRecord:
     """The record with a PATCH applied: named fields replace, `null` clears, customer fields merge one by one, and
     `destination`, an address, is replaced whole.
@@ -405,7 +242,7 @@ def update_details(retailer_id: str, shipment_id: str, changes: Mapping[str, Any
     """Correct a registered shipment (a new phone, a later promised date...); an unchanged request writes nothing."""
 
     def attempt() -> None:
-        record = _owned(retailer_id, shipment_id)
+        record = owned(retailer_id, shipment_id)
         if not record.claimed:
             raise Conflict("register this shipment before changing it", field="id", code="not_registered")
         changed = with_changes(record, changes)
@@ -414,51 +251,4 @@ def update_details(retailer_id: str, shipment_id: str, changes: Mapping[str, Any
             shipment_store.save(record, after, intents=checks, now=iso(now))
 
     with_retries(attempt)
-    return detail(retailer_id, shipment_id)
-
-
-def cancel(retailer_id: str, shipment_id: str, reason: str | None, now: datetime) -> dict[str, Any]:
-    """The retailer cancels the order: recorded as a scan, so pending texts become superseded and chat closes.
-
-    Cancelling twice is harmless; a shipment that already arrived or went back cannot be cancelled.
-    """
-    from ..domain.events import TrackingEvent, fingerprint
-    from .ingest import ingest_for_shipment
-
-    record = _owned(retailer_id, shipment_id)
-    status = record.progress.status
-    final = {ms.DELIVERED: "arrived", ms.RETURNED: "been returned"}.get(status)
-    if final:
-        raise Conflict(f"the shipment has already {final}; it cannot be cancelled", field="id", code="not_cancellable")
-    if status != ms.CANCELLED:
-        event = TrackingEvent(
-            source=RETAILER_SOURCE,
-            carrier=record.carrier,
-            tracking_number=record.tracking_number,
-            status=ms.CANCELLED,
-            occurred_at=now,
-            fingerprint=fingerprint("retailer-cancel", shipment_id, iso(now)),
-            description=reason or "Cancelled by the retailer",
-        )
-        ingest_for_shipment(record, [event], now)
-    return detail(retailer_id, shipment_id)
-
-
-def assign_driver(retailer_id: str, shipment_id: str, driver: dict[str, str], now: datetime) -> dict[str, Any]:
-    from ..domain.events import TrackingEvent, fingerprint
-    from ..domain.milestones import UNKNOWN
-    from .ingest import ingest_for_shipment
-
-    record = _owned(retailer_id, shipment_id)
-    event = TrackingEvent(
-        source=RETAILER_SOURCE,
-        carrier=record.carrier,
-        tracking_number=record.tracking_number,
-        status=UNKNOWN,
-        occurred_at=now,
-        fingerprint=fingerprint("retailer-driver", shipment_id, iso(now), driver["phone"]),
-        description="Driver assigned",
-        driver={"name": driver["name"], "phone": driver["phone"]},
-    )
-    ingest_for_shipment(record, [event], now)
     return detail(retailer_id, shipment_id)

@@ -7,13 +7,21 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..channels import EmailMessage, SendResult, SmsMessage
+from ..channels import EmailMessage, RetryableSendError, SendResult, SmsMessage, local_outbox
 from ..config import settings
 from ..domain import milestones as ms
 from ..domain import survey as rules
 from ..domain.events import iso
-from ..domain.notifications import EMAIL, SMS, Intent
+from ..domain.notifications import EMAIL, SMS
 from ..errors import Conflict, NotFound, ValidationError
+from ..observability import metric
+from ..shared import stats
+from ..shared.links import unsubscribe_url
+from ..shared.messages import message_context
+from ..shared.outbound_webhooks import post_signed, signing_secrets
+from ..shared.paging import decode_cursor, encode_cursor
+from ..shared.retailer_profile import brand, survey_settings
+from ..shared.tracking_view import resolve
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
@@ -21,53 +29,13 @@ from ..store import surveys as survey_store
 from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from . import stats
-from .retailer_profile import settings_document
 
 logger = logging.getLogger("porchlight.surveys")
-STALE_DELIVERY = timedelta(hours=72)
 WEBHOOK_CHANNEL = "webhook"
-DEFAULT_SURVEY = {
-    "enabled": True,
-    "delay_minutes": rules.DEFAULT_DELAY_MINUTES,
-    "low_score_threshold": rules.DEFAULT_LOW_SCORE,
-    "webhook_url": None,
-}
-
-
-def survey_settings(retailer: Retailer) -> dict[str, Any]:
-    return {**DEFAULT_SURVEY, **(settings_document(retailer).get("survey") or {})}
 
 
 def driver_name(record: ShipmentRecord) -> str:
     return ((record.progress.driver or {}).get("name") or "").split(" ")[0]
-
-
-def plan_survey(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> Intent | None:
-    """When a claimed shipment is delivered: one survey, by text (with consent) or email, after the delay."""
-    if (
-        retailer is None
-        or not record.claimed
-        or record.progress.status != ms.DELIVERED
-        or rules.SURVEY in record.notified
-    ):
-        return None
-    config = survey_settings(retailer)
-    delivered_at = datetime.fromisoformat(record.progress.status_at or iso(now))
-    if not config["enabled"] or now - delivered_at > STALE_DELIVERY:
-        return None
-    customer = record.customer or {}
-    preferred = (record.shopper or {}).get("notify")
-    if preferred == "none":
-        return None
-    can_text = (
-        bool(customer.get("phone")) and (bool(customer.get("sms_consent")) or preferred == SMS) and preferred != EMAIL
-    )
-    channel = SMS if can_text else EMAIL if customer.get("email") else None
-    if channel is None:
-        return None  # the page still asks
-    due = max(now, delivered_at + timedelta(minutes=int(config["delay_minutes"])))
-    return Intent(rules.SURVEY, channel, not_before=iso(due))
 
 
 def due_after_arrival_text(record: ShipmentRecord, retailer: Retailer, channel: str, now: datetime) -> datetime | None:
@@ -114,9 +82,8 @@ def send_survey(
     item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
 ) -> tuple[SendResult, dict[str, Any]]:
     """Called by delivery for the `survey` outbox item once policy allowed it."""
+    # jinja2 (via web.templating): only sending a survey renders
     from ..web.templating import render_email, render_sms, resolve_locale
-    from .deliver import message_context, unsubscribe_url
-    from .retailer_profile import brand
 
     ensure_survey(record, now)
     customer = record.customer or {}
@@ -128,12 +95,11 @@ def send_survey(
             to=customer["phone"], body=body, status_callback=f"{config.public_base_url}/v1/twilio/status"
         )
         if config.twilio_configured:
+            # twilio: only a real SMS send needs the SDK
             from ..channels import twilio_sms
 
             result = twilio_sms.send(message)
         else:
-            from ..channels import local_outbox
-
             result = local_outbox.send_sms(message, now)
         survey_store.await_reply(customer["phone"], record.id, now)
         survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
@@ -154,12 +120,11 @@ def send_survey(
         tags={"pl_shipment": record.id, "pl_kind": rules.SURVEY, "pl_retailer": retailer.id},
     )
     if config.sendgrid_configured:
+        # sendgrid: only a real e-mail send needs the SDK
         from ..channels import sendgrid_email
 
         result = sendgrid_email.send(mail)
     else:
-        from ..channels import local_outbox
-
         result = local_outbox.send_email(mail, now)
     survey_store.mark(record.id, sent_via=EMAIL, sent_at=iso(now))
     count_sent(record, now)
@@ -189,7 +154,6 @@ def answer(record: ShipmentRecord, score: int, via: str, now: datetime, comment:
     survey = survey_store.record_score(record.id, record.retailer_id, score, via, now, comment)
     if survey is None:
         return False
-    from ..observability import metric
 
     retailer = retailer_store.get(record.retailer_id)
     threshold = int(survey_settings(retailer)["low_score_threshold"]) if retailer else rules.DEFAULT_LOW_SCORE
@@ -318,8 +282,6 @@ def deliver_escalation(record: ShipmentRecord, retailer: Retailer, now: datetime
     It carries the comment as it is when it goes out, and records which version that was: a later note follows
     as `survey.comment_added`.
     """
-    from .retailer_webhooks import post_signed, signing_secrets
-
     url = survey_settings(retailer).get("webhook_url")
     secrets = signing_secrets(retailer, now)
     survey = survey_store.get(record.id) or {}
@@ -341,9 +303,6 @@ def deliver_comment_added(
     Waits (retrying) until `survey.low_score` went out, so the retailer hears of the score first; skipped when that
     call already carried this version of the comment, or a later version's event will carry it.
     """
-    from ..channels import RetryableSendError
-    from .retailer_webhooks import post_signed, signing_secrets
-
     revision = rules.comment_revision(item.kind) or 0
     url = survey_settings(retailer).get("webhook_url")
     secrets = signing_secrets(retailer, now)
@@ -383,8 +342,6 @@ def survey_json(item: dict[str, Any]) -> dict[str, Any]:
 
 def list_surveys(retailer_id: str, filters: dict[str, Any], cursor: str | None, limit: int) -> dict[str, Any]:
     """Answered surveys, newest first, filtered by date range, carrier, driver and score, with an opaque cursor."""
-    from .paging import decode_cursor, encode_cursor
-
     first = (filters.get("from") or "0000") + "T"
     last = (filters.get("to") or "9999") + "T99"
     start = decode_cursor(cursor, survey_store.listing(retailer_id))
@@ -416,8 +373,6 @@ def _matches(answered: dict[str, Any], filters: dict[str, Any]) -> bool:
 
 
 def shipment_for_token(token: str) -> ShipmentRecord:
-    from .tracking import resolve
-
     found, _ = resolve(token)
     record = shipment_store.get(found.id)
     if record is None:

@@ -90,7 +90,7 @@ def providers(aws: None) -> Iterator[Providers]:
 
 
 def drain(now: datetime) -> dict[str, Any]:
-    from chalicelib.services.scheduler import run_scheduled_work
+    from chalicelib.workers.scheduler import run_scheduled_work
 
     return run_scheduled_work(now)
 

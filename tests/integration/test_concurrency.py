@@ -92,8 +92,8 @@ def test_a_backlog_delivered_with_sends_in_flight_goes_out_once_each(moto_server
 
     from chalicelib.channels import local_outbox
     from chalicelib.services.retailers import create_retailer
-    from chalicelib.services.scheduler import LAMBDA_WORKERS, run_scheduled_work
     from chalicelib.simulator import daytime_zone
+    from chalicelib.workers.scheduler import LAMBDA_WORKERS, run_scheduled_work
 
     now = datetime.now(UTC)
     retailer_id = create_retailer("In Flight", now).retailer.id

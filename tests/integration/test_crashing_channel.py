@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.channels import twilio_sms
-from chalicelib.services.deliver import MAX_ATTEMPTS
+from chalicelib.shared.sending import MAX_ATTEMPTS
 from tests.conftest import Api, Retailer
 from tests.integration.conftest import Providers, drain, local_time
 from tests.integration.test_failed_notifications import SMS_ONLY, failed

@@ -89,9 +89,9 @@ def test_a_blocked_or_deferred_email_is_sent_again_later_and_suppresses_nothing(
 def test_blocks_count_against_the_attempt_limit(
     api: Api, retailer: Retailer, providers: Providers, monkeypatch
 ) -> None:
-    from chalicelib.services import deliver
+    from chalicelib.shared import sending
 
-    monkeypatch.setattr(deliver, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(sending, "MAX_ATTEMPTS", 2)
     shipment_id = shipped_email(api, retailer)
     sendgrid_post(api, providers, [event_about(api, retailer, shipment_id, "shipped", "blocked")])
     drain(local_time(NY, 13))

@@ -95,7 +95,7 @@ def test_each_lambda_is_allowed_every_dynamodb_call_it_makes(
 def test_the_stream_worker_is_allowed_every_dynamodb_call_it_makes(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
-    from chalicelib.services.stream import handle_stream_batch
+    from chalicelib.workers.stream import handle_stream_batch
 
     shipment = api.register(retailer, customer=CUSTOMER).json_body
     ship(api, retailer, "out_for_delivery", "e1", driver={"name": "Sam Rivera", "phone": "+14155559999"})

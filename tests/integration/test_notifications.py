@@ -74,7 +74,7 @@ def test_out_for_delivery_sends_through_the_real_sdks(api: Api, retailer: Retail
 def test_repeated_drains_and_stream_records_never_send_twice(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
-    from chalicelib.services.stream import handle_stream_batch
+    from chalicelib.workers.stream import handle_stream_batch
 
     shipment = register(api, retailer)
     ship(api, retailer, "shipped", "e1")

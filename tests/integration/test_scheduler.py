@@ -64,7 +64,7 @@ def deferred_overnight(api: Api, retailer: Retailer, count: int) -> list[str]:
 def test_the_morning_backlog_goes_out_in_one_run_each_text_once(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
-    from chalicelib.services.deliver import deliver_due
+    from chalicelib.composition import deliver_due
 
     ids = deferred_overnight(api, retailer, BACKLOG)
     morning = local_time(NY, 8, days_ahead=2)
@@ -83,8 +83,8 @@ def test_the_scheduled_lambda_stops_starting_work_when_its_time_runs_short(
     from app import scheduler
 
     deferred_overnight(api, retailer, 3)
-    monkeypatch.setattr("chalicelib.services.scheduler.LAMBDA_WORKERS", 1)  # in-process moto is not thread-safe
-    monkeypatch.setattr("chalicelib.services.scheduler.datetime", FrozenDateTime)
+    monkeypatch.setattr("chalicelib.workers.scheduler.LAMBDA_WORKERS", 1)  # in-process moto is not thread-safe
+    monkeypatch.setattr("chalicelib.workers.scheduler.datetime", FrozenDateTime)
     FrozenDateTime.frozen = local_time(NY, 8, days_ahead=2)
 
     assert scheduler(scheduled_event(), LambdaContext(seconds_left=20)) == {"deliveries": {}}

@@ -363,7 +363,7 @@ def test_analytics_match_independently_computed_answers(api: Api, retailer: Reta
     assert by_driver["Sam"]["average_score"] == round(statistics.mean([5, 4, 3]), 2)
     assert by_driver["Kim"]["csat"] == 50.0 and "Ann" not in by_driver
     # time shipped -> out for delivery: hours + 2 (all inside one histogram bucket or another; median bound)
-    from chalicelib.services.stats import DURATION_BOUNDS
+    from chalicelib.shared.stats import DURATION_BOUNDS
 
     shipped_minutes = sorted(s[4] * 60 for s in seeds)
     expected_bucket = min(b for b in DURATION_BOUNDS if b >= statistics.median_low(shipped_minutes))

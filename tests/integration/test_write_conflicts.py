@@ -19,6 +19,7 @@ from chalicelib.errors import PorchlightError
 from chalicelib.services import ingest, shipments
 from chalicelib.services.ingest import Webhook
 from chalicelib.services.retailers import create_retailer
+from chalicelib.shared import retries
 from chalicelib.store import retailers as retailer_store
 from chalicelib.store import shipments as shipment_store
 from chalicelib.store.table import client
@@ -110,7 +111,7 @@ def test_when_the_write_budget_is_spent_the_answer_is_503_with_retry_after(
         raise canceled("ConditionalCheckFailed")
 
     monkeypatch.setattr(ddb, "transact_write_items", always_conflicting)
-    monkeypatch.setattr(shipments, "WRITE_BUDGET_SECONDS", 0.3)
+    monkeypatch.setattr(retries, "WRITE_BUDGET_SECONDS", 0.3)
     began = time.monotonic()
     response = api.native(retailer, scan_body())
     assert time.monotonic() - began < 3

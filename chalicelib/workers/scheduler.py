@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from .deliver import deliver_due
+from ..composition import deliver_due
 
 logger = logging.getLogger("porchlight.scheduler")
 

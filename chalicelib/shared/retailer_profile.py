@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import hooks
 from ..domain import milestones as ms
+from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
 from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.notifications import EMAIL, SMS
@@ -87,7 +88,6 @@ def shopper_recipient(
 ) -> Recipient:
     """The shopper as the text policy sees them, from the shipment's customer, the shopper's own choices and the
     destination (whose US state may set stricter quiet hours)."""
-
     customer = customer or {}
     preferred = (shopper or {}).get("notify")
     return Recipient(
@@ -133,3 +133,15 @@ def shopper_zone(customer: dict[str, Any] | None, retailer: Retailer | None) -> 
     """Where the shopper lives for clocks and dates: their own zone, else the retailer's, else UTC."""
     config = notification_settings(retailer) if retailer else NotificationSettings()
     return zone_for(Recipient(time_zone=(customer or {}).get("time_zone")), config)
+
+
+DEFAULT_SURVEY = {
+    "enabled": True,
+    "delay_minutes": survey_rules.DEFAULT_DELAY_MINUTES,
+    "low_score_threshold": survey_rules.DEFAULT_LOW_SCORE,
+    "webhook_url": None,
+}
+
+
+def survey_settings(retailer: Retailer) -> dict[str, Any]:
+    return {**DEFAULT_SURVEY, **(settings_document(retailer).get("survey") or {})}

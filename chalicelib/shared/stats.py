@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..domain import milestones as ms
 from ..domain.hooks import WEBHOOK
+from ..observability import metric
 from ..store import stats as stats_store
 
 logger = logging.getLogger("porchlight.stats")
@@ -88,8 +89,6 @@ def parcel_late(retailer_id: str, carrier: str, reason: str, now: datetime) -> N
 
 
 def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime) -> None:
-    from ..observability import metric
-
     metric("Notifications", channel=channel, outcome=outcome)
     if channel in ("sms", "email", WEBHOOK):
         count(retailer_id, now, {f"notif:{channel}:{outcome}": 1})

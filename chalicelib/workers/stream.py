@@ -6,9 +6,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from ..composition import deliver
 from ..observability import set_correlation_id
 from ..store.notifications import PENDING, OutboxKey
-from .deliver import deliver
 
 logger = logging.getLogger("porchlight.stream")
 

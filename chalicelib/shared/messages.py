@@ -1,0 +1,56 @@
+"""The values every shopper message template is rendered with (notifications, surveys, template previews)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import milestones as ms
+from ..domain.carrier_names import display_name
+from ..domain.notifications import delay_reason
+from ..domain.policy import zone_for
+from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .links import tracking_url
+from .retailer_profile import brand, notification_settings
+from .sending import recipient_of
+
+
+def message_context(
+    record: ShipmentRecord, retailer: Retailer, locale: str, unsubscribe_url: str = ""
+) -> dict[str, Any]:
+    # jinja2 (via web.templating) and domain.redaction (patterns compiled on import): only sending and previews
+    # need them, and the API's cold start imports this module.
+    from ..domain.redaction import Redactor
+    from ..web.templating import format_eta, opt_out_text
+
+    brand_values = brand(retailer)
+    customer = record.customer or {}
+    zone = zone_for(recipient_of(record), notification_settings(retailer))
+    pod = record.progress.proof_of_delivery or {}
+    # Carrier-written text quoted to the shopper is redacted like on the tracking page (DESIGN 3.4).
+    redactor = Redactor.for_shipment(
+        customer.get("name"),
+        record.destination,
+        [pod.get("recipient_name")],
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+    )
+    delivered = record.progress.status == ms.DELIVERED
+    return {
+        "retailer": brand_values["display_name"],
+        "order_id": record.order_id or record.tracking_number,
+        "first_name": (customer.get("name") or "").split(" ")[0] or "there",
+        "status_label": ms.label(record.progress.status),
+        "eta": format_eta(record.progress.eta, zone, locale),
+        "tracking_url": tracking_url(record.tracking_token),
+        "carrier": display_name(record.carrier),
+        "tracking_number": record.tracking_number,
+        "support_phone": brand_values.get("support_phone") or "",
+        "support_email": brand_values.get("support_email") or "",
+        "opt_out": opt_out_text(locale),
+        "brand": brand_values,
+        "locale": locale,
+        "unsubscribe_url": unsubscribe_url,
+        "delay_reason": delay_reason(record.progress, record.promised_date, record.notified),
+        "delivery_note": redactor.text(pod.get("note")).rstrip(" .") if delivered else "",  # the template ends it
+    }
