@@ -20,7 +20,6 @@ from .http import (
     bearer_token,
     body_bytes,
     error_response,
-    handles_errors,
     int_param,
     json_response,
     posted_cross_site,
@@ -43,7 +42,6 @@ def _params() -> Mapping[str, str]:
 
 
 @analytics_api.route("/v1/surveys", methods=["GET"])
-@handles_errors
 def list_surveys() -> Response:
     from ..services.surveys import list_surveys as run
 
@@ -81,7 +79,6 @@ def _csv(data: dict[str, Any]) -> Response:
 
 
 @analytics_api.route("/v1/analytics", methods=["GET"])
-@handles_errors
 def get_analytics() -> Response:
     retailer_id = retailer_service.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     output = _params().get("format") or "json"

@@ -11,7 +11,6 @@ from ..services import retailers as retailer_service
 from .http import (
     bearer_token,
     body_bytes,
-    handles_errors,
     json_response,
     read_json_object,
     read_optional_json_object,
@@ -31,13 +30,11 @@ def _body() -> dict:
 
 
 @configuration_api.route("/v1/settings", methods=["GET"])
-@handles_errors
 def get_settings() -> Response:
     return json_response(configuration.get_settings(_retailer_id()))
 
 
 @configuration_api.route("/v1/settings", methods=["PUT"])
-@handles_errors
 def put_settings() -> Response:
     from .schemas import SettingsRequest, validate
 
@@ -50,7 +47,6 @@ def put_settings() -> Response:
 
 
 @configuration_api.route("/v1/settings/webhooks/test", methods=["POST"])
-@handles_errors
 def test_webhook() -> Response:
     """Send a signed `webhook.test` event to the configured URL now and report how the endpoint answered."""
     from ..services.retailer_webhooks import send_test
@@ -59,7 +55,6 @@ def test_webhook() -> Response:
 
 
 @configuration_api.route("/v1/settings/webhooks/secret", methods=["POST"])
-@handles_errors
 def rotate_webhook_secret() -> Response:
     """A new secret for the calls we make to the retailer, shown once; the old one co-signs for a grace period."""
     from datetime import timedelta
@@ -74,13 +69,11 @@ def rotate_webhook_secret() -> Response:
 
 
 @configuration_api.route("/v1/branding", methods=["GET"])
-@handles_errors
 def get_branding() -> Response:
     return json_response(configuration.get_branding(_retailer_id()))
 
 
 @configuration_api.route("/v1/branding", methods=["PUT"])
-@handles_errors
 def put_branding() -> Response:
     from .schemas import BrandingRequest, validate
 
@@ -89,13 +82,11 @@ def put_branding() -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["GET"])
-@handles_errors
 def get_template(kind: str, channel: str, locale: str) -> Response:
     return json_response(configuration.get_template(_retailer_id(), kind, channel, locale))
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["PUT"])
-@handles_errors
 def put_template(kind: str, channel: str, locale: str) -> Response:
     from .schemas import TemplateRequest, validate
 
@@ -105,14 +96,12 @@ def put_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["DELETE"])
-@handles_errors
 def delete_template(kind: str, channel: str, locale: str) -> Response:
     configuration.delete_template(_retailer_id(), kind, channel, locale)
     return Response(body="", status_code=204)
 
 
 @configuration_api.route(TEMPLATE_PATH + "/preview", methods=["POST"])
-@handles_errors
 def preview_template(kind: str, channel: str, locale: str) -> Response:
     from .schemas import TemplateRequest, validate
 
@@ -123,7 +112,6 @@ def preview_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route("/v1/branding/preview", methods=["GET", "POST"])
-@handles_errors
 def preview_branding() -> Response:
     """The tracking page with sample data and the current brand (GET) or a draft (POST), before it goes live."""
     from .schemas import BrandingRequest, validate

@@ -13,7 +13,7 @@ from ..config import settings
 from ..domain import json_text
 from ..errors import Forbidden, NotFound, ValidationError
 from ..services import provider_events
-from .http import body_bytes, handles_errors, html_response, json_response, utcnow
+from .http import body_bytes, html_response, json_response, utcnow
 
 providers = Blueprint(__name__)
 logger = logging.getLogger("porchlight.providers")
@@ -61,7 +61,6 @@ def _twiml(reply: str | None) -> Response:
 
 
 @providers.route("/v1/twilio/inbound", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def twilio_inbound() -> Response:
     params = _twilio_params()
     sender, body = params.get("From", ""), params.get("Body", "")
@@ -86,7 +85,6 @@ def twilio_inbound() -> Response:
 
 
 @providers.route("/v1/twilio/status", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def twilio_status() -> Response:
     return json_response(provider_events.apply_twilio_status(_twilio_params(), utcnow()))
 
@@ -101,7 +99,6 @@ def _fresh(timestamp: str) -> bool:
 
 
 @providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def sendgrid_events() -> Response:
     import binascii
 
@@ -181,7 +178,6 @@ def _link_refused(error: NotFound) -> Response:
 
 
 @providers.route("/v1/unsubscribe/{token}", methods=["GET"])
-@handles_errors
 def unsubscribe_page(token: str) -> Response:
     """Link scanners follow GETs, so the link only asks; the button (or the mail client's one-click) unsubscribes."""
     try:
@@ -200,7 +196,6 @@ def unsubscribe_page(token: str) -> Response:
 
 
 @providers.route("/v1/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def unsubscribe(token: str) -> Response:
     try:
         done = provider_events.unsubscribe(token, utcnow())

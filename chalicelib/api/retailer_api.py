@@ -13,7 +13,6 @@ from ..services import shipments as shipment_service
 from .http import (
     bearer_token,
     body_bytes,
-    handles_errors,
     int_param,
     json_response,
     read_json_object,
@@ -30,7 +29,6 @@ def _retailer_id() -> str:
 
 
 @retailer_api.route("/v1/admin/retailers", methods=["POST"])
-@handles_errors
 def create_retailer() -> Response:
     from .schemas import RetailerRequest, validate
 
@@ -43,7 +41,6 @@ def create_retailer() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["POST"])
-@handles_errors
 def register_shipment() -> Response:
     from .schemas import ShipmentRequest, validate
 
@@ -58,7 +55,6 @@ def register_shipment() -> Response:
 
 
 @retailer_api.route("/v1/shipments/batch", methods=["POST"])
-@handles_errors
 def register_shipments() -> Response:
     """Backfills and busy days: every entry registered (or found) on its own, each with its own outcome."""
     from .schemas import ShipmentBatchRequest, parse_batch_entry, validate
@@ -69,7 +65,6 @@ def register_shipments() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["GET"])
-@handles_errors
 def find_shipments() -> Response:
     """By tracking number (every carrier's, or one), by order, page by page by current status, or as a feed of
     status changes since a moment (for keeping another system in step)."""
@@ -100,7 +95,6 @@ def find_shipments() -> Response:
 
 
 @retailer_api.route("/v1/notifications/failed", methods=["GET"])
-@handles_errors
 def failed_notifications() -> Response:
     """Texts, emails and webhook calls that never arrived, latest failure first: what support should follow up."""
     from ..services import notifications
@@ -116,7 +110,6 @@ def failed_notifications() -> Response:
 
 
 @retailer_api.route("/v1/webhooks/ignored", methods=["GET"])
-@handles_errors
 def ignored_webhooks() -> Response:
     """Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first."""
     from ..services import ingest
@@ -128,7 +121,6 @@ def ignored_webhooks() -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", methods=["POST"])
-@handles_errors
 def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
     """Send a failed notification again (after correcting the phone or address, say); 202: it is on its way."""
     from urllib.parse import unquote
@@ -141,13 +133,11 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
-@handles_errors
 def get_shipment(shipment_id: str) -> Response:
     return json_response(shipment_service.detail(_retailer_id(), shipment_id))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["PATCH"])
-@handles_errors
 def update_shipment(shipment_id: str) -> Response:
     """Corrections after registration: the shopper's contact details, order id, items, promised date."""
     from .schemas import ShipmentChangeRequest, validate_changes
@@ -158,7 +148,6 @@ def update_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/cancel", methods=["POST"])
-@handles_errors
 def cancel_shipment(shipment_id: str) -> Response:
     from .schemas import CancelRequest, validate
 
@@ -168,7 +157,6 @@ def cancel_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
-@handles_errors
 def put_integration(source: str) -> Response:
     from .schemas import IntegrationRequest, validate
 
@@ -179,7 +167,6 @@ def put_integration(source: str) -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["GET"])
-@handles_errors
 def list_api_keys() -> Response:
     """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
     key = bearer_token(retailer_api.current_request.headers)
@@ -188,7 +175,6 @@ def list_api_keys() -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["POST"])
-@handles_errors
 def issue_api_key() -> Response:
     """Rotate: a new key now; the key making the request keeps working for the grace period, then stops."""
     from .schemas import ApiKeyRequest, validate
@@ -202,14 +188,12 @@ def issue_api_key() -> Response:
 
 
 @retailer_api.route("/v1/api-keys/{key_id}", methods=["DELETE"])
-@handles_errors
 def revoke_api_key(key_id: str) -> Response:
     retailer_service.revoke_api_key(_retailer_id(), key_id, utcnow())
     return Response(body="", status_code=204)
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])
-@handles_errors
 def shipment_chat(shipment_id: str) -> Response:
     """The relay transcript: every message with its time, sender role, delivery status and reason."""
     from ..services.relay import retailer_transcript
@@ -218,7 +202,6 @@ def shipment_chat(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/driver", methods=["PUT"])
-@handles_errors
 def set_driver(shipment_id: str) -> Response:
     """The retailer names the driver (when the carrier does not): recorded as a scan, so it folds like one."""
     from .schemas import DriverRequest, validate
@@ -229,7 +212,6 @@ def set_driver(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
-@handles_errors
 def erase_shipment(shipment_id: str) -> Response:
     """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
     from ..services.privacy import erase_shipment as erase
@@ -238,7 +220,6 @@ def erase_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/openapi.json", methods=["GET"])
-@handles_errors
 def openapi_document() -> Response:
     """The API's OpenAPI document, with this deployment's public URL as its server."""
     from ..config import settings

@@ -6,13 +6,12 @@ from chalice import Blueprint, Response
 
 from ..services import retailers as retailer_service
 from ..services import suppressions
-from .http import bearer_token, body_bytes, handles_errors, json_response, read_json_object, utcnow
+from .http import bearer_token, body_bytes, json_response, read_json_object, utcnow
 
 suppressions_api = Blueprint(__name__)
 
 
 @suppressions_api.route("/v1/suppressions", methods=["GET"])
-@handles_errors
 def get_suppressions() -> Response:
     """What stops messages to `contact` (an e-mail address or E.164 phone) for this retailer, and its history."""
     request = suppressions_api.current_request
@@ -21,7 +20,6 @@ def get_suppressions() -> Response:
 
 
 @suppressions_api.route("/v1/suppressions/{address}", methods=["DELETE"], content_types=["application/json"])
-@handles_errors
 def lift_suppression(address: str) -> Response:
     """Lift what suppresses `address` for this retailer's sends, with a reason; audited with the calling key."""
     from .schemas import SuppressionLiftRequest, validate

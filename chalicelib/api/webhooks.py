@@ -11,7 +11,7 @@ from ..carriers import SOURCES
 from ..errors import PorchlightError
 from ..observability import metric
 from ..services.ingest import Webhook, handle_webhook
-from .http import body_bytes, handles_errors, json_response, utcnow
+from .http import body_bytes, json_response, utcnow
 
 webhooks = Blueprint(__name__)
 logger = logging.getLogger("porchlight.webhooks")
@@ -27,7 +27,6 @@ WEBHOOK_CONTENT_TYPES = [
 
 
 @webhooks.route("/v1/webhooks/{source}/{retailer_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
-@handles_errors
 def receive_webhook(source: str, retailer_id: str) -> Response:
     request = webhooks.current_request
     try:
