@@ -16,6 +16,7 @@ from .http import (
     read_optional_json_object,
     utcnow,
 )
+from .operations import LANG, WITH_BODY, documented
 
 configuration_api = Blueprint(__name__)
 TEMPLATE_PATH = "/v1/templates/{kind}/{channel}/{locale}"
@@ -30,11 +31,24 @@ def _body() -> dict:
 
 
 @configuration_api.route("/v1/settings", methods=["GET"])
+@documented(
+    "Notification settings",
+    "configuration",
+    "Settings",
+    errors=(401,),
+)
 def get_settings() -> Response:
     return json_response(configuration.get_settings(_retailer_id()))
 
 
 @configuration_api.route("/v1/settings", methods=["PUT"])
+@documented(
+    "Change notification settings (fields left out keep their value)",
+    "configuration",
+    "Settings",
+    request="SettingsRequest",
+    errors=(400, 401, 413, 415),
+)
 def put_settings() -> Response:
     from .schemas import SettingsRequest, validate
 
@@ -47,6 +61,12 @@ def put_settings() -> Response:
 
 
 @configuration_api.route("/v1/settings/webhooks/test", methods=["POST"])
+@documented(
+    "Send a signed webhook.test event to webhooks.url now and report the endpoint's answer",
+    "configuration",
+    "WebhookTest",
+    errors=(401, 409),
+)
 def test_webhook() -> Response:
     """Send a signed `webhook.test` event to the configured URL now and report how the endpoint answered."""
     from ..services.retailer_webhooks import send_test
@@ -55,6 +75,15 @@ def test_webhook() -> Response:
 
 
 @configuration_api.route("/v1/settings/webhooks/secret", methods=["POST"])
+@documented(
+    "Rotate the secret that signs our calls to you; the old one co-signs for a grace period (default 24 h)",
+    "configuration",
+    "RotatedSecret",
+    201,
+    request="SecretRotationRequest",
+    request_required=False,
+    errors=(400, 401, 413, 415),
+)
 def rotate_webhook_secret() -> Response:
     """A new secret for the calls we make to the retailer, shown once; the old one co-signs for a grace period."""
     from datetime import timedelta
@@ -69,11 +98,24 @@ def rotate_webhook_secret() -> Response:
 
 
 @configuration_api.route("/v1/branding", methods=["GET"])
+@documented(
+    "The tracking page's brand",
+    "configuration",
+    "Branding",
+    errors=(401,),
+)
 def get_branding() -> Response:
     return json_response(configuration.get_branding(_retailer_id()))
 
 
 @configuration_api.route("/v1/branding", methods=["PUT"])
+@documented(
+    "Change the brand (fields left out keep their value)",
+    "configuration",
+    "Branding",
+    request="BrandingRequest",
+    errors=(400, 401, 413, 415),
+)
 def put_branding() -> Response:
     from .schemas import BrandingRequest, validate
 
@@ -82,11 +124,23 @@ def put_branding() -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["GET"])
+@documented(
+    "A custom template",
+    "templates",
+    "Template",
+)
 def get_template(kind: str, channel: str, locale: str) -> Response:
     return json_response(configuration.get_template(_retailer_id(), kind, channel, locale))
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["PUT"])
+@documented(
+    "Save a custom template (checked for syntax, unknown variables and SMS length)",
+    "templates",
+    "Template",
+    request="TemplateRequest",
+    errors=WITH_BODY,
+)
 def put_template(kind: str, channel: str, locale: str) -> Response:
     from .schemas import TemplateRequest, validate
 
@@ -96,12 +150,26 @@ def put_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["DELETE"])
+@documented(
+    "Go back to the built-in template",
+    "templates",
+    None,
+    204,
+)
 def delete_template(kind: str, channel: str, locale: str) -> Response:
     configuration.delete_template(_retailer_id(), kind, channel, locale)
     return Response(body="", status_code=204)
 
 
 @configuration_api.route(TEMPLATE_PATH + "/preview", methods=["POST"])
+@documented(
+    "Render the template in force, or a draft, with sample data",
+    "templates",
+    "TemplatePreview",
+    request="TemplateRequest",
+    request_required=False,
+    errors=WITH_BODY,
+)
 def preview_template(kind: str, channel: str, locale: str) -> Response:
     from .schemas import TemplateRequest, validate
 
@@ -112,6 +180,26 @@ def preview_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route("/v1/branding/preview", methods=["GET", "POST"])
+@documented(
+    "The tracking page with sample data in the current brand",
+    "configuration",
+    None,
+    method="get",
+    query=(LANG,),
+    errors=(401,),
+    media_type="text/html",
+)
+@documented(
+    "The tracking page with sample data in a draft brand",
+    "configuration",
+    None,
+    method="post",
+    request="BrandingRequest",
+    request_required=False,
+    query=(LANG,),
+    errors=(400, 401, 413, 415),
+    media_type="text/html",
+)
 def preview_branding() -> Response:
     """The tracking page with sample data and the current brand (GET) or a draft (POST), before it goes live."""
     from .schemas import BrandingRequest, validate

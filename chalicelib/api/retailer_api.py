@@ -20,6 +20,7 @@ from .http import (
     timestamp_param,
     utcnow,
 )
+from .operations import STATUS, STRING, TIMESTAMP, WITH_BODY, Query, documented, page_size
 
 retailer_api = Blueprint(__name__)
 
@@ -29,6 +30,15 @@ def _retailer_id() -> str:
 
 
 @retailer_api.route("/v1/admin/retailers", methods=["POST"])
+@documented(
+    "Create a retailer and its API key (operator only)",
+    "admin",
+    "CreatedRetailer",
+    201,
+    request="RetailerRequest",
+    security="adminKey",
+    errors=(400, 401, 413, 415),
+)
 def create_retailer() -> Response:
     from .schemas import RetailerRequest, validate
 
@@ -41,6 +51,15 @@ def create_retailer() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["POST"])
+@documented(
+    "Register a shipment (idempotent on carrier + tracking number; 200 when it already existed)",
+    "shipments",
+    "ShipmentSummary",
+    201,
+    request="ShipmentRequest",
+    errors=(400, 401, 409, 413, 415),
+    also_succeeds=(200, "Already registered"),
+)
 def register_shipment() -> Response:
     from .schemas import ShipmentRequest, validate
 
@@ -55,6 +74,13 @@ def register_shipment() -> Response:
 
 
 @retailer_api.route("/v1/shipments/batch", methods=["POST"])
+@documented(
+    "Register up to 100 shipments; each entry has its own outcome (201, 200 or its error)",
+    "shipments",
+    "ShipmentBatch",
+    request="ShipmentBatchRequest",
+    errors=(400, 401, 413, 415),
+)
 def register_shipments() -> Response:
     """Backfills and busy days: every entry registered (or found) on its own, each with its own outcome."""
     from .schemas import ShipmentBatchRequest, parse_batch_entry, validate
@@ -65,6 +91,35 @@ def register_shipments() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["GET"])
+@documented(
+    "Find shipments by tracking number or order, list those in one status (latest arrivals first, by "
+    "pages), or follow status changes since a moment",
+    "shipments",
+    "ShipmentList",
+    query=(
+        Query(
+            "tracking_number",
+            STRING,
+            description="as printed; spaces and case ignored (this, order_id, status or changed_since is required)",
+        ),
+        Query(
+            "order_id", STRING, description="every parcel registered for this order; case, spaces and dashes ignored"
+        ),
+        Query("carrier", STRING, description="with tracking_number: narrow to one carrier"),
+        Query(
+            "status", STATUS, description="list registered shipments now in this status (with tracking_number: narrow)"
+        ),
+        Query(
+            "changed_since",
+            TIMESTAMP,
+            description="on its own: shipments whose status changed at or after this moment, oldest change first, "
+            "each once (at its latest change); resume from a minute before `latest_change_at`",
+        ),
+        Query("limit", page_size(100), description="with status or changed_since: page size (50)"),
+        Query("cursor", STRING, description="with status or changed_since: next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def find_shipments() -> Response:
     """By tracking number (every carrier's, or one), by order, page by page by current status, or as a feed of
     status changes since a moment (for keeping another system in step)."""
@@ -95,6 +150,18 @@ def find_shipments() -> Response:
 
 
 @retailer_api.route("/v1/notifications/failed", methods=["GET"])
+@documented(
+    "Notifications that never arrived (failed or bounced), latest failure first, each with its shipment",
+    "notifications",
+    "FailedNotificationList",
+    query=(
+        Query("since", TIMESTAMP, description="only those that failed at or after this moment"),
+        Query("channel", "notification_channel", description="only this channel's"),
+        Query("limit", page_size(100), description="page size (50)"),
+        Query("cursor", STRING, description="next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def failed_notifications() -> Response:
     """Texts, emails and webhook calls that never arrived, latest failure first: what support should follow up."""
     from ..services import notifications
@@ -110,6 +177,17 @@ def failed_notifications() -> Response:
 
 
 @retailer_api.route("/v1/webhooks/ignored", methods=["GET"])
+@documented(
+    "Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest "
+    "first, with why; kept 30 days",
+    "webhooks",
+    "IgnoredWebhookList",
+    query=(
+        Query("limit", page_size(100), description="page size (50)"),
+        Query("cursor", STRING, description="next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def ignored_webhooks() -> Response:
     """Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first."""
     from ..services import ingest
@@ -121,6 +199,15 @@ def ignored_webhooks() -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", methods=["POST"])
+@documented(
+    "Send a failed, bounced or skipped notification again (fix what stopped it first: the phone, the "
+    "address, consent); 409 says why not when it cannot help: not_failed, superseded, retry_limit_reached "
+    "(3), or the policy's reason (opted_out, suppressed, no_sms_consent, ...)",
+    "notifications",
+    "Notification",
+    202,
+    errors=(401, 404, 409),
+)
 def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
     """Send a failed notification again (after correcting the phone or address, say); 202: it is on its way."""
     from urllib.parse import unquote
@@ -133,11 +220,24 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
+@documented(
+    "A shipment with its events and notifications",
+    "shipments",
+    "ShipmentDetail",
+)
 def get_shipment(shipment_id: str) -> Response:
     return json_response(shipment_service.detail(_retailer_id(), shipment_id))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["PATCH"])
+@documented(
+    "Correct a registered shipment (fields left out stay, null clears, customer fields merge; destination "
+    "is replaced whole; a new phone needs consent again)",
+    "shipments",
+    "ShipmentDetail",
+    request="ShipmentChangeRequest",
+    errors=(*WITH_BODY, 409),
+)
 def update_shipment(shipment_id: str) -> Response:
     """Corrections after registration: the shopper's contact details, order id, items, promised date."""
     from .schemas import ShipmentChangeRequest, validate_changes
@@ -148,6 +248,14 @@ def update_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/cancel", methods=["POST"])
+@documented(
+    "Cancel the order: pending texts are dropped and the chat closes (cancelling twice is harmless)",
+    "shipments",
+    "ShipmentDetail",
+    request="CancelRequest",
+    request_required=False,
+    errors=(*WITH_BODY, 409),
+)
 def cancel_shipment(shipment_id: str) -> Response:
     from .schemas import CancelRequest, validate
 
@@ -157,6 +265,14 @@ def cancel_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
+@documented(
+    "Set or rotate a webhook source's signing secret (omit `secret` to have one generated)",
+    "configuration",
+    "Integration",
+    request="IntegrationRequest",
+    request_required=False,
+    errors=WITH_BODY,
+)
 def put_integration(source: str) -> Response:
     from .schemas import IntegrationRequest, validate
 
@@ -167,6 +283,12 @@ def put_integration(source: str) -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["GET"])
+@documented(
+    "The retailer's active API keys (never the keys themselves)",
+    "keys",
+    "ApiKeyList",
+    errors=(401,),
+)
 def list_api_keys() -> Response:
     """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
     key = bearer_token(retailer_api.current_request.headers)
@@ -175,6 +297,15 @@ def list_api_keys() -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["POST"])
+@documented(
+    "Rotate: a new key now, the calling key retired after a grace period (default 24 h)",
+    "keys",
+    "NewApiKey",
+    201,
+    request="ApiKeyRequest",
+    request_required=False,
+    errors=(400, 401, 409, 413, 415),
+)
 def issue_api_key() -> Response:
     """Rotate: a new key now; the key making the request keeps working for the grace period, then stops."""
     from .schemas import ApiKeyRequest, validate
@@ -188,12 +319,24 @@ def issue_api_key() -> Response:
 
 
 @retailer_api.route("/v1/api-keys/{key_id}", methods=["DELETE"])
+@documented(
+    "Revoke a key at once (not the last active one)",
+    "keys",
+    None,
+    204,
+    errors=(401, 404, 409),
+)
 def revoke_api_key(key_id: str) -> Response:
     retailer_service.revoke_api_key(_retailer_id(), key_id, utcnow())
     return Response(body="", status_code=204)
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])
+@documented(
+    "The driver chat transcript",
+    "shipments",
+    "ChatTranscript",
+)
 def shipment_chat(shipment_id: str) -> Response:
     """The relay transcript: every message with its time, sender role, delivery status and reason."""
     from ..services.relay import retailer_transcript
@@ -202,6 +345,13 @@ def shipment_chat(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/driver", methods=["PUT"])
+@documented(
+    "Name the driver (opens the chat relay when out for delivery)",
+    "shipments",
+    "ShipmentDetail",
+    request="DriverRequest",
+    errors=(*WITH_BODY, 409),
+)
 def set_driver(shipment_id: str) -> Response:
     """The retailer names the driver (when the carrier does not): recorded as a scan, so it folds like one."""
     from .schemas import DriverRequest, validate
@@ -212,6 +362,11 @@ def set_driver(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
+@documented(
+    "Erase a shipment and everything it left behind",
+    "shipments",
+    "Erasure",
+)
 def erase_shipment(shipment_id: str) -> Response:
     """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
     from ..services.privacy import erase_shipment as erase
@@ -220,6 +375,13 @@ def erase_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/openapi.json", methods=["GET"])
+@documented(
+    "This document",
+    "meta",
+    None,
+    security=None,
+    errors=(),
+)
 def openapi_document() -> Response:
     """The API's OpenAPI document, with this deployment's public URL as its server."""
     from ..config import settings

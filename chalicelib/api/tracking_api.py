@@ -15,6 +15,7 @@ from ..config import settings
 from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, ValidationError
 from ..services import tracking
 from .http import body_bytes, json_response, utcnow
+from .operations import LANG, documented
 
 tracking_api = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "multipart/form-data"]
@@ -182,6 +183,14 @@ def shopper_page(token: str) -> Response:
 
 
 @tracking_api.route("/v1/tracking/{token}", methods=["GET"])
+@documented(
+    "The shopper's tracking view as JSON, for embedding (CORS open, no credentials)",
+    "tracking",
+    "Tracking",
+    security=None,
+    query=(LANG,),
+    errors=(404,),
+)
 def shopper_json(token: str) -> Response:
     """Its refusals carry the CORS headers too (chalicelib.api.refusals)."""
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
@@ -456,6 +465,16 @@ def order_lookup_form(retailer_id: str) -> Response:
 
 
 @tracking_api.route("/v1/track/{retailer_id}", methods=["POST"])
+@documented(
+    "A shopper finds an order by its number and the e-mail or phone it was placed with (CORS open, no "
+    "credentials). Misses are limited per hour per contact (10), per client address (20) and per store; "
+    "over a limit every lookup answers 429 too_many_attempts with Retry-After until the hour ends",
+    "tracking",
+    "OrderLookup",
+    request="OrderLookupRequest",
+    security=None,
+    errors=(400, 404, 413, 415, 429),
+)
 def order_lookup_json(retailer_id: str) -> Response:
     """The lookup for a store's own site (CORS open, no credentials): the order's parcels and their tracking links."""
     from ..services.order_lookup import find_order

@@ -12,6 +12,7 @@ from ..errors import PorchlightError
 from ..observability import metric
 from ..services.ingest import Webhook, handle_webhook
 from .http import body_bytes, json_response, utcnow
+from .operations import documented
 
 webhooks = Blueprint(__name__)
 logger = logging.getLogger("porchlight.webhooks")
@@ -27,6 +28,14 @@ WEBHOOK_CONTENT_TYPES = [
 
 
 @webhooks.route("/v1/webhooks/{source}/{retailer_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+@documented(
+    "Carrier and aggregator status webhooks, verified by each source's signature scheme (see README)",
+    "webhooks",
+    "WebhookResult",
+    request="WebhookBody",
+    security=None,
+    errors=(400, 401, 404, 409, 413, 415),
+)
 def receive_webhook(source: str, retailer_id: str) -> Response:
     request = webhooks.current_request
     try:
