@@ -31,12 +31,7 @@ def _body() -> dict:
 
 
 @configuration_api.route("/v1/settings", methods=["GET"])
-@documented(
-    "Notification settings",
-    "configuration",
-    "Settings",
-    errors=(401,),
-)
+@documented("Notification settings", "configuration", "Settings", errors=(401,))
 def get_settings() -> Response:
     return json_response(configuration.get_settings(_retailer_id()))
 
@@ -98,12 +93,7 @@ def rotate_webhook_secret() -> Response:
 
 
 @configuration_api.route("/v1/branding", methods=["GET"])
-@documented(
-    "The tracking page's brand",
-    "configuration",
-    "Branding",
-    errors=(401,),
-)
+@documented("The tracking page's brand", "configuration", "Branding", errors=(401,))
 def get_branding() -> Response:
     return json_response(configuration.get_branding(_retailer_id()))
 
@@ -124,11 +114,7 @@ def put_branding() -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["GET"])
-@documented(
-    "A custom template",
-    "templates",
-    "Template",
-)
+@documented("A custom template", "templates", "Template")
 def get_template(kind: str, channel: str, locale: str) -> Response:
     return json_response(configuration.get_template(_retailer_id(), kind, channel, locale))
 
@@ -150,12 +136,7 @@ def put_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["DELETE"])
-@documented(
-    "Go back to the built-in template",
-    "templates",
-    None,
-    204,
-)
+@documented("Go back to the built-in template", "templates", None, 204)
 def delete_template(kind: str, channel: str, locale: str) -> Response:
     configuration.delete_template(_retailer_id(), kind, channel, locale)
     return Response(body="", status_code=204)

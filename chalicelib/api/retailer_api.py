@@ -220,11 +220,7 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
-@documented(
-    "A shipment with its events and notifications",
-    "shipments",
-    "ShipmentDetail",
-)
+@documented("A shipment with its events and notifications", "shipments", "ShipmentDetail")
 def get_shipment(shipment_id: str) -> Response:
     return json_response(shipment_service.detail(_retailer_id(), shipment_id))
 
@@ -283,12 +279,7 @@ def put_integration(source: str) -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["GET"])
-@documented(
-    "The retailer's active API keys (never the keys themselves)",
-    "keys",
-    "ApiKeyList",
-    errors=(401,),
-)
+@documented("The retailer's active API keys (never the keys themselves)", "keys", "ApiKeyList", errors=(401,))
 def list_api_keys() -> Response:
     """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
     key = bearer_token(retailer_api.current_request.headers)
@@ -319,24 +310,14 @@ def issue_api_key() -> Response:
 
 
 @retailer_api.route("/v1/api-keys/{key_id}", methods=["DELETE"])
-@documented(
-    "Revoke a key at once (not the last active one)",
-    "keys",
-    None,
-    204,
-    errors=(401, 404, 409),
-)
+@documented("Revoke a key at once (not the last active one)", "keys", None, 204, errors=(401, 404, 409))
 def revoke_api_key(key_id: str) -> Response:
     retailer_service.revoke_api_key(_retailer_id(), key_id, utcnow())
     return Response(body="", status_code=204)
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])
-@documented(
-    "The driver chat transcript",
-    "shipments",
-    "ChatTranscript",
-)
+@documented("The driver chat transcript", "shipments", "ChatTranscript")
 def shipment_chat(shipment_id: str) -> Response:
     """The relay transcript: every message with its time, sender role, delivery status and reason."""
     from ..services.relay import retailer_transcript
@@ -362,11 +343,7 @@ def set_driver(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
-@documented(
-    "Erase a shipment and everything it left behind",
-    "shipments",
-    "Erasure",
-)
+@documented("Erase a shipment and everything it left behind", "shipments", "Erasure")
 def erase_shipment(shipment_id: str) -> Response:
     """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
     from ..services.privacy import erase_shipment as erase
@@ -375,16 +352,11 @@ def erase_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/openapi.json", methods=["GET"])
-@documented(
-    "This document",
-    "meta",
-    None,
-    security=None,
-    errors=(),
-)
+@documented("This document", "meta", None, security=None, errors=())
 def openapi_document() -> Response:
     """The API's OpenAPI document, with this deployment's public URL as its server."""
     from ..config import settings
     from .openapi import document
 
-    return json_response(document(settings().public_base_url), headers={"Cache-Control": "public, max-age=300"})
+    spec = document(settings().public_base_url, retailer_api.current_app.routes)
+    return json_response(spec, headers={"Cache-Control": "public, max-age=300"})
