@@ -34,6 +34,7 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": COMPONENT.format(model=name)}
 
 
+#: What each error status means, in every operation that can answer it.
 ERRORS = {
     400: "The request is malformed or a field is invalid; `error.field` names it.",
     401: "Missing or wrong credentials (API key, or webhook signature).",
@@ -53,12 +54,12 @@ ALWAYS = {
 }
 
 
-KIND = {"type": "string", "enum": list(NOTIFICATION_KINDS)}
+#: Path parameters by name, whichever route they appear in.
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "shipment_id": STRING,
     "key_id": STRING,
     "source": {"type": "string", "enum": list(SOURCES)},
-    "kind": KIND,
+    "kind": {"type": "string", "enum": list(NOTIFICATION_KINDS)},
     "channel": {"type": "string", "enum": list(CHANNELS)},
     "locale": {"type": "string", "enum": list(LOCALES)},
     "token": STRING,
@@ -67,8 +68,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-#: Query parameter schemas a route names rather than builds (operations.Query): their values live in modules the
-#: routes do not import.
+#: Query parameter schemas a route names rather than builds (operations.Query): their values come from modules the
+#: route modules do not load for themselves (the locales live with Jinja2, the channels with the notifications).
 SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
     "lang": STRING,
     "notification_channel": {"type": "string", "enum": list(NOTIFICATION_CHANNELS)},
