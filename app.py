@@ -11,6 +11,7 @@ from chalicelib.api.configuration_api import configuration_api
 from chalicelib.api.dev import dev
 from chalicelib.api.http import in_error_shape
 from chalicelib.api.providers import providers
+from chalicelib.api.refusals import refusal_for
 from chalicelib.api.retailer_api import retailer_api
 from chalicelib.api.suppressions_api import suppressions_api
 from chalicelib.api.tracking_api import shopper_error_page, tracking_api
@@ -18,8 +19,8 @@ from chalicelib.api.webhooks import webhooks
 from chalicelib.observability import begin
 
 # Powertools owns the log output in Lambda (chalicelib.observability); Chalice's own handler would print every line
-# a second time, as plain text.
-app = Chalice(app_name="porchlight", configure_logs=False)
+# a second time, as plain text. Typed errors become answers in one place for every route: see refusal_for.
+app = Chalice(app_name="porchlight", configure_logs=False, refusal_for=refusal_for)
 app.register_blueprint(retailer_api)
 app.register_blueprint(configuration_api)
 app.register_blueprint(webhooks)

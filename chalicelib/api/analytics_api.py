@@ -27,12 +27,12 @@ from .http import (
     bearer_token,
     body_bytes,
     error_response,
-    handles_errors,
     int_param,
     json_response,
     posted_cross_site,
     utcnow,
 )
+from .operations import DATE_RANGE, SCORE, STRING, Query, documented, page_size
 from .tracking_api import page_headers
 
 analytics_api = Blueprint(__name__)
@@ -51,7 +51,21 @@ def _params() -> Mapping[str, str]:
 
 
 @analytics_api.route("/v1/surveys", methods=["GET"])
-@handles_errors
+@documented(
+    "Answered delivery surveys, newest first",
+    "analytics",
+    "SurveyPage",
+    query=(
+        *DATE_RANGE,
+        Query("carrier", STRING),
+        Query("driver", STRING),
+        Query("score_min", SCORE),
+        Query("score_max", SCORE),
+        Query("limit", page_size(200), description="page size (default 50)"),
+        Query("cursor", STRING, description="`next_cursor` of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def list_surveys() -> Response:
     retailer_id = api_keys.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     params = _params()
@@ -87,7 +101,17 @@ def _csv(data: dict[str, Any]) -> Response:
 
 
 @analytics_api.route("/v1/analytics", methods=["GET"])
-@handles_errors
+@documented(
+    "Delivery quality: CSAT, on-time rate, time in milestone, notifications, page views",
+    "analytics",
+    "Analytics",
+    query=(
+        *DATE_RANGE,
+        Query("format", {"type": "string", "enum": ["json", "csv"]}, description="csv downloads a spreadsheet"),
+    ),
+    errors=(400, 401),
+    extra_content={"text/csv": {"schema": STRING}},
+)
 def get_analytics() -> Response:
     retailer_id = api_keys.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
     output = _params().get("format") or "json"

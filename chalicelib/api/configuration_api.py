@@ -12,12 +12,12 @@ from ..shared import api_keys
 from .http import (
     bearer_token,
     body_bytes,
-    handles_errors,
     json_response,
     read_json_object,
     read_optional_json_object,
     utcnow,
 )
+from .operations import LANG, WITH_BODY, documented
 from .tracking_api import tracking_page
 
 configuration_api = Blueprint(__name__)
@@ -33,13 +33,19 @@ def _body() -> dict:
 
 
 @configuration_api.route("/v1/settings", methods=["GET"])
-@handles_errors
+@documented("Notification settings", "configuration", "Settings", errors=(401,))
 def get_settings() -> Response:
     return json_response(configuration.get_settings(_retailer_id()))
 
 
 @configuration_api.route("/v1/settings", methods=["PUT"])
-@handles_errors
+@documented(
+    "Change notification settings (fields left out keep their value)",
+    "configuration",
+    "Settings",
+    request="SettingsRequest",
+    errors=(400, 401, 413, 415),
+)
 def put_settings() -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import SettingsRequest, validate
@@ -53,14 +59,27 @@ def put_settings() -> Response:
 
 
 @configuration_api.route("/v1/settings/webhooks/test", methods=["POST"])
-@handles_errors
+@documented(
+    "Send a signed webhook.test event to webhooks.url now and report the endpoint's answer",
+    "configuration",
+    "WebhookTest",
+    errors=(401, 409),
+)
 def test_webhook() -> Response:
     """Send a signed `webhook.test` event to the configured URL now and report how the endpoint answered."""
     return json_response(send_test(_retailer_id(), utcnow()))
 
 
 @configuration_api.route("/v1/settings/webhooks/secret", methods=["POST"])
-@handles_errors
+@documented(
+    "Rotate the secret that signs our calls to you; the old one co-signs for a grace period (default 24 h)",
+    "configuration",
+    "RotatedSecret",
+    201,
+    request="SecretRotationRequest",
+    request_required=False,
+    errors=(400, 401, 413, 415),
+)
 def rotate_webhook_secret() -> Response:
     """A new secret for the calls we make to the retailer, shown once; the old one co-signs for a grace period."""
     from datetime import timedelta
@@ -75,13 +94,19 @@ def rotate_webhook_secret() -> Response:
 
 
 @configuration_api.route("/v1/branding", methods=["GET"])
-@handles_errors
+@documented("The tracking page's brand", "configuration", "Branding", errors=(401,))
 def get_branding() -> Response:
     return json_response(configuration.get_branding(_retailer_id()))
 
 
 @configuration_api.route("/v1/branding", methods=["PUT"])
-@handles_errors
+@documented(
+    "Change the brand (fields left out keep their value)",
+    "configuration",
+    "Branding",
+    request="BrandingRequest",
+    errors=(400, 401, 413, 415),
+)
 def put_branding() -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import BrandingRequest, validate
@@ -91,13 +116,19 @@ def put_branding() -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["GET"])
-@handles_errors
+@documented("A custom template", "templates", "Template")
 def get_template(kind: str, channel: str, locale: str) -> Response:
     return json_response(configuration.get_template(_retailer_id(), kind, channel, locale))
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["PUT"])
-@handles_errors
+@documented(
+    "Save a custom template (checked for syntax, unknown variables and SMS length)",
+    "templates",
+    "Template",
+    request="TemplateRequest",
+    errors=WITH_BODY,
+)
 def put_template(kind: str, channel: str, locale: str) -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import TemplateRequest, validate
@@ -108,14 +139,21 @@ def put_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["DELETE"])
-@handles_errors
+@documented("Go back to the built-in template", "templates", None, 204)
 def delete_template(kind: str, channel: str, locale: str) -> Response:
     configuration.delete_template(_retailer_id(), kind, channel, locale)
     return Response(body="", status_code=204)
 
 
 @configuration_api.route(TEMPLATE_PATH + "/preview", methods=["POST"])
-@handles_errors
+@documented(
+    "Render the template in force, or a draft, with sample data",
+    "templates",
+    "TemplatePreview",
+    request="TemplateRequest",
+    request_required=False,
+    errors=WITH_BODY,
+)
 def preview_template(kind: str, channel: str, locale: str) -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import TemplateRequest, validate
@@ -127,7 +165,26 @@ def preview_template(kind: str, channel: str, locale: str) -> Response:
 
 
 @configuration_api.route("/v1/branding/preview", methods=["GET", "POST"])
-@handles_errors
+@documented(
+    "The tracking page with sample data in the current brand",
+    "configuration",
+    None,
+    method="get",
+    query=(LANG,),
+    errors=(401,),
+    media_type="text/html",
+)
+@documented(
+    "The tracking page with sample data in a draft brand",
+    "configuration",
+    None,
+    method="post",
+    request="BrandingRequest",
+    request_required=False,
+    query=(LANG,),
+    errors=(400, 401, 413, 415),
+    media_type="text/html",
+)
 def preview_branding() -> Response:
     """The tracking page with sample data and the current brand (GET) or a draft (POST), before it goes live."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does

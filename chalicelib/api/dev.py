@@ -7,13 +7,12 @@ from chalice import Blueprint, Response
 from ..channels import local_outbox
 from ..config import settings
 from ..errors import NotFound
-from .http import handles_errors, html_response
+from .http import html_response
 
 dev = Blueprint(__name__)
 
 
 @dev.route("/dev/outbox", methods=["GET"])
-@handles_errors
 def outbox_page() -> Response:
     if settings().is_production:
         raise NotFound("not found")

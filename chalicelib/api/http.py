@@ -68,19 +68,29 @@ def in_error_shape(response: Response) -> Response:
     return response
 
 
-def handles_errors(route: Callable[..., Response]) -> Callable[..., Response]:
-    """Chalice answers exceptions before middleware sees them, so each route is wrapped here instead."""
+#: How a route answers a typed error, given the error and the route's path parameters.
+Refusal = Callable[[PorchlightError, Mapping[str, str]], Response]
 
-    @functools.wraps(route)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
+
+def json_refusal(error: PorchlightError, path_params: Mapping[str, str]) -> Response:
+    return error_response(error)
+
+
+def answering_errors(view: Callable[..., Response], refusal: Refusal) -> Callable[..., Response]:
+    """The one place a typed error becomes an HTTP answer. The app applies it to every route it registers
+    (chalicelib.api.application), so no route can forget it: Chalice answers a view's exceptions itself, as a 500,
+    before any middleware sees them."""
+
+    @functools.wraps(view)
+    def route(**path_params: str) -> Response:
         try:
-            return route(*args, **kwargs)
+            return view(**path_params)
         except PorchlightError as error:
             if error.status >= 500 and not isinstance(error, Busy):
                 logger.exception("request failed")
-            return error_response(error)
+            return refusal(error, path_params)
 
-    return wrapper
+    return route
 
 
 def read_json_object(raw_body: bytes | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ..domain import json_text
 from ..errors import Forbidden, NotFound, ValidationError
 from ..services import provider_events, surveys
 from ..services.relay import handle_relay_inbound
-from .http import body_bytes, handles_errors, html_response, json_response, utcnow
+from .http import body_bytes, html_response, json_response, utcnow
 
 providers = Blueprint(__name__)
 logger = logging.getLogger("porchlight.providers")
@@ -63,7 +63,6 @@ def _twiml(reply: str | None) -> Response:
 
 
 @providers.route("/v1/twilio/inbound", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def twilio_inbound() -> Response:
     params = _twilio_params()
     sender, body = params.get("From", ""), params.get("Body", "")
@@ -86,7 +85,6 @@ def twilio_inbound() -> Response:
 
 
 @providers.route("/v1/twilio/status", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def twilio_status() -> Response:
     return json_response(provider_events.apply_twilio_status(_twilio_params(), utcnow()))
 
@@ -101,7 +99,6 @@ def _fresh(timestamp: str) -> bool:
 
 
 @providers.route("/v1/sendgrid/events", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def sendgrid_events() -> Response:
     request = providers.current_request
     raw = body_bytes(request)
@@ -179,7 +176,6 @@ def _link_refused(error: NotFound) -> Response:
 
 
 @providers.route("/v1/unsubscribe/{token}", methods=["GET"])
-@handles_errors
 def unsubscribe_page(token: str) -> Response:
     """Link scanners follow GETs, so the link only asks; the button (or the mail client's one-click) unsubscribes."""
     try:
@@ -198,7 +194,6 @@ def unsubscribe_page(token: str) -> Response:
 
 
 @providers.route("/v1/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
-@handles_errors
 def unsubscribe(token: str) -> Response:
     try:
         done = provider_events.unsubscribe(token, utcnow())

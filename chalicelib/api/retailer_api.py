@@ -18,7 +18,6 @@ from ..shared import api_keys, shipment_views
 from .http import (
     bearer_token,
     body_bytes,
-    handles_errors,
     int_param,
     json_response,
     read_json_object,
@@ -26,6 +25,7 @@ from .http import (
     timestamp_param,
     utcnow,
 )
+from .operations import STATUS, STRING, TIMESTAMP, WITH_BODY, Query, documented, page_size
 
 retailer_api = Blueprint(__name__)
 
@@ -35,7 +35,15 @@ def _retailer_id() -> str:
 
 
 @retailer_api.route("/v1/admin/retailers", methods=["POST"])
-@handles_errors
+@documented(
+    "Create a retailer and its API key (operator only)",
+    "admin",
+    "CreatedRetailer",
+    201,
+    request="RetailerRequest",
+    security="adminKey",
+    errors=(400, 401, 413, 415),
+)
 def create_retailer() -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import RetailerRequest, validate
@@ -49,7 +57,15 @@ def create_retailer() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["POST"])
-@handles_errors
+@documented(
+    "Register a shipment (idempotent on carrier + tracking number; 200 when it already existed)",
+    "shipments",
+    "ShipmentSummary",
+    201,
+    request="ShipmentRequest",
+    errors=(400, 401, 409, 413, 415),
+    also_succeeds=(200, "Already registered"),
+)
 def register_shipment() -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import ShipmentRequest, validate
@@ -65,7 +81,13 @@ def register_shipment() -> Response:
 
 
 @retailer_api.route("/v1/shipments/batch", methods=["POST"])
-@handles_errors
+@documented(
+    "Register up to 100 shipments; each entry has its own outcome (201, 200 or its error)",
+    "shipments",
+    "ShipmentBatch",
+    request="ShipmentBatchRequest",
+    errors=(400, 401, 413, 415),
+)
 def register_shipments() -> Response:
     """Backfills and busy days: every entry registered (or found) on its own, each with its own outcome."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
@@ -77,7 +99,35 @@ def register_shipments() -> Response:
 
 
 @retailer_api.route("/v1/shipments", methods=["GET"])
-@handles_errors
+@documented(
+    "Find shipments by tracking number or order, list those in one status (latest arrivals first, by "
+    "pages), or follow status changes since a moment",
+    "shipments",
+    "ShipmentList",
+    query=(
+        Query(
+            "tracking_number",
+            STRING,
+            description="as printed; spaces and case ignored (this, order_id, status or changed_since is required)",
+        ),
+        Query(
+            "order_id", STRING, description="every parcel registered for this order; case, spaces and dashes ignored"
+        ),
+        Query("carrier", STRING, description="with tracking_number: narrow to one carrier"),
+        Query(
+            "status", STATUS, description="list registered shipments now in this status (with tracking_number: narrow)"
+        ),
+        Query(
+            "changed_since",
+            TIMESTAMP,
+            description="on its own: shipments whose status changed at or after this moment, oldest change first, "
+            "each once (at its latest change); resume from a minute before `latest_change_at`",
+        ),
+        Query("limit", page_size(100), description="with status or changed_since: page size (50)"),
+        Query("cursor", STRING, description="with status or changed_since: next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def find_shipments() -> Response:
     """By tracking number (every carrier's, or one), by order, page by page by current status, or as a feed of
     status changes since a moment (for keeping another system in step)."""
@@ -108,7 +158,18 @@ def find_shipments() -> Response:
 
 
 @retailer_api.route("/v1/notifications/failed", methods=["GET"])
-@handles_errors
+@documented(
+    "Notifications that never arrived (failed or bounced), latest failure first, each with its shipment",
+    "notifications",
+    "FailedNotificationList",
+    query=(
+        Query("since", TIMESTAMP, description="only those that failed at or after this moment"),
+        Query("channel", "notification_channel", description="only this channel's"),
+        Query("limit", page_size(100), description="page size (50)"),
+        Query("cursor", STRING, description="next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def failed_notifications() -> Response:
     """Texts, emails and webhook calls that never arrived, latest failure first: what support should follow up."""
     retailer_id = _retailer_id()
@@ -122,7 +183,17 @@ def failed_notifications() -> Response:
 
 
 @retailer_api.route("/v1/webhooks/ignored", methods=["GET"])
-@handles_errors
+@documented(
+    "Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest "
+    "first, with why; kept 30 days",
+    "webhooks",
+    "IgnoredWebhookList",
+    query=(
+        Query("limit", page_size(100), description="page size (50)"),
+        Query("cursor", STRING, description="next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
 def ignored_webhooks() -> Response:
     """Carrier webhooks accepted but holding no scan (a batch event, a tracking still pending), newest first."""
     retailer_id = _retailer_id()
@@ -132,7 +203,15 @@ def ignored_webhooks() -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/notifications/{kind}/{channel}/retry", methods=["POST"])
-@handles_errors
+@documented(
+    "Send a failed, bounced or skipped notification again (fix what stopped it first: the phone, the "
+    "address, consent); 409 says why not when it cannot help: not_failed, superseded, retry_limit_reached "
+    "(3), or the policy's reason (opted_out, suppressed, no_sms_consent, ...)",
+    "notifications",
+    "Notification",
+    202,
+    errors=(401, 404, 409),
+)
 def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
     """Send a failed notification again (after correcting the phone or address, say); 202: it is on its way."""
     from urllib.parse import unquote
@@ -143,13 +222,20 @@ def retry_notification(shipment_id: str, kind: str, channel: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["GET"])
-@handles_errors
+@documented("A shipment with its events and notifications", "shipments", "ShipmentDetail")
 def get_shipment(shipment_id: str) -> Response:
     return json_response(shipment_views.detail(_retailer_id(), shipment_id))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["PATCH"])
-@handles_errors
+@documented(
+    "Correct a registered shipment (fields left out stay, null clears, customer fields merge; destination "
+    "is replaced whole; a new phone needs consent again)",
+    "shipments",
+    "ShipmentDetail",
+    request="ShipmentChangeRequest",
+    errors=(*WITH_BODY, 409),
+)
 def update_shipment(shipment_id: str) -> Response:
     """Corrections after registration: the shopper's contact details, order id, items, promised date."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
@@ -161,7 +247,14 @@ def update_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/cancel", methods=["POST"])
-@handles_errors
+@documented(
+    "Cancel the order: pending texts are dropped and the chat closes (cancelling twice is harmless)",
+    "shipments",
+    "ShipmentDetail",
+    request="CancelRequest",
+    request_required=False,
+    errors=(*WITH_BODY, 409),
+)
 def cancel_shipment(shipment_id: str) -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import CancelRequest, validate
@@ -172,7 +265,14 @@ def cancel_shipment(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])
-@handles_errors
+@documented(
+    "Set or rotate a webhook source's signing secret (omit `secret` to have one generated)",
+    "configuration",
+    "Integration",
+    request="IntegrationRequest",
+    request_required=False,
+    errors=WITH_BODY,
+)
 def put_integration(source: str) -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import IntegrationRequest, validate
@@ -184,7 +284,7 @@ def put_integration(source: str) -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["GET"])
-@handles_errors
+@documented("The retailer's active API keys (never the keys themselves)", "keys", "ApiKeyList", errors=(401,))
 def list_api_keys() -> Response:
     """The retailer's active keys: id, prefix, creation and expiry; which one made this request. Never the keys."""
     key = bearer_token(retailer_api.current_request.headers)
@@ -193,7 +293,15 @@ def list_api_keys() -> Response:
 
 
 @retailer_api.route("/v1/api-keys", methods=["POST"])
-@handles_errors
+@documented(
+    "Rotate: a new key now, the calling key retired after a grace period (default 24 h)",
+    "keys",
+    "NewApiKey",
+    201,
+    request="ApiKeyRequest",
+    request_required=False,
+    errors=(400, 401, 409, 413, 415),
+)
 def issue_api_key() -> Response:
     """Rotate: a new key now; the key making the request keeps working for the grace period, then stops."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
@@ -208,21 +316,27 @@ def issue_api_key() -> Response:
 
 
 @retailer_api.route("/v1/api-keys/{key_id}", methods=["DELETE"])
-@handles_errors
+@documented("Revoke a key at once (not the last active one)", "keys", None, 204, errors=(401, 404, 409))
 def revoke_api_key(key_id: str) -> Response:
     retailer_service.revoke_api_key(_retailer_id(), key_id, utcnow())
     return Response(body="", status_code=204)
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/chat", methods=["GET"])
-@handles_errors
+@documented("The driver chat transcript", "shipments", "ChatTranscript")
 def shipment_chat(shipment_id: str) -> Response:
     """The relay transcript: every message with its time, sender role, delivery status and reason."""
     return json_response(retailer_transcript(_retailer_id(), shipment_id, utcnow()))
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}/driver", methods=["PUT"])
-@handles_errors
+@documented(
+    "Name the driver (opens the chat relay when out for delivery)",
+    "shipments",
+    "ShipmentDetail",
+    request="DriverRequest",
+    errors=(*WITH_BODY, 409),
+)
 def set_driver(shipment_id: str) -> Response:
     """The retailer names the driver (when the carrier does not): recorded as a scan, so it folds like one."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
@@ -234,17 +348,18 @@ def set_driver(shipment_id: str) -> Response:
 
 
 @retailer_api.route("/v1/shipments/{shipment_id}", methods=["DELETE"])
-@handles_errors
+@documented("Erase a shipment and everything it left behind", "shipments", "Erasure")
 def erase_shipment(shipment_id: str) -> Response:
     """Erase a shopper's data on request: the shipment and everything it left behind (see docs/decisions.md)."""
     return json_response({"deleted": erase(_retailer_id(), shipment_id, utcnow())})
 
 
 @retailer_api.route("/v1/openapi.json", methods=["GET"])
-@handles_errors
+@documented("This document", "meta", None, security=None, errors=())
 def openapi_document() -> Response:
     """The API's OpenAPI document, with this deployment's public URL as its server."""
     # pydantic (via .openapi): only the document route builds it
     from .openapi import document
 
-    return json_response(document(settings().public_base_url), headers={"Cache-Control": "public, max-age=300"})
+    spec = document(settings().public_base_url, retailer_api.current_app.routes)
+    return json_response(spec, headers={"Cache-Control": "public, max-age=300"})

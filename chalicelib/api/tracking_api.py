@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,7 +17,8 @@ from ..services import surveys, tracking
 from ..services.order_lookup import find_order, retailer_brand
 from ..services.relay import post_from_page
 from ..web.i18n import LANGUAGE_NAMES, strings
-from .http import body_bytes, client_address, error_response, json_response, posted_cross_site, read_json_object, utcnow
+from .http import body_bytes, client_address, json_response, posted_cross_site, read_json_object, utcnow
+from .operations import LANG, documented
 
 tracking_api = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "multipart/form-data"]
@@ -142,21 +142,6 @@ def refused_on_page(token: str, error: PorchlightError) -> Response:
     return tracking_page(view, error=form_message(error, view["locale"]), status=error.status)
 
 
-def shopper_form(route: Callable[..., Response]) -> Callable[..., Response]:
-    """For the forms under /t/{token}: a typed refusal becomes the page with a localised message, never JSON."""
-
-    @functools.wraps(route)
-    def wrapper(token: str, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return route(token, *args, **kwargs)
-        except PorchlightError as error:
-            if error.status >= 500:
-                logger.exception("form failed")
-            return refused_on_page(token, error)
-
-    return wrapper
-
-
 def shopper_error_page(event: Any, response: Response) -> Response:
     """Chalice refuses some requests itself (415 a body that is not a form, 405 a wrong method) in JSON; on the
     shopper's paths that answer is the page they were on too, with the same status.
@@ -176,7 +161,7 @@ def shopper_error_page(event: Any, response: Response) -> Response:
         if "token" in params:
             page = refused_on_page(params["token"], error)
         elif "retailer_id" in params:
-            page = lookup_form(_raise(error))(params["retailer_id"])
+            page = lookup_refused(params["retailer_id"], error)
         else:
             page = not_found_page()
     except Exception:
@@ -184,13 +169,6 @@ def shopper_error_page(event: Any, response: Response) -> Response:
         return response
     page.headers = {**response.headers, **page.headers}
     return page
-
-
-def _raise(error: PorchlightError) -> Callable[..., Response]:
-    def route(*args: Any) -> Response:
-        raise error
-
-    return route
 
 
 @tracking_api.route("/t/{token}", methods=["GET"])
@@ -205,14 +183,18 @@ def shopper_page(token: str) -> Response:
 
 
 @tracking_api.route("/v1/tracking/{token}", methods=["GET"])
+@documented(
+    "The shopper's tracking view as JSON, for embedding (CORS open, no credentials)",
+    "tracking",
+    "Tracking",
+    security=None,
+    query=(LANG,),
+    errors=(404,),
+)
 def shopper_json(token: str) -> Response:
+    """Its refusals carry the CORS headers too (chalicelib.api.refusals)."""
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
-    try:
-        view = tracking.public_view(token, params.get("lang"))
-    except PorchlightError as error:
-        response = error_response(error)
-        response.headers.update(CORS)
-        return response
+    view = tracking.public_view(token, params.get("lang"))
     view.pop("colors", None)
     view.pop("retailer_id", None)
     # The shopper's own typed instructions (gate codes, phone numbers, addresses) stay off this CORS-open JSON, which
@@ -250,7 +232,6 @@ def _check_same_site(form: dict[str, str]) -> None:
 
 
 @tracking_api.route("/t/{token}/preferences", methods=["POST"], content_types=FORM)
-@shopper_form
 def shopper_preferences(token: str) -> Response:
     form = _form()
     _check_same_site(form)
@@ -277,7 +258,6 @@ def proof_media(token: str, kind: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/chat", methods=["POST"], content_types=FORM)
-@shopper_form
 def shopper_chat(token: str) -> Response:
     """A message to the driver from the page: stored, then relayed by SMS from the session's relay number."""
     form = _form()
@@ -313,7 +293,6 @@ def _back(token: str, lang: str, flag: str, anchor: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/survey", methods=["POST"], content_types=FORM)
-@shopper_form
 def shopper_rating(token: str) -> Response:
     """A 1-5 rating from the page or from an email's one-click link; the first answer anywhere wins."""
     form = _form()
@@ -330,7 +309,6 @@ def shopper_rating(token: str) -> Response:
 
 
 @tracking_api.route("/t/{token}/survey/follow-up", methods=["POST"], content_types=FORM)
-@shopper_form
 def shopper_follow_up(token: str) -> Response:
     lists = _form_lists()
     form = {key: values[0] for key, values in lists.items()}
@@ -410,25 +388,15 @@ def _lookup_page(
     return response
 
 
-def lookup_form(route: Callable[..., Response]) -> Callable[..., Response]:
-    """For the order lookup form: a typed refusal becomes the lookup page with a localised message, never JSON."""
-
-    @functools.wraps(route)
-    def wrapper(retailer_id: str) -> Response:
-        try:
-            return route(retailer_id)
-        except PorchlightError as error:
-            if error.status >= 500:
-                logger.exception("form failed")
-            lang = _posted_lang()
-            try:
-                brand = retailer_brand(retailer_id)
-            except NotFound:
-                return not_found_page(lang)
-            locale = _lookup_locale(lang, brand)
-            return _lookup_page(retailer_id, brand, locale, status=error.status, problem=form_message(error, locale))
-
-    return wrapper
+def lookup_refused(retailer_id: str, error: PorchlightError) -> Response:
+    """The order lookup page again, with the status the refusal deserves and a sentence in the shopper's language."""
+    lang = _posted_lang()
+    try:
+        brand = retailer_brand(retailer_id)
+    except NotFound:
+        return not_found_page(lang)
+    locale = _lookup_locale(lang, brand)
+    return _lookup_page(retailer_id, brand, locale, status=error.status, problem=form_message(error, locale))
 
 
 def _lookup_locale(lang: str | None, brand: dict[str, Any]) -> str:
@@ -450,7 +418,6 @@ def order_lookup_page(retailer_id: str) -> Response:
 
 
 @tracking_api.route("/track/{retailer_id}", methods=["POST"], content_types=FORM)
-@lookup_form
 def order_lookup_form(retailer_id: str) -> Response:
     """One parcel: straight to its tracking page. Several: a list to choose from. None: the form again, saying so.
 
@@ -481,20 +448,25 @@ def order_lookup_form(retailer_id: str) -> Response:
 
 
 @tracking_api.route("/v1/track/{retailer_id}", methods=["POST"])
+@documented(
+    "A shopper finds an order by its number and the e-mail or phone it was placed with (CORS open, no "
+    "credentials). Misses are limited per hour per contact (10), per client address (20) and per store; "
+    "over a limit every lookup answers 429 too_many_attempts with Retry-After until the hour ends",
+    "tracking",
+    "OrderLookup",
+    request="OrderLookupRequest",
+    security=None,
+    errors=(400, 404, 413, 415, 429),
+)
 def order_lookup_json(retailer_id: str) -> Response:
     """The lookup for a store's own site (CORS open, no credentials): the order's parcels and their tracking links."""
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
     from .schemas import OrderLookupRequest, validate
 
     request = tracking_api.current_request
-    try:
-        body = validate(OrderLookupRequest, read_json_object(body_bytes(request)))
-        client, locale = client_address(request), body.get("locale") or "en"
-        shipments = find_order(retailer_id, body["order_id"], body["contact"], client, utcnow(), locale)
-    except PorchlightError as error:
-        response = error_response(error)
-        response.headers.update(LOOKUP_CORS)
-        return response
+    body = validate(OrderLookupRequest, read_json_object(body_bytes(request)))
+    client, locale = client_address(request), body.get("locale") or "en"
+    shipments = find_order(retailer_id, body["order_id"], body["contact"], client, utcnow(), locale)
     return json_response({"shipments": shipments}, headers=LOOKUP_CORS)
 
 

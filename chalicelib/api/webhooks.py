@@ -11,7 +11,8 @@ from ..carriers import SOURCES
 from ..errors import PorchlightError
 from ..observability import metric
 from ..services.ingest import Webhook, handle_webhook
-from .http import body_bytes, handles_errors, json_response, utcnow
+from .http import body_bytes, json_response, utcnow
+from .operations import documented
 
 webhooks = Blueprint(__name__)
 logger = logging.getLogger("porchlight.webhooks")
@@ -27,7 +28,14 @@ WEBHOOK_CONTENT_TYPES = [
 
 
 @webhooks.route("/v1/webhooks/{source}/{retailer_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
-@handles_errors
+@documented(
+    "Carrier and aggregator status webhooks, verified by each source's signature scheme (see README)",
+    "webhooks",
+    "WebhookResult",
+    request="WebhookBody",
+    security=None,
+    errors=(400, 401, 404, 409, 413, 415),
+)
 def receive_webhook(source: str, retailer_id: str) -> Response:
     request = webhooks.current_request
     try:

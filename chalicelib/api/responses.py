@@ -1,0 +1,737 @@
+"""The JSON the API answers with and the events it posts to retailers, as typed dicts: the published document's
+response schemas are generated from them (chalicelib.api.openapi), as its request schemas are from schemas.py.
+
+Objects stay open (a new field is not a break) unless they say otherwise. A docstring here is the published
+description of its schema, so only the shapes that have one carry one; the rest are explained by comments.
+Imported only by the generator and tests: building a schema needs pydantic, which the webhook path never pays for.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import ConfigDict, Field, WithJsonSchema, with_config
+from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
+
+from ..carriers import SOURCES
+from ..domain.hooks import SUBSCRIBABLE
+from ..domain.milestones import MILESTONES, UNKNOWN
+from ..domain.notifications import DELAY_REASONS
+from ..services.notifications import CHANNELS as NOTIFICATION_CHANNELS
+from ..web.templating import LOCALES
+
+
+def _unlabelled(schema: dict[str, Any]) -> None:
+    """Names in the document are the component names; pydantic's generated titles would only repeat them. A
+    docstring's line breaks are only where its source wraps."""
+    schema.pop("title", None)
+    if "description" in schema:
+        schema["description"] = " ".join(schema["description"].split())
+    for field in schema.get("properties", {}).values():
+        field.pop("title", None)
+
+
+OPEN = ConfigDict(json_schema_extra=_unlabelled)
+CLOSED = ConfigDict(extra="forbid", json_schema_extra=_unlabelled)
+
+
+def described(text: str) -> Any:
+    return Field(description=text)
+
+
+def one_of(values: tuple[str, ...] | list[str]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(values)})
+
+
+Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+Url = Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
+Status = Annotated[str, one_of(MILESTONES)]
+Source = Annotated[str, one_of(SOURCES)]
+Locale = Annotated[str, one_of(LOCALES)]
+NotificationChannel = Annotated[str, one_of(NOTIFICATION_CHANNELS)]
+DelayReason = Annotated[str, one_of(DELAY_REASONS)]
+Score = Annotated[int, Field(ge=1, le=5)]
+Count = Annotated[int, Field(ge=0)]
+Cursor = Annotated[str | None, Field(description="more to list: pass it as `cursor`")]
+SHOWN_ONCE = "shown once; only its hash is stored"
+
+
+@with_config(CLOSED)
+class ErrorDetail(TypedDict):
+    code: Annotated[str, described("stable, machine-readable: invalid_request, ...")]
+    message: Annotated[str, described("for people: what was wrong and how to fix it")]
+    field: NotRequired[Annotated[str, described("the offending field, when there is one")]]
+
+
+@with_config(CLOSED)
+class Error(TypedDict):
+    error: ErrorDetail
+
+
+@with_config(OPEN)
+class CreatedRetailer(TypedDict):
+    id: str
+    name: str
+    api_key: Annotated[str, described(SHOWN_ONCE)]
+
+
+@with_config(OPEN)
+class ApiKey(TypedDict):
+    id: Annotated[str, described("names the key in this API (part of its hash)")]
+    prefix: Annotated[str, described("the key's first characters, to recognise it")]
+    created_at: datetime
+    expires_at: datetime | None
+    current: Annotated[bool, described("the key that made this request")]
+
+
+@with_config(OPEN)
+class ApiKeyList(TypedDict):
+    api_keys: list[ApiKey]
+
+
+@with_config(OPEN)
+class NewApiKey(ApiKey):
+    api_key: Annotated[str, described(SHOWN_ONCE)]
+
+
+@with_config(OPEN)
+class Suppression(TypedDict):
+    scope: Annotated[
+        str,
+        one_of(("retailer", "every_retailer", "driver_chat")),
+        described("every_retailer: the provider said the address is invalid"),
+    ]
+    reason: str
+    since: str
+    source: NotRequired[str]
+    liftable: Annotated[bool, described("false for a shopper's STOP")]
+
+
+@with_config(OPEN)
+class LiftedBy(TypedDict, total=False):
+    api_key_id: str
+    api_key_prefix: str
+
+
+@with_config(OPEN)
+class SuppressionAudit(TypedDict):
+    at: str
+    action: Annotated[str, one_of(("suppressed", "lifted"))]
+    scope: str
+    reason: str
+    source: NotRequired[str]
+    lifted_reason: NotRequired[str]
+    by: NotRequired[LiftedBy]
+
+
+@with_config(OPEN)
+class SuppressionState(TypedDict):
+    contact: str
+    channel: Annotated[str, one_of(("email", "sms"))]
+    suppressed: Annotated[bool, described("messages to this contact are held for your sends")]
+    suppressions: list[Suppression]
+    audit: Annotated[list[SuppressionAudit], described("oldest first: suppressions and lifts that concern your sends")]
+
+
+@with_config(OPEN)
+class ShipmentSummary(TypedDict):
+    id: str
+    order_id: str
+    carrier: str
+    tracking_number: str
+    status: Status
+    status_label: NotRequired[str]
+    claimed: Annotated[bool, described("false while only carrier scans know the shipment")]
+    tracking_token: str
+    tracking_url: NotRequired[Url]
+    eta: NotRequired[dict[str, str] | None]
+    last_event_at: NotRequired[datetime | None]
+    created_at: NotRequired[datetime]
+    updated_at: NotRequired[datetime]
+    status_changed_at: NotRequired[
+        Annotated[datetime, described("in the changed_since feed: when we recorded the change")]
+    ]
+    warnings: NotRequired[
+        Annotated[
+            list[str],
+            described("on registration: what was accepted but not honoured as asked (an unsupported locale)"),
+        ]
+    ]
+
+
+@with_config(OPEN)
+class Notification(TypedDict):
+    kind: Annotated[
+        str,
+        described(
+            "a milestone, `delayed`, `survey`, or a webhook to you "
+            "(`status:<status>:<version>`, `escalation`, `survey_comment:<n>`)"
+        ),
+    ]
+    channel: NotificationChannel
+    status: Annotated[
+        str,
+        described(
+            "pending, deferred (quiet hours), retry, sending, queued, sent, delivered, skipped "
+            "(`reason` says why), failed or bounced"
+        ),
+    ]
+    reason: NotRequired[str | None]
+    fallback: NotRequired[Annotated[bool, described("an email standing in for a text that failed")]]
+    attempts: Count
+    manual_retries: Annotated[int, Field(ge=0, description="times you asked to send it again")]
+    provider: NotRequired[str | None]
+    provider_message_id: NotRequired[str | None]
+    created_at: datetime
+    sent_at: NotRequired[datetime | None]
+    updated_at: datetime
+    due_at: NotRequired[datetime | None]
+    preview: NotRequired[Object | None]
+
+
+@with_config(OPEN)
+class ShipmentDetail(ShipmentSummary):
+    customer: Object
+    destination: NotRequired[Object | None]
+    items: NotRequired[list[Object] | None]
+    promised_date: NotRequired[str | None]
+    driver: NotRequired[Object | None]
+    proof_of_delivery: NotRequired[Object | None]
+    shopper: NotRequired[Object]
+    events: list[Object]
+    notifications: list[Notification]
+    chat_messages: NotRequired[Count]
+
+
+@with_config(OPEN)
+class ShipmentList(TypedDict):
+    shipments: list[ShipmentSummary]
+    next_cursor: Cursor
+    latest_change_at: NotRequired[
+        Annotated[
+            datetime | None,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "with changed_since: the newest change on this page (where to resume)",
+                        },
+                        {"type": "null"},
+                    ]
+                }
+            ),
+        ]
+    ]
+
+
+@with_config(OPEN)
+class BatchEntry(TypedDict):
+    index: Count
+    status: Annotated[int, described("201 created, 200 already there, or 4xx")]
+    shipment: NotRequired[ShipmentSummary]
+    warnings: NotRequired[list[str]]
+    error: NotRequired[ErrorDetail]
+
+
+@with_config(OPEN)
+class ShipmentBatch(TypedDict):
+    created: Count
+    existing: Count
+    failed: Count
+    results: list[BatchEntry]
+
+
+@with_config(OPEN)
+class Erasure(TypedDict):
+    deleted: dict[str, int]
+
+
+@with_config(OPEN)
+class FailedNotification(Notification):
+    failed_at: datetime
+    shipment: ShipmentSummary
+
+
+@with_config(OPEN)
+class FailedNotificationList(TypedDict):
+    notifications: list[FailedNotification]
+    next_cursor: Cursor
+
+
+@with_config(OPEN)
+class ChatTranscript(TypedDict):
+    session: Object | None
+    messages: list[Object]
+
+
+@with_config(OPEN)
+class Integration(TypedDict):
+    source: Source
+    webhook_url: Url
+    secret: str
+
+
+@with_config(OPEN)
+class WebhookSettings(TypedDict, total=False):
+    enabled: bool
+    url: str | None
+    statuses: Annotated[
+        list[Annotated[str, one_of(SUBSCRIBABLE)]],
+        described(
+            "statuses whose changes are posted (default: all); add `delayed` to also get "
+            "`shipment.delayed` when a parcel becomes late"
+        ),
+    ]
+    secret_configured: bool
+    secret: Annotated[str, described("returned once, when the first webhook URL is set")]
+    previous_secret_valid_until: Annotated[
+        datetime, described("during a rotation: calls carry a second v1 signature, made with the old secret")
+    ]
+
+
+@with_config(OPEN)
+class Settings(TypedDict):
+    channels: dict[str, list[str]]
+    quiet_hours: Object
+    warnings: NotRequired[
+        Annotated[list[str], described("In a PUT answer: what was changed to keep quiet hours within the legal floor")]
+    ]
+    time_zone: str
+    email_fallback: bool
+    silent_after_days: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=30,
+            description="a parcel in transit or out for delivery with no carrier scan for this many days (and "
+            "past the carrier's ETA, if any) counts as late: the shopper gets `delayed` and you get "
+            "`shipment.delayed` with reason `no_news`; 0 switches this off (default 5)",
+        ),
+    ]
+    survey: Object
+    webhooks: NotRequired[WebhookSettings]
+
+
+# Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
+# `data`, which starts with the shipment's identity (services.retailer_webhooks).
+@with_config(OPEN)
+class ShipmentIdentity(TypedDict):
+    shipment_id: str
+    order_id: NotRequired[str | None]
+    carrier: NotRequired[str]
+    tracking_number: NotRequired[str]
+    version: int
+    tracking_url: NotRequired[Url]
+
+
+@with_config(OPEN)
+class StatusChange(ShipmentIdentity):
+    status: Status
+    status_label: NotRequired[str]
+    current: Annotated[Object, described("the shipment as it was when the call went out")]
+    version: Annotated[int, described("the shipment's state version that reached it")]
+
+
+@with_config(OPEN)
+class Delay(ShipmentIdentity):
+    reason: DelayReason
+    promised_date: NotRequired[str | None]
+    eta: NotRequired[Annotated[dict[str, Any] | None, WithJsonSchema({"type": ["object", "null"]})]]
+    status: Status
+    status_label: NotRequired[str]
+
+
+@with_config(OPEN)
+class StatusChangedEvent(TypedDict):
+    """Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the native carrier
+    format (`X-Porchlight-Signature: t=..,v1=..` with the outbound secret); `id` (also in `X-Porchlight-Event-Id`)
+    is the same on retries. Calls can arrive out of order: order them by `data.version`."""
+
+    id: str
+    type: Literal["shipment.status_changed"]
+    created_at: datetime
+    retailer_id: str
+    data: StatusChange
+
+
+@with_config(OPEN)
+class DelayedEvent(TypedDict):
+    """Posted to `webhooks.url` once per registered shipment when its parcel becomes late (opt-in: `delayed` in
+    `webhooks.statuses`): the carrier reported a delay, its ETA moved past the promised date, or the promised date
+    passed with the parcel still on its way. Signed and retried like the others."""
+
+    id: str
+    type: Literal["shipment.delayed"]
+    created_at: datetime
+    retailer_id: str
+    data: Delay
+
+
+@with_config(OPEN)
+class TestEvent(TypedDict):
+    """Posted to `webhooks.url` on request (`POST /v1/settings/webhooks/test`), signed like the others, to check an
+    endpoint before relying on it."""
+
+    id: str
+    type: Literal["webhook.test"]
+    created_at: datetime
+    retailer_id: str
+    data: Object
+
+
+@with_config(OPEN)
+class RotatedSecret(TypedDict):
+    secret: Annotated[str, described("shown once")]
+    previous_valid_until: datetime | None
+
+
+@with_config(OPEN)
+class WebhookTest(TypedDict):
+    id: Annotated[str, described("the test event's id, as the endpoint received it")]
+    url: str
+    delivered: Annotated[bool, described("the endpoint answered 2xx")]
+    status: NotRequired[Annotated[int, described("its HTTP status, when delivered")]]
+    error: NotRequired[Annotated[str, described("what went wrong, when not")]]
+
+
+# What both survey events to the retailer carry (services.surveys), flat as `survey.low_score` always was.
+@with_config(OPEN)
+class SurveyAnswer(TypedDict):
+    retailer_id: str
+    shipment_id: str
+    order_id: NotRequired[str | None]
+    tracking_number: NotRequired[str]
+    carrier: NotRequired[str]
+    driver: NotRequired[str | None]
+    score: Score
+    comment: NotRequired[str | None]
+    comment_revision: NotRequired[Annotated[int, Field(ge=0, description="the comment's version (0: none yet)")]]
+    answered_at: NotRequired[datetime]
+    answered_via: NotRequired[str]
+
+
+@with_config(OPEN)
+class LowScoreEvent(SurveyAnswer):
+    """Posted to `survey.webhook_url` when a survey answer is at or below the threshold; signed and retried like
+    status webhooks. It carries the comment as it was when it went out (`comment_revision`); a later note follows as
+    `survey.comment_added`."""
+
+    type: Literal["survey.low_score"]
+
+
+@with_config(OPEN)
+class SurveyCommentEvent(SurveyAnswer):
+    """Posted to `survey.webhook_url` when the shopper adds to a low score's comment after `survey.low_score` went
+    out (a text within 24 hours of the score, or the page's follow-up form). Never before `survey.low_score`;
+    `comment` is the whole comment so far, `comment_revision` its version (higher is newer). Signed and retried like
+    the others; `X-Porchlight-Event-Id` is `<shipment_id>:survey:comment:<n>`."""
+
+    type: Literal["survey.comment_added"]
+    comment: str  # type: ignore[misc]
+    comment_revision: Annotated[int, Field(ge=0, description="the comment's version (0: none yet)")]  # type: ignore[misc]
+    commented_at: NotRequired[datetime]
+
+
+@with_config(OPEN)
+class ContrastWarning(TypedDict):
+    field: Annotated[str, one_of(("primary_color", "accent_color"))]
+    use: Annotated[
+        str, described("link text, text on it (the text drawn on the colour), progress bar..., notice stripe")
+    ]
+    surfaces: Annotated[list[str], described("what the colour was checked against")]
+    given: str
+    used: str
+    contrast_given: float
+    contrast_used: float
+    minimum: Annotated[float, described("4.5 for text, 3 for graphics")]
+    message: NotRequired[str]
+
+
+@with_config(OPEN)
+class Branding(TypedDict):
+    display_name: str
+    primary_color: str
+    accent_color: str
+    text_on_primary: Annotated[str, described("text colour on primary_color, 4.5:1 or more")]
+    text_on_accent: Annotated[str, described("text colour on accent_color, 4.5:1 or more")]
+    link_color: NotRequired[
+        Annotated[str, described("primary_color as link text: 4.5:1 on the page background, cards and chat bubbles")]
+    ]
+    graphic_color: NotRequired[
+        Annotated[
+            str,
+            described(
+                "primary_color as a graphic (progress bar, chart bars, button edges): 3:1 on cards "
+                "and the progress bar's track"
+            ),
+        ]
+    ]
+    accent_graphic_color: NotRequired[
+        Annotated[str, described("accent_color as the notice stripe: 3:1 on the page background and the notice")]
+    ]
+    warnings: Annotated[
+        list[ContrastWarning],
+        described(
+            "Each place a brand colour fell short of WCAG 2.1 AA and what is used there instead "
+            "(empty when every colour is used as given)"
+        ),
+    ]
+
+
+@with_config(OPEN)
+class Template(TypedDict):
+    kind: str
+    channel: str
+    locale: str
+    body: str
+    subject: NotRequired[str | None]
+
+
+@with_config(OPEN)
+class WorstCase(TypedDict, total=False):
+    """A custom text with the longest brand and order id: its length against one segment"""
+
+    characters: int
+    encoding: Annotated[str, one_of(("GSM-7", "UCS-2"))]
+    segment_limit: int
+    over_by: int
+
+
+@with_config(OPEN)
+class TemplatePreview(TypedDict):
+    source: Annotated[str, one_of(("built-in", "custom", "draft"))]
+    body: NotRequired[str]
+    characters: NotRequired[int]
+    encoding: NotRequired[str]
+    fits_one_segment: NotRequired[bool]
+    worst_case: NotRequired[WorstCase]
+    subject: NotRequired[str]
+    text: NotRequired[str]
+    html: NotRequired[str]
+
+
+@with_config(OPEN)
+class AnsweredSurvey(TypedDict):
+    score: Score
+
+
+@with_config(OPEN)
+class SurveyPage(TypedDict):
+    surveys: list[AnsweredSurvey]
+    next_cursor: str | None
+
+
+@with_config(OPEN)
+class Delays(TypedDict, total=False):
+    """registered parcels found late in the period (each once), by what showed it first"""
+
+    flagged: Count
+    by_reason: Annotated[
+        dict[str, int],
+        WithJsonSchema(
+            {"type": "object", "properties": {reason: {"type": "integer", "minimum": 0} for reason in DELAY_REASONS}}
+        ),
+    ]
+
+
+@with_config(OPEN)
+class LowScore(TypedDict):
+    shipment_id: str
+    order_id: NotRequired[str | None]
+    carrier: NotRequired[str | None]
+    driver: NotRequired[str | None]
+    score: Score
+    comment: NotRequired[str | None]
+    answered_at: datetime
+    answered_via: NotRequired[str | None]
+    tracking_url: NotRequired[str | None]
+
+
+@with_config(OPEN)
+class NeedsAttention(TypedDict):
+    low_scores: Annotated[
+        list[LowScore],
+        described(
+            "the latest 10 survey scores at or below the threshold answered in the period, newest first, with the "
+            "shopper's comment (no contact details)"
+        ),
+    ]
+
+
+Analytics = TypedDict(  # `from` is a keyword: the functional form names it
+    "Analytics",
+    {
+        "from": date,
+        "to": date,
+        "shipments": Object,
+        "on_time": Object,
+        "quality": Object,
+        "delays": NotRequired[Delays],
+        "by_carrier": list[Object],
+        "by_driver": list[Object],
+        "time_in_milestone": NotRequired[Object],
+        "notifications": NotRequired[Object],
+        "page_views": NotRequired[Object],
+        "days": list[Object],
+        "needs_attention": NotRequired[NeedsAttention],
+    },
+)
+Analytics.__pydantic_config__ = OPEN  # type: ignore[attr-defined]
+
+
+@with_config(OPEN)
+class TrackingEvent(TypedDict, total=False):
+    status: Annotated[str, WithJsonSchema({"enum": [*MILESTONES, UNKNOWN]})]
+
+
+def _never_instructions(schema: dict[str, Any]) -> None:
+    _unlabelled(schema)
+    schema["not"] = {"required": ["instructions"]}
+
+
+@with_config(ConfigDict(json_schema_extra=_never_instructions))
+class ShopperChoices(TypedDict, total=False):
+    """The shopper's choices; the instructions they typed are never in this JSON, only whether there are any (the
+    page, where they edit them, shows them)."""
+
+    first_name: str
+    notify: Annotated[str, one_of(("sms", "email", "none"))] | None
+    has_instructions: bool
+    can_text: bool
+    can_email: bool
+
+
+@with_config(OPEN)
+class Tracking(TypedDict):
+    """What the shopper's page shows; never a phone number, e-mail, street address or surname."""
+
+    token: str
+    locale: Locale
+    status: Status
+    status_label: str
+    active: NotRequired[bool]
+    steps: list[Object]
+    banner: NotRequired[Object | None]
+    events: list[TrackingEvent]
+    retailer: Object
+    shopper: NotRequired[ShopperChoices]
+
+
+@with_config(OPEN)
+class FoundParcel(TypedDict):
+    tracking_token: str
+    tracking_url: Url
+    order_id: str
+    status: Status
+    status_label: str
+    carrier: str
+    carrier_name: NotRequired[str]
+    tracking_number: NotRequired[str]
+    last_event_at: NotRequired[
+        Annotated[datetime | None, WithJsonSchema({"type": ["string", "null"], "format": "date-time"})]
+    ]
+
+
+@with_config(OPEN)
+class OrderLookup(TypedDict):
+    """The order's parcels, newest first, with their tracking links."""
+
+    shipments: list[FoundParcel]
+
+
+@with_config(OPEN)
+class IgnoredReason(TypedDict):
+    reason: Annotated[
+        str,
+        one_of(("not_a_tracking_event", "no_scans")),
+        described(
+            "not_a_tracking_event: the event type carries no tracking (batch.*, transaction_*, ...); no_scans: a "
+            "tracking with no scans whose own status says nothing yet"
+        ),
+    ]
+    detail: Annotated[str, described("the event type, or the tracking's status")]
+    carrier: NotRequired[str]
+    tracking_number: NotRequired[str]
+
+
+@with_config(OPEN)
+class WebhookResult(TypedDict):
+    accepted: int
+    duplicates: int
+    ignored: NotRequired[
+        Annotated[
+            int,
+            Field(
+                ge=1,
+                description="present only when the delivery held no scan (it is then listed at "
+                "GET /v1/webhooks/ignored)",
+            ),
+        ]
+    ]
+    ignored_reasons: NotRequired[list[IgnoredReason]]
+
+
+@with_config(OPEN)
+class IgnoredWebhook(TypedDict):
+    received_at: datetime
+    source: Source
+    reasons: list[IgnoredReason]
+    body_sha256: Annotated[str, described("first 16 hex digits of the body's SHA-256, to match the sender's log")]
+
+
+@with_config(OPEN)
+class IgnoredWebhookList(TypedDict):
+    ignored: list[IgnoredWebhook]
+    next_cursor: Cursor
+
+
+#: The shapes named in the document's components (what operations and events refer to); any other shape above is
+#: written out where it is used.
+PUBLISHED: tuple[type, ...] = (
+    Error,
+    CreatedRetailer,
+    ApiKey,
+    ApiKeyList,
+    NewApiKey,
+    SuppressionState,
+    ShipmentSummary,
+    ShipmentDetail,
+    ShipmentList,
+    ShipmentBatch,
+    Erasure,
+    Notification,
+    FailedNotificationList,
+    ChatTranscript,
+    Integration,
+    Settings,
+    StatusChangedEvent,
+    DelayedEvent,
+    TestEvent,
+    RotatedSecret,
+    WebhookTest,
+    LowScoreEvent,
+    SurveyCommentEvent,
+    Branding,
+    ContrastWarning,
+    Template,
+    TemplatePreview,
+    SurveyPage,
+    Analytics,
+    Tracking,
+    OrderLookup,
+    WebhookResult,
+    IgnoredReason,
+    IgnoredWebhookList,
+)
+
+#: What Porchlight posts to the retailer's own endpoints (the document's OpenAPI 3.1 `webhooks`), by event type.
+OUTBOUND: dict[str, type] = {
+    "shipment.status_changed": StatusChangedEvent,
+    "shipment.delayed": DelayedEvent,
+    "survey.low_score": LowScoreEvent,
+    "survey.comment_added": SurveyCommentEvent,
+    "webhook.test": TestEvent,
+}
