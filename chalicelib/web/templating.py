@@ -26,12 +26,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..domain import sms as sms_rules
 from ..errors import ValidationError
+from . import jinja_i18n
+from .i18n import DEFAULT_LOCALE
+from .i18n import LOCALES as LOCALES  # re-exported: callers ask the templating module which locales exist
+from .i18n import resolve_locale as resolve_locale
 
 #: The top-level `templates/` folder. Chalice zips only app.py, chalicelib/ and vendor/, so infra/package.py adds the
 #: folder to the Lambda zip at the same place beside app.py (D34): this one path holds in the repository and in Lambda.
 TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
-LOCALES: tuple[str, ...] = ("en", "es", "fr", "de")
-DEFAULT_LOCALE = "en"
 
 #: What a retailer template may use; anything else is rejected when the template is saved.
 SMS_VARIABLES = frozenset(
@@ -89,16 +91,6 @@ class Override:
 
     body: str
     subject: str | None = None
-
-
-def resolve_locale(*preferences: str | None) -> str:
-    for preference in preferences:
-        if not preference:
-            continue
-        for candidate in (preference, preference.split("-")[0].lower()):
-            if candidate in LOCALES:
-                return candidate
-    return DEFAULT_LOCALE
 
 
 def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
@@ -162,7 +154,9 @@ def builtin_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    jinja_i18n.install(environment, newstyle=True)
     environment.filters["carrier_name"] = display_name
     return environment
 
@@ -201,16 +195,18 @@ def _sandboxed(source: str, context: dict[str, Any], field: str = "body") -> str
 
 
 def render_sms(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedSms:
+    context = {**context, "locale": locale}  # the words come from this locale's catalog, whatever the caller passed
     if override is not None:
         text = _sandboxed(override.body, sms_safe(context))
     else:
-        text = _block(builtin_environment().get_template(f"sms/{locale}.j2"), kind, sms_safe(context))
+        text = _block(builtin_environment().get_template("sms/messages.j2"), kind, sms_safe(context))
     return RenderedSms(body=sms_rules.to_gsm7(text))
 
 
 def render_email(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedEmail:
+    context = {**context, "locale": locale}  # the words come from this locale's catalog, whatever the caller passed
     env = builtin_environment()
-    strings = env.get_template(f"email/{locale}.j2")
+    strings = env.get_template("email/messages.j2")
     if override is not None:
         subject = _sandboxed(override.subject or "", context, "subject")
         paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
@@ -265,7 +261,7 @@ def validate_override(
             raise ValidationError(
                 f"{field} uses {{% {tag} %}}, which is not allowed: a template cannot use other templates", field=field
             )
-        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
+        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed - jinja_i18n.GETTEXT_NAMES)
         if unknown:
             raise ValidationError(
                 f"{field} uses unknown variables: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
@@ -322,4 +318,4 @@ def sms_worst_case(override: Override, sample_context: dict[str, Any]) -> dict[s
 
 
 def opt_out_text(locale: str) -> str:
-    return _block(builtin_environment().get_template(f"sms/{locale}.j2"), "opt_out_text", {})
+    return _block(builtin_environment().get_template("sms/messages.j2"), "opt_out_text", {"locale": locale})
