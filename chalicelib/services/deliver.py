@@ -267,6 +267,7 @@ def handle_permanent_sms_failure(
 def message_context(
     record: ShipmentRecord, retailer: Retailer, locale: str, unsubscribe_url: str = ""
 ) -> dict[str, Any]:
+    from ..web.i18n import status_label
     from ..web.templating import format_eta, opt_out_text
 
     brand_values = brand(retailer)
@@ -286,7 +287,7 @@ def message_context(
         "retailer": brand_values["display_name"],
         "order_id": record.order_id or record.tracking_number,
         "first_name": (customer.get("name") or "").split(" ")[0] or "there",
-        "status_label": ms.label(record.progress.status),
+        "status_label": status_label(record.progress.status, locale),  # the shopper's words, not the API's (D38)
         "eta": format_eta(record.progress.eta, zone, locale),
         "tracking_url": tracking_url(record.tracking_token),
         "carrier": display_name(record.carrier),
