@@ -52,7 +52,8 @@ STR_METHODS = frozenset(
     | {"lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rjust", "rsplit", "rstrip"}
     | {"split", "splitlines", "startswith", "strip", "title", "upper", "zfill"}
 )
-_FORMAT_NUMBER = re.compile(r"%[^a-zA-Z%]*")
+#: A `%` conversion's flags, width and precision, after its mapping key if any (`%(name)999s` has a width too).
+_FORMAT_NUMBER = re.compile(r"%(?:\([^)]*\))?([^a-zA-Z%(]*)")
 
 
 class TemplateLimitError(SecurityError):
