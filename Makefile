@@ -30,6 +30,7 @@ $(LOCALE_DIR)/%/LC_MESSAGES/porchlight.mo: $(LOCALE_DIR)/%/LC_MESSAGES/porchligh
 # come in empty or fuzzy, and tests/unit/test_translations.py fails until each one is translated).
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --no-wrap --project=Porchlight --version=1 \
+	  --add-comments=Translators: \
 	  --header-comment="# Every shopper-facing message (make messages, babel.cfg); each locale's .po translates all of them." \
 	  -o $(LOCALE_DIR)/porchlight.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALE_DIR)/porchlight.pot -d $(LOCALE_DIR) -D porchlight --no-wrap

@@ -221,21 +221,51 @@ class _StringsByLocale(Mapping[str, dict[str, str]]):
 STRINGS: Mapping[str, dict[str, str]] = _StringsByLocale()
 
 
-#: Abbreviated month names as each language abbreviates them (CLDR's "abbreviated, format" forms).
-MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
-}
+#: English abbreviated month names, the msgids of each language's own (CLDR's abbreviated format forms).
+MONTH_NAMES = (
+    # Translators: abbreviated month names (January to December), as dates on the tracking page show them
+    # ("Dec 1", "1 déc.").
+    N_("Jan"),
+    N_("Feb"),
+    N_("Mar"),
+    N_("Apr"),
+    N_("May"),
+    N_("Jun"),
+    N_("Jul"),
+    N_("Aug"),
+    N_("Sep"),
+    N_("Oct"),
+    N_("Nov"),
+    N_("Dec"),
+)
+#: English abbreviated weekday names, Monday first.
+# Translators: abbreviated weekday names (Monday to Sunday), as texts and emails show an estimate ("Wed 10:30am-12pm");
+# keep them short, a text must fit one segment.
+WEEKDAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+@lru_cache(maxsize=2 * len(LOCALES))
+def _names(locale: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    catalog = _catalog(locale if locale in LOCALES else DEFAULT_LOCALE)
+    return tuple(catalog.gettext(name) for name in names)
+
+
+def month_name(month: int, locale: str) -> str:
+    """January is 1; an unsupported locale code gets English (dates never guess a language by its prefix)."""
+    return _names(locale, MONTH_NAMES)[month - 1]
+
+
+def weekday_name(weekday: int, locale: str) -> str:
+    """Monday is 0, as `date.weekday()` counts."""
+    return _names(locale, WEEKDAY_NAMES)[weekday]
 
 
 def format_day(day: date, locale: str) -> str:
     """A day and month: 'Dec 1' (en), '1 dic' (es), '1 déc.' (fr), '1. Dez.' (de: the day is an ordinal, with a dot)."""
-    month = MONTHS.get(locale, MONTHS["en"])[day.month - 1]
+    month = month_name(day.month, locale)
     if locale == "de":
         return f"{day.day}. {month}"
-    if locale in MONTHS and locale != "en":
+    if locale in LOCALES and locale != "en":
         return f"{day.day} {month}"
     return f"{month} {day.day}"
 
@@ -244,8 +274,8 @@ def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: 
     """'Nov 22, 3:45 PM' (en), '22 nov, 15:45' (es), '22 nov., 15:45' (fr), '22. Nov., 15:45' (de), in the shopper's
     zone; carrier wall-clock times (no offset) are shown as given."""
     local = moment if wall_clock else moment.astimezone(zone)
-    day = format_day(local.date(), locale if locale in MONTHS else "en")
-    if locale not in MONTHS or locale == "en":
+    day = format_day(local.date(), locale if locale in LOCALES else "en")
+    if locale not in LOCALES or locale == "en":
         hour = local.hour % 12 or 12
         return f"{day}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
     return f"{day}, {local.hour:02d}:{local.minute:02d}"

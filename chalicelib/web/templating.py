@@ -27,7 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..domain import sms as sms_rules
 from ..errors import ValidationError
 from . import jinja_i18n
-from .i18n import DEFAULT_LOCALE
+from .i18n import DEFAULT_LOCALE, weekday_name
 from .i18n import LOCALES as LOCALES  # re-exported: callers ask the templating module which locales exist
 from .i18n import resolve_locale as resolve_locale
 
@@ -65,13 +65,6 @@ def allowed_variables(channel: str, kind: str | None = None) -> frozenset[str]:
 
 MAX_TEMPLATE_CHARS = 5000
 
-WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
-    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-}
-
 
 @dataclass(frozen=True)
 class RenderedSms:
@@ -105,13 +98,13 @@ def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
     if midnight_utc and (given_start is None or given_start == given):
         # A date-only promise (AfterShip's "2026-12-04", EasyPost's "...T00:00:00Z") names a day, not midnight
         # UTC: shown as that day wherever the shopper is (in Los Angeles it is not "Thu 4pm" the day before).
-        day = WEEKDAYS.get(locale, WEEKDAYS["en"])[given.weekday()]
+        day = weekday_name(given.weekday(), locale)
         return f"{day} {given.month}/{given.day}" if locale == "en" else f"{day} {given.day:02d}.{given.month:02d}."
     start = given_start.astimezone(zone) if given_start else None
     end = given_end.astimezone(zone) if given_end else None
     anchor = end or start
     assert anchor is not None
-    day = WEEKDAYS.get(locale, WEEKDAYS["en"])[anchor.weekday()]
+    day = weekday_name(anchor.weekday(), locale)
 
     def clock(moment: datetime) -> str:
         if locale != "en":
