@@ -138,6 +138,11 @@ PAGE_MESSAGES: dict[str, str] = {
     "error_not_delivered": N_("You can rate this delivery once it has arrived."),
     "error_comment_too_long": N_("Your comment is too long. Please shorten it."),
     "error_generic": N_("Something went wrong and nothing was saved. Please try again."),
+    "unsubscribe_gone_title": N_("This unsubscribe link no longer works"),
+    "unsubscribe_gone_text": N_(
+        "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "
+        "or contact the store you ordered from."
+    ),
 }
 #: Milestone -> its label on the tracking page, in texts' and emails' `status_label` and in the order lookup.
 STATUS_MESSAGES: dict[str, str] = {
