@@ -7,7 +7,7 @@ PORT ?= 8000
 
 STAGE ?= dev
 
-.PHONY: run test lint bench simulate install browser package openapi clean clean-data
+.PHONY: run test lint bench simulate install translations messages browser package openapi clean clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
+
+# The shopper's words: .po sources under chalicelib/locale, compiled to .mo (build output, not committed) that the
+# runtime reads with the standard library's gettext (D38). Every target that runs the code depends on install.
+LOCALE_DIR := chalicelib/locale
+CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/porchlight.po)
+translations: $(CATALOGS:.po=.mo)
+
+$(LOCALE_DIR)/%/LC_MESSAGES/porchlight.mo: $(LOCALE_DIR)/%/LC_MESSAGES/porchlight.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -l $* -i $< -o $@
+
+# After adding or changing a msgid in code or templates: refresh the template and every locale's .po (new messages
+# come in empty or fuzzy, and tests/unit/test_translations.py fails until each one is translated).
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --no-wrap --project=Porchlight --version=1 \
+	  --add-comments=Translators: \
+	  --header-comment="# Every shopper-facing message (make messages, babel.cfg); each locale's .po translates all of them." \
+	  -o $(LOCALE_DIR)/porchlight.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALE_DIR)/porchlight.pot -d $(LOCALE_DIR) -D porchlight --no-wrap
 
 # Keeps its table in .porchlight-data/ between runs; `make run RUN_ARGS=--ephemeral` for a throwaway one.
 RUN_ARGS ?=
@@ -57,3 +75,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build
+	rm -f $(LOCALE_DIR)/*/LC_MESSAGES/*.mo

@@ -3,6 +3,8 @@
     python -m infra.package --stage dev [--out build/dev]
 
 Chalice zips only app.py, chalicelib/ and vendor/: the top-level `templates/` folder is added to the zip here (D34).
+The gettext catalogs are compiled first (chalicelib/locale/*/LC_MESSAGES/*.mo, build output), so the zip carries
+the .mo files the runtime reads (D38).
 Fails (exit 1) when Chalice could not install a dependency (it prints that and still exits 0) or cfn-lint finds
 errors. The output directory holds `deployment.zip` and `sam.json` for `aws cloudformation package/deploy`.
 """
@@ -30,6 +32,7 @@ def build(stage: str, out: Path, bytecode: bool = True) -> Path:
     """`chalice package` into `out`; with `bytecode`, the zip also carries precompiled modules (see precompile)."""
     shutil.rmtree(ROOT / ".chalice" / "deployments", ignore_errors=True)  # Chalice caches zips by content
     shutil.rmtree(out, ignore_errors=True)
+    compile_translations()
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     chalice = Path(sys.executable).with_name("chalice")
     result = subprocess.run(
@@ -57,6 +60,30 @@ def build(stage: str, out: Path, bytecode: bool = True) -> Path:
     if bytecode:
         precompile(out)
     return out
+
+
+def compile_translations(locale_root: Path = ROOT / "chalicelib" / "locale") -> int:
+    """Compile every locale's .po into the .mo beside it (what `make translations` does); returns how many.
+
+    Babel is a build tool: the Lambda reads the .mo files with the standard library's gettext. A fuzzy or empty
+    message is left out of the .mo (the runtime then shows the English msgid); tests/unit/test_translations.py
+    fails on either before a package is built.
+    """
+    catalogs = sorted(locale_root.glob("*/LC_MESSAGES/*.po"))
+    if not catalogs:
+        raise SystemExit(f"no catalogs found under {locale_root}")
+    pybabel = Path(sys.executable).with_name("pybabel")
+    for po in catalogs:
+        locale = po.parent.parent.name
+        result = subprocess.run(
+            [str(pybabel), "compile", "-l", locale, "-i", str(po), "-o", str(po.with_suffix(".mo"))],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"pybabel compile failed for {po}:\n{result.stdout}{result.stderr}")
+    return len(catalogs)
 
 
 def add_templates(out: Path, source: Path = ROOT / "templates") -> int:

@@ -15,6 +15,7 @@ from ..domain import json_text
 from ..errors import Forbidden, NotFound, ValidationError
 from ..services import provider_events, surveys
 from ..services.relay import handle_relay_inbound
+from ..web.i18n import LOCALES, strings
 from .http import body_bytes, html_response, json_response, utcnow
 
 providers = Blueprint(__name__)
@@ -132,31 +133,6 @@ def sendgrid_events() -> Response:
     return json_response(provider_events.apply_sendgrid_events(events, utcnow()))
 
 
-#: The shopper's page when an unsubscribe link no longer works, in their language (404 unknown, 410 expired).
-LINK_PAGES = {
-    "en": (
-        "This unsubscribe link no longer works",
-        "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "
-        "or contact the store you ordered from.",
-    ),
-    "es": (
-        "Este enlace para darte de baja ya no funciona",
-        "Puede estar incompleto o ser demasiado antiguo. Usa el enlace de baja de un correo de entrega "
-        "más reciente o contacta con la tienda.",
-    ),
-    "fr": (
-        "Ce lien de désabonnement ne fonctionne plus",
-        "Il est peut-être incomplet ou trop ancien. Utilisez le lien de désabonnement d'un e-mail de livraison "
-        "plus récent, ou contactez la boutique.",
-    ),
-    "de": (
-        "Dieser Abmeldelink funktioniert nicht mehr",
-        "Er ist vielleicht unvollständig oder zu alt. Nutzen Sie den Abmeldelink einer neueren Versand-E-Mail "
-        "oder wenden Sie sich an den Shop.",
-    ),
-}
-
-
 def _page_language() -> str:
     """?lang=, else the browser's Accept-Language (first supported language), else English."""
     request = providers.current_request
@@ -164,15 +140,20 @@ def _page_language() -> str:
     wanted += [part.split(";")[0].strip() for part in (request.headers.get("accept-language") or "").split(",")]
     for choice in wanted:
         language = choice.split("-")[0].lower()
-        if language in LINK_PAGES:
+        if language in LOCALES:
             return language
     return "en"
 
 
 def _link_refused(error: NotFound) -> Response:
+    """The shopper's page when an unsubscribe link no longer works, in their language (404 unknown, 410 expired)."""
     language = _page_language()
-    title, text = LINK_PAGES[language]
-    return html_response("pages/message.html.j2", {"title": title, "text": text, "lang": language}, status=error.status)
+    words = strings(language)
+    return html_response(
+        "pages/message.html.j2",
+        {"title": words["unsubscribe_gone_title"], "text": words["unsubscribe_gone_text"], "lang": language},
+        status=error.status,
+    )
 
 
 @providers.route("/v1/unsubscribe/{token}", methods=["GET"])

@@ -28,7 +28,8 @@ MAX_FORM_BYTES = 16 * 1024
 #: The ratings a form or an email link may give, as written (ASCII digits only).
 SCORES = {str(n): n for n in range(1, 6)}
 logger = logging.getLogger("porchlight.api")
-#: A refused form's error code -> the words the shopper reads instead (keys of web/i18n.py, in every language).
+#: A refused form's error code -> the words the shopper reads instead (keys of web/i18n.py:PAGE_MESSAGES, translated
+#: in every catalog).
 FORM_MESSAGES = {
     "csrf": "error_expired",
     "cross_site": "error_cross_site",

@@ -10,6 +10,7 @@ from ..domain.notifications import delay_reason
 from ..domain.policy import zone_for
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from ..web.i18n import status_label
 from .links import tracking_url
 from .retailer_profile import brand, notification_settings
 from .sending import recipient_of
@@ -40,7 +41,7 @@ def message_context(
         "retailer": brand_values["display_name"],
         "order_id": record.order_id or record.tracking_number,
         "first_name": (customer.get("name") or "").split(" ")[0] or "there",
-        "status_label": ms.label(record.progress.status),
+        "status_label": status_label(record.progress.status, locale),  # the shopper's words, not the API's (D38)
         "eta": format_eta(record.progress.eta, zone, locale),
         "tracking_url": tracking_url(record.tracking_token),
         "carrier": display_name(record.carrier),

@@ -1,477 +1,276 @@
-"""Words on the shopper's tracking page, in every supported language, and dates written the way each one writes them."""
+"""The shopper's words in every supported language, and dates written the way each one writes them.
+
+The words live in gettext catalogs, chalicelib/locale/<lang>/LC_MESSAGES/porchlight.po, whose msgids are the English
+text; `make translations` compiles them to .mo files, which the standard library's gettext reads here (Babel is a build
+tool, never shipped). A locale's catalog is read the first time that locale is used, so a Lambda that never speaks
+French never opens the French one (D38). Jinja2 templates use the same catalogs through `{% trans %}` (jinja_i18n.py).
+"""
 
 from __future__ import annotations
 
+import gettext
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Track your order",
-        "order": "Order",
-        "eta": "Estimated delivery",
-        "promised": "Expected by",
-        "delivered_at": "Delivered",
-        "items": "In this package",
-        "carrier": "Carrier",
-        "tracking_number": "Tracking number",
-        "track_at_carrier": "Track on the carrier's site",
-        "timeline": "Shipment history",
-        "no_events": "No scans yet. We'll show them here as soon as the carrier reports them.",
-        "proof": "Proof of delivery",
-        "received_by": "Received by",
-        "driver_note": "Driver's note",
-        "photo": "Delivery photo",
-        "signature": "Signature",
-        "driver": "Your driver",
-        "help": "Need help?",
-        "preferences": "How should we keep you posted?",
-        "notify_by": "Notify me by",
-        "notify_sms": "Text messages",
-        "notify_email": "Email",
-        "notify_none": "No notifications",
-        "save": "Save",
-        "instructions": "Delivery instructions",
-        "instructions_hint": "Gate code, leave with a neighbour... (shared with the retailer and carrier)",
-        "saved": "Saved. Thank you!",
-        "language": "Language",
-        "updated": "Last update",
-        "time_local": "local time",
-        "steps": "Delivery progress",
-        "next_delayed": "Your package is running late. No action is needed: we'll keep you posted.",
-        "next_attempt_failed": "The carrier could not deliver your package and will try again. Add delivery instructions below if that helps.",
-        "next_available_for_pickup": "Your package is waiting at a pickup point. Bring a photo ID.",
-        "next_returned": "Your package was returned to the sender. Contact us and we'll sort it out.",
-        "next_exception": "There's a problem with your delivery. We're looking into it.",
-        "next_cancelled": "This shipment was cancelled.",
-        "not_found_title": "We can't find this tracking link",
-        "not_found_text": "Check that the link is complete, or contact the store you ordered from.",
-        "powered": "Delivery updates by Porchlight",
-        "survey": "How was your delivery?",
-        "survey_hint": "1 is poor, 5 is great.",
-        "survey_thanks": "Thank you for rating your delivery!",
-        "follow_up": "Anything we should know?",
-        "follow_up_send": "Send feedback",
-        "follow_up_thanks": "Thanks, we've passed your feedback on.",
-        "rate_confirm": "Confirm my rating",
-        "your_rating": "Your rating",
-        "reason_on_time": "On time",
-        "reason_late": "Late",
-        "reason_friendly_driver": "Friendly driver",
-        "reason_rude_driver": "Unfriendly driver",
-        "reason_damaged": "Damaged",
-        "reason_wrong_place": "Left in the wrong place",
-        "reason_great_packaging": "Great packaging",
-        "reason_other": "Something else",
-        "comment": "Comment (optional)",
-        "reasons": "What stood out?",
-        "chat": "Message your driver",
-        "chat_hint": "Your driver won't see your phone number, and you won't see theirs.",
-        "chat_label": "Message",
-        "chat_send": "Send",
-        "chat_closed": "This chat has ended.",
-        "you": "You",
-        "chat_sent": "Sent to your driver.",
-        "not_relayed": "not sent",
-        "lookup_title": "Find your order",
-        "lookup_intro": "Enter your order number and the e-mail address or phone number you ordered with.",
-        "lookup_order": "Order number",
-        "lookup_contact": "E-mail or phone number",
-        "lookup_submit": "Track my order",
-        "lookup_missing": "Enter both your order number and your e-mail address or phone number.",
-        "lookup_not_found": "We couldn't find an order with those details. Check the order number and the e-mail address or phone number you ordered with.",
-        "lookup_too_many": "Too many attempts. Try again in {minutes} min, or use the link in the text or e-mail we sent you.",
-        "lookup_parcels": "Your order is travelling in several parcels. Choose one to track:",
-        "lookup_track": "Track",
-        "error_title": "We couldn't do that",
-        "error_expired": "This form had expired, so nothing was saved. We've refreshed it: please try again.",
-        "error_cross_site": "This form was sent from another site, so nothing was saved. Please use the form on this page.",
-        "error_too_large": "That was too much to send at once. Please shorten it and try again.",
-        "error_not_a_form": "We couldn't read that form. Please try again from this page.",
-        "error_invalid_choice": "Please choose one of the options shown.",
-        "error_no_phone": "We don't have a phone number for this order, so we can't send you texts. Choose email or no notifications.",
-        "error_no_email": "We don't have an e-mail address for this order, so we can't e-mail you. Choose text messages or no notifications.",
-        "error_channel_off": "This store doesn't send updates that way. Please choose another option.",
-        "error_instructions_too_long": "Your delivery instructions are too long. Please shorten them.",
-        "error_chat_closed": "The chat with your driver has ended, so your message was not sent.",
-        "error_empty_message": "Write a message first.",
-        "error_message_too_long": "Your message is too long. Please shorten it.",
-        "error_rate_limited": "Your message was not sent: too many messages in a short time. Please wait a few minutes.",
-        "error_invalid_score": "Please choose a rating from 1 to 5.",
-        "error_not_delivered": "You can rate this delivery once it has arrived.",
-        "error_comment_too_long": "Your comment is too long. Please shorten it.",
-        "error_generic": "Something went wrong and nothing was saved. Please try again.",
-    },
-    "es": {
-        "title": "Sigue tu pedido",
-        "order": "Pedido",
-        "eta": "Entrega estimada",
-        "promised": "Previsto para",
-        "delivered_at": "Entregado",
-        "items": "En este paquete",
-        "carrier": "Transportista",
-        "tracking_number": "Número de seguimiento",
-        "track_at_carrier": "Ver en la web del transportista",
-        "timeline": "Historial del envío",
-        "no_events": "Aún no hay escaneos. Los verás aquí en cuanto el transportista los informe.",
-        "proof": "Prueba de entrega",
-        "received_by": "Recibido por",
-        "driver_note": "Nota del repartidor",
-        "photo": "Foto de la entrega",
-        "signature": "Firma",
-        "driver": "Tu repartidor",
-        "help": "¿Necesitas ayuda?",
-        "preferences": "¿Cómo quieres recibir avisos?",
-        "notify_by": "Avísame por",
-        "notify_sms": "Mensajes de texto",
-        "notify_email": "Correo electrónico",
-        "notify_none": "Sin avisos",
-        "save": "Guardar",
-        "instructions": "Instrucciones de entrega",
-        "instructions_hint": "Código del portal, dejar con un vecino... (se comparte con la tienda y el transportista)",
-        "saved": "Guardado. ¡Gracias!",
-        "language": "Idioma",
-        "updated": "Última actualización",
-        "time_local": "hora local",
-        "steps": "Progreso de la entrega",
-        "next_delayed": "Tu paquete se retrasa. No tienes que hacer nada: te mantendremos informado.",
-        "next_attempt_failed": "El transportista no pudo entregar tu paquete y lo intentará de nuevo. Añade instrucciones abajo si ayuda.",
-        "next_available_for_pickup": "Tu paquete te espera en un punto de recogida. Lleva un documento de identidad.",
-        "next_returned": "Tu paquete volvió al remitente. Contáctanos y lo resolvemos.",
-        "next_exception": "Hay un problema con tu entrega. Lo estamos revisando.",
-        "next_cancelled": "Este envío fue cancelado.",
-        "not_found_title": "No encontramos este enlace de seguimiento",
-        "not_found_text": "Comprueba que el enlace esté completo o contacta con la tienda.",
-        "powered": "Avisos de entrega por Porchlight",
-        "survey": "¿Qué tal fue la entrega?",
-        "survey_hint": "1 es mala, 5 es genial.",
-        "survey_thanks": "¡Gracias por valorar tu entrega!",
-        "follow_up": "¿Algo que debamos saber?",
-        "follow_up_send": "Enviar comentario",
-        "follow_up_thanks": "Gracias, hemos trasladado tu comentario.",
-        "rate_confirm": "Confirmar mi valoración",
-        "your_rating": "Tu valoración",
-        "reason_on_time": "A tiempo",
-        "reason_late": "Con retraso",
-        "reason_friendly_driver": "Repartidor amable",
-        "reason_rude_driver": "Repartidor poco amable",
-        "reason_damaged": "Dañado",
-        "reason_wrong_place": "Dejado en mal sitio",
-        "reason_great_packaging": "Buen embalaje",
-        "reason_other": "Otra cosa",
-        "comment": "Comentario (opcional)",
-        "reasons": "¿Qué destacarías?",
-        "chat": "Escribe a tu repartidor",
-        "chat_hint": "Tu repartidor no verá tu número, ni tú el suyo.",
-        "chat_label": "Mensaje",
-        "chat_send": "Enviar",
-        "chat_closed": "Este chat ha terminado.",
-        "you": "Tú",
-        "chat_sent": "Enviado a tu repartidor.",
-        "not_relayed": "no enviado",
-        "lookup_title": "Busca tu pedido",
-        "lookup_intro": "Introduce tu número de pedido y el correo electrónico o teléfono con el que hiciste el pedido.",
-        "lookup_order": "Número de pedido",
-        "lookup_contact": "Correo electrónico o teléfono",
-        "lookup_submit": "Seguir mi pedido",
-        "lookup_missing": "Introduce tu número de pedido y tu correo electrónico o teléfono.",
-        "lookup_not_found": "No encontramos ningún pedido con esos datos. Revisa el número de pedido y el correo electrónico o teléfono con el que lo hiciste.",
-        "lookup_too_many": "Demasiados intentos. Vuelve a intentarlo dentro de {minutes} min o usa el enlace del SMS o correo que te enviamos.",
-        "lookup_parcels": "Tu pedido viaja en varios paquetes. Elige cuál quieres seguir:",
-        "lookup_track": "Seguir",
-        "error_title": "No pudimos hacerlo",
-        "error_expired": "Este formulario había caducado y no se guardó nada. Lo hemos actualizado: inténtalo de nuevo.",
-        "error_cross_site": "Este formulario se envió desde otro sitio y no se guardó nada. Usa el formulario de esta página.",
-        "error_too_large": "Era demasiado para enviarlo de una vez. Acórtalo e inténtalo de nuevo.",
-        "error_not_a_form": "No pudimos leer el formulario. Inténtalo de nuevo desde esta página.",
-        "error_invalid_choice": "Elige una de las opciones que se muestran.",
-        "error_no_phone": "No tenemos un número de teléfono para este pedido, así que no podemos enviarte mensajes de texto. Elige correo electrónico o sin avisos.",
-        "error_no_email": "No tenemos un correo electrónico para este pedido, así que no podemos escribirte. Elige mensajes de texto o sin avisos.",
-        "error_channel_off": "Esta tienda no envía avisos por esa vía. Elige otra opción.",
-        "error_instructions_too_long": "Tus instrucciones de entrega son demasiado largas. Acórtalas, por favor.",
-        "error_chat_closed": "El chat con tu repartidor ha terminado, así que tu mensaje no se envió.",
-        "error_empty_message": "Escribe primero un mensaje.",
-        "error_message_too_long": "Tu mensaje es demasiado largo. Acórtalo, por favor.",
-        "error_rate_limited": "Tu mensaje no se envió: demasiados mensajes en poco tiempo. Espera unos minutos.",
-        "error_invalid_score": "Elige una valoración del 1 al 5.",
-        "error_not_delivered": "Podrás valorar esta entrega cuando haya llegado.",
-        "error_comment_too_long": "Tu comentario es demasiado largo. Acórtalo, por favor.",
-        "error_generic": "Algo salió mal y no se guardó nada. Inténtalo de nuevo.",
-    },
-    "fr": {
-        "title": "Suivre ma commande",
-        "order": "Commande",
-        "eta": "Livraison estimée",
-        "promised": "Prévue le",
-        "delivered_at": "Livrée",
-        "items": "Dans ce colis",
-        "carrier": "Transporteur",
-        "tracking_number": "Numéro de suivi",
-        "track_at_carrier": "Suivre sur le site du transporteur",
-        "timeline": "Historique de l'envoi",
-        "no_events": "Pas encore de scan. Ils apparaîtront ici dès que le transporteur les signale.",
-        "proof": "Preuve de livraison",
-        "received_by": "Reçu par",
-        "driver_note": "Note du livreur",
-        "photo": "Photo de livraison",
-        "signature": "Signature",
-        "driver": "Votre livreur",
-        "help": "Besoin d'aide ?",
-        "preferences": "Comment voulez-vous être informé ?",
-        "notify_by": "Me prévenir par",
-        "notify_sms": "SMS",
-        "notify_email": "E-mail",
-        "notify_none": "Aucune notification",
-        "save": "Enregistrer",
-        "instructions": "Instructions de livraison",
-        "instructions_hint": "Digicode, laisser chez un voisin... (partagé avec le marchand et le transporteur)",
-        "saved": "Enregistré. Merci !",
-        "language": "Langue",
-        "updated": "Dernière mise à jour",
-        "time_local": "heure locale",
-        "steps": "Progression de la livraison",
-        "next_delayed": "Votre colis a du retard. Vous n'avez rien à faire : nous vous tiendrons informé.",
-        "next_attempt_failed": "Le transporteur n'a pas pu livrer et fera un nouvel essai. Ajoutez des instructions ci-dessous si besoin.",
-        "next_available_for_pickup": "Votre colis vous attend en point relais. Munissez-vous d'une pièce d'identité.",
-        "next_returned": "Votre colis est retourné à l'expéditeur. Contactez-nous, nous trouverons une solution.",
-        "next_exception": "Un incident touche votre livraison. Nous nous en occupons.",
-        "next_cancelled": "Cet envoi a été annulé.",
-        "not_found_title": "Ce lien de suivi est introuvable",
-        "not_found_text": "Vérifiez que le lien est complet ou contactez la boutique.",
-        "powered": "Suivi de livraison par Porchlight",
-        "survey": "Comment s'est passée la livraison ?",
-        "survey_hint": "1 pour mauvais, 5 pour excellent.",
-        "survey_thanks": "Merci d'avoir noté votre livraison !",
-        "follow_up": "Quelque chose à nous dire ?",
-        "follow_up_send": "Envoyer",
-        "follow_up_thanks": "Merci, votre avis a été transmis.",
-        "rate_confirm": "Confirmer ma note",
-        "your_rating": "Votre note",
-        "reason_on_time": "À l'heure",
-        "reason_late": "En retard",
-        "reason_friendly_driver": "Livreur aimable",
-        "reason_rude_driver": "Livreur désagréable",
-        "reason_damaged": "Endommagé",
-        "reason_wrong_place": "Déposé au mauvais endroit",
-        "reason_great_packaging": "Bel emballage",
-        "reason_other": "Autre chose",
-        "comment": "Commentaire (facultatif)",
-        "reasons": "Qu'avez-vous remarqué ?",
-        "chat": "Écrire à votre livreur",
-        "chat_hint": "Votre livreur ne verra pas votre numéro, ni vous le sien.",
-        "chat_label": "Message",
-        "chat_send": "Envoyer",
-        "chat_closed": "Cette conversation est terminée.",
-        "you": "Vous",
-        "chat_sent": "Envoyé à votre livreur.",
-        "not_relayed": "non envoyé",
-        "lookup_title": "Retrouver votre commande",
-        "lookup_intro": "Saisissez votre numéro de commande et l'e-mail ou le téléphone utilisé pour commander.",
-        "lookup_order": "Numéro de commande",
-        "lookup_contact": "E-mail ou téléphone",
-        "lookup_submit": "Suivre ma commande",
-        "lookup_missing": "Saisissez votre numéro de commande et votre e-mail ou téléphone.",
-        "lookup_not_found": "Aucune commande ne correspond à ces informations. Vérifiez le numéro de commande et l'e-mail ou le téléphone utilisé pour commander.",
-        "lookup_too_many": "Trop de tentatives. Réessayez dans {minutes} min ou utilisez le lien du SMS ou de l'e-mail que nous vous avons envoyé.",
-        "lookup_parcels": "Votre commande voyage en plusieurs colis. Choisissez celui à suivre :",
-        "lookup_track": "Suivre",
-        "error_title": "Nous n'avons pas pu le faire",
-        "error_expired": "Ce formulaire avait expiré : rien n'a été enregistré. Nous l'avons actualisé, veuillez réessayer.",
-        "error_cross_site": "Ce formulaire a été envoyé depuis un autre site : rien n'a été enregistré. Utilisez le formulaire de cette page.",
-        "error_too_large": "C'était trop long à envoyer en une fois. Raccourcissez-le et réessayez.",
-        "error_not_a_form": "Nous n'avons pas pu lire ce formulaire. Réessayez depuis cette page.",
-        "error_invalid_choice": "Choisissez l'une des options proposées.",
-        "error_no_phone": "Nous n'avons pas de numéro de téléphone pour cette commande : impossible de vous envoyer des SMS. Choisissez l'e-mail ou aucune notification.",
-        "error_no_email": "Nous n'avons pas d'adresse e-mail pour cette commande : impossible de vous écrire. Choisissez les SMS ou aucune notification.",
-        "error_channel_off": "Ce magasin n'envoie pas de nouvelles par ce moyen. Choisissez une autre option.",
-        "error_instructions_too_long": "Vos instructions de livraison sont trop longues. Raccourcissez-les, s'il vous plaît.",
-        "error_chat_closed": "La conversation avec votre livreur est terminée : votre message n'a pas été envoyé.",
-        "error_empty_message": "Écrivez d'abord un message.",
-        "error_message_too_long": "Votre message est trop long. Raccourcissez-le, s'il vous plaît.",
-        "error_rate_limited": "Votre message n'a pas été envoyé : trop de messages en peu de temps. Patientez quelques minutes.",
-        "error_invalid_score": "Choisissez une note de 1 à 5.",
-        "error_not_delivered": "Vous pourrez noter cette livraison une fois le colis arrivé.",
-        "error_comment_too_long": "Votre commentaire est trop long. Raccourcissez-le, s'il vous plaît.",
-        "error_generic": "Un problème est survenu et rien n'a été enregistré. Veuillez réessayer.",
-    },
-    "de": {
-        "title": "Sendung verfolgen",
-        "order": "Bestellung",
-        "eta": "Voraussichtliche Zustellung",
-        "promised": "Erwartet bis",
-        "delivered_at": "Zugestellt",
-        "items": "In diesem Paket",
-        "carrier": "Versanddienst",
-        "tracking_number": "Sendungsnummer",
-        "track_at_carrier": "Beim Versanddienst verfolgen",
-        "timeline": "Sendungsverlauf",
-        "no_events": "Noch keine Scans. Sie erscheinen hier, sobald der Versanddienst sie meldet.",
-        "proof": "Zustellnachweis",
-        "received_by": "Empfangen von",
-        "driver_note": "Notiz des Fahrers",
-        "photo": "Zustellfoto",
-        "signature": "Unterschrift",
-        "driver": "Ihr Fahrer",
-        "help": "Brauchen Sie Hilfe?",
-        "preferences": "Wie sollen wir Sie informieren?",
-        "notify_by": "Benachrichtigen per",
-        "notify_sms": "SMS",
-        "notify_email": "E-Mail",
-        "notify_none": "Keine Benachrichtigungen",
-        "save": "Speichern",
-        "instructions": "Lieferhinweise",
-        "instructions_hint": "Torcode, beim Nachbarn abgeben... (für Händler und Versanddienst sichtbar)",
-        "saved": "Gespeichert. Danke!",
-        "language": "Sprache",
-        "updated": "Letzte Aktualisierung",
-        "time_local": "Ortszeit",
-        "steps": "Zustellfortschritt",
-        "next_delayed": "Ihr Paket verspätet sich. Sie müssen nichts tun: wir halten Sie auf dem Laufenden.",
-        "next_attempt_failed": "Die Zustellung war nicht möglich, es folgt ein neuer Versuch. Hinterlassen Sie unten Lieferhinweise.",
-        "next_available_for_pickup": "Ihr Paket liegt in einer Abholstation bereit. Bringen Sie einen Ausweis mit.",
-        "next_returned": "Ihr Paket ging an den Absender zurück. Melden Sie sich, wir finden eine Lösung.",
-        "next_exception": "Es gibt ein Problem mit Ihrer Zustellung. Wir kümmern uns darum.",
-        "next_cancelled": "Diese Sendung wurde storniert.",
-        "not_found_title": "Dieser Sendungslink ist unbekannt",
-        "not_found_text": "Prüfen Sie, ob der Link vollständig ist, oder wenden Sie sich an den Shop.",
-        "powered": "Zustellinfos von Porchlight",
-        "survey": "Wie war die Zustellung?",
-        "survey_hint": "1 ist schlecht, 5 ist super.",
-        "survey_thanks": "Danke für Ihre Bewertung!",
-        "follow_up": "Möchten Sie uns etwas mitteilen?",
-        "follow_up_send": "Feedback senden",
-        "follow_up_thanks": "Danke, wir haben Ihr Feedback weitergegeben.",
-        "rate_confirm": "Bewertung bestätigen",
-        "your_rating": "Ihre Bewertung",
-        "reason_on_time": "Pünktlich",
-        "reason_late": "Verspätet",
-        "reason_friendly_driver": "Freundlicher Fahrer",
-        "reason_rude_driver": "Unfreundlicher Fahrer",
-        "reason_damaged": "Beschädigt",
-        "reason_wrong_place": "Falsch abgelegt",
-        "reason_great_packaging": "Tolle Verpackung",
-        "reason_other": "Etwas anderes",
-        "comment": "Kommentar (optional)",
-        "reasons": "Was ist Ihnen aufgefallen?",
-        "chat": "Nachricht an Ihren Fahrer",
-        "chat_hint": "Ihr Fahrer sieht Ihre Nummer nicht, Sie seine auch nicht.",
-        "chat_label": "Nachricht",
-        "chat_send": "Senden",
-        "chat_closed": "Dieser Chat ist beendet.",
-        "you": "Sie",
-        "chat_sent": "An Ihren Fahrer gesendet.",
-        "not_relayed": "nicht gesendet",
-        "lookup_title": "Bestellung finden",
-        "lookup_intro": "Geben Sie Ihre Bestellnummer und die E-Mail-Adresse oder Telefonnummer ein, mit der Sie bestellt haben.",
-        "lookup_order": "Bestellnummer",
-        "lookup_contact": "E-Mail oder Telefonnummer",
-        "lookup_submit": "Bestellung verfolgen",
-        "lookup_missing": "Bitte geben Sie Bestellnummer und E-Mail-Adresse oder Telefonnummer ein.",
-        "lookup_not_found": "Wir finden keine Bestellung mit diesen Angaben. Prüfen Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer Ihrer Bestellung.",
-        "lookup_too_many": "Zu viele Versuche. Versuchen Sie es in {minutes} Min. erneut oder nutzen Sie den Link aus unserer SMS oder E-Mail.",
-        "lookup_parcels": "Ihre Bestellung kommt in mehreren Paketen. Wählen Sie eines aus:",
-        "lookup_track": "Verfolgen",
-        "error_title": "Das hat nicht geklappt",
-        "error_expired": "Dieses Formular war abgelaufen, deshalb wurde nichts gespeichert. Wir haben es erneuert: Bitte versuchen Sie es noch einmal.",
-        "error_cross_site": "Dieses Formular wurde von einer anderen Website gesendet, deshalb wurde nichts gespeichert. Bitte nutzen Sie das Formular auf dieser Seite.",
-        "error_too_large": "Das war zu viel auf einmal. Bitte kürzen Sie es und versuchen Sie es noch einmal.",
-        "error_not_a_form": "Wir konnten dieses Formular nicht lesen. Bitte versuchen Sie es auf dieser Seite noch einmal.",
-        "error_invalid_choice": "Bitte wählen Sie eine der angezeigten Möglichkeiten.",
-        "error_no_phone": "Für diese Bestellung haben wir keine Telefonnummer und können Ihnen keine SMS senden. Wählen Sie E-Mail oder keine Benachrichtigungen.",
-        "error_no_email": "Für diese Bestellung haben wir keine E-Mail-Adresse und können Ihnen nicht schreiben. Wählen Sie SMS oder keine Benachrichtigungen.",
-        "error_channel_off": "Dieser Shop sendet auf diesem Weg keine Nachrichten. Bitte wählen Sie eine andere Möglichkeit.",
-        "error_instructions_too_long": "Ihre Zustellhinweise sind zu lang. Bitte kürzen Sie sie.",
-        "error_chat_closed": "Der Chat mit Ihrem Fahrer ist beendet, deshalb wurde Ihre Nachricht nicht gesendet.",
-        "error_empty_message": "Bitte schreiben Sie zuerst eine Nachricht.",
-        "error_message_too_long": "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.",
-        "error_rate_limited": "Ihre Nachricht wurde nicht gesendet: zu viele Nachrichten in kurzer Zeit. Bitte warten Sie einige Minuten.",
-        "error_invalid_score": "Bitte wählen Sie eine Bewertung von 1 bis 5.",
-        "error_not_delivered": "Sie können diese Zustellung bewerten, sobald das Paket angekommen ist.",
-        "error_comment_too_long": "Ihr Kommentar ist zu lang. Bitte kürzen Sie ihn.",
-        "error_generic": "Etwas ist schiefgegangen, es wurde nichts gespeichert. Bitte versuchen Sie es noch einmal.",
-    },
-}
-
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "pending": "Order received",
-        "processed": "Processed",
-        "shipped": "Shipped",
-        "out_for_delivery": "Out for delivery",
-        "delivered": "Arrived",
-        "available_for_pickup": "Ready for pickup",
-        "attempt_failed": "Delivery attempted",
-        "exception": "Delivery problem",
-        "returned": "Returned to sender",
-        "cancelled": "Cancelled",
-        "unknown": "Update",
-    },
-    "es": {
-        "pending": "Pedido recibido",
-        "processed": "Preparado",
-        "shipped": "Enviado",
-        "out_for_delivery": "En reparto",
-        "delivered": "Entregado",
-        "available_for_pickup": "Listo para recoger",
-        "attempt_failed": "Intento de entrega",
-        "exception": "Problema en la entrega",
-        "returned": "Devuelto",
-        "cancelled": "Cancelado",
-        "unknown": "Novedad",
-    },
-    "fr": {
-        "pending": "Commande reçue",
-        "processed": "Préparée",
-        "shipped": "Expédiée",
-        "out_for_delivery": "En cours de livraison",
-        "delivered": "Livrée",
-        "available_for_pickup": "Prête à retirer",
-        "attempt_failed": "Tentative de livraison",
-        "exception": "Incident de livraison",
-        "returned": "Retournée",
-        "cancelled": "Annulée",
-        "unknown": "Mise à jour",
-    },
-    "de": {
-        "pending": "Bestellung eingegangen",
-        "processed": "Vorbereitet",
-        "shipped": "Versandt",
-        "out_for_delivery": "In Zustellung",
-        "delivered": "Zugestellt",
-        "available_for_pickup": "Abholbereit",
-        "attempt_failed": "Zustellversuch",
-        "exception": "Zustellproblem",
-        "returned": "Zurückgesendet",
-        "cancelled": "Storniert",
-        "unknown": "Aktualisierung",
-    },
-}
+#: Compiled catalogs sit beside their .po sources; Chalice zips chalicelib/, so this path holds in Lambda too.
+LOCALE_ROOT = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN = "porchlight"
+LOCALES: tuple[str, ...] = ("en", "es", "fr", "de")
+DEFAULT_LOCALE = "en"
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
 
 
-def strings(locale: str) -> dict[str, str]:
-    return STRINGS.get(locale, STRINGS["en"])
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (`make messages`) where the lookup happens later, by key."""
+    return message
 
 
-def status_label(status: str, locale: str) -> str:
-    return STATUS_LABELS.get(locale, STATUS_LABELS["en"]).get(status, status.replace("_", " ").capitalize())
-
-
-#: Abbreviated month names as each language abbreviates them (CLDR's "abbreviated, format" forms).
-MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+#: The tracking, lookup, rating and message pages' words, by the key templates use (`t.title`).
+PAGE_MESSAGES: dict[str, str] = {
+    "title": N_("Track your order"),
+    "order": N_("Order"),
+    "eta": N_("Estimated delivery"),
+    "promised": N_("Expected by"),
+    "delivered_at": N_("Delivered"),
+    "items": N_("In this package"),
+    "carrier": N_("Carrier"),
+    "tracking_number": N_("Tracking number"),
+    "track_at_carrier": N_("Track on the carrier's site"),
+    "timeline": N_("Shipment history"),
+    "no_events": N_("No scans yet. We'll show them here as soon as the carrier reports them."),
+    "proof": N_("Proof of delivery"),
+    "received_by": N_("Received by"),
+    "driver_note": N_("Driver's note"),
+    "photo": N_("Delivery photo"),
+    "signature": N_("Signature"),
+    "driver": N_("Your driver"),
+    "help": N_("Need help?"),
+    "preferences": N_("How should we keep you posted?"),
+    "notify_by": N_("Notify me by"),
+    "notify_sms": N_("Text messages"),
+    "notify_email": N_("Email"),
+    "notify_none": N_("No notifications"),
+    "save": N_("Save"),
+    "instructions": N_("Delivery instructions"),
+    "instructions_hint": N_("Gate code, leave with a neighbour... (shared with the retailer and carrier)"),
+    "saved": N_("Saved. Thank you!"),
+    "language": N_("Language"),
+    "updated": N_("Last update"),
+    "time_local": N_("local time"),
+    "steps": N_("Delivery progress"),
+    "next_delayed": N_("Your package is running late. No action is needed: we'll keep you posted."),
+    "next_attempt_failed": N_(
+        "The carrier could not deliver your package and will try again. Add delivery instructions below if that helps."
+    ),
+    "next_available_for_pickup": N_("Your package is waiting at a pickup point. Bring a photo ID."),
+    "next_returned": N_("Your package was returned to the sender. Contact us and we'll sort it out."),
+    "next_exception": N_("There's a problem with your delivery. We're looking into it."),
+    "next_cancelled": N_("This shipment was cancelled."),
+    "not_found_title": N_("We can't find this tracking link"),
+    "not_found_text": N_("Check that the link is complete, or contact the store you ordered from."),
+    "powered": N_("Delivery updates by Porchlight"),
+    "survey": N_("How was your delivery?"),
+    "survey_hint": N_("1 is poor, 5 is great."),
+    "survey_thanks": N_("Thank you for rating your delivery!"),
+    "follow_up": N_("Anything we should know?"),
+    "follow_up_send": N_("Send feedback"),
+    "follow_up_thanks": N_("Thanks, we've passed your feedback on."),
+    "rate_confirm": N_("Confirm my rating"),
+    "your_rating": N_("Your rating"),
+    "reason_on_time": N_("On time"),
+    "reason_late": N_("Late"),
+    "reason_friendly_driver": N_("Friendly driver"),
+    "reason_rude_driver": N_("Unfriendly driver"),
+    "reason_damaged": N_("Damaged"),
+    "reason_wrong_place": N_("Left in the wrong place"),
+    "reason_great_packaging": N_("Great packaging"),
+    "reason_other": N_("Something else"),
+    "comment": N_("Comment (optional)"),
+    "reasons": N_("What stood out?"),
+    "chat": N_("Message your driver"),
+    "chat_hint": N_("Your driver won't see your phone number, and you won't see theirs."),
+    "chat_label": N_("Message"),
+    "chat_send": N_("Send"),
+    "chat_closed": N_("This chat has ended."),
+    "you": N_("You"),
+    "chat_sent": N_("Sent to your driver."),
+    "not_relayed": N_("not sent"),
+    "lookup_title": N_("Find your order"),
+    "lookup_intro": N_("Enter your order number and the e-mail address or phone number you ordered with."),
+    "lookup_order": N_("Order number"),
+    "lookup_contact": N_("E-mail or phone number"),
+    "lookup_submit": N_("Track my order"),
+    "lookup_missing": N_("Enter both your order number and your e-mail address or phone number."),
+    "lookup_not_found": N_(
+        "We couldn't find an order with those details. Check the order number and the e-mail address or phone number you ordered with."
+    ),
+    "lookup_too_many": N_(
+        "Too many attempts. Try again in {minutes} min, or use the link in the text or e-mail we sent you."
+    ),
+    "lookup_parcels": N_("Your order is travelling in several parcels. Choose one to track:"),
+    "lookup_track": N_("Track"),
+    "error_title": N_("We couldn't do that"),
+    "error_expired": N_("This form had expired, so nothing was saved. We've refreshed it: please try again."),
+    "error_cross_site": N_(
+        "This form was sent from another site, so nothing was saved. Please use the form on this page."
+    ),
+    "error_too_large": N_("That was too much to send at once. Please shorten it and try again."),
+    "error_not_a_form": N_("We couldn't read that form. Please try again from this page."),
+    "error_invalid_choice": N_("Please choose one of the options shown."),
+    "error_no_phone": N_(
+        "We don't have a phone number for this order, so we can't send you texts. Choose email or no notifications."
+    ),
+    "error_no_email": N_(
+        "We don't have an e-mail address for this order, so we can't e-mail you. Choose text messages or no notifications."
+    ),
+    "error_channel_off": N_("This store doesn't send updates that way. Please choose another option."),
+    "error_instructions_too_long": N_("Your delivery instructions are too long. Please shorten them."),
+    "error_chat_closed": N_("The chat with your driver has ended, so your message was not sent."),
+    "error_empty_message": N_("Write a message first."),
+    "error_message_too_long": N_("Your message is too long. Please shorten it."),
+    "error_rate_limited": N_(
+        "Your message was not sent: too many messages in a short time. Please wait a few minutes."
+    ),
+    "error_invalid_score": N_("Please choose a rating from 1 to 5."),
+    "error_not_delivered": N_("You can rate this delivery once it has arrived."),
+    "error_comment_too_long": N_("Your comment is too long. Please shorten it."),
+    "error_generic": N_("Something went wrong and nothing was saved. Please try again."),
+    "unsubscribe_gone_title": N_("This unsubscribe link no longer works"),
+    "unsubscribe_gone_text": N_(
+        "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "
+        "or contact the store you ordered from."
+    ),
 }
+#: Milestone -> its label on the tracking page, in texts' and emails' `status_label` and in the order lookup.
+STATUS_MESSAGES: dict[str, str] = {
+    "pending": N_("Order received"),
+    "processed": N_("Processed"),
+    "shipped": N_("Shipped"),
+    "out_for_delivery": N_("Out for delivery"),
+    "delivered": N_("Arrived"),
+    "available_for_pickup": N_("Ready for pickup"),
+    "attempt_failed": N_("Delivery attempted"),
+    "exception": N_("Delivery problem"),
+    "returned": N_("Returned to sender"),
+    "cancelled": N_("Cancelled"),
+    "unknown": N_("Update"),
+}
+
+
+def resolve_locale(*preferences: str | None) -> str:
+    """The first supported locale among the preferences, each tried whole then by language ('es-MX' -> 'es');
+    English when none is supported."""
+    for preference in preferences:
+        if not preference:
+            continue
+        for candidate in (preference, preference.split("-")[0].lower()):
+            if candidate in LOCALES:
+                return candidate
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _catalog(locale: str) -> gettext.NullTranslations:
+    try:
+        catalog = gettext.translation(DOMAIN, LOCALE_ROOT, languages=[locale])
+    except FileNotFoundError as exc:  # a checkout or zip whose catalogs were never compiled
+        raise RuntimeError(
+            f"no compiled catalog for {locale!r} under {LOCALE_ROOT}: run `make translations` (D38)"
+        ) from exc
+    if locale != DEFAULT_LOCALE:
+        catalog.add_fallback(_catalog(DEFAULT_LOCALE))
+    return catalog
+
+
+def translations(locale: str | None) -> gettext.NullTranslations:
+    """The catalog for the shopper's locale (read once per locale and process)."""
+    return _catalog(resolve_locale(locale))
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _strings(locale: str) -> dict[str, str]:
+    catalog = _catalog(locale)
+    return {key: catalog.gettext(message) for key, message in PAGE_MESSAGES.items()}
+
+
+def strings(locale: str | None) -> dict[str, str]:
+    """The pages' words in this locale, by key (shared: read, never change it)."""
+    return _strings(resolve_locale(locale))
+
+
+def status_label(status: str, locale: str | None) -> str:
+    message = STATUS_MESSAGES.get(status)
+    if message is None:  # a status added without a label still reads as words
+        return status.replace("_", " ").capitalize()
+    return translations(locale).gettext(message)
+
+
+class _StringsByLocale(Mapping[str, dict[str, str]]):
+    """`STRINGS["fr"]["title"]`: the pages' words of each supported locale, read from its catalog when first asked."""
+
+    def __getitem__(self, locale: str) -> dict[str, str]:
+        if locale not in LOCALES:
+            raise KeyError(locale)
+        return _strings(locale)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LOCALES)
+
+    def __len__(self) -> int:
+        return len(LOCALES)
+
+
+STRINGS: Mapping[str, dict[str, str]] = _StringsByLocale()
+
+
+#: English abbreviated month names, the msgids of each language's own (CLDR's abbreviated format forms).
+MONTH_NAMES = (
+    # Translators: abbreviated month names (January to December), as dates on the tracking page show them
+    # ("Dec 1", "1 déc.").
+    N_("Jan"),
+    N_("Feb"),
+    N_("Mar"),
+    N_("Apr"),
+    N_("May"),
+    N_("Jun"),
+    N_("Jul"),
+    N_("Aug"),
+    N_("Sep"),
+    N_("Oct"),
+    N_("Nov"),
+    N_("Dec"),
+)
+#: English abbreviated weekday names, Monday first.
+# Translators: abbreviated weekday names (Monday to Sunday), as texts and emails show an estimate ("Wed 10:30am-12pm");
+# keep them short, a text must fit one segment.
+WEEKDAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+@lru_cache(maxsize=2 * len(LOCALES))
+def _names(locale: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    catalog = _catalog(locale if locale in LOCALES else DEFAULT_LOCALE)
+    return tuple(catalog.gettext(name) for name in names)
+
+
+def month_name(month: int, locale: str) -> str:
+    """January is 1; an unsupported locale code gets English (dates never guess a language by its prefix)."""
+    return _names(locale, MONTH_NAMES)[month - 1]
+
+
+def weekday_name(weekday: int, locale: str) -> str:
+    """Monday is 0, as `date.weekday()` counts."""
+    return _names(locale, WEEKDAY_NAMES)[weekday]
 
 
 def format_day(day: date, locale: str) -> str:
     """A day and month: 'Dec 1' (en), '1 dic' (es), '1 déc.' (fr), '1. Dez.' (de: the day is an ordinal, with a dot)."""
-    month = MONTHS.get(locale, MONTHS["en"])[day.month - 1]
+    month = month_name(day.month, locale)
     if locale == "de":
         return f"{day.day}. {month}"
-    if locale in MONTHS and locale != "en":
+    if locale in LOCALES and locale != "en":
         return f"{day.day} {month}"
     return f"{month} {day.day}"
 
@@ -480,8 +279,8 @@ def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: 
     """'Nov 22, 3:45 PM' (en), '22 nov, 15:45' (es), '22 nov., 15:45' (fr), '22. Nov., 15:45' (de), in the shopper's
     zone; carrier wall-clock times (no offset) are shown as given."""
     local = moment if wall_clock else moment.astimezone(zone)
-    day = format_day(local.date(), locale if locale in MONTHS else "en")
-    if locale not in MONTHS or locale == "en":
+    day = format_day(local.date(), locale if locale in LOCALES else "en")
+    if locale not in LOCALES or locale == "en":
         hour = local.hour % 12 or 12
         return f"{day}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
     return f"{day}, {local.hour:02d}:{local.minute:02d}"

@@ -23,6 +23,8 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from . import jinja_i18n
+
 MAX_RANGE = 1_000  # items one range() may yield
 MAX_STEPS = 20_000  # loop iterations + calls + filter applications per render
 MAX_DEPTH = 8  # nested calls (macros calling macros)
@@ -50,7 +52,8 @@ STR_METHODS = frozenset(
     | {"lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rjust", "rsplit", "rstrip"}
     | {"split", "splitlines", "startswith", "strip", "title", "upper", "zfill"}
 )
-_FORMAT_NUMBER = re.compile(r"%[^a-zA-Z%]*")
+#: A `%` conversion's flags, width and precision, after its mapping key if any (`%(name)999s` has a width too).
+_FORMAT_NUMBER = re.compile(r"%(?:\([^)]*\))?([^a-zA-Z%(]*)")
 
 
 class TemplateLimitError(SecurityError):
@@ -159,8 +162,13 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, loader=_RefusingLoader())
+        super().__init__(
+            undefined=StrictUndefined, autoescape=False, loader=_RefusingLoader(), extensions=["jinja2.ext.i18n"]
+        )
         self.globals = {"range": safe_range, "__pl_iterate": _iterate, "__pl_concat": _concat}
+        # `{% trans %}` and `_()` read the shopper's catalog; old style, so a translation's `%` goes through
+        # call_binop's width check like any `%` the template writes.
+        jinja_i18n.install(self, newstyle=False)
         self.filters = {name: _guarded_filter(name, FILTERS[name]) for name in SAFE_FILTERS}
 
     def wrap_str_format(self, value: Any) -> None:

@@ -26,12 +26,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..domain import sms as sms_rules
 from ..errors import ValidationError
+from . import jinja_i18n
+from .i18n import DEFAULT_LOCALE, weekday_name
+from .i18n import LOCALES as LOCALES  # re-exported: callers ask the templating module which locales exist
+from .i18n import resolve_locale as resolve_locale
 
 #: The top-level `templates/` folder. Chalice zips only app.py, chalicelib/ and vendor/, so infra/package.py adds the
 #: folder to the Lambda zip at the same place beside app.py (D34): this one path holds in the repository and in Lambda.
 TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
-LOCALES: tuple[str, ...] = ("en", "es", "fr", "de")
-DEFAULT_LOCALE = "en"
 
 #: What a retailer template may use; anything else is rejected when the template is saved.
 SMS_VARIABLES = frozenset(
@@ -63,13 +65,6 @@ def allowed_variables(channel: str, kind: str | None = None) -> frozenset[str]:
 
 MAX_TEMPLATE_CHARS = 5000
 
-WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
-    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-}
-
 
 @dataclass(frozen=True)
 class RenderedSms:
@@ -91,16 +86,6 @@ class Override:
     subject: str | None = None
 
 
-def resolve_locale(*preferences: str | None) -> str:
-    for preference in preferences:
-        if not preference:
-            continue
-        for candidate in (preference, preference.split("-")[0].lower()):
-            if candidate in LOCALES:
-                return candidate
-    return DEFAULT_LOCALE
-
-
 def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
     """A short local ETA for texts and emails: 'Wed 10:30am-12pm' in English, 24-hour 'mié. 10:30-12:00' elsewhere."""
     if not eta:
@@ -113,13 +98,13 @@ def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
     if midnight_utc and (given_start is None or given_start == given):
         # A date-only promise (AfterShip's "2026-12-04", EasyPost's "...T00:00:00Z") names a day, not midnight
         # UTC: shown as that day wherever the shopper is (in Los Angeles it is not "Thu 4pm" the day before).
-        day = WEEKDAYS.get(locale, WEEKDAYS["en"])[given.weekday()]
+        day = weekday_name(given.weekday(), locale)
         return f"{day} {given.month}/{given.day}" if locale == "en" else f"{day} {given.day:02d}.{given.month:02d}."
     start = given_start.astimezone(zone) if given_start else None
     end = given_end.astimezone(zone) if given_end else None
     anchor = end or start
     assert anchor is not None
-    day = WEEKDAYS.get(locale, WEEKDAYS["en"])[anchor.weekday()]
+    day = weekday_name(anchor.weekday(), locale)
 
     def clock(moment: datetime) -> str:
         if locale != "en":
@@ -162,7 +147,9 @@ def builtin_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    jinja_i18n.install(environment, newstyle=True)
     environment.filters["carrier_name"] = display_name
     return environment
 
@@ -201,16 +188,18 @@ def _sandboxed(source: str, context: dict[str, Any], field: str = "body") -> str
 
 
 def render_sms(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedSms:
+    context = {**context, "locale": locale}  # the words come from this locale's catalog, whatever the caller passed
     if override is not None:
         text = _sandboxed(override.body, sms_safe(context))
     else:
-        text = _block(builtin_environment().get_template(f"sms/{locale}.j2"), kind, sms_safe(context))
+        text = _block(builtin_environment().get_template("sms/messages.j2"), kind, sms_safe(context))
     return RenderedSms(body=sms_rules.to_gsm7(text))
 
 
 def render_email(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedEmail:
+    context = {**context, "locale": locale}  # the words come from this locale's catalog, whatever the caller passed
     env = builtin_environment()
-    strings = env.get_template(f"email/{locale}.j2")
+    strings = env.get_template("email/messages.j2")
     if override is not None:
         subject = _sandboxed(override.subject or "", context, "subject")
         paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
@@ -265,7 +254,7 @@ def validate_override(
             raise ValidationError(
                 f"{field} uses {{% {tag} %}}, which is not allowed: a template cannot use other templates", field=field
             )
-        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
+        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed - jinja_i18n.GETTEXT_NAMES)
         if unknown:
             raise ValidationError(
                 f"{field} uses unknown variables: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
@@ -322,4 +311,4 @@ def sms_worst_case(override: Override, sample_context: dict[str, Any]) -> dict[s
 
 
 def opt_out_text(locale: str) -> str:
-    return _block(builtin_environment().get_template(f"sms/{locale}.j2"), "opt_out_text", {})
+    return _block(builtin_environment().get_template("sms/messages.j2"), "opt_out_text", {"locale": locale})

@@ -41,6 +41,8 @@ HOSTILE = {
     ),
     "doubling a string": ("{% set x = tracking_url %}" + "{% set x = x ~ x %}" * 30 + "{{ x }}", "longer than"),
     "a huge format width": ("{{ '%999999999s' % 'a' }}", "width"),
+    "a huge width after a mapping key": ("{{ '%(x)999999999s' % {'x': 1} }}", "width"),
+    "a huge width in a translation": ("{{ _('%(x)999999999s') % {'x': 1} }}", "width"),
     "str.format with a huge width": ("{{ '{:>999999999}'.format(1) }}", "format"),
     "a huge ljust": ("{{ 'a'.ljust(10**9) }}", "at most"),
     "a replace that multiplies": ("{{ ('a' * 5000)|replace('a', 'a' * 5000) }}", "replace"),
