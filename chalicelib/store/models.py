@@ -132,9 +132,7 @@ class TableSchema(TableItem):
             key_schema=schema["key_schema"],
             global_secondary_indexes=schema["global_secondary_indexes"],
             billing_mode=constants.PAY_PER_REQUEST_BILLING_MODE,
-            stream_specification={"stream_enabled": True, "stream_view_type": "NEW_AND_OLD_IMAGES"}
-            if stream
-            else None,
+            stream_specification={"stream_enabled": True, "stream_view_type": "NEW_AND_OLD_IMAGES"} if stream else None,
         )
         connection.connection.client.get_waiter("table_exists").wait(
             TableName=connection.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
@@ -145,8 +143,19 @@ class TableSchema(TableItem):
 # Shipment partitions (SHIP#<id>): the state, its scans, its outbox, its listing entries.
 
 
+class _ShipmentsByTracking(GlobalSecondaryIndex["ShipmentState"]):
+    class Meta:
+        index_name = GSI_TRACKING
+        projection = AllProjection()
+
+    tracking_lookup = UnicodeAttribute(hash_key=True)
+    carrier = UnicodeAttribute(range_key=True)
+
+
 class ShipmentState(TableItem):
     """sk STATE: the shipment's current state; `version` makes every write conditional on the one read before it."""
+
+    by_tracking = _ShipmentsByTracking()
 
     retailer_id = UnicodeAttribute()
     carrier = UnicodeAttribute()

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..domain.events import iso
 from ..domain.notifications import EMAIL, is_notification
+from .models import Outbox, ttl
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
@@ -131,6 +132,28 @@ def outbox_put(
         ),
         "ConditionExpression": "attribute_not_exists(pk)",
     }
+
+
+def outbox_model(
+    retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
+) -> Outbox:
+    """A new outbox item as a model, for the ingest's TransactWrite (saved only where none exists yet)."""
+    return Outbox(
+        f"SHIP#{key.shipment_id}",
+        f"OUTBOX#{key.kind}#{key.channel}",
+        retailer_id=retailer_id,
+        shipment_id=key.shipment_id,
+        kind=key.kind,
+        channel=key.channel,
+        status=PENDING,
+        attempts=0,
+        fallback=fallback,
+        created_at=now,
+        updated_at=now,
+        due_shard=due_shard(key.shipment_id),
+        due_at=due_at or now,
+        expires_at=ttl(now),
+    )
 
 
 def item_from(data: dict[str, Any]) -> OutboxItem:

@@ -161,6 +161,30 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def rows(
+    hash_key: str,
+    range_key_condition: Any = None,
+    *,
+    index: str | None = None,
+    consistent_read: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Every raw item of one partition (of the table or an index) through PynamoDB's connection, following pages:
+    for partitions holding several item types, each handed to the model its sort key names (`from_raw_data`)."""
+    start: dict[str, Any] | None = None
+    while True:
+        page = table_connection().query(
+            hash_key,
+            range_key_condition=range_key_condition,
+            index_name=index,
+            consistent_read=consistent_read,
+            exclusive_start_key=start,
+        )
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
 def index_page(
     index: str, start: dict[str, Any] | None, limit: int, *, since: str | None = None, newest_first: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
