@@ -217,4 +217,11 @@ class Outbox(TableItem):
     unsubscribe_token = UnicodeAttribute(null=True)
     manual_retries = NumberAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
+    retried_at = UnicodeAttribute(null=True)
+    provider_status_at = UnicodeAttribute(null=True)
+    relay_number = UnicodeAttribute(null=True)
+    #: Chat messages carry the shipment's token, so the shopper's page reads them in its one `by_token` query.
     tracking_token = UnicodeAttribute(null=True)
+    #: A failed notification's place in its retailer's `by_retailer` listing.
+    retailer_index = UnicodeAttribute(null=True)
+    retailer_sort = UnicodeAttribute(null=True)

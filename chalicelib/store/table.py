@@ -161,6 +161,11 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def condition_failed(error: Exception) -> bool:
+    """Whether a PynamoDB operation failed only because its condition did not hold (nothing was written)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def rows(
     hash_key: str,
     range_key_condition: Any = None,
