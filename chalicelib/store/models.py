@@ -14,6 +14,8 @@ from typing import Any
 from pynamodb import constants
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -225,3 +227,52 @@ class Outbox(TableItem):
     #: A failed notification's place in its retailer's `by_retailer` listing.
     retailer_index = UnicodeAttribute(null=True)
     retailer_sort = UnicodeAttribute(null=True)
+
+
+# Relay (store.relay): a shipment's chat session and the routes that map (relay number, phone) to it.
+
+
+class RelaySession(TableItem):
+    """pk SHIP#<id>, sk RELAY: the open chat session, carrying the token for the shopper's page."""
+
+    doc = UnicodeAttribute()
+    tracking_token = UnicodeAttribute(null=True)
+
+
+class RelayRoute(TableItem):
+    """pk RELAY#<relay number>#<phone>, sk <shipment id>: which session a text to that number from that phone joins."""
+
+    role = UnicodeAttribute()
+    active_until = UnicodeAttribute()
+
+
+# Small item types: analytics sign-ins, lookup counters, ignored webhooks, day counters.
+
+
+class AnalyticsSession(TableItem):
+    """pk SESSION#<sha256 of the session id>, sk ANALYTICS: a signed-in analytics page, gone with its TTL."""
+
+    retailer_id = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class LookupCounter(TableItem):
+    """pk LIMIT#<scope>#<subject>, sk LOOKUP#<hour>: attempts at a guess-bounded lookup in one hour (D25)."""
+
+    attempts = NumberAttribute(null=True, attr_name="count")
+
+
+class IgnoredWebhook(TableItem):
+    """pk RETAILER#<id>, sk IGNORED#<when>#<digest>: a delivery that was accepted but held no scan."""
+
+    retailer_index = UnicodeAttribute()
+    retailer_sort = UnicodeAttribute()
+    source = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    reasons = ListAttribute(of=MapAttribute)
+    body_sha256 = UnicodeAttribute()
+
+
+class DayCounters(TableItem):
+    """pk STATS#<retailer>, sk DAY#<day>: counters and labels whose names are data (updated through `Path`)."""
