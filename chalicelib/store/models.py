@@ -276,3 +276,62 @@ class IgnoredWebhook(TableItem):
 
 class DayCounters(TableItem):
     """pk STATS#<retailer>, sk DAY#<day>: counters and labels whose names are data (updated through `Path`)."""
+
+
+# What shoppers told us about being contacted (store.contacts).
+
+
+class OptOut(TableItem):
+    """pk OPTOUT#<phone>, sk RETAILER#<scope>: a STOP for one retailer, every retailer (*) or the relay."""
+
+    created_at = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+
+
+class Suppression(TableItem):
+    """pk SUPPRESS#<email>, sk RETAILER#<scope>: an address no email goes to for that scope."""
+
+    created_at = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+
+
+class SuppressionLift(TableItem):
+    """pk SUPPRESS#<email>, sk LIFT#<retailer>: one retailer excused from an every-retailer suppression."""
+
+    of_created_at = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()
+
+
+class SuppressionAudit(TableItem):
+    """pk SUPPRESS#<email>, sk AUDIT#<when>#<nonce>: one line of the address's history (never expires)."""
+
+    at = UnicodeAttribute()
+    action = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+    for_retailer = UnicodeAttribute(null=True)
+    lifted_reason = UnicodeAttribute(null=True)
+    key_id = UnicodeAttribute(null=True)
+    key_prefix = UnicodeAttribute(null=True)
+
+
+class SmsSender(TableItem):
+    """pk SMSLAST#<phone>, sk LAST: the retailer that texted this phone last (a STOP applies to it)."""
+
+    retailer_id = UnicodeAttribute()
+    shipment_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class UnsubscribeLink(TableItem):
+    """pk UNSUB#<token>, sk EMAIL: where an email's unsubscribe link leads."""
+
+    retailer_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class Sighting(TableItem):
+    """pk SEEN#<namespace>#<event id>, sk SEEN: a provider event already applied (at-least-once callbacks)."""
