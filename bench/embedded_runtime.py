@@ -72,60 +72,46 @@ def seed_shipments(endpoint: str, retailer_id: str, count: int) -> None:
     from chalicelib.shared.links import new_tracking_token
     from chalicelib.shared.planning import shipment_id_for
     from chalicelib.store import shipments as shipment_store
-    from chalicelib.store import table
 
-    class Collect:
-        """Stands in for the client while `save` builds its transaction: the items, not the request."""
-
-        def __init__(self) -> None:
-            self.items: list[dict[str, Any]] = []
-
-        def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> None:
-            self.items += [write["Put"]["Item"] for write in TransactItems]
-
-    collect = Collect()
+    items: list[dict[str, Any]] = []
     start = datetime(2026, 11, 20, 8, tzinfo=UTC)
-    real_client = table._client
-    table._client = collect
-    try:
-        for n in range(count):
-            tracking_number = f"1ZSEED{n:06d}"
-            events = [
-                TrackingEvent(
-                    "native",
-                    "ups",
-                    tracking_number,
-                    status,
-                    start + timedelta(hours=h),
-                    fingerprint("native", f"s{n}-{h}"),
-                )
-                for h, status in ((0, "processed"), (5, "shipped"))
-            ]
-            stamp = (start + timedelta(hours=6)).isoformat().replace("+00:00", "Z")
-            record = shipment_store.ShipmentRecord(
-                id=shipment_id_for(retailer_id, "ups", tracking_number),
-                retailer_id=retailer_id,
-                carrier="ups",
-                tracking_number=tracking_number,
-                tracking_token=new_tracking_token(),
-                created_at=stamp,
-                updated_at=stamp,
-                claimed=True,
-                version=1,
-                order_id=f"SEED-{n}",
-                customer={"name": "Seed Shopper", "email": f"seed{n}@example.com", "phone": "+14155550100"},
-                progress=fold(Progress(), events),
-                notified=frozenset({"processed", "shipped"}),
-                event_count=len(events),
+    # The items `save` would write in its transaction, built by the store itself.
+    for n in range(count):
+        tracking_number = f"1ZSEED{n:06d}"
+        events = [
+            TrackingEvent(
+                "native",
+                "ups",
+                tracking_number,
+                status,
+                start + timedelta(hours=h),
+                fingerprint("native", f"s{n}-{h}"),
             )
-            shipment_store.save(None, record, events, now=stamp)
-    finally:
-        table._client = real_client
+            for h, status in ((0, "processed"), (5, "shipped"))
+        ]
+        stamp = (start + timedelta(hours=6)).isoformat().replace("+00:00", "Z")
+        record = shipment_store.ShipmentRecord(
+            id=shipment_id_for(retailer_id, "ups", tracking_number),
+            retailer_id=retailer_id,
+            carrier="ups",
+            tracking_number=tracking_number,
+            tracking_token=new_tracking_token(),
+            created_at=stamp,
+            updated_at=stamp,
+            claimed=True,
+            version=1,
+            order_id=f"SEED-{n}",
+            customer={"name": "Seed Shopper", "email": f"seed{n}@example.com", "phone": "+14155550100"},
+            progress=fold(Progress(), events),
+            notified=frozenset({"processed", "shipped"}),
+            event_count=len(events),
+        )
+        items += [write["Put"]["Item"] for write in shipment_store.transaction_items(None, record, events, now=stamp)]
     ddb = boto3.session.Session().client(
         "dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="l", aws_secret_access_key="l"
     )
-    for offset in range(0, len(collect.items), 25):
-        requests_ = [{"PutRequest": {"Item": item}} for item in collect.items[offset : offset + 25]]
+    for offset in range(0, len(items), 25):
+        requests_ = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
         pending: dict[str, Any] = {"porchlight-local": requests_}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

@@ -26,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: What the Lambda Python runtime provides, so the zip leaves it out: boto3 and its dependencies.
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+#: What Chalice installs only because pynamodb needs botocore (D1), which the runtime provides: left out of the zip
+#: (jmespath and urllib3 stay, other dependencies bring them too, as before).
+LEFT_OUT = ("botocore", "dateutil", "six.py", "botocore-", "python_dateutil-", "six-")
 
 
 def build(stage: str, out: Path, bytecode: bool = True) -> Path:
@@ -56,6 +59,7 @@ def build(stage: str, out: Path, bytecode: bool = True) -> Path:
     output = result.stdout + result.stderr
     if result.returncode != 0 or "Could not install dependencies" in output:
         raise SystemExit(f"chalice package failed:\n{output}")
+    leave_out_runtime_provided(out)
     add_templates(out)
     if bytecode:
         precompile(out)
@@ -84,6 +88,24 @@ def compile_translations(locale_root: Path = ROOT / "chalicelib" / "locale") -> 
         if result.returncode != 0:
             raise SystemExit(f"pybabel compile failed for {po}:\n{result.stdout}{result.stderr}")
     return len(catalogs)
+
+
+def leave_out_runtime_provided(out: Path) -> int:
+    """Drop from deployment.zip the packages in LEFT_OUT (top-level folders, modules and their dist-info); returns
+    how many entries were dropped. The runtime's own botocore is what the handlers import, as boto3's used to be."""
+    archive_path = out / "deployment.zip"
+    with zipfile.ZipFile(archive_path) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    kept = [(info, data) for info, data in entries if not _left_out(info.filename)]
+    with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in kept:
+            archive.writestr(info, data)
+    return len(entries) - len(kept)
+
+
+def _left_out(name: str) -> bool:
+    top = name.split("/", 1)[0]
+    return top in LEFT_OUT or any(top.startswith(prefix) and top.endswith(".dist-info") for prefix in LEFT_OUT)
 
 
 def add_templates(out: Path, source: Path = ROOT / "templates") -> int:

@@ -9,8 +9,22 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.transactions import TransactWrite
+
 from ..domain.events import iso
-from .table import client, expires_at, from_item, put_new, table_name, to_item
+from .models import (
+    OptOut,
+    Sighting,
+    SmsSender,
+    Suppression,
+    SuppressionAudit,
+    SuppressionLift,
+    TableItem,
+    UnsubscribeLink,
+    ttl,
+)
+from .table import condition_failed, from_item, rows, table_connection
 
 ALL_RETAILERS = "*"
 #: A STOP sent to a relay (driver chat) number covers the relay's texts only.
@@ -18,35 +32,42 @@ RELAY = "relay"
 EVENT_DEDUPE_DAYS = 7
 
 
-def _optout_key(phone: str, retailer_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"OPTOUT#{phone}", "sk": f"RETAILER#{retailer_id}"})
+def _created(item: TableItem) -> bool:
+    """Save a new item; False (nothing written) if its key is taken."""
+    try:
+        item.save(TableItem.pk.does_not_exist())
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
-def _suppress_key(email: str, retailer_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"SUPPRESS#{email.lower()}", "sk": f"RETAILER#{retailer_id}"})
+def _records(pk: str) -> list[dict[str, Any]]:
+    """Every item of one partition, as plain values, in one strongly consistent query (paged past 1 MB)."""
+    return [from_item(raw) for raw in rows(pk, consistent_read=True)]
 
 
 def _listed(pk: str, retailer_id: str) -> bool:
     """One query answers both 'this retailer' and 'every retailer'."""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": pk}),
-        ConsistentRead=True,
-    )
     wanted = {f"RETAILER#{retailer_id}", f"RETAILER#{ALL_RETAILERS}"}
-    return any(from_item(item)["sk"] in wanted for item in page.get("Items", []))
+    return any(record["sk"] in wanted for record in _records(pk))
 
 
 def opt_out(phone: str, retailer_id: str, now: datetime, source: str) -> bool:
     """Record a STOP; False if this phone had already opted out of this retailer (confirm only once)."""
-    return put_new({**_optout_key(phone, retailer_id), **to_item({"created_at": iso(now), "source": source})})
+    return _created(OptOut(f"OPTOUT#{phone}", f"RETAILER#{retailer_id}", created_at=iso(now), source=source))
 
 
 def opt_in(phone: str, retailer_id: str) -> bool:
     """START/UNSTOP/YES: True if there was an opt-out to remove."""
-    result = client().delete_item(TableName=table_name(), Key=_optout_key(phone, retailer_id), ReturnValues="ALL_OLD")
-    return "Attributes" in result
+    try:
+        OptOut(f"OPTOUT#{phone}", f"RETAILER#{retailer_id}").delete(OptOut.pk.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 def opt_in_all(phone: str, keep: frozenset[str] = frozenset()) -> set[str]:
@@ -59,24 +80,12 @@ def opt_in_all(phone: str, keep: frozenset[str] = frozenset()) -> set[str]:
 
 def opt_out_scopes(phone: str) -> set[str]:
     """Every scope this phone opted out of (retailer ids, ALL_RETAILERS, the relay's scope), in one query."""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": f"OPTOUT#{phone}"}),
-        ConsistentRead=True,
-    )
-    return {from_item(item)["sk"].removeprefix("RETAILER#") for item in page.get("Items", [])}
+    return {record["sk"].removeprefix("RETAILER#") for record in opt_out_records(phone)}
 
 
 def opt_out_records(phone: str) -> list[dict[str, Any]]:
     """The opt-out records of a phone (scope, when, what recorded it), in one query."""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": f"OPTOUT#{phone}"}),
-        ConsistentRead=True,
-    )
-    return [from_item(item) for item in page.get("Items", [])]
+    return _records(f"OPTOUT#{phone}")
 
 
 def is_opted_out(phone: str, retailer_id: str) -> bool:
@@ -92,62 +101,27 @@ def precise(now: datetime) -> str:
     return now.isoformat(timespec="microseconds")
 
 
-def _audit(email: str, entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _audit(email: str, now: datetime, **entry: str) -> SuppressionAudit:
     """One line of an address's suppression history (kept with it, never expires: it is the legal record)."""
-    return to_item(
-        {
-            "pk": f"SUPPRESS#{email.lower()}",
-            "sk": f"AUDIT#{precise(now)}#{secrets.token_hex(4)}",
-            "at": iso(now),
-            **entry,
-        }
-    )
+    sk = f"AUDIT#{precise(now)}#{secrets.token_hex(4)}"
+    line = SuppressionAudit(f"SUPPRESS#{email.lower()}", sk, at=iso(now))
+    for name, value in entry.items():
+        setattr(line, name, value)
+    return line
 
 
 def suppress(email: str, retailer_id: str, now: datetime, reason: str, source: str = "") -> None:
     """Suppress an address for one retailer, or for every retailer (`ALL_RETAILERS`: the provider says the address
     is invalid). A later suppression of the same scope replaces the earlier one and is a new audit line."""
-    client().transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": {
-                        **_suppress_key(email, retailer_id),
-                        **to_item({"created_at": precise(now), "reason": reason, "source": source}),
-                    },
-                }
-            },
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": _audit(
-                        email,
-                        {"action": "suppressed", "scope": retailer_id, "reason": reason, "source": source},
-                        now,
-                    ),
-                }
-            },
-        ]
-    )
+    pk, created = f"SUPPRESS#{email.lower()}", precise(now)
+    with TransactWrite(connection=table_connection().connection) as write:
+        write.save(Suppression(pk, f"RETAILER#{retailer_id}", created_at=created, reason=reason, source=source))
+        write.save(_audit(email, now, action="suppressed", scope=retailer_id, reason=reason, source=source))
 
 
 def suppression_records(email: str) -> list[dict[str, Any]]:
     """Everything kept about an address (suppressions, lifts, audit lines), in one query."""
-    items: list[dict[str, Any]] = []
-    start: dict[str, Any] | None = None
-    while True:
-        page = client().query(
-            TableName=table_name(),
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": f"SUPPRESS#{email.lower()}"}),
-            ConsistentRead=True,
-            **({"ExclusiveStartKey": start} if start else {}),
-        )
-        items.extend(from_item(item) for item in page.get("Items", []))
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return items
+    return _records(f"SUPPRESS#{email.lower()}")
 
 
 def active_suppressions(records: list[dict[str, Any]], retailer_id: str) -> list[dict[str, Any]]:
@@ -183,84 +157,49 @@ def lift_suppression(
         scope = record["sk"].removeprefix("RETAILER#")
         audit = _audit(
             email,
-            {
-                "action": "lifted",
-                "scope": scope,
-                "for_retailer": retailer_id,
-                "reason": reason,
-                "lifted_reason": record.get("reason", ""),
-                "key_id": key_id,
-                "key_prefix": key_prefix,
-            },
             now,
+            action="lifted",
+            scope=scope,
+            for_retailer=retailer_id,
+            reason=reason,
+            lifted_reason=record.get("reason", ""),
+            key_id=key_id,
+            key_prefix=key_prefix,
         )
-        if scope == ALL_RETAILERS:
-            change: dict[str, Any] = {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": f"SUPPRESS#{email.lower()}",
-                            "sk": f"LIFT#{retailer_id}",
-                            "of_created_at": record.get("created_at", ""),
-                            "at": iso(now),
-                        }
-                    ),
-                }
-            }
-        else:
-            change = {"Delete": {"TableName": table_name(), "Key": _suppress_key(email, retailer_id)}}
-        client().transact_write_items(TransactItems=[change, {"Put": {"TableName": table_name(), "Item": audit}}])
+        pk = f"SUPPRESS#{email.lower()}"
+        with TransactWrite(connection=table_connection().connection) as write:
+            if scope == ALL_RETAILERS:
+                of = record.get("created_at", "")
+                write.save(SuppressionLift(pk, f"LIFT#{retailer_id}", of_created_at=of, at=iso(now)))
+            else:
+                write.delete(Suppression(pk, f"RETAILER#{retailer_id}"))
+            write.save(audit)
     return lifted
 
 
 def remember_sms_sender(phone: str, retailer_id: str, shipment_id: str, now: datetime) -> None:
     """Our milestone number is shared by retailers: a STOP applies to whoever texted this phone last."""
-    client().put_item(
-        TableName=table_name(),
-        Item=to_item(
-            {
-                "pk": f"SMSLAST#{phone}",
-                "sk": "LAST",
-                "retailer_id": retailer_id,
-                "shipment_id": shipment_id,
-                "at": iso(now),
-            }
-        ),
-    )
+    SmsSender(f"SMSLAST#{phone}", "LAST", retailer_id=retailer_id, shipment_id=shipment_id, at=iso(now)).save()
 
 
 def last_sms_sender(phone: str) -> dict[str, Any] | None:
-    item = (
-        client()
-        .get_item(TableName=table_name(), Key=to_item({"pk": f"SMSLAST#{phone}", "sk": "LAST"}), ConsistentRead=True)
-        .get("Item")
-    )
-    return from_item(item) if item else None
+    raw = table_connection().get_item(f"SMSLAST#{phone}", range_key="LAST", consistent_read=True).get("Item")
+    return from_item(raw) if raw else None
 
 
 def save_unsubscribe_token(token: str, retailer_id: str, email: str, now: datetime) -> None:
-    client().put_item(
-        TableName=table_name(),
-        Item=to_item(
-            {
-                "pk": f"UNSUB#{token}",
-                "sk": "EMAIL",
-                "retailer_id": retailer_id,
-                "email": email,
-                "created_at": iso(now),
-                "expires_at": expires_at(iso(now)),
-            }
-        ),
-    )
+    link = UnsubscribeLink(f"UNSUB#{token}", "EMAIL", retailer_id=retailer_id, email=email, created_at=iso(now))
+    link.expires_at = ttl(iso(now))
+    link.save()
 
 
 def unsubscribe_target(token: str) -> dict[str, Any] | None:
-    item = client().get_item(TableName=table_name(), Key=to_item({"pk": f"UNSUB#{token}", "sk": "EMAIL"})).get("Item")
-    return from_item(item) if item else None
+    raw = table_connection().get_item(f"UNSUB#{token}", range_key="EMAIL").get("Item")
+    return from_item(raw) if raw else None
 
 
 def first_sighting(namespace: str, event_id: str, now: datetime) -> bool:
     """True the first time a provider event id is seen (dedupe for at-least-once callbacks; expires by TTL)."""
-    expires = int((now + timedelta(days=EVENT_DEDUPE_DAYS)).timestamp())
-    return put_new(to_item({"pk": f"SEEN#{namespace}#{event_id}", "sk": "SEEN", "expires_at": expires}))
+    return _created(
+        Sighting(f"SEEN#{namespace}#{event_id}", "SEEN", expires_at=now + timedelta(days=EVENT_DEDUPE_DAYS))
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .table import client, expires_at, index_page, table_name, to_item
+from .models import IgnoredWebhook, ttl
+from .table import index_page
 
 #: Ignored deliveries are a diagnosis aid, not a record: a month is enough to notice a misconfigured source.
 KEEP_DAYS = 30
@@ -24,18 +25,17 @@ def record(retailer_id: str, source: str, raw_body: bytes, reasons: list[dict[st
     """One item for one ignored delivery; the same body again at the same moment is the same item."""
     digest = hashlib.sha256(raw_body).hexdigest()[:16]
     sort = f"{stamp}#{digest}"
-    item = {
-        "pk": f"RETAILER#{retailer_id}",
-        "sk": f"IGNORED#{sort}",
-        "retailer_index": listing(retailer_id),
-        "retailer_sort": sort,
-        "source": source,
-        "received_at": stamp,
-        "reasons": reasons,
-        "body_sha256": digest,
-        "expires_at": expires_at(stamp, KEEP_DAYS),
-    }
-    client().put_item(TableName=table_name(), Item=to_item(item))
+    IgnoredWebhook(
+        f"RETAILER#{retailer_id}",
+        f"IGNORED#{sort}",
+        retailer_index=listing(retailer_id),
+        retailer_sort=sort,
+        source=source,
+        received_at=stamp,
+        reasons=reasons,
+        body_sha256=digest,
+        expires_at=ttl(stamp, KEEP_DAYS),
+    ).save()
 
 
 def page(

@@ -9,16 +9,12 @@ store's counter is hot under attack and concurrent transactions on one item canc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
 
-from .shipments import ShipmentRecord, record_from, state_key
-from .table import TTL_ATTRIBUTE, client, from_item, table_name, to_item
+from .models import LookupCounter, ShipmentState
+from .shipments import ShipmentRecord, record_from
 
 BATCH_GET_LIMIT = 100
-
-
-def _counter_key(scope: str, subject: str, window: str) -> dict[str, Any]:
-    return to_item({"pk": f"LIMIT#{scope}#{subject}", "sk": f"LOOKUP#{window}"})
 
 
 def take_attempt(subjects: Mapping[str, str], window: str, expires_at: int) -> dict[str, int]:
@@ -33,31 +29,16 @@ def give_back(subjects: Mapping[str, str], window: str, expires_at: int) -> None
 
 
 def _add(scope: str, subject: str, window: str, amount: int, expires_at: int) -> int:
-    answer = client().update_item(
-        TableName=table_name(),
-        Key=_counter_key(scope, subject, window),
-        UpdateExpression="ADD #count :amount SET #ttl = :ttl",
-        ExpressionAttributeNames={"#count": "count", "#ttl": TTL_ATTRIBUTE},
-        ExpressionAttributeValues=to_item({":amount": amount, ":ttl": expires_at}),
-        ReturnValues="UPDATED_NEW",
+    counter = LookupCounter(f"LIMIT#{scope}#{subject}", f"LOOKUP#{window}")
+    counter.update(
+        [LookupCounter.attempts.add(amount), LookupCounter.expires_at.set(datetime.fromtimestamp(expires_at, UTC))]
     )
-    return int(from_item(answer["Attributes"])["count"])
+    return int(counter.attempts or 0)
 
 
 def states(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
     """The states of `shipment_ids` (order kept, missing ones left out), in one strongly consistent batch read
     (more only past 100 keys; none for no ids)."""
-    keys = [state_key(shipment_id) for shipment_id in shipment_ids]
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        pending: dict[str, Any] = {
-            table_name(): {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-        }
-        while pending:
-            answer = client().batch_get_item(RequestItems=pending)
-            for item in answer.get("Responses", {}).get(table_name(), []):
-                data = from_item(item)
-                found[(data["pk"], data["sk"])] = data
-            pending = answer.get("UnprocessedKeys") or {}
-    stored = [found.get((key["pk"]["S"], key["sk"]["S"])) for key in keys]
-    return [record_from(data) for data in stored if data is not None]
+    keys = [(f"SHIP#{shipment_id}", "STATE") for shipment_id in shipment_ids]
+    found = {(state.pk, state.sk): state for state in ShipmentState.batch_get(keys, consistent_read=True)}
+    return [record_from(found[key].attribute_values) for key in keys if key in found]

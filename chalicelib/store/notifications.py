@@ -14,19 +14,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+
 from ..domain.events import iso
 from ..domain.notifications import EMAIL, is_notification
+from .models import Outbox, ttl
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
     TTL_ATTRIBUTE,
-    client,
+    condition_failed,
     dumps,
     expires_at,
     from_item,
     index_page,
-    put_new,
+    rows,
+    table_connection,
     table_name,
+    to_attribute,
     to_item,
 )
 
@@ -133,6 +141,28 @@ def outbox_put(
     }
 
 
+def outbox_model(
+    retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
+) -> Outbox:
+    """A new outbox item as a model, for the ingest's TransactWrite (saved only where none exists yet)."""
+    return Outbox(
+        f"SHIP#{key.shipment_id}",
+        f"OUTBOX#{key.kind}#{key.channel}",
+        retailer_id=retailer_id,
+        shipment_id=key.shipment_id,
+        kind=key.kind,
+        channel=key.channel,
+        status=PENDING,
+        attempts=0,
+        fallback=fallback,
+        created_at=now,
+        updated_at=now,
+        due_shard=due_shard(key.shipment_id),
+        due_at=due_at or now,
+        expires_at=ttl(now),
+    )
+
+
 def item_from(data: dict[str, Any]) -> OutboxItem:
     _, kind, channel = data["sk"].split("#", 2)
     return OutboxItem(
@@ -162,7 +192,28 @@ def add_fallback(retailer_id: str, key: OutboxKey, now: datetime) -> bool:
 
 def add(retailer_id: str, key: OutboxKey, now: datetime, *, fallback: bool = False) -> bool:
     """A new outbox item outside an ingest transaction; False if it already exists."""
-    return put_new(outbox_put(retailer_id, key, iso(now), fallback=fallback)["Item"])
+    try:
+        outbox_model(retailer_id, key, iso(now), fallback=fallback).save(Outbox.pk.does_not_exist())
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def _item(key: OutboxKey) -> Outbox:
+    return Outbox(f"SHIP#{key.shipment_id}", f"OUTBOX#{key.kind}#{key.channel}")
+
+
+def _updated(key: OutboxKey, actions: list[Action], condition: Condition | None = None) -> OutboxItem | None:
+    """Apply `actions` to the item (if `condition` holds): the item as it is now, or None when it did not hold."""
+    try:
+        answer = _item(key).update(actions, condition)
+    except UpdateError as error:
+        if condition_failed(error):
+            return None
+        raise
+    return item_from(from_item(answer["Attributes"]))
 
 
 def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem | None:
@@ -174,53 +225,28 @@ def claim(key: OutboxKey, now: datetime, lease_seconds: int = 120) -> OutboxItem
     """
     stamp = iso(now)
     lease_until = iso(datetime.fromtimestamp(now.timestamp() + lease_seconds, tz=now.tzinfo))
-    token = {":token": secrets.token_urlsafe(16)} if key.channel == EMAIL else {}
-    ddb = client()
-    try:
-        result = ddb.update_item(
-            TableName=table_name(),
-            Key=key.item_key(),
-            UpdateExpression="SET #status = :sending, lease_until = :lease, updated_at = :now"
-            + (", unsubscribe_token = if_not_exists(unsubscribe_token, :token)" if token else "")
-            + " ADD attempts :one",
-            ConditionExpression=(
-                "attribute_exists(pk) AND ((#status IN (:pending, :deferred, :retry) AND due_at <= :now) "
-                "OR (#status = :sending AND lease_until < :now))"
-            ),
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":sending": SENDING,
-                    ":pending": PENDING,
-                    ":deferred": DEFERRED,
-                    ":retry": RETRY,
-                    ":lease": lease_until,
-                    ":now": stamp,
-                    ":one": 1,
-                    **token,
-                }
-            ),
-            ReturnValues="ALL_NEW",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return None
-    return item_from(from_item(result["Attributes"]))
+    actions: list[Action] = [
+        Outbox.status.set(SENDING),
+        Outbox.lease_until.set(lease_until),
+        Outbox.updated_at.set(stamp),
+        Outbox.attempts.add(1),
+    ]
+    if key.channel == EMAIL:
+        actions.append(Outbox.unsubscribe_token.set(Outbox.unsubscribe_token | secrets.token_urlsafe(16)))
+    due_now = Outbox.status.is_in(PENDING, DEFERRED, RETRY) & (Outbox.due_at <= stamp)
+    lease_over = (Outbox.status == SENDING) & (Outbox.lease_until < stamp)
+    return _updated(key, actions, Outbox.pk.exists() & (due_now | lease_over))
 
 
 def finish(key: OutboxKey, status: str, now: datetime, **fields: Any) -> None:
     """Record a final or provider-accepted state and leave the work index."""
-    values: dict[str, Any] = {":status": status, ":now": iso(now)}
-    sets = ["#status = :status", "updated_at = :now"]
+    declared = Outbox.get_attributes()
+    actions: list[Action] = [Outbox.status.set(status), Outbox.updated_at.set(iso(now))]
     for name, value in fields.items():
-        values[f":{name}"] = dumps(value) if name == "preview" else value
-        sets.append(f"{name} = :{name}")
-    client().update_item(
-        TableName=table_name(),
-        Key=key.item_key(),
-        UpdateExpression="SET " + ", ".join(sets) + " REMOVE due_shard, due_at, lease_until",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=to_item(values),
-    )
+        value = dumps(value) if name == "preview" else value
+        actions.append(declared[name].set(value) if name in declared else Path(name).set(to_attribute(value)))
+    actions += [Outbox.due_shard.remove(), Outbox.due_at.remove(), Outbox.lease_until.remove()]
+    _updated(key, actions)
 
 
 def failed_listing(retailer_id: str) -> str:
@@ -246,39 +272,30 @@ def retry(key: OutboxKey, now: datetime) -> OutboxItem | None:
     """Send a failed or skipped notification again, as if new: back to pending and due now, off the failed listing,
     its old provider message forgotten (a late callback about it must not touch the new attempt). None if it is not
     in one of those states any more, or its retries are used up."""
-    retryable = {f":r{i}": status for i, status in enumerate(RETRYABLE)}
-    ddb = client()
-    try:
-        result = ddb.update_item(
-            TableName=table_name(),
-            Key=key.item_key(),
-            UpdateExpression=(
-                "SET #status = :pending, due_shard = :shard, due_at = :now, updated_at = :now, retried_at = :now, "
-                "attempts = :zero, reason = :reason ADD manual_retries :one "
-                "REMOVE retailer_index, retailer_sort, provider_message_id, provider_status_at, sent_at, lease_until"
-            ),
-            ConditionExpression=(
-                f"attribute_exists(pk) AND #status IN ({', '.join(retryable)}) "
-                "AND (attribute_not_exists(manual_retries) OR manual_retries < :max)"
-            ),
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":pending": PENDING,
-                    ":shard": due_shard(key.shipment_id),
-                    ":now": iso(now),
-                    ":zero": 0,
-                    ":one": 1,
-                    ":reason": "retry requested",
-                    ":max": MAX_MANUAL_RETRIES,
-                    **retryable,
-                }
-            ),
-            ReturnValues="ALL_NEW",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return None
-    return item_from(from_item(result["Attributes"]))
+    stamp = iso(now)
+    actions: list[Action] = [
+        Outbox.status.set(PENDING),
+        Outbox.due_shard.set(due_shard(key.shipment_id)),
+        Outbox.due_at.set(stamp),
+        Outbox.updated_at.set(stamp),
+        Outbox.retried_at.set(stamp),
+        Outbox.attempts.set(0),
+        Outbox.reason.set("retry requested"),
+        Outbox.manual_retries.add(1),
+        *(
+            attribute.remove()
+            for attribute in (
+                Outbox.retailer_index,
+                Outbox.retailer_sort,
+                Outbox.provider_message_id,
+                Outbox.provider_status_at,
+                Outbox.sent_at,
+                Outbox.lease_until,
+            )
+        ),
+    ]
+    retries_left = Outbox.manual_retries.does_not_exist() | (Outbox.manual_retries < MAX_MANUAL_RETRIES)
+    return _updated(key, actions, Outbox.pk.exists() & Outbox.status.is_in(*RETRYABLE) & retries_left)
 
 
 def list_failed(
@@ -290,70 +307,39 @@ def list_failed(
 
 
 def reschedule(key: OutboxKey, status: str, due_at: datetime, now: datetime, reason: str) -> None:
-    client().update_item(
-        TableName=table_name(),
-        Key=key.item_key(),
-        UpdateExpression=(
-            "SET #status = :status, due_shard = :shard, due_at = :due, updated_at = :now, reason = :reason "
-            "REMOVE lease_until"
-        ),
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=to_item(
-            {
-                ":status": status,
-                ":shard": due_shard(key.shipment_id),
-                ":due": iso(due_at),
-                ":now": iso(now),
-                ":reason": reason,
-            }
-        ),
-    )
+    _updated(key, _back_to_work(key, status, due_at, now, reason))
+
+
+def _back_to_work(key: OutboxKey, status: str, due_at: datetime, now: datetime, reason: str) -> list[Action]:
+    """Due again at `due_at` (in the sparse `by_due` index), the lease let go."""
+    return [
+        Outbox.status.set(status),
+        Outbox.due_shard.set(due_shard(key.shipment_id)),
+        Outbox.due_at.set(iso(due_at)),
+        Outbox.updated_at.set(iso(now)),
+        Outbox.reason.set(reason),
+        Outbox.lease_until.remove(),
+    ]
 
 
 def send_again(key: OutboxKey, provider_message_id: str, due_at: datetime, now: datetime, reason: str) -> bool:
     """The provider accepted the message but could not deliver it for now (SendGrid `blocked`, `deferred`): back to
     retry at `due_at`, the old message forgotten. Only while that message is still the one sent and nothing later
     (delivered, a bounce) was heard; False otherwise. Attempts keep counting (the claim adds one)."""
-    ddb = client()
-    try:
-        ddb.update_item(
-            TableName=table_name(),
-            Key=key.item_key(),
-            UpdateExpression=(
-                "SET #status = :retry, due_shard = :shard, due_at = :due, updated_at = :now, reason = :reason "
-                "REMOVE provider_message_id, provider_status_at, sent_at, lease_until"
-            ),
-            ConditionExpression="#status IN (:queued, :sent) AND provider_message_id = :id",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":retry": RETRY,
-                    ":shard": due_shard(key.shipment_id),
-                    ":due": iso(due_at),
-                    ":now": iso(now),
-                    ":reason": reason,
-                    ":queued": QUEUED,
-                    ":sent": SENT,
-                    ":id": provider_message_id,
-                }
-            ),
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    forget: list[Action] = [
+        Outbox.provider_message_id.remove(),
+        Outbox.provider_status_at.remove(),
+        Outbox.sent_at.remove(),
+    ]
+    still_sent = Outbox.status.is_in(QUEUED, SENT) & (Outbox.provider_message_id == provider_message_id)
+    return _updated(key, _back_to_work(key, RETRY, due_at, now, reason) + forget, still_sent) is not None
 
 
 def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
     """Items whose time has come, oldest first, across all shards of the sparse `by_due` index."""
     found: list[tuple[str, OutboxKey]] = []
     for shard in range(DUE_SHARDS):
-        page = client().query(
-            TableName=table_name(),
-            IndexName=GSI_DUE,
-            KeyConditionExpression="due_shard = :shard AND due_at <= :now",
-            ExpressionAttributeValues=to_item({":shard": f"DUE#{shard}", ":now": iso(now)}),
-            Limit=limit,
-        )
+        page = table_connection().query(f"DUE#{shard}", Outbox.due_at <= iso(now), index_name=GSI_DUE, limit=limit)
         for raw in page.get("Items", []):
             data = from_item(raw)
             if data["sk"].startswith("OUTBOX#"):
@@ -363,19 +349,14 @@ def due(now: datetime, limit: int = 100) -> list[OutboxKey]:
 
 
 def find_by_provider_id(provider_message_id: str) -> OutboxItem | None:
-    page = client().query(
-        TableName=table_name(),
-        IndexName=GSI_PROVIDER_MESSAGE,
-        KeyConditionExpression="provider_message_id = :id",
-        ExpressionAttributeValues=to_item({":id": provider_message_id}),
-    )
-    items = page.get("Items", [])
+    items = table_connection().query(provider_message_id, index_name=GSI_PROVIDER_MESSAGE).get("Items", [])
     return item_from(from_item(items[0])) if items else None
 
 
 def get(key: OutboxKey) -> OutboxItem | None:
-    item = client().get_item(TableName=table_name(), Key=key.item_key(), ConsistentRead=True).get("Item")
-    return item_from(from_item(item)) if item else None
+    item = _item(key)
+    raw = table_connection().get_item(item.pk, range_key=item.sk, consistent_read=True).get("Item")
+    return item_from(from_item(raw)) if raw else None
 
 
 def advance_status(
@@ -384,24 +365,18 @@ def advance_status(
     """Move a sent notification to a later provider status; older or repeated callbacks change nothing. A failure
     or bounce lists it among the retailer's failed notifications."""
     allowed = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-    names = {f":s{i}": s for i, s in enumerate(allowed)}
-    extra = {":reason": reason} if reason else {}
+    stamp = iso(now)
+    actions: list[Action] = [
+        Outbox.status.set(status),
+        Outbox.updated_at.set(stamp),
+        Outbox.provider_status_at.set(stamp),
+    ]
+    if reason:
+        actions.append(Outbox.reason.set(reason))
     if status in UNREACHED:
-        extra.update({f":{name}": value for name, value in _failed_entry(retailer_id, key, iso(now)).items()})
-    ddb = client()
-    try:
-        ddb.update_item(
-            TableName=table_name(),
-            Key=key.item_key(),
-            UpdateExpression="SET #status = :status, updated_at = :now, provider_status_at = :now"
-            + "".join(f", {name[1:]} = {name}" for name in extra),
-            ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(names)})",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item({":status": status, ":now": iso(now), **names, **extra}),
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+        entry = _failed_entry(retailer_id, key, stamp)
+        actions += [Outbox.get_attributes()[name].set(value) for name, value in entry.items()]
+    return _updated(key, actions, Outbox.pk.exists() & Outbox.status.is_in(*allowed)) is not None
 
 
 def add_chat_message(
@@ -418,21 +393,13 @@ def add_chat_message(
 
     It carries the tracking token so the shopper's page reads it in the same query as the shipment.
     """
-    item = outbox_put(retailer_id, key, iso(now))
-    values = from_item(item["Item"])
-    values.update(doc=dumps(doc), status=status, reason=reason, tracking_token=token)
+    message = outbox_model(retailer_id, key, iso(now))
+    message.doc, message.status, message.reason, message.tracking_token = dumps(doc), status, reason, token
     if status != PENDING:
-        values.pop("due_shard", None)
-        values.pop("due_at", None)
-    item["Item"] = to_item(values)
-    client().put_item(**item)
+        message.due_shard = message.due_at = None
+    message.save(Outbox.pk.does_not_exist())
 
 
 def chat_messages(shipment_id: str) -> list[OutboxItem]:
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues=to_item({":pk": f"SHIP#{shipment_id}", ":prefix": "OUTBOX#chat:"}),
-        ConsistentRead=True,
-    )
-    return [item_from(from_item(raw)) for raw in page.get("Items", [])]
+    chat = rows(f"SHIP#{shipment_id}", Outbox.sk.startswith("OUTBOX#chat:"), consistent_read=True)
+    return [item_from(from_item(raw)) for raw in chat]

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
 from ..domain.events import iso
-from .table import client, dumps, expires_at, from_item, table_name, to_item
+from .models import RelayRoute, RelaySession, ttl
+from .table import dumps, from_item, rows, table_connection
 
 ROUTE_LIFETIME = timedelta(hours=24)
 
@@ -29,74 +33,37 @@ def route_pk(relay_number: str, phone: str) -> str:
 
 def busy(relay_number: str, phone: str, now: datetime) -> bool:
     """Does this phone already have a session on this relay number that may still be open?"""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        FilterExpression="active_until > :now",
-        ExpressionAttributeValues=to_item({":pk": route_pk(relay_number, phone), ":now": iso(now)}),
-        ConsistentRead=True,
+    open_routes = RelayRoute.query(
+        route_pk(relay_number, phone), filter_condition=RelayRoute.active_until > iso(now), consistent_read=True
     )
-    return bool(page.get("Items"))
+    return any(True for _ in open_routes)
 
 
 def routes(relay_number: str, phone: str, now: datetime) -> list[dict[str, Any]]:
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": route_pk(relay_number, phone)}),
-        ConsistentRead=True,
-    )
-    return [from_item(item) for item in page.get("Items", [])]
+    return [from_item(raw) for raw in rows(route_pk(relay_number, phone), consistent_read=True)]
 
 
 def open_session(session: Session, now: datetime, token: str) -> None:
     """The session and one routing entry per participant, together."""
     until = iso(now + ROUTE_LIFETIME)
-    expires = expires_at(iso(now))
-    writes: list[dict[str, Any]] = [
-        {
-            "Put": {
-                "TableName": table_name(),
-                "Item": to_item(
-                    {
-                        "pk": f"SHIP#{session.shipment_id}",
-                        "sk": "RELAY",
-                        "doc": dumps(session.__dict__),
-                        "tracking_token": token,
-                        "expires_at": expires,
-                    }
-                ),
-            }
-        }
-    ]
-    for role, phone in (("shopper", session.shopper_phone), ("driver", session.driver_phone)):
-        if not phone:
-            continue
-        writes.append(
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": route_pk(session.relay_number, phone),
-                            "sk": session.shipment_id,
-                            "role": role,
-                            "active_until": until,
-                            "expires_at": expires,
-                        }
-                    ),
-                }
-            }
+    expires = ttl(iso(now))
+    with TransactWrite(connection=table_connection().connection) as write:
+        doc = dumps(session.__dict__)
+        write.save(
+            RelaySession(f"SHIP#{session.shipment_id}", "RELAY", doc=doc, tracking_token=token, expires_at=expires)
         )
-    client().transact_write_items(TransactItems=writes)
+        for role, phone in (("shopper", session.shopper_phone), ("driver", session.driver_phone)):
+            if phone:
+                route = RelayRoute(
+                    route_pk(session.relay_number, phone), session.shipment_id, role=role, active_until=until
+                )
+                route.expires_at = expires
+                write.save(route)
 
 
 def get_session(shipment_id: str) -> Session | None:
-    item = (
-        client()
-        .get_item(
-            TableName=table_name(), Key=to_item({"pk": f"SHIP#{shipment_id}", "sk": "RELAY"}), ConsistentRead=True
-        )
-        .get("Item")
-    )
-    return Session(**json.loads(from_item(item)["doc"])) if item else None
+    try:
+        stored = RelaySession.get(f"SHIP#{shipment_id}", "RELAY", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Session(**json.loads(stored.doc))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
-from .table import TTL_ATTRIBUTE, client, from_item, table_name, to_item
+from pynamodb.exceptions import DoesNotExist
+
+from .models import AnalyticsSession
 
 
 @dataclass(frozen=True)
@@ -16,37 +18,31 @@ class Session:
     expires_at: int  # epoch seconds
 
 
-def _key(session_hash: str) -> dict[str, Any]:
-    return to_item({"pk": f"SESSION#{session_hash}", "sk": "ANALYTICS"})
-
-
 def create(session_hash: str, session: Session) -> None:
-    item = {
-        "retailer_id": session.retailer_id,
-        "key_hash": session.key_hash,
-        "created_at": session.created_at,
-        TTL_ATTRIBUTE: session.expires_at,
-    }
-    client().put_item(
-        TableName=table_name(),
-        Item={**_key(session_hash), **to_item(item)},
-        ConditionExpression="attribute_not_exists(pk)",
+    stored = AnalyticsSession(
+        f"SESSION#{session_hash}",
+        "ANALYTICS",
+        retailer_id=session.retailer_id,
+        key_hash=session.key_hash,
+        created_at=session.created_at,
+        expires_at=datetime.fromtimestamp(session.expires_at, UTC),
     )
+    stored.save(AnalyticsSession.pk.does_not_exist())
 
 
 def get(session_hash: str) -> Session | None:
     """Strongly consistent, so a signed-out session stops at once."""
-    item = client().get_item(TableName=table_name(), Key=_key(session_hash), ConsistentRead=True).get("Item")
-    if not item:
+    try:
+        stored = AnalyticsSession.get(f"SESSION#{session_hash}", "ANALYTICS", consistent_read=True)
+    except DoesNotExist:
         return None
-    data = from_item(item)
     return Session(
-        retailer_id=str(data["retailer_id"]),
-        key_hash=str(data["key_hash"]),
-        created_at=str(data["created_at"]),
-        expires_at=int(data[TTL_ATTRIBUTE]),
+        retailer_id=stored.retailer_id,
+        key_hash=stored.key_hash,
+        created_at=stored.created_at,
+        expires_at=int(stored.expires_at.timestamp()) if stored.expires_at else 0,
     )
 
 
 def delete(session_hash: str) -> None:
-    client().delete_item(TableName=table_name(), Key=_key(session_hash))
+    AnalyticsSession(f"SESSION#{session_hash}", "ANALYTICS").delete()

@@ -7,24 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
 from ..domain.events import TrackingEvent, iso
 from ..domain.lookup import contact_digests, normalise_order_id
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
-from .notifications import OutboxItem, OutboxKey, item_from, outbox_put
-from .table import (
-    GSI_TOKEN,
-    GSI_TRACKING,
-    TTL_ATTRIBUTE,
-    client,
-    dumps,
-    expires_at,
-    from_item,
-    index_page,
-    query_all,
-    table_name,
-    to_item,
-)
+from .models import OrderEntry, RetailerListing, ShipmentEvent, ShipmentState, TableItem, ttl
+from .notifications import OutboxItem, OutboxKey, item_from, outbox_model
+from .table import GSI_TOKEN, dumps, from_item, index_page, rows, table_connection, to_item
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -83,7 +76,7 @@ def state_key(shipment_id: str) -> dict[str, Any]:
 
 
 def record_from(data: dict[str, Any]) -> ShipmentRecord:
-    """The record a deserialised STATE item holds."""
+    """The record a deserialised STATE item (or a `ShipmentState`'s attribute values) holds."""
     doc = json.loads(data["doc"])
     return ShipmentRecord(
         id=data["pk"].removeprefix("SHIP#"),
@@ -109,30 +102,41 @@ def record_from(data: dict[str, Any]) -> ShipmentRecord:
     )
 
 
-def _state_item(record: ShipmentRecord) -> dict[str, Any]:
-    return to_item(
-        {
-            "pk": f"SHIP#{record.id}",
-            "sk": "STATE",
-            "retailer_id": record.retailer_id,
-            "carrier": record.carrier,
-            "tracking_number": record.tracking_number,
-            "tracking_lookup": f"{record.retailer_id}#{record.tracking_number}",
-            "tracking_token": record.tracking_token,
-            "status": record.progress.status,
-            "claimed": record.claimed,
-            "version": record.version,
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-            "doc": dumps(record.doc()),
-            TTL_ATTRIBUTE: expires_at(record.updated_at),  # every change keeps an active shipment alive
-        }
+def _state_model(before: ShipmentRecord | None, record: ShipmentRecord) -> ShipmentState:
+    """The STATE item of `record`, carrying the version read before (none for a new shipment): saving it checks
+    that version and writes the next, `record.version`."""
+    expected = before.version if before is not None else None
+    if record.version != (expected or 0) + 1:
+        raise ValueError(f"shipment {record.id}: version {record.version} does not follow {expected}")
+    state = ShipmentState(
+        f"SHIP#{record.id}",
+        "STATE",
+        retailer_id=record.retailer_id,
+        carrier=record.carrier,
+        tracking_number=record.tracking_number,
+        tracking_lookup=f"{record.retailer_id}#{record.tracking_number}",
+        tracking_token=record.tracking_token,
+        status=record.progress.status,
+        claimed=record.claimed,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        doc=dumps(record.doc()),
+        expires_at=ttl(record.updated_at),  # every change keeps an active shipment alive
     )
+    if expected is not None:
+        state.version = expected
+    return state
+
+
+def _record(state: ShipmentState) -> ShipmentRecord:
+    return record_from(state.attribute_values)
 
 
 def get(shipment_id: str) -> ShipmentRecord | None:
-    item = client().get_item(TableName=table_name(), Key=state_key(shipment_id), ConsistentRead=True).get("Item")
-    return record_from(from_item(item)) if item else None
+    try:
+        return _record(ShipmentState.get(f"SHIP#{shipment_id}", "STATE", consistent_read=True))
+    except DoesNotExist:
+        return None
 
 
 def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[TrackingEvent], list[OutboxItem]]:
@@ -140,30 +144,20 @@ def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[Trac
     record: ShipmentRecord | None = None
     events: list[TrackingEvent] = []
     outbox: list[OutboxItem] = []
-    for data in query_all(
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": f"SHIP#{shipment_id}"}),
-        ConsistentRead=True,
-    ):
-        sk = data["sk"]
+    for raw in rows(f"SHIP#{shipment_id}", consistent_read=True):
+        sk = raw["sk"]["S"]
         if sk == "STATE":
-            record = record_from(data)
+            record = _record(ShipmentState.from_raw_data(raw))
         elif sk.startswith("EVENT#"):
-            events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+            events.append(TrackingEvent.from_dict(json.loads(ShipmentEvent.from_raw_data(raw).doc)))
         elif sk.startswith("OUTBOX#"):
-            outbox.append(item_from(data))
+            outbox.append(item_from(from_item(raw)))
     events.sort(key=TrackingEvent.sort_key)
     return record, events, outbox
 
 
 def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[ShipmentRecord]:
-    page = client().query(
-        TableName=table_name(),
-        IndexName=GSI_TRACKING,
-        KeyConditionExpression="tracking_lookup = :lookup",
-        ExpressionAttributeValues=to_item({":lookup": f"{retailer_id}#{tracking_number}"}),
-    )
-    return [record_from(from_item(item)) for item in page.get("Items", [])]
+    return [_record(state) for state in ShipmentState.by_tracking.query(f"{retailer_id}#{tracking_number}")]
 
 
 @dataclass(frozen=True)
@@ -184,22 +178,18 @@ def find_by_token(token: str) -> TrackedShipment:
     chat: list[OutboxItem] = []
     relay = False
     survey: dict[str, Any] | None = None
-    for data in query_all(
-        IndexName=GSI_TOKEN,
-        KeyConditionExpression="tracking_token = :token",
-        ExpressionAttributeValues=to_item({":token": token}),
-    ):
-        sk = data["sk"]
+    for raw in rows(token, index=GSI_TOKEN):
+        sk = raw["sk"]["S"]
         if sk == "STATE":
-            record = record_from(data)
+            record = _record(ShipmentState.from_raw_data(raw))
         elif sk.startswith("EVENT#"):
-            events.append(TrackingEvent.from_dict(json.loads(data["doc"])))
+            events.append(TrackingEvent.from_dict(json.loads(ShipmentEvent.from_raw_data(raw).doc)))
         elif sk.startswith("OUTBOX#chat:"):
-            chat.append(item_from(data))
+            chat.append(item_from(from_item(raw)))
         elif sk == "RELAY":
             relay = True
         elif sk == "SURVEY":
-            survey = data
+            survey = from_item(raw)
     events.sort(key=TrackingEvent.sort_key)
     chat.sort(key=lambda item: item.key.kind)
     return TrackedShipment(record, events, chat, relay, survey)
@@ -210,22 +200,17 @@ def listing(retailer_id: str, status: str) -> str:
     return f"SHIPMENTS#{retailer_id}#{status}"
 
 
-def _listing_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
+def _listing_entry(record: ShipmentRecord, now: str) -> RetailerListing:
     """The shipment's entry in its status listing, sorted by when it got there; rewritten when the status changes."""
     since = record.progress.status_at or record.created_at
-    return {
-        "TableName": table_name(),
-        "Item": to_item(
-            {
-                "pk": f"SHIP#{record.id}",
-                "sk": "LISTING",
-                "retailer_id": record.retailer_id,
-                "retailer_index": listing(record.retailer_id, record.progress.status),
-                "retailer_sort": f"{since}#{record.id}",
-                TTL_ATTRIBUTE: expires_at(now or record.updated_at),
-            }
-        ),
-    }
+    return RetailerListing(
+        f"SHIP#{record.id}",
+        "LISTING",
+        retailer_id=record.retailer_id,
+        retailer_index=listing(record.retailer_id, record.progress.status),
+        retailer_sort=f"{since}#{record.id}",
+        expires_at=ttl(now or record.updated_at),
+    )
 
 
 def changes_listing(retailer_id: str) -> str:
@@ -233,22 +218,17 @@ def changes_listing(retailer_id: str) -> str:
     return f"SHIPMENTS#{retailer_id}#changes"
 
 
-def _changes_put(record: ShipmentRecord, now: str) -> dict[str, Any]:
+def _changes_entry(record: ShipmentRecord, now: str) -> RetailerListing:
     """The shipment's place in the change feed: moved to the end whenever its status changes (one item, rewritten)."""
     changed_at = now or record.updated_at
-    return {
-        "TableName": table_name(),
-        "Item": to_item(
-            {
-                "pk": f"SHIP#{record.id}",
-                "sk": "CHANGES",
-                "retailer_id": record.retailer_id,
-                "retailer_index": changes_listing(record.retailer_id),
-                "retailer_sort": f"{changed_at}#{record.id}",
-                TTL_ATTRIBUTE: expires_at(changed_at),
-            }
-        ),
-    }
+    return RetailerListing(
+        f"SHIP#{record.id}",
+        "CHANGES",
+        retailer_id=record.retailer_id,
+        retailer_index=changes_listing(record.retailer_id),
+        retailer_sort=f"{changed_at}#{record.id}",
+        expires_at=ttl(changed_at),
+    )
 
 
 def list_changed_since(
@@ -288,36 +268,37 @@ def _order_entry(record: ShipmentRecord | None) -> tuple[str, frozenset[str]] | 
     return order_pk(record.retailer_id, record.order_id), digests
 
 
-def _order_writes(before: ShipmentRecord | None, after: ShipmentRecord, now: str) -> list[dict[str, Any]]:
+#: One write of a shipment transaction: save (put) or delete the item, under an optional condition.
+Write = tuple[str, Model, Any]
+
+
+def _order_writes(before: ShipmentRecord | None, after: ShipmentRecord, now: str) -> list[Write]:
     """Keep the order-number lookup entry in step: written when registered, moved when the order or contact changes."""
     old, new = _order_entry(before), _order_entry(after)
     if old == new:
         return []
-    writes: list[dict[str, Any]] = []
+    writes: list[Write] = []
     if old is not None and (new is None or old[0] != new[0]):
-        writes.append({"Delete": {"TableName": table_name(), "Key": to_item({"pk": old[0], "sk": f"SHIP#{after.id}"})}})
+        writes.append(("delete", OrderEntry(old[0], f"SHIP#{after.id}"), None))
     if new is not None:
-        item = {
-            "pk": new[0],
-            "sk": f"SHIP#{after.id}",
-            "tracking_token": after.tracking_token,
-            "created_at": after.created_at,
-            TTL_ATTRIBUTE: expires_at(now or after.updated_at),
-        }
-        if new[1]:
-            item["contacts"] = set(new[1])
-        writes.append({"Put": {"TableName": table_name(), "Item": to_item(item)}})
+        entry = OrderEntry(
+            new[0],
+            f"SHIP#{after.id}",
+            tracking_token=after.tracking_token,
+            created_at=after.created_at,
+            contacts=set(new[1]) or None,
+            expires_at=ttl(now or after.updated_at),
+        )
+        writes.append(("save", entry, None))
     return writes
 
 
 def order_entries(retailer_id: str, order_id: str) -> list[tuple[str, str, frozenset[str]]]:
     """One order's lookup entries (shipment id, tracking token, contact digests), in one query of its partition."""
     return [
-        (data["sk"].removeprefix("SHIP#"), data["tracking_token"], frozenset(data.get("contacts", ())))
-        for data in query_all(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :ship)",
-            ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id), ":ship": "SHIP#"}),
-            ConsistentRead=True,
+        (entry.sk.removeprefix("SHIP#"), entry.tracking_token, frozenset(entry.contacts or ()))
+        for entry in OrderEntry.query(
+            order_pk(retailer_id, order_id), OrderEntry.sk.startswith("SHIP#"), consistent_read=True
         )
     ]
 
@@ -325,26 +306,19 @@ def order_entries(retailer_id: str, order_id: str) -> list[tuple[str, str, froze
 def order_shipment_ids(retailer_id: str, order_id: str) -> list[str]:
     """The registered shipments of one order, from its lookup entries (one query)."""
     return [
-        data["sk"].removeprefix("SHIP#")
-        for data in query_all(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :ship)",
-            ExpressionAttributeValues=to_item({":pk": order_pk(retailer_id, order_id), ":ship": "SHIP#"}),
+        entry.sk.removeprefix("SHIP#")
+        for entry in OrderEntry.query(
+            order_pk(retailer_id, order_id), OrderEntry.sk.startswith("SHIP#"), attributes_to_get=["sk"]
         )
     ]
 
 
 def get_many(shipment_ids: Sequence[str]) -> list[ShipmentRecord]:
     """The state of several shipments in one batch read (order kept, missing ones left out)."""
-    found: dict[str, ShipmentRecord] = {}
-    pending: dict[str, Any] = (
-        {table_name(): {"Keys": [state_key(shipment_id) for shipment_id in shipment_ids]}} if shipment_ids else {}
-    )
-    while pending:
-        answer = client().batch_get_item(RequestItems=pending)
-        for item in answer.get("Responses", {}).get(table_name(), []):
-            record = record_from(from_item(item))
-            found[record.id] = record
-        pending = answer.get("UnprocessedKeys") or {}
+    found = {
+        state.pk.removeprefix("SHIP#"): _record(state)
+        for state in ShipmentState.batch_get([(f"SHIP#{shipment_id}", "STATE") for shipment_id in shipment_ids])
+    }
     return [found[i] for i in shipment_ids if i in found]
 
 
@@ -357,17 +331,22 @@ def save(
 ) -> None:
     """Write state, new events and outbox items in ONE transaction, conditional on the version we read.
 
-    `after.version` must be `before.version + 1` (or 1 for a new shipment). Raises VersionConflict when another
-    writer got there first; nothing is written then.
+    `after.version` must be `before.version + 1` (or 1 for a new shipment): the state's VersionAttribute checks
+    the one and writes the other. Raises VersionConflict when another writer got there first; nothing is written
+    then.
     """
-    writes = transaction_items(before, after, events, intents, now)
+    writes = _writes(before, after, events, intents, now)
     if len(writes) > MAX_TRANSACTION_ITEMS:
         raise ValueError(f"transaction of {len(writes)} items exceeds {MAX_TRANSACTION_ITEMS}")
-    ddb = client()
     try:
-        ddb.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
-    except ddb.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        with TransactWrite(connection=table_connection().connection, return_consumed_capacity="TOTAL") as write:
+            for operation, item, condition in writes:
+                if operation == "delete":
+                    write.delete(item, condition)
+                else:
+                    write.save(item, condition)
+    except TransactWriteError as exc:
+        reasons = [reason.code for reason in exc.cancellation_reasons if reason is not None]
         # Another writer won the version race, or (TransactionConflict) another transaction held one of the items
         # while ours ran: either way nothing was written and reading again and re-applying is safe.
         if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
@@ -390,37 +369,41 @@ def transaction_items(
     intents: Sequence[Intent] = (),
     now: str = "",
 ) -> list[dict[str, Any]]:
-    """The items of `save`'s transaction, in order (the state first)."""
-    state_put: dict[str, Any] = {"TableName": table_name(), "Item": _state_item(after)}
-    if before is None:
-        state_put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        state_put["ConditionExpression"] = "version = :expected"
-        state_put["ExpressionAttributeValues"] = to_item({":expected": before.version})
-    writes: list[dict[str, Any]] = [{"Put": state_put}]
+    """The items of `save`'s transaction as DynamoDB receives them (deletes first, then puts, the state first)."""
+    built: dict[str, list[dict[str, Any]]] = {"delete": [], "save": []}
+    for operation, item, condition in _writes(before, after, events, intents, now):
+        if operation == "delete":
+            built["delete"].append({"Delete": item.get_delete_kwargs_from_instance(condition=condition)})
+        else:
+            built["save"].append({"Put": item.get_save_kwargs_from_instance(condition=condition)})
+    return built["delete"] + built["save"]
+
+
+def _writes(
+    before: ShipmentRecord | None,
+    after: ShipmentRecord,
+    events: Sequence[TrackingEvent] = (),
+    intents: Sequence[Intent] = (),
+    now: str = "",
+) -> list[Write]:
+    """The writes of one shipment transaction, in order (the state first)."""
+    writes: list[Write] = [("save", _state_model(before, after), None)]
     if after.claimed and (before is None or not before.claimed or before.progress.status != after.progress.status):
-        writes.append({"Put": _listing_put(after, now)})
-        writes.append({"Put": _changes_put(after, now)})
+        writes.append(("save", _listing_entry(after, now), None))
+        writes.append(("save", _changes_entry(after, now), None))
     writes += _order_writes(before, after, now)
     for event in events:
-        writes.append(
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(
-                        {
-                            "pk": f"SHIP#{after.id}",
-                            "sk": f"EVENT#{iso(event.occurred_at)}#{event.fingerprint}",
-                            "doc": dumps(event.to_dict()),
-                            "received_at": now,
-                            "tracking_token": after.tracking_token,
-                            TTL_ATTRIBUTE: expires_at(now),
-                        }
-                    ),
-                }
-            }
+        scan = ShipmentEvent(
+            f"SHIP#{after.id}",
+            f"EVENT#{iso(event.occurred_at)}#{event.fingerprint}",
+            doc=dumps(event.to_dict()),
+            received_at=now,
+            tracking_token=after.tracking_token,
+            expires_at=ttl(now),
         )
+        writes.append(("save", scan, None))
     for intent in intents:
         key = OutboxKey(after.id, intent.kind, intent.channel)
-        writes.append({"Put": outbox_put(after.retailer_id, key, now, due_at=intent.not_before)})
+        outbox = outbox_model(after.retailer_id, key, now, due_at=intent.not_before)
+        writes.append(("save", outbox, TableItem.pk.does_not_exist()))
     return writes

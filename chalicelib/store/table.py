@@ -6,11 +6,11 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.connection.base import MetaTable
 
 from ..config import settings
 
@@ -21,10 +21,8 @@ GSI_DUE = "by_due"  # (due shard, due time) -> deferred work for the scheduler
 GSI_RETAILER = "by_retailer"  # (retailer#collection, sort key) -> a retailer's answered surveys, newest first
 TTL_ATTRIBUTE = "expires_at"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-_client_lock = threading.Lock()
-_client: Any = None
+_connection_lock = threading.Lock()
+_table_connection: TableConnection | None = None
 
 #: Requests and consumed capacity per operation, read by bench/ to report cost per webhook.
 usage: defaultdict[str, float] = defaultdict(float)
@@ -37,27 +35,54 @@ def _count_usage(http_response: Any, parsed: dict[str, Any], model: Any, **_: An
         usage[f"capacity.{model.name}"] += float(entry.get("CapacityUnits", 0.0))
 
 
-def client() -> Any:
-    """One low-level client per process (thread-safe; boto3 clients are). AWS_ENDPOINT_URL_DYNAMODB is honoured."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                new = boto3.session.Session().client(
-                    "dynamodb",
-                    region_name=settings().region,
-                    config=Config(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=50),
+class _CountedConnection(Connection):
+    """PynamoDB's connection, whose botocore client (made again when credentials go stale) reports into `usage`."""
+
+    _counted: Any = None
+
+    @property
+    def client(self) -> Any:
+        made = super().client
+        if made is not self._counted:
+            made.meta.events.register("after-call.dynamodb", _count_usage)
+            self._counted = made
+        return made
+
+
+def table_connection() -> TableConnection:
+    """One PynamoDB connection to the table per process, shared by every model (thread-safe: the botocore client
+    is). The table name and region come from settings; AWS_ENDPOINT_URL_DYNAMODB is honoured by botocore."""
+    global _table_connection
+    name = settings().table_name
+    current = _table_connection
+    if current is None or current.table_name != name:
+        with _connection_lock:
+            if _table_connection is None or _table_connection.table_name != name:
+                from .models import TableSchema, bind  # the models need this module first
+
+                made = TableConnection(name)
+                made.connection = _CountedConnection(
+                    region=settings().region,
+                    retry_configuration={"mode": "standard", "max_attempts": 4},
+                    max_pool_connections=50,
                 )
-                new.meta.events.register("after-call.dynamodb", _count_usage)
-                _client = new
-    return _client
+                made.connection.add_meta_table(MetaTable(TableSchema.meta_table_data(name)))
+                bind(name)
+                _table_connection = made
+            current = _table_connection
+    return current
+
+
+def client() -> Any:
+    """The botocore DynamoDB client of PynamoDB's connection, for the few requests no model expresses."""
+    return table_connection().connection.client
 
 
 def reset_client() -> None:
-    """Forget the client (tests switch between moto modes and endpoints)."""
-    global _client
-    with _client_lock:
-        _client = None
+    """Forget the connection (tests switch between moto modes and endpoints)."""
+    global _table_connection
+    with _connection_lock:
+        _table_connection = None
 
 
 def table_name() -> str:
@@ -65,11 +90,55 @@ def table_name() -> str:
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    """DynamoDB's typed form of plain values (top-level None left out), for requests written by hand."""
+    return {key: to_attribute(value) for key, value in values.items() if value is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+    """Plain values of a raw item: numbers as Decimal, sets as sets, as DynamoDB's own SDKs give them."""
+    return {key: from_attribute(value) for key, value in item.items()}
+
+
+def to_attribute(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, dict):
+        return {"M": {str(key): to_attribute(inner) for key, inner in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute(inner) for inner in value]}
+    if isinstance(value, set | frozenset) and value:
+        if all(isinstance(inner, str) for inner in value):
+            return {"SS": sorted(value)}
+        if all(isinstance(inner, int | Decimal) and not isinstance(inner, bool) for inner in value):
+            return {"NS": [str(inner) for inner in value]}
+    raise TypeError(f"no DynamoDB type for {value!r}")  # floats too: they would lose precision silently
+
+
+def from_attribute(value: dict[str, Any]) -> Any:
+    (kind, inner), *_ = value.items()
+    if kind == "S" or kind == "B" or kind == "BOOL":
+        return inner
+    if kind == "N":
+        return Decimal(inner)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {key: from_attribute(nested) for key, nested in inner.items()}
+    if kind == "L":
+        return [from_attribute(nested) for nested in inner]
+    if kind == "SS" or kind == "BS":
+        return set(inner)
+    if kind == "NS":
+        return {Decimal(number) for number in inner}
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
 def expires_at(stamp: str, days: int | None = None) -> int:
@@ -90,6 +159,35 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def condition_failed(error: Exception) -> bool:
+    """Whether a PynamoDB operation failed only because its condition did not hold (nothing was written)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def rows(
+    hash_key: str,
+    range_key_condition: Any = None,
+    *,
+    index: str | None = None,
+    consistent_read: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Every raw item of one partition (of the table or an index) through PynamoDB's connection, following pages:
+    for partitions holding several item types, each handed to the model its sort key names (`from_raw_data`)."""
+    start: dict[str, Any] | None = None
+    while True:
+        page = table_connection().query(
+            hash_key,
+            range_key_condition=range_key_condition,
+            index_name=index,
+            consistent_read=consistent_read,
+            exclusive_start_key=start,
+        )
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 def index_page(
@@ -141,47 +239,15 @@ def dumps(value: Any) -> str:
 def create_table(name: str | None = None, *, stream: bool = True) -> None:
     """Create the single table with its indexes, streams and TTL (idempotent; used locally and by tests).
 
-    The local runtime passes `stream=False`: its drainer stands in for the stream, and the embedded moto keeps every
-    stream record forever and deep-copies the whole table, records included, for each item of each transaction, so
-    a stream nobody reads makes every write slower and leaves millions of objects for the garbage collector.
+    The schema is `models.TableSchema`'s. The local runtime passes `stream=False`: its drainer stands in for the
+    stream, and the embedded moto keeps every stream record forever and deep-copies the whole table, records
+    included, for each item of each transaction, so a stream nobody reads makes every write slower and leaves
+    millions of objects for the garbage collector.
     """
-    ddb = client()
-    name = name or table_name()
-    existing = ddb.list_tables().get("TableNames", [])
-    if name in existing:
+    from .models import TableSchema
+
+    if name and name != table_name():
+        raise ValueError(f"create_table makes the configured table {table_name()!r}, not {name!r}")
+    if table_name() in table_connection().connection.list_tables().get("TableNames", []):
         return
-    string_attrs = [
-        "pk",
-        "sk",
-        "tracking_lookup",
-        "carrier",
-        "tracking_token",
-        "provider_message_id",
-        "due_shard",
-        "due_at",
-        "retailer_index",
-        "retailer_sort",
-    ]
-    ddb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": attr, "AttributeType": "S"} for attr in string_attrs],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            _gsi(GSI_TRACKING, "tracking_lookup", "carrier"),
-            _gsi(GSI_TOKEN, "tracking_token", None),
-            _gsi(GSI_PROVIDER_MESSAGE, "provider_message_id", None),
-            _gsi(GSI_DUE, "due_shard", "due_at"),
-            _gsi(GSI_RETAILER, "retailer_index", "retailer_sort"),
-        ],
-        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}),
-    )
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
-
-
-def _gsi(name: str, hash_key: str, range_key: str | None) -> dict[str, Any]:
-    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    if range_key:
-        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+    TableSchema.create(stream=stream)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,20 @@ def canceled(*codes: str) -> Exception:
         },
         "TransactWriteItems",
     )
+
+
+def failing_transactions(monkeypatch: pytest.MonkeyPatch, failure: Callable[[], Exception | None]) -> None:
+    """Each TransactWriteItems the store sends first asks `failure` whether DynamoDB cancels it (the store's
+    transactions go through PynamoDB, which calls the botocore client's `_make_api_call`)."""
+    ddb = client()
+    real = ddb._make_api_call
+
+    def make_api_call(operation: str, params: dict[str, Any]) -> Any:
+        if operation == "TransactWriteItems" and (error := failure()) is not None:
+            raise error
+        return real(operation, params)
+
+    monkeypatch.setattr(ddb, "_make_api_call", make_api_call)
 
 
 @pytest.mark.usefixtures("moto_server")
@@ -83,17 +98,8 @@ def test_a_transaction_conflict_is_retried_and_the_scan_lands_once(
     api: Api, retailer: Retailer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shipment = api.register(retailer).json_body
-    ddb = client()
-    real = ddb.transact_write_items
     failures = iter([canceled("None", "TransactionConflict"), canceled("TransactionConflict")])
-
-    def sometimes_conflicting(**kwargs: Any) -> Any:
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        return real(**kwargs)
-
-    monkeypatch.setattr(ddb, "transact_write_items", sometimes_conflicting)
+    failing_transactions(monkeypatch, lambda: next(failures, None))
     response = api.native(retailer, scan_body())
     assert response.status_code == 200, response.body
     assert response.json_body == {"accepted": 1, "duplicates": 0}
@@ -105,12 +111,7 @@ def test_when_the_write_budget_is_spent_the_answer_is_503_with_retry_after(
     api: Api, retailer: Retailer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api.register(retailer)
-    ddb = client()
-
-    def always_conflicting(**kwargs: Any) -> Any:
-        raise canceled("ConditionalCheckFailed")
-
-    monkeypatch.setattr(ddb, "transact_write_items", always_conflicting)
+    failing_transactions(monkeypatch, lambda: canceled("ConditionalCheckFailed"))
     monkeypatch.setattr(retries, "WRITE_BUDGET_SECONDS", 0.3)
     began = time.monotonic()
     response = api.native(retailer, scan_body())

@@ -126,6 +126,8 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
     assert {"templates/sms/messages.j2", "templates/email/messages.j2"} <= names
     assert not any(name.startswith("chalicelib/templates/") for name in names)
     assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)
+    # PynamoDB ships; the botocore it runs on is the runtime's (D1), so the zip does not carry a second one.
+    assert "pynamodb/models.py" in names and not any(name.startswith(("botocore/", "dateutil/")) for name in names)
     # Bytecode ships with every module, hash-based and unchecked (PEP 552 flags == 1): Lambda cannot write it.
     for module in ("__pycache__/app", "chalicelib/services/__pycache__/deliver", "twilio/rest/__pycache__/__init__"):
         pyc = archive.read(f"{module}.cpython-{sys.version_info.major}{sys.version_info.minor}.pyc")
