@@ -32,6 +32,18 @@ from chalicelib.store.table import create_table, reset_client
 ADMIN = {"Authorization": "Bearer adm_test_0123456789abcdef"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to name each test's group
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (make test), a module whose tests share a module-scoped fixture (a devserver process,
+    a built package) runs on one worker, so the fixture is built once; every other test goes to whichever worker is
+    free."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d.scope == "module" for chain in definitions for d in chain):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 def reset_process_state() -> None:
     settings.cache_clear()
     reset_client()
