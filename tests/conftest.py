@@ -29,19 +29,22 @@ from chalicelib.config import settings
 from chalicelib.store import retailers as retailer_store
 from chalicelib.store.table import create_table, reset_client
 
+
+def _share_botocore_models() -> None:
+    """Every test starts from a fresh DynamoDB client (reset_process_state), and each new boto3 session would parse
+    botocore's model files again (70-100 ms of CPU per client). One loader per process keeps the parsed models, as
+    the clients of one session share them; the devserver processes are not affected."""
+    import functools
+
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # keyed by AWS_DATA_PATH
+
+
+_share_botocore_models()
+
 ADMIN = {"Authorization": "Bearer adm_test_0123456789abcdef"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to name each test's group
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (make test), a module whose tests share a module-scoped fixture (a devserver process,
-    a built package) runs on one worker, so the fixture is built once; every other test goes to whichever worker is
-    free."""
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        definitions = fixtures.name2fixturedefs.values() if fixtures else ()
-        if any(d.scope == "module" for chain in definitions for d in chain):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def reset_process_state() -> None:
