@@ -122,7 +122,7 @@ def post_native(server: LocalServer, events: list[dict], http: Any = requests) -
         f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
         data=raw,
         headers={"Content-Type": "application/json", "X-Porchlight-Signature": signature},
-        timeout=10,
+        timeout=30,  # a devserver sharing two cores with parallel workers can take more than 10 s under a burst
     )
 
 
