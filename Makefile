@@ -53,8 +53,11 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+# Parallel workers (pytest-xdist), one test file per worker at a time: a module's shared devserver is started once.
+# Measured in docs/decisions.md D37; `make test TEST_WORKERS=0` runs everything in this one process.
+TEST_WORKERS ?= 4
 test: install browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -29,6 +29,21 @@ from chalicelib.config import settings
 from chalicelib.store import retailers as retailer_store
 from chalicelib.store.table import create_table, reset_client
 
+
+def _share_botocore_models() -> None:
+    """Every test starts from a fresh DynamoDB client (reset_process_state), and each new boto3 session would parse
+    botocore's model files again (70-100 ms of CPU per client). One loader per process keeps the parsed models, as
+    the clients of one session share them; the devserver processes are not affected."""
+    import functools
+
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # keyed by AWS_DATA_PATH
+
+
+_share_botocore_models()
+
 ADMIN = {"Authorization": "Bearer adm_test_0123456789abcdef"}
 
 

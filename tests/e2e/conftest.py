@@ -40,7 +40,23 @@ class LocalServer:
 def start_server(
     tmp_path: Path, *extra: str, env_extra: dict[str, str] | None = None, port: int | None = None
 ) -> LocalServer:
-    port = port or free_port()
+    """A devserver on `port`, or on a free one: free_port() lets the port go before the child binds it, so under
+    parallel workers (make test) another worker can take it in between; a start that loses that race is retried."""
+    if port is not None:
+        return _start_server(tmp_path, extra, env_extra, port)
+    for _ in range(4):
+        try:
+            return _start_server(tmp_path, extra, env_extra, free_port())
+        except PortTaken:
+            continue
+    return _start_server(tmp_path, extra, env_extra, free_port())
+
+
+class PortTaken(AssertionError):
+    """The devserver could not bind its port: another process took it first."""
+
+
+def _start_server(tmp_path: Path, extra: tuple[str, ...], env_extra: dict[str, str] | None, port: int) -> LocalServer:
     demo_file = tmp_path / "demo.json"
     env = {
         k: v
@@ -76,7 +92,10 @@ def start_server(
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
-            raise AssertionError("devserver exited early:\n" + "".join(banner))
+            output = "".join(banner)
+            raise (PortTaken if "Address already in use" in output else AssertionError)(
+                "devserver exited early:\n" + output
+            )
         banner.append(line)
         if line.startswith("Press Ctrl-C"):
             break
@@ -103,7 +122,7 @@ def post_native(server: LocalServer, events: list[dict], http: Any = requests) -
         f"{server.base_url}/v1/webhooks/native/{server.demo['retailer_id']}",
         data=raw,
         headers={"Content-Type": "application/json", "X-Porchlight-Signature": signature},
-        timeout=10,
+        timeout=30,  # a devserver sharing two cores with parallel workers can take more than 10 s under a burst
     )
 
 

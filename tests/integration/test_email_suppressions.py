@@ -235,7 +235,8 @@ def test_an_unknown_or_expired_unsubscribe_link_shows_a_page_in_the_shoppers_lan
     from chalicelib.api import providers as provider_routes
     from chalicelib.config import settings
 
-    # the link was made when the e-mail went out, at the drain's clock (noon tomorrow in New York), not now
+    # The link's retention runs from the send (shipped_email drains at tomorrow's noon in New York, up to 36 hours
+    # ahead of the real clock), so "past its retention" is counted from there, whatever the hour the test runs.
     later = local_time(NY, 12) + timedelta(days=settings().retention_days + 1)
     monkeypatch.setattr(provider_routes, "utcnow", lambda: later)
     expired = api.http.get(path, headers={"Accept-Language": "fr"})
