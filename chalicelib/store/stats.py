@@ -38,8 +38,8 @@ def read(retailer_id: str, first_day: str, last_day: str) -> list[dict[str, Any]
     """A bounded query per shard (paged past 1 MB), summed into one item per day that had activity, oldest first."""
     merged: dict[str, dict[str, Any]] = {}
     partitions = [f"STATS#{retailer_id}", *(shard_key(retailer_id, shard) for shard in range(COUNTER_SHARDS))]
+    days = DayCounters.sk.between(f"DAY#{first_day}", f"DAY#{last_day}")
     for partition in partitions:
-        days = DayCounters.sk.between(f"DAY#{first_day}", f"DAY#{last_day}")
         for raw in rows(partition, days):
             item = from_item(raw)
             day = merged.setdefault(item["sk"], {"pk": f"STATS#{retailer_id}", "sk": item["sk"]})
