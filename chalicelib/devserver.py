@@ -145,6 +145,22 @@ def build_server(host: str, port: int) -> Any:
         """Methods API Gateway has no route for (TRACE, CONNECT, made-up ones) get a 405 in the documented error
         shape instead of http.server's HTML 501 page."""
 
+        # Headers and body leave as two writes; with Nagle's algorithm on, the body then waits for the client's
+        # delayed ACK (40 ms on Linux) on every keep-alive response: a 1 ms answer took 48 ms over HTTP.
+        disable_nagle_algorithm = True
+
+        def _send_http_response_with_body(self, code: int, headers: Any, body: str | bytes) -> None:
+            if self.command != "HEAD":
+                super()._send_http_response_with_body(code, headers, body)
+                return
+            # A HEAD answer carries the length of the body it leaves out (RFC 9110 9.3.2); writing the body would
+            # be read by a keep-alive client as the start of its next response.
+            encoded = body if isinstance(body, bytes) else body.encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(encoded)))
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+            self._send_headers(headers)
+
         def __getattr__(self, name: str) -> Any:
             if not name.startswith("do_"):
                 raise AttributeError(name)

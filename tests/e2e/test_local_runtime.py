@@ -235,6 +235,16 @@ def test_unknown_methods_get_a_json_405_and_the_connection_stays_usable(local_se
     connection.close()
 
 
+def test_a_head_request_gets_headers_only_and_the_connection_stays_usable(local_server: LocalServer) -> None:
+    """A HEAD answer that carried its body was read by a keep-alive client as the start of its next response."""
+    with requests.Session() as session:
+        head = session.head(f"{local_server.base_url}/v1/openapi.json", timeout=10)
+        assert head.status_code == 405 and head.content == b""
+        assert int(head.headers["Content-Length"]) > 0  # the length of the body a GET gets
+        follow_up = session.get(f"{local_server.base_url}/v1/openapi.json", timeout=10)  # the same connection
+        assert follow_up.status_code == 200 and follow_up.json()["openapi"].startswith("3.1")
+
+
 def test_concurrent_requests_of_two_retailers_never_see_each_others_data(
     local_server: LocalServer, http: requests.Session
 ) -> None:
