@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from chalice import Blueprint, Response
 
@@ -361,5 +362,12 @@ def openapi_document() -> Response:
     # pydantic (via .openapi): only the document route builds it
     from .openapi import document
 
-    spec = document(settings().public_base_url, retailer_api.current_app.routes)
+    base_url = settings().public_base_url
+    spec = _published.get(base_url)
+    if spec is None:  # built once per process: 0.1 s of CPU on an unauthenticated route, for a fixed answer
+        spec = _published[base_url] = document(base_url, retailer_api.current_app.routes)
     return json_response(spec, headers={"Cache-Control": "public, max-age=300"})
+
+
+#: The document by public base URL (the routes are fixed once the app is imported).
+_published: dict[str, dict[str, Any]] = {}
