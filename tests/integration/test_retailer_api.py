@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import boto3
+import pytest
 
 from tests.conftest import ADMIN, Api, Retailer
 from tests.payloads import native_event
@@ -156,6 +157,20 @@ def test_openapi_document_is_served_with_this_deployments_url(api: Api) -> None:
     assert response.status_code == 200
     assert response.json_body["servers"] == [{"url": "https://track.example.test"}]
     assert "/v1/shipments" in response.json_body["paths"]
+
+
+def test_the_openapi_document_is_built_once_not_per_request(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anyone may fetch it, unauthenticated; building it costs 0.1 s of CPU, so a loop of requests was cheap load."""
+    from chalicelib.api import openapi, retailer_api
+
+    built = []
+    real = openapi.document
+    monkeypatch.setattr(openapi, "document", lambda *args: built.append(args) or real(*args))
+    monkeypatch.setattr(retailer_api, "_published", {})
+    answers = [api.http.get("/v1/openapi.json") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[0].json_body == answers[2].json_body
+    assert len(built) == 1
 
 
 def test_errors_chalice_answers_itself_have_the_documented_shape(api: Api, retailer: Retailer) -> None:
