@@ -163,13 +163,16 @@ def unsubscribe_page(token: str) -> Response:
         target = provider_events.unsubscribe_preview(token, utcnow())
     except NotFound as error:
         return _link_refused(error)
+    language = _page_language()
+    words = strings(language)
     return html_response(
         "pages/message.html.j2",
         {
-            "title": f"Stop delivery emails from {target['retailer']}?",
-            "text": "You will still be able to follow your orders on their tracking pages.",
+            "title": words["unsubscribe_question"].format(retailer=target["retailer"]),
+            "text": words["unsubscribe_keep_tracking"],
             "form_action": f"{settings().public_base_url}/v1/unsubscribe/{token}",
-            "button": "Unsubscribe",
+            "button": words["unsubscribe_button"],
+            "lang": language,
         },
     )
 
@@ -180,10 +183,13 @@ def unsubscribe(token: str) -> Response:
         done = provider_events.unsubscribe(token, utcnow())
     except NotFound as error:
         return _link_refused(error)
+    language = _page_language()
+    words = strings(language)
     return html_response(
         "pages/message.html.j2",
         {
-            "title": "You're unsubscribed",
-            "text": f"{done['retailer']} will send no more delivery emails to this address.",
+            "title": words["unsubscribed_title"],
+            "text": words["unsubscribed_text"].format(retailer=done["retailer"]),
+            "lang": language,
         },
     )

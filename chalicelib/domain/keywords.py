@@ -16,8 +16,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .sms import to_gsm7
-
 STOP, START, HELP = "stop", "start", "help"
 LOCALES = ("en", "es", "fr", "de")
 
@@ -158,57 +156,8 @@ def classify(body: str) -> Intent:
     return Intent(None)
 
 
-# What we answer, per language. Carriers (CTIA Messaging Principles and Best Practices, 2023, section 5) want the
-# opt-out confirmed once, saying how to opt back in; HELP names who sends and how to reach them and how to opt out.
-_REPLIES: dict[str, dict[str, str]] = {
-    "en": {
-        "stop": "You're unsubscribed from delivery texts from this number and will get no more. "
-        "Reply START to resubscribe.",
-        "start": "You're resubscribed to delivery texts from this number. Reply STOP to opt out.",
-        "help": "{name} delivery updates.{contact} Reply STOP to opt out, START to opt back in. "
-        "Msg&data rates may apply.",
-        "contact": " Contact {contact}.",
-        "relay_stop": "You won't get more messages from this delivery chat number. Reply START to undo.",
-        "relay_start": "Delivery chat messages are back on. Reply STOP to opt out.",
-        "relay_help": "This number relays messages between you and your delivery driver. Reply STOP to opt out.",
-    },
-    "es": {
-        "stop": "Te has dado de baja de los SMS de entrega de este número y no recibirás más. "
-        "Responde START para volver.",
-        "start": "Vuelves a recibir los SMS de entrega de este número. Responde STOP para darte de baja.",
-        "help": "Avisos de entrega de {name}.{contact} Responde STOP para darte de baja, START "
-        "para volver. Pueden aplicarse tarifas.",
-        "contact": " Contacto: {contact}.",
-        "relay_stop": "No recibirás más mensajes de este chat de entrega. Responde START para deshacerlo.",
-        "relay_start": "Los mensajes del chat de entrega vuelven a estar activos. Responde STOP para darte de baja.",
-        "relay_help": "Este número transmite mensajes entre tú y tu repartidor. Responde STOP para darte de baja.",
-    },
-    "fr": {
-        "stop": "Vous êtes désabonné des SMS de livraison de ce numéro et n'en recevrez plus. "
-        "Répondez START pour vous réabonner.",
-        "start": "Vous êtes réabonné aux SMS de livraison de ce numéro. Répondez STOP pour vous désabonner.",
-        "help": "Suivi de livraison {name}.{contact} Répondez STOP pour vous désabonner, START "
-        "pour revenir. Frais d'envoi possibles.",
-        "contact": " Contact : {contact}.",
-        "relay_stop": "Vous ne recevrez plus de messages de ce chat de livraison. Répondez START pour annuler.",
-        "relay_start": "Les messages du chat de livraison sont réactivés. Répondez STOP pour vous désabonner.",
-        "relay_help": "Ce numéro transmet les messages entre vous et votre livreur. Répondez STOP pour "
-        "vous désabonner.",
-    },
-    "de": {
-        "stop": "Sie sind von den Liefer-SMS dieser Nummer abgemeldet und erhalten keine mehr. "
-        "Antworten Sie START zum Anmelden.",
-        "start": "Sie erhalten wieder Liefer-SMS dieser Nummer. Antworten Sie STOP zum Abmelden.",
-        "help": "Lieferinfos von {name}.{contact} Antworten Sie STOP zum Abmelden, START zum "
-        "Anmelden. Ggf. SMS-Kosten.",
-        "contact": " Kontakt: {contact}.",
-        "relay_stop": "Sie erhalten keine Nachrichten mehr von diesem Liefer-Chat. Antworten Sie START "
-        "zum Rückgängigmachen.",
-        "relay_start": "Nachrichten des Liefer-Chats sind wieder aktiv. Antworten Sie STOP zum Abmelden.",
-        "relay_help": "Diese Nummer leitet Nachrichten zwischen Ihnen und Ihrem Fahrer weiter. "
-        "Antworten Sie STOP zum Abmelden.",
-    },
-}
+#: The languages we answer in (the replies themselves are catalog messages: web/replies.py).
+REPLY_LOCALES = ("en", "es", "fr", "de")
 
 
 def reply_locale(intent: Intent, shopper_locale: str | None) -> str:
@@ -216,12 +165,6 @@ def reply_locale(intent: Intent, shopper_locale: str | None) -> str:
     many people use whatever their language (HELP, STOP), in the shopper's language if we know it; else English."""
     shopper = (shopper_locale or "")[:2].lower()
     for candidate in (intent.locale if intent.locale != "en" else None, shopper, intent.locale):
-        if candidate in _REPLIES:
+        if candidate in REPLY_LOCALES:
             return candidate
     return "en"
-
-
-def reply(name: str, locale: str, *, name_value: str = "", contact: str = "") -> str:
-    texts = _REPLIES.get(locale, _REPLIES["en"])
-    where = texts["contact"].format(contact=contact) if contact else ""
-    return to_gsm7(texts[name].format(name=name_value, contact=where))

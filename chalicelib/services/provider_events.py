@@ -27,6 +27,7 @@ from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
 from ..store.table import client, dumps, expires_at, table_name, to_item
+from ..web.replies import reply, reply_text, words
 
 TWILIO_STATUS = {
     "accepted": outbox.QUEUED,
@@ -122,24 +123,24 @@ def handle_inbound_sms(message: InboundSms, now: datetime, survey_reply: SurveyR
         _keep_inbound(message, retailer_id, now, "opt_out")
         if not first_time:
             return None  # confirmed once already
-        return answer(REPLY_STOP, keywords.reply("stop", locale), phone, now)
+        return answer(REPLY_STOP, reply("stop", locale), phone, now)
     if intent.action == keywords.START:
         contacts.opt_in_all(phone, keep=frozenset({contacts.RELAY}))
         _keep_inbound(message, retailer_id, now, "opt_in")
-        return answer(REPLY_START, keywords.reply("start", locale), phone, now)
+        return answer(REPLY_START, reply("start", locale), phone, now)
     if intent.action == keywords.HELP:
         _keep_inbound(message, retailer_id, now, "help")
         name, contact = _support_line(retailer_id)
-        return answer(REPLY_HELP, keywords.reply("help", locale, name_value=name, contact=contact), phone, now)
-    handled, reply = survey_reply(phone, message.body, now)
+        return answer(REPLY_HELP, reply("help", locale, name_value=name, contact=contact), phone, now)
+    handled, survey_answer = survey_reply(phone, message.body, now)
     if handled:
         _keep_inbound(message, retailer_id, now, "survey")
-        return answer(REPLY_SURVEY, reply, phone, now) if reply else None
+        return answer(REPLY_SURVEY, survey_answer, phone, now) if survey_answer else None
     _keep_inbound(message, retailer_id, now, "unrouted")
     name, contact = _support_line(retailer_id)
-    where = f" For help, contact {contact}." if contact else ""
-    text = f"{name}: this number sends delivery updates only.{where} Reply HELP for help, STOP to opt out."
-    return answer(REPLY_UNROUTED, text, phone, now)
+    locale = keywords.reply_locale(intent, shopper_locale(phone, last))  # no keyword said which language
+    where = words("unrouted_contact", locale).format(contact=contact) if contact else ""
+    return answer(REPLY_UNROUTED, reply_text("unrouted", locale, name=name, contact=where), phone, now)
 
 
 def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]:

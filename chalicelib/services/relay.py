@@ -49,6 +49,7 @@ from ..store import shipments as shipment_store
 from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from ..web.replies import reply, reply_text, words
 
 RELAY_SCOPE = contacts.RELAY  # opt-outs sent to a relay number cover relay traffic only
 #: Chat message states that mean the message was (or is being) relayed, not refused by a limit.
@@ -140,10 +141,9 @@ def open_session(record: ShipmentRecord, retailer: Retailer, now: datetime) -> t
         return status, {**fields, "relay_number": number}
 
     name = brand(retailer)["display_name"][:20]
-    intro = (
-        f"{name}: {session.driver_name or 'Your driver'} is bringing order {order_ref(record)[-12:]}. "
-        "Reply here to message them; they won't see your number. STOP to opt out"
-    )
+    locale = (record.customer or {}).get("locale")
+    driver_name = session.driver_name or words("relay_your_driver", locale)
+    intro = reply_text("relay_intro", locale, name=name, driver=driver_name, order=order_ref(record)[-12:])
     result = _send(shopper_phone, intro, number, now)
     return outbox.SENT, {"relay_number": number, "provider": result.provider, "provider_message_id": result.message_id}
 
@@ -212,21 +212,22 @@ def deliver_chat(item: OutboxItem, record: ShipmentRecord, now: datetime) -> tup
     decision = text_decision(kind, record, retailer_store.get(record.retailer_id), target, now)
     if decision.action != SEND:
         return _unsent(decision)
+    driver_name = session.driver_name or words("relay_your_driver", (record.customer or {}).get("locale"))
     text = rules.relayed_text(
-        sender or "", order_ref(record), session.driver_name, item.doc.get("body", ""), tuple(item.doc.get("media", []))
+        sender or "", order_ref(record), driver_name, item.doc.get("body", ""), tuple(item.doc.get("media", []))
     )
     result = _send(target, text, session.relay_number, now)
     return outbox.SENT, {"provider": result.provider, "provider_message_id": result.message_id}
 
 
-def _support(retailer_id: str) -> str:
+def _support(retailer_id: str, locale: str | None) -> str:
     retailer = retailer_store.get(retailer_id)
     if retailer is None:
         return ""
 
     values = brand(retailer)
     contact = values.get("support_phone") or values.get("support_email") or values.get("support_url")
-    return f" For help contact {values['display_name']}{': ' + contact if contact else ''}."
+    return words("relay_support", locale).format(name=values["display_name"], contact=f": {contact}" if contact else "")
 
 
 def handle_relay_inbound(
@@ -238,12 +239,12 @@ def handle_relay_inbound(
         locale = keywords.reply_locale(intent, shopper_locale(sender) if intent.locale in (None, "en") else None)
         if intent.action == keywords.STOP:
             first = contacts.opt_out(sender, RELAY_SCOPE, now, source=f"relay:{keywords.normalise(body)[:40]}")
-            return answer(REPLY_STOP, keywords.reply("relay_stop", locale), sender, now) if first else None
+            return answer(REPLY_STOP, reply("relay_stop", locale), sender, now) if first else None
         if intent.action == keywords.HELP:
-            return answer(REPLY_HELP, keywords.reply("relay_help", locale), sender, now)
+            return answer(REPLY_HELP, reply("relay_help", locale), sender, now)
         # START undoes a relay STOP; a "yes" from someone who never stopped is an answer for the driver.
         if contacts.opt_in(sender, RELAY_SCOPE) or keywords.normalise(body) in ("START", "UNSTOP"):
-            return answer(REPLY_START, keywords.reply("relay_start", locale), sender, now)
+            return answer(REPLY_START, reply("relay_start", locale), sender, now)
     text = _route_inbound(relay_number, sender, body, media, now)
     return answer(REPLY_RELAY, text, sender, now) if text else None
 
@@ -260,17 +261,18 @@ def _route_inbound(relay_number: str, sender: str, body: str, media: tuple[str, 
             candidates[record.id] = (record, route["role"])
         else:
             closed = record
+    locale = _sender_locale(sender, [*(record for record, _ in candidates.values()), *([closed] if closed else [])])
     if not candidates:
         if closed is not None:
             _keep_unrouted(closed, sender, body, media, now, "session_closed")
-            return f"This delivery chat has ended, so your message was not passed on.{_support(closed.retailer_id)}"
-        return "This number only relays messages about a delivery in progress. Reply STOP to opt out."
+            return reply_text("relay_ended", locale, support=_support(closed.retailer_id, locale))
+        return reply_text("relay_no_delivery", locale)
     if len(candidates) > 1:
         references = {shipment_id: order_ref(record) for shipment_id, (record, _) in candidates.items()}
         chosen = rules.pick_session_by_reference(body, references)
         if chosen is None:
-            listing = " or ".join(sorted(references.values()))
-            return f"You have more than one delivery in progress. Start your message with the order number ({listing})."
+            listing = words("relay_or", locale).join(sorted(references.values()))
+            return reply_text("relay_which_order", locale, orders=listing)
         record, role = candidates[chosen]
         body = rules.strip_reference(body, references[chosen])
     else:
@@ -278,11 +280,19 @@ def _route_inbound(relay_number: str, sender: str, body: str, media: tuple[str, 
     relayed, reason = accept_message(record, role, body, media, "sms", now)
     if relayed:
         return None
-    return {
-        "too_long": f"Your message was not sent: please keep it under {rules.MAX_MESSAGE_CHARS} characters.",
-        "rate_limited": "Your message was not sent: too many messages in a short time. Please wait a few minutes.",
-        "empty": None,
-    }.get(reason)
+    if reason == "too_long":
+        return reply_text("relay_too_long", locale, limit=str(rules.MAX_MESSAGE_CHARS))
+    if reason == "rate_limited":
+        return reply_text("relay_rate_limited", locale)
+    return None  # an empty text needs no answer
+
+
+def _sender_locale(sender: str, records: list[ShipmentRecord]) -> str | None:
+    """A shopper is answered in their shipment's language; a driver (or a stranger) in English."""
+    for record in records:
+        if (record.customer or {}).get("phone") == sender:
+            return (record.customer or {}).get("locale")
+    return None
 
 
 def _keep_unrouted(

@@ -29,6 +29,7 @@ from ..store import surveys as survey_store
 from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from ..web.replies import reply_text
 
 logger = logging.getLogger("porchlight.surveys")
 WEBHOOK_CHANNEL = "webhook"
@@ -225,9 +226,6 @@ def join_comment(record: ShipmentRecord, addition: str, now: datetime, *, reason
     return False
 
 
-ALREADY_RATED = "Thanks, we already have your rating for this delivery."
-
-
 def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | None]:
     """(handled, reply). Not handled when this phone has no survey waiting, so relay/other routing continues.
 
@@ -240,22 +238,23 @@ def handle_sms_reply(phone: str, body: str, now: datetime) -> tuple[bool, str | 
         if survey is None or record is None:
             continue
         reply = rules.parse_reply(body)
+        locale = (record.customer or {}).get("locale")
         if "score" not in survey:
             if reply is None:
                 if survey.get("clarified"):
                     return False, None  # one clarifying reply, never a loop
                 survey_store.mark(shipment_id, clarified=True)
-                return True, "Sorry, we didn't get that. Please reply with a number from 1 (poor) to 5 (great)."
+                return True, reply_text("survey_unclear", locale)
             if not answer(record, reply.score, SMS, now, reply.comment):
-                return True, ALREADY_RATED  # answered on the page or by email a moment ago
+                return True, reply_text("survey_already_rated", locale)  # answered on the page or by email just now
             if reply.comment:
-                return True, "Thank you for your rating and your note!"
-            return True, "Thank you! Anything we should know? Reply with a short note (optional)."
+                return True, reply_text("survey_thanks_with_note", locale)
+            return True, reply_text("survey_ask_note", locale)
         if reply is not None and reply.comment is None:
-            return True, ALREADY_RATED
+            return True, reply_text("survey_already_rated", locale)
         if rules.within_follow_up_window(survey["answered_at"], now):
             join_comment(record, body.strip()[: rules.MAX_COMMENT_CHARS], now)
-            return True, "Thanks for the feedback!"
+            return True, reply_text("survey_note_thanks", locale)
     return False, None
 
 

@@ -138,6 +138,11 @@ PAGE_MESSAGES: dict[str, str] = {
     "error_not_delivered": N_("You can rate this delivery once it has arrived."),
     "error_comment_too_long": N_("Your comment is too long. Please shorten it."),
     "error_generic": N_("Something went wrong and nothing was saved. Please try again."),
+    "unsubscribe_question": N_("Stop delivery emails from {retailer}?"),
+    "unsubscribe_keep_tracking": N_("You will still be able to follow your orders on their tracking pages."),
+    "unsubscribe_button": N_("Unsubscribe"),
+    "unsubscribed_title": N_("You're unsubscribed"),
+    "unsubscribed_text": N_("{retailer} will send no more delivery emails to this address."),
     "unsubscribe_gone_title": N_("This unsubscribe link no longer works"),
     "unsubscribe_gone_text": N_(
         "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "

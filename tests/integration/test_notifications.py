@@ -413,6 +413,23 @@ def test_unsubscribe_link_works_without_logging_in(api: Api, retailer: Retailer,
     assert api.http.get("/v1/unsubscribe/not-a-token").status_code == 404
 
 
+def test_the_unsubscribe_pages_speak_the_browsers_language(api: Api, retailer: Retailer, providers: Providers) -> None:
+    register(api, retailer)
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(local_time(NY, 12))
+    link = providers.capture.of("sendgrid")[0].json["headers"]["List-Unsubscribe"].strip("<>")
+    path = link.removeprefix("https://track.example.test")
+    question = api.http.get(path, headers={"Accept-Language": "es-MX,es;q=0.9"}).body.decode()
+    assert "¿Dejar de recibir los correos de entrega de Acme Outdoor?" in question and 'lang="es"' in question
+    assert "Darme de baja" in question and "Unsubscribe" not in question.split("<body", 1)[1]
+    done = api.http.post(
+        path + "?lang=de",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body="List-Unsubscribe=One-Click",
+    ).body.decode()
+    assert "Sie sind abgemeldet" in done and "Acme Outdoor sendet keine Liefer-E-Mails mehr" in done
+
+
 def test_retailer_template_override_is_validated_previewed_and_used(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:

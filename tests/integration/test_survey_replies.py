@@ -66,6 +66,16 @@ def test_a_count_is_not_a_rating_and_gets_the_one_clarifying_reply(
     assert answered["score"] == 2 and answered["comment"] == "one box was crushed"
 
 
+def test_survey_replies_speak_the_shoppers_language(api: Api, retailer: Retailer, providers: Providers) -> None:
+    sent_survey(api, retailer, 0, phone="+14155557201", locale="fr-FR")
+    sent_survey(api, retailer, 1, phone="+14155557202", locale="de")
+    assert "Répondez par un chiffre de 1 (mauvais) à 5 (excellent)" in reply(api, "Hmm", sender="+14155557201")
+    assert "Merci ! Quelque chose à nous signaler ?" in reply(api, "4", sender="+14155557201")
+    assert "Merci pour votre retour" in reply(api, "Livreur sympa", sender="+14155557201")
+    assert "Danke für Ihre Bewertung und Ihre Nachricht" in reply(api, "5 alles gut", sender="+14155557202")
+    assert "Ihre Bewertung dieser Lieferung liegt uns schon vor" in reply(api, "5", sender="+14155557202")
+
+
 def test_texts_within_a_day_of_the_score_join_the_comment_and_later_ones_do_not(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:

@@ -37,9 +37,12 @@ def delivered_shipment(
     promised: str | None = None,
     shipped_hours_ago: float = 26,
     delivered_hours_ago: float = 2,
+    locale: str | None = None,
 ) -> dict:
     tn = f"1ZSURVEY{carrier.upper()}{n:04d}"
     customer = {"name": "Pat Example", "sms_consent": consent, "time_zone": daytime_zone()}
+    if locale:
+        customer["locale"] = locale
     if phone:
         customer["phone"] = phone
     if email:

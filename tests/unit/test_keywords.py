@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.keywords import HELP, START, STOP, classify, reply, reply_locale
+from chalicelib.domain.keywords import HELP, START, STOP, classify, reply_locale
+from chalicelib.web.replies import reply
 
 CASES = [
     # the repro's words
