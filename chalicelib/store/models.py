@@ -378,6 +378,15 @@ class RetailerTemplate(TableItem):
 # Surveys (store.surveys): the survey, its low-score listing copy, and the phone's pointer to it.
 
 
+class _SurveysByRetailer(GlobalSecondaryIndex["Survey"]):
+    class Meta:
+        index_name = GSI_RETAILER
+        projection = AllProjection()
+
+    retailer_index = UnicodeAttribute(hash_key=True)
+    retailer_sort = UnicodeAttribute(range_key=True)
+
+
 class Survey(TableItem):
     """pk SHIP#<id>, sk SURVEY: the shipment's facts (copied, so listings need no joins), the answer, the comment
     (`comment_rev` counts its versions), how it was sent and escalated; answered ones are in `by_retailer`."""
@@ -409,6 +418,17 @@ class Survey(TableItem):
     retailer_index = UnicodeAttribute(null=True)
     retailer_sort = UnicodeAttribute(null=True)
 
+    by_retailer = _SurveysByRetailer()
+
+
+class _LowScoresByRetailer(GlobalSecondaryIndex["LowScore"]):
+    class Meta:
+        index_name = GSI_RETAILER
+        projection = AllProjection()
+
+    retailer_index = UnicodeAttribute(hash_key=True)
+    retailer_sort = UnicodeAttribute(range_key=True)
+
 
 class LowScore(TableItem):
     """pk SHIP#<id>, sk SURVEYLOW: a low score's copy in its retailer's `by_retailer` low-score listing."""
@@ -424,6 +444,8 @@ class LowScore(TableItem):
     comment = UnicodeAttribute(null=True)
     retailer_index = UnicodeAttribute(null=True)
     retailer_sort = UnicodeAttribute(null=True)
+
+    by_retailer = _LowScoresByRetailer()
 
 
 class SurveyWait(TableItem):
