@@ -455,7 +455,7 @@ class SurveyWait(TableItem):
     until = UnicodeAttribute()
 
 
-# What the local runtime and provider callbacks keep (store.messages).
+# Messages kept as they were (store.kept_messages): shoppers' texts to us, the local outbox's captures.
 
 
 class InboundText(TableItem):
