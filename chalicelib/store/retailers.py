@@ -55,9 +55,9 @@ def _epoch(moment: datetime | None) -> int | None:
 
 def _save_key(write: TransactWrite, retailer_id: str, key: ApiKey) -> None:
     """The key item and its mirror, each only where none exists."""
-    fields = {"retailer_id": retailer_id, "key_prefix": key.key_prefix, "created_at": key.created_at}
-    write.save(ApiKeyItem(f"APIKEY#{key.key_hash}", "RETAILER", **fields), TableItem.pk.does_not_exist())
-    write.save(KeyMirror(f"RETAILER#{retailer_id}", f"APIKEY#{key.key_hash}", **fields), TableItem.pk.does_not_exist())
+    for item in (_key_item(key.key_hash), _key_mirror(retailer_id, key.key_hash)):
+        item.retailer_id, item.key_prefix, item.created_at = retailer_id, key.key_prefix, key.created_at
+        write.save(item, TableItem.pk.does_not_exist())
 
 
 def _write() -> TransactWrite:

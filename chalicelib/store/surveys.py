@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -56,7 +57,7 @@ def record_score(
 
     Words written with the score ("1 - package was wet") are its comment, recorded in the same write.
     """
-    actions = [
+    actions: list[Action] = [
         Survey.score.set(score),
         Survey.answered_via.set(via),
         Survey.answered_at.set(iso(now)),
@@ -93,7 +94,7 @@ def add_comment(
     shipment_id = survey["shipment_id"]
     revision = int(survey.get("comment_rev", 0))
     changed = comment != (survey.get("comment") or "")
-    actions = [Survey.follow_up_at.set(iso(now))] if reasons is not None else []
+    actions: list[Action] = [Survey.follow_up_at.set(iso(now))] if reasons is not None else []
     if changed:
         actions += [Survey.comment.set(comment), Survey.comment_rev.set(revision + 1), Survey.comment_at.set(iso(now))]
     if reasons is not None:
