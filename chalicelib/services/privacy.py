@@ -10,20 +10,14 @@ from typing import Any
 from ..domain.events import iso
 from ..errors import NotFound
 from ..shared.links import new_tracking_token
+from ..store import erasure
 from ..store import relay as relay_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord
-from ..store.table import delete_keys, query_all, to_item
 
 
 def _keys(pk: str, keep: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[str, str]]:
-    return [
-        (item["pk"], item["sk"])
-        for item in query_all(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues=to_item({":pk": pk}), ConsistentRead=True
-        )
-        if keep is None or keep(item)
-    ]
+    return [(item["pk"], item["sk"]) for item in erasure.partition(pk) if keep is None or keep(item)]
 
 
 def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[str, int]:
@@ -32,13 +26,7 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
     Kept on purpose: opt-out and suppression records (the legal record of a STOP or unsubscribe, which must keep being
     honoured) and the anonymous daily counters.
     """
-    partition = list(
-        query_all(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": f"SHIP#{shipment_id}"}),
-            ConsistentRead=True,
-        )
-    )
+    partition = erasure.partition(f"SHIP#{shipment_id}")
     state = next((item for item in partition if item["sk"] == "STATE"), None)
     if state is None or state.get("retailer_id") != retailer_id:
         raise NotFound(f"no shipment {shipment_id!r}", field="id")
@@ -61,8 +49,8 @@ def erase_shipment(retailer_id: str, shipment_id: str, now: datetime) -> dict[st
         related += _keys(f"INBOUND#{phone}", lambda i: i.get("retailer_id") == retailer_id)
     routing = shipment_store.record_from(state) if doc.get("generation_starts") else None
     erased = {
-        "shipment_items": delete_keys((item["pk"], item["sk"]) for item in partition),
-        "related_items": delete_keys(related),
+        "shipment_items": erasure.delete((item["pk"], item["sk"]) for item in partition),
+        "related_items": erasure.delete(related),
     }
     if routing is not None:
         _keep_routing(routing, now)

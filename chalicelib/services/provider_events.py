@@ -21,12 +21,11 @@ from ..shared import sending, stats
 from ..shared.retailer_profile import brand
 from ..shared.sending import backoff, handle_permanent_sms_failure, recipient_of
 from ..shared.sms_replies import answer, shopper_locale
-from ..store import contacts
+from ..store import contacts, kept_messages
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.notifications import OutboxKey
-from ..store.table import client, dumps, expires_at, table_name, to_item
 from ..web.replies import reply, reply_text, words
 
 TWILIO_STATUS = {
@@ -85,19 +84,8 @@ def _support_line(retailer_id: str | None) -> tuple[str, str]:
 
 def _keep_inbound(message: InboundSms, retailer_id: str | None, now: datetime, handled_as: str) -> None:
     """Every text a shopper sends is stored, whatever we do with it (nothing is silently dropped)."""
-    client().put_item(
-        TableName=table_name(),
-        Item=to_item(
-            {
-                "pk": f"INBOUND#{message.from_number}",
-                "sk": f"{now.isoformat(timespec='seconds')}#{message.message_sid}",
-                "retailer_id": retailer_id or "",
-                "to": message.to_number,
-                "doc": dumps({"body": message.body, "media": list(message.media_urls), "handled_as": handled_as}),
-                "expires_at": expires_at(now.isoformat()),
-            }
-        ),
-    )
+    content = {"body": message.body, "media": list(message.media_urls), "handled_as": handled_as}
+    kept_messages.keep_inbound(message.from_number, message.message_sid, retailer_id, message.to_number, content, now)
 
 
 def handle_inbound_sms(message: InboundSms, now: datetime, survey_reply: SurveyReply) -> str | None:

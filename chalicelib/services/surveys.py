@@ -215,13 +215,12 @@ def join_comment(record: ShipmentRecord, addition: str, now: datetime, *, reason
         if survey is None or "score" not in survey or (reasons is not None and "follow_up_at" in survey):
             return False
         joined = rules.join_comment(survey.get("comment"), addition)
-        also: list[dict[str, Any]] = []
+        low_copy, event = False, None
         if joined != (survey.get("comment") or "") and rules.is_low(int(survey["score"]), threshold):
-            also.append(survey_store.low_comment_update(record.id, joined))
+            low_copy = True
             if survey.get("escalation") in ("pending", "delivered"):
-                key = OutboxKey(record.id, rules.comment_kind(int(survey.get("comment_rev", 0)) + 1), WEBHOOK_CHANNEL)
-                also.append({"Put": outbox.outbox_put(record.retailer_id, key, iso(now))})
-        if survey_store.add_comment(survey, joined, now, reasons=reasons, also=also):
+                event = OutboxKey(record.id, rules.comment_kind(int(survey.get("comment_rev", 0)) + 1), WEBHOOK_CHANNEL)
+        if survey_store.add_comment(survey, joined, now, reasons=reasons, low_copy=low_copy, comment_event=event):
             return True
     return False
 

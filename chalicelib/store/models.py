@@ -335,3 +335,139 @@ class UnsubscribeLink(TableItem):
 
 class Sighting(TableItem):
     """pk SEEN#<namespace>#<event id>, sk SEEN: a provider event already applied (at-least-once callbacks)."""
+
+
+# Retailers (store.retailers): the profile, API keys and the retailer's own list of them, template overrides.
+
+
+class RetailerProfile(TableItem):
+    """pk RETAILER#<id>, sk PROFILE: name, webhook secrets by source (`integrations`), settings and brand (JSON)."""
+
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    #: source -> secret, plus the outbound signing secret and the previous one with when it stops signing.
+    integrations = MapAttribute(null=True)  # type: ignore[var-annotated]  # raw: its keys are data
+    settings_doc = UnicodeAttribute(null=True)
+    branding_doc = UnicodeAttribute(null=True)
+
+
+class ApiKeyItem(TableItem):
+    """pk APIKEY#<sha256 of the key>, sk RETAILER: what a Bearer key authenticates as (`expires_at`: retired)."""
+
+    retailer_id = UnicodeAttribute()
+    key_prefix = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class KeyMirror(TableItem):
+    """pk RETAILER#<id>, sk APIKEY#<sha256>: the retailer's own list of its keys, written with each key item."""
+
+    retailer_id = UnicodeAttribute()
+    key_prefix = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class RetailerTemplate(TableItem):
+    """pk RETAILER#<id>, sk TEMPLATE#<kind>#<channel>#<locale>: the retailer's own wording of one message."""
+
+    body = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+
+
+# Surveys (store.surveys): the survey, its low-score listing copy, and the phone's pointer to it.
+
+
+class _SurveysByRetailer(GlobalSecondaryIndex["Survey"]):
+    class Meta:
+        index_name = GSI_RETAILER
+        projection = AllProjection()
+
+    retailer_index = UnicodeAttribute(hash_key=True)
+    retailer_sort = UnicodeAttribute(range_key=True)
+
+
+class Survey(TableItem):
+    """pk SHIP#<id>, sk SURVEY: the shipment's facts (copied, so listings need no joins), the answer, the comment
+    (`comment_rev` counts its versions), how it was sent and escalated; answered ones are in `by_retailer`."""
+
+    retailer_id = UnicodeAttribute(null=True)
+    shipment_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    driver = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+    promised_date = UnicodeAttribute(null=True)
+    tracking_token = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    sent_via = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    score = NumberAttribute(null=True)
+    answered_via = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+    comment_rev = NumberAttribute(null=True)
+    comment_at = UnicodeAttribute(null=True)
+    follow_up_at = UnicodeAttribute(null=True)
+    reasons = UnicodeAttribute(null=True)  # JSON list
+    clarified = BooleanAttribute(null=True)
+    escalation = UnicodeAttribute(null=True)
+    escalated_at = UnicodeAttribute(null=True)
+    escalated_comment_rev = NumberAttribute(null=True)
+    retailer_index = UnicodeAttribute(null=True)
+    retailer_sort = UnicodeAttribute(null=True)
+
+    by_retailer = _SurveysByRetailer()
+
+
+class _LowScoresByRetailer(GlobalSecondaryIndex["LowScore"]):
+    class Meta:
+        index_name = GSI_RETAILER
+        projection = AllProjection()
+
+    retailer_index = UnicodeAttribute(hash_key=True)
+    retailer_sort = UnicodeAttribute(range_key=True)
+
+
+class LowScore(TableItem):
+    """pk SHIP#<id>, sk SURVEYLOW: a low score's copy in its retailer's `by_retailer` low-score listing."""
+
+    shipment_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    driver = UnicodeAttribute(null=True)
+    tracking_token = UnicodeAttribute(null=True)
+    score = NumberAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    answered_via = UnicodeAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+    retailer_index = UnicodeAttribute(null=True)
+    retailer_sort = UnicodeAttribute(null=True)
+
+    by_retailer = _LowScoresByRetailer()
+
+
+class SurveyWait(TableItem):
+    """pk SURVEYWAIT#<phone>, sk <asked at>#<shipment id>: a survey this phone was asked and may answer `until`."""
+
+    shipment_id = UnicodeAttribute()
+    until = UnicodeAttribute()
+
+
+# Messages kept as they were (store.kept_messages): shoppers' texts to us, the local outbox's captures.
+
+
+class InboundText(TableItem):
+    """pk INBOUND#<phone>, sk <when>#<message sid>: every text a shopper sent us, whatever was done with it."""
+
+    retailer_id = UnicodeAttribute()
+    to = UnicodeAttribute()
+    doc = UnicodeAttribute()  # JSON: body, media, handled_as
+
+
+class DevOutboxMessage(TableItem):
+    """pk DEVOUTBOX, sk <when>#<message id>: a message the local outbox kept instead of sending (/dev/outbox)."""
+
+    kind = UnicodeAttribute()
+    doc = UnicodeAttribute()  # JSON of the message as the provider would have had it

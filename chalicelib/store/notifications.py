@@ -25,15 +25,12 @@ from .models import Outbox, ttl
 from .table import (
     GSI_DUE,
     GSI_PROVIDER_MESSAGE,
-    TTL_ATTRIBUTE,
     condition_failed,
     dumps,
-    expires_at,
     from_item,
     index_page,
     rows,
     table_connection,
-    table_name,
     to_attribute,
     to_item,
 )
@@ -111,34 +108,6 @@ class OutboxItem:
 
 def due_shard(shipment_id: str) -> str:
     return f"DUE#{int(hashlib.sha256(shipment_id.encode()).hexdigest()[:4], 16) % DUE_SHARDS}"
-
-
-def outbox_put(
-    retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
-) -> dict[str, Any]:
-    """The Put for a new outbox item (used inside the ingest transaction and for email fallbacks)."""
-    return {
-        "TableName": table_name(),
-        "Item": to_item(
-            {
-                "pk": f"SHIP#{key.shipment_id}",
-                "sk": f"OUTBOX#{key.kind}#{key.channel}",
-                "retailer_id": retailer_id,
-                "shipment_id": key.shipment_id,
-                "kind": key.kind,
-                "channel": key.channel,
-                "status": PENDING,
-                "attempts": 0,
-                "fallback": fallback,
-                "created_at": now,
-                "updated_at": now,
-                "due_shard": due_shard(key.shipment_id),
-                "due_at": due_at or now,
-                TTL_ATTRIBUTE: expires_at(now),
-            }
-        ),
-        "ConditionExpression": "attribute_not_exists(pk)",
-    }
 
 
 def outbox_model(

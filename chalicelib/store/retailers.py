@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from .table import client, dumps, from_item, table_name, to_item
+from pynamodb.attributes import MapAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from .models import ApiKeyItem, KeyMirror, RetailerProfile, RetailerTemplate, TableItem
+from .table import condition_failed, dumps, table_connection
 
 PROFILE_CACHE_SECONDS = 60.0
 
@@ -22,17 +28,17 @@ class Retailer:
     branding: dict[str, Any] = field(default_factory=dict)
 
 
-def _profile_key(retailer_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"RETAILER#{retailer_id}", "sk": "PROFILE"})
+def _profile(retailer_id: str) -> RetailerProfile:
+    return RetailerProfile(f"RETAILER#{retailer_id}", "PROFILE")
 
 
-def _key_item_key(key_hash: str) -> dict[str, Any]:
-    return to_item({"pk": f"APIKEY#{key_hash}", "sk": "RETAILER"})
+def _key_item(key_hash: str) -> ApiKeyItem:
+    return ApiKeyItem(f"APIKEY#{key_hash}", "RETAILER")
 
 
-def _key_mirror(retailer_id: str, key_hash: str) -> dict[str, Any]:
+def _key_mirror(retailer_id: str, key_hash: str) -> KeyMirror:
     """The retailer's own list of its keys (by hash), so it can see and revoke them."""
-    return to_item({"pk": f"RETAILER#{retailer_id}", "sk": f"APIKEY#{key_hash}"})
+    return KeyMirror(f"RETAILER#{retailer_id}", f"APIKEY#{key_hash}")
 
 
 @dataclass(frozen=True)
@@ -43,102 +49,76 @@ class ApiKey:
     expires_at: int | None = None  # epoch seconds; the key stops working then (and TTL removes it later)
 
 
-def _key_puts(retailer_id: str, key: ApiKey) -> list[dict[str, Any]]:
-    fields = {"retailer_id": retailer_id, "key_prefix": key.key_prefix, "created_at": key.created_at}
-    return [
-        {
-            "Put": {
-                "TableName": table_name(),
-                "Item": {**item_key, **to_item(fields)},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for item_key in (_key_item_key(key.key_hash), _key_mirror(retailer_id, key.key_hash))
-    ]
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def _save_key(write: TransactWrite, retailer_id: str, key: ApiKey) -> None:
+    """The key item and its mirror, each only where none exists."""
+    for item in (_key_item(key.key_hash), _key_mirror(retailer_id, key.key_hash)):
+        item.retailer_id, item.key_prefix, item.created_at = retailer_id, key.key_prefix, key.created_at
+        write.save(item, TableItem.pk.does_not_exist())
+
+
+def _write() -> TransactWrite:
+    return TransactWrite(connection=table_connection().connection)
 
 
 def create(retailer: Retailer, key_hash: str, key_prefix: str) -> None:
     """Profile and key written together so a retailer never exists without its key (or the reverse)."""
-    profile = {
-        "Put": {
-            "TableName": table_name(),
-            "Item": to_item(
-                {
-                    "pk": f"RETAILER#{retailer.id}",
-                    "sk": "PROFILE",
-                    "name": retailer.name,
-                    "created_at": retailer.created_at,
-                    "integrations": {},
-                }
-            ),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
-    key = ApiKey(key_hash, key_prefix, retailer.created_at)
-    client().transact_write_items(TransactItems=[profile, *_key_puts(retailer.id, key)])
+    profile = RetailerProfile(
+        f"RETAILER#{retailer.id}", "PROFILE", name=retailer.name, created_at=retailer.created_at, integrations={}
+    )
+    with _write() as write:
+        write.save(profile, TableItem.pk.does_not_exist())
+        _save_key(write, retailer.id, ApiKey(key_hash, key_prefix, retailer.created_at))
 
 
 def add_key(retailer_id: str, key: ApiKey, retire: tuple[str, int] | None = None) -> None:
     """A new key, and optionally an expiry for an existing one (hash, epoch seconds), in one transaction."""
-    writes = _key_puts(retailer_id, key)
-    if retire is not None:
-        old_hash, expires = retire
-        for item_key in (_key_item_key(old_hash), _key_mirror(retailer_id, old_hash)):
-            writes.append(
-                {
-                    "Update": {
-                        "TableName": table_name(),
-                        "Key": item_key,
-                        "UpdateExpression": "SET expires_at = :expires",
-                        "ConditionExpression": "retailer_id = :retailer",
-                        "ExpressionAttributeValues": to_item({":expires": expires, ":retailer": retailer_id}),
-                    }
-                }
+    with _write() as write:
+        _save_key(write, retailer_id, key)
+        if retire is not None:
+            old_hash, expires = retire
+            until = datetime.fromtimestamp(expires, UTC)
+            write.update(_key_item(old_hash), [ApiKeyItem.expires_at.set(until)], ApiKeyItem.retailer_id == retailer_id)
+            write.update(
+                _key_mirror(retailer_id, old_hash),
+                [KeyMirror.expires_at.set(until)],
+                KeyMirror.retailer_id == retailer_id,
             )
-    client().transact_write_items(TransactItems=writes)
 
 
 def keys_of(retailer_id: str) -> list[ApiKey]:
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues=to_item({":pk": f"RETAILER#{retailer_id}", ":prefix": "APIKEY#"}),
-        ConsistentRead=True,
-    )
-    found = []
-    for item in page.get("Items", []):
-        data = from_item(item)
-        expires = data.get("expires_at")
-        found.append(
-            ApiKey(
-                key_hash=data["sk"].removeprefix("APIKEY#"),
-                key_prefix=data["key_prefix"],
-                created_at=data["created_at"],
-                expires_at=int(expires) if expires is not None else None,
-            )
+    return [
+        ApiKey(
+            key_hash=mirror.sk.removeprefix("APIKEY#"),
+            key_prefix=mirror.key_prefix,
+            created_at=mirror.created_at,
+            expires_at=_epoch(mirror.expires_at),
         )
-    return found
+        for mirror in KeyMirror.query(
+            f"RETAILER#{retailer_id}", KeyMirror.sk.startswith("APIKEY#"), consistent_read=True
+        )
+    ]
 
 
 def delete_key(retailer_id: str, key_hash: str) -> None:
-    client().transact_write_items(
-        TransactItems=[
-            {"Delete": {"TableName": table_name(), "Key": _key_item_key(key_hash)}},
-            {"Delete": {"TableName": table_name(), "Key": _key_mirror(retailer_id, key_hash)}},
-        ]
-    )
+    with _write() as write:
+        write.delete(_key_item(key_hash))
+        write.delete(_key_mirror(retailer_id, key_hash))
 
 
 def retailer_id_for_key(key_hash: str, now: float) -> str | None:
     """Strongly consistent, so a revoked key stops working at once; an expired one is refused before TTL removes it."""
-    item = client().get_item(TableName=table_name(), Key=_key_item_key(key_hash), ConsistentRead=True).get("Item")
-    if not item:
+    try:
+        item = ApiKeyItem.get(f"APIKEY#{key_hash}", "RETAILER", consistent_read=True)
+    except DoesNotExist:
         return None
-    data = from_item(item)
-    expires = data.get("expires_at")
-    if expires is not None and int(expires) <= now:
+    expires = _epoch(item.expires_at)
+    if expires is not None and expires <= now:
         return None
-    return str(data["retailer_id"])
+    return item.retailer_id
 
 
 _profile_cache: dict[str, tuple[float, Retailer | None]] = {}
@@ -150,52 +130,55 @@ def get(retailer_id: str, *, fresh: bool = False) -> Retailer | None:
     cached = _profile_cache.get(retailer_id)
     if cached and not fresh and now - cached[0] < PROFILE_CACHE_SECONDS:
         return cached[1]
-    item = client().get_item(TableName=table_name(), Key=_profile_key(retailer_id), ConsistentRead=fresh).get("Item")
     retailer = None
-    if item:
-        data = from_item(item)
+    try:
+        profile = RetailerProfile.get(f"RETAILER#{retailer_id}", "PROFILE", consistent_read=fresh)
+    except DoesNotExist:
+        pass
+    else:
         retailer = Retailer(
             id=retailer_id,
-            name=data["name"],
-            created_at=data["created_at"],
-            integrations={str(k): str(v) for k, v in (data.get("integrations") or {}).items()},
-            settings=json.loads(data.get("settings_doc") or "{}"),
-            branding=json.loads(data.get("branding_doc") or "{}"),
+            name=profile.name,
+            created_at=profile.created_at,
+            integrations={str(k): str(v) for k, v in _plain(profile.integrations).items()},
+            settings=json.loads(profile.settings_doc or "{}"),
+            branding=json.loads(profile.branding_doc or "{}"),
         )
     _profile_cache[retailer_id] = (now, retailer)
     return retailer
 
 
-def set_integration_secret(retailer_id: str, source: str, secret: str) -> None:
-    client().update_item(
-        TableName=table_name(),
-        Key=_profile_key(retailer_id),
-        UpdateExpression="SET integrations.#source = :secret",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeNames={"#source": source},
-        ExpressionAttributeValues=to_item({":secret": secret}),
-    )
+def _plain(stored: Any) -> dict[str, Any]:
+    """A raw map attribute as read (PynamoDB gives a MapAttribute holding the values) as a plain dict."""
+    return stored.as_dict() if isinstance(stored, MapAttribute) else dict(stored or {})
+
+
+def _update_profile(retailer_id: str, actions: list[Any]) -> None:
+    """Change an existing profile (a missing one raises: nothing is created) and forget its cached copy."""
+    _profile(retailer_id).update(actions=actions, condition=RetailerProfile.pk.exists())
     _profile_cache.pop(retailer_id, None)
+
+
+def set_integration_secret(retailer_id: str, source: str, secret: str) -> None:
+    _update_profile(retailer_id, [RetailerProfile.integrations[source].set(secret)])
 
 
 def rotate_outbound_secret(retailer_id: str, secret: str, previous: str | None, previous_until: int | None) -> None:
     """The new signing secret for calls to the retailer, and the old one with the epoch second it stops signing."""
-    names = {"#new": "outbound", "#old": "outbound_previous", "#until": "outbound_previous_until"}
+    integrations = RetailerProfile.integrations
     if previous and previous_until:
-        expression = "SET integrations.#new = :new, integrations.#old = :old, integrations.#until = :until"
-        values = {":new": secret, ":old": previous, ":until": str(previous_until)}
+        actions = [
+            integrations["outbound"].set(secret),
+            integrations["outbound_previous"].set(previous),
+            integrations["outbound_previous_until"].set(str(previous_until)),
+        ]
     else:
-        expression = "SET integrations.#new = :new REMOVE integrations.#old, integrations.#until"
-        values = {":new": secret}
-    client().update_item(
-        TableName=table_name(),
-        Key=_profile_key(retailer_id),
-        UpdateExpression=expression,
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=to_item(values),
-    )
-    _profile_cache.pop(retailer_id, None)
+        actions = [
+            integrations["outbound"].set(secret),
+            integrations["outbound_previous"].remove(),
+            integrations["outbound_previous_until"].remove(),
+        ]
+    _update_profile(retailer_id, actions)
 
 
 def clear_cache() -> None:
@@ -205,50 +188,41 @@ def clear_cache() -> None:
 def set_document(retailer_id: str, name: str, value: dict[str, Any]) -> None:
     """Replace the retailer's `settings` or `branding` document."""
     assert name in ("settings", "branding")
-    client().update_item(
-        TableName=table_name(),
-        Key=_profile_key(retailer_id),
-        UpdateExpression="SET #doc = :doc",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeNames={"#doc": f"{name}_doc"},
-        ExpressionAttributeValues=to_item({":doc": dumps(value)}),
-    )
-    _profile_cache.pop(retailer_id, None)
+    document = RetailerProfile.settings_doc if name == "settings" else RetailerProfile.branding_doc
+    _update_profile(retailer_id, [document.set(dumps(value))])
 
 
-def _template_key(retailer_id: str, kind: str, channel: str, locale: str) -> dict[str, Any]:
-    return to_item({"pk": f"RETAILER#{retailer_id}", "sk": f"TEMPLATE#{kind}#{channel}#{locale}"})
+def _template(retailer_id: str, kind: str, channel: str, locale: str) -> RetailerTemplate:
+    return RetailerTemplate(f"RETAILER#{retailer_id}", f"TEMPLATE#{kind}#{channel}#{locale}")
 
 
 def put_template(
     retailer_id: str, kind: str, channel: str, locale: str, body: str, subject: str | None, now: str
 ) -> None:
-    client().put_item(
-        TableName=table_name(),
-        Item={
-            **_template_key(retailer_id, kind, channel, locale),
-            **to_item({"body": body, "subject": subject, "updated_at": now}),
-        },
-    )
+    sk = f"TEMPLATE#{kind}#{channel}#{locale}"
+    RetailerTemplate(f"RETAILER#{retailer_id}", sk, body=body, subject=subject, updated_at=now).save()
 
 
 def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> bool:
-    result = client().delete_item(
-        TableName=table_name(), Key=_template_key(retailer_id, kind, channel, locale), ReturnValues="ALL_OLD"
-    )
-    return "Attributes" in result
+    """True if there was an override to delete (one request either way)."""
+    try:
+        _template(retailer_id, kind, channel, locale).delete(RetailerTemplate.pk.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 def templates_for(retailer_id: str, kind: str, channel: str) -> dict[str, dict[str, Any]]:
     """The retailer's overrides of one kind and channel, by locale (one query)."""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues=to_item({":pk": f"RETAILER#{retailer_id}", ":prefix": f"TEMPLATE#{kind}#{channel}#"}),
-        ConsistentRead=True,
-    )
+    prefix = f"TEMPLATE#{kind}#{channel}#"
     found = {}
-    for item in page.get("Items", []):
-        data = from_item(item)
-        found[data["sk"].rsplit("#", 1)[1]] = data
+    for template in RetailerTemplate.query(
+        f"RETAILER#{retailer_id}", RetailerTemplate.sk.startswith(prefix), consistent_read=True
+    ):
+        stored = {"body": template.body, "updated_at": template.updated_at}
+        if template.subject is not None:
+            stored["subject"] = template.subject
+        found[template.sk.rsplit("#", 1)[1]] = stored
     return found

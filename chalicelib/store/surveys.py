@@ -5,29 +5,49 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
 from ..domain.events import iso
-from .table import GSI_RETAILER, TTL_ATTRIBUTE, client, dumps, expires_at, from_item, put_new, table_name, to_item
+from .models import LowScore, Survey, SurveyWait, TableItem, ttl
+from .notifications import OutboxKey, outbox_model
+from .table import condition_failed, dumps, from_item, table_connection
 
 AWAIT_DAYS = 7
 
 
-def _key(shipment_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"SHIP#{shipment_id}", "sk": "SURVEY"})
+def _survey(shipment_id: str, /, **fields: Any) -> Survey:
+    return Survey(f"SHIP#{shipment_id}", "SURVEY", **fields)
+
+
+def _low(shipment_id: str) -> LowScore:
+    return LowScore(f"SHIP#{shipment_id}", "SURVEYLOW")
+
+
+def _plain(item: Model) -> dict[str, Any]:
+    """An item as plain values (numbers as Decimal), the shape the survey use case reads."""
+    return from_item(item.serialize())
 
 
 def get(shipment_id: str) -> dict[str, Any] | None:
-    item = client().get_item(TableName=table_name(), Key=_key(shipment_id), ConsistentRead=True).get("Item")
-    return from_item(item) if item else None
+    try:
+        return _plain(Survey.get(f"SHIP#{shipment_id}", "SURVEY", consistent_read=True))
+    except DoesNotExist:
+        return None
 
 
 def open_survey(shipment_id: str, facts: dict[str, Any], now: datetime) -> bool:
     """Create the survey once per shipment (its facts are copied so listings need no joins)."""
-    return put_new(
-        {
-            **_key(shipment_id),
-            **to_item({**facts, "created_at": iso(now), "status": "open", TTL_ATTRIBUTE: expires_at(iso(now))}),
-        }
-    )
+    survey = _survey(shipment_id, **facts, created_at=iso(now), status="open", expires_at=ttl(iso(now)))
+    try:
+        survey.save(TableItem.pk.does_not_exist())
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 def record_score(
@@ -37,37 +57,24 @@ def record_score(
 
     Words written with the score ("1 - package was wet") are its comment, recorded in the same write.
     """
-    ddb = client()
-    extra, words = "", {}
+    actions: list[Action] = [
+        Survey.score.set(score),
+        Survey.answered_via.set(via),
+        Survey.answered_at.set(iso(now)),
+        Survey.status.set("answered"),
+        Survey.retailer_index.set(listing(retailer_id)),
+        Survey.retailer_sort.set(f"{iso(now)}#{shipment_id}"),
+    ]
     if comment:
-        extra = ", #comment = :comment, comment_rev = :one, comment_at = :now"
-        words = {":comment": comment, ":one": 1}
+        actions += [Survey.comment.set(comment), Survey.comment_rev.set(1), Survey.comment_at.set(iso(now))]
+    survey = _survey(shipment_id)
     try:
-        result = ddb.update_item(
-            TableName=table_name(),
-            Key=_key(shipment_id),
-            UpdateExpression=(
-                "SET score = :score, answered_via = :via, answered_at = :now, #status = :answered, "
-                "retailer_index = :index, retailer_sort = :sort" + extra
-            ),
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(score)",
-            ExpressionAttributeNames={"#status": "status", **({"#comment": "comment"} if comment else {})},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":score": score,
-                    ":via": via,
-                    ":now": iso(now),
-                    ":answered": "answered",
-                    ":index": listing(retailer_id),
-                    ":sort": f"{iso(now)}#{shipment_id}",
-                    **words,
-                }
-            ),
-            ReturnValues="ALL_NEW",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return None
-    return from_item(result["Attributes"])
+        survey.update(actions=actions, condition=Survey.pk.exists() & Survey.score.does_not_exist())
+    except UpdateError as error:
+        if condition_failed(error):
+            return None
+        raise
+    return _plain(survey)
 
 
 def add_comment(
@@ -76,49 +83,48 @@ def add_comment(
     now: datetime,
     *,
     reasons: list[str] | None = None,
-    also: list[dict[str, Any]] | None = None,
+    low_copy: bool = False,
+    comment_event: OutboxKey | None = None,
 ) -> bool:
     """Set the joined comment (and, from the page's form, the reasons, once) if nobody changed it since `survey`
-    was read: `comment_rev` counts the comment's versions. `also` holds writes that must happen with it (the
-    low-score listing's copy, the retailer's follow-up event), in one transaction. False when the survey moved on.
+    was read: `comment_rev` counts the comment's versions. What must happen with it goes in the same transaction:
+    the low-score listing's copy of the comment (`low_copy`) and the retailer's follow-up event (`comment_event`,
+    a new outbox item). False when the survey moved on.
     """
     shipment_id = survey["shipment_id"]
     revision = int(survey.get("comment_rev", 0))
     changed = comment != (survey.get("comment") or "")
-    sets = ["follow_up_at = :now"] if reasons is not None else []
-    values: dict[str, Any] = {":now": iso(now), ":rev": revision}
+    actions: list[Action] = [Survey.follow_up_at.set(iso(now))] if reasons is not None else []
     if changed:
-        sets += ["#comment = :comment", "comment_rev = :next", "comment_at = :now"]
-        values.update({":comment": comment, ":next": revision + 1})
+        actions += [Survey.comment.set(comment), Survey.comment_rev.set(revision + 1), Survey.comment_at.set(iso(now))]
     if reasons is not None:
-        sets.append("reasons = :reasons")
-        values[":reasons"] = dumps(reasons)
-    if not sets:
+        actions.append(Survey.reasons.set(dumps(reasons)))
+    if not actions:
         return True
-    condition = "attribute_exists(score) AND (comment_rev = :rev OR attribute_not_exists(comment_rev))"
+    condition = Survey.score.exists() & ((Survey.comment_rev == revision) | Survey.comment_rev.does_not_exist())
     if reasons is not None:
-        condition += " AND attribute_not_exists(follow_up_at)"
-    update = {
-        "TableName": table_name(),
-        "Key": _key(shipment_id),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": to_item(values),
-        **({"ExpressionAttributeNames": {"#comment": "comment"}} if changed else {}),
-    }
-    ddb = client()
+        condition &= Survey.follow_up_at.does_not_exist()
+    if not low_copy and comment_event is None:
+        try:
+            _survey(shipment_id).update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
     try:
-        if also:
-            ddb.transact_write_items(TransactItems=[{"Update": update}, *also])
-        else:
-            ddb.update_item(**update)
-    except (ddb.exceptions.ConditionalCheckFailedException, ddb.exceptions.TransactionCanceledException):
-        return False
+        with TransactWrite(connection=table_connection().connection) as write:
+            write.update(_survey(shipment_id), actions, condition)
+            if low_copy:
+                write.update(_low(shipment_id), [LowScore.comment.set(comment)])
+            if comment_event is not None:
+                event = outbox_model(survey["retailer_id"], comment_event, iso(now))
+                write.save(event, TableItem.pk.does_not_exist())
+    except TransactWriteError as error:
+        if getattr(error, "cause_response_code", None) == "TransactionCanceledException":
+            return False
+        raise
     return True
-
-
-def _low_key(shipment_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"SHIP#{shipment_id}", "sk": "SURVEYLOW"})
 
 
 def low_listing(retailer_id: str) -> str:
@@ -131,92 +137,52 @@ def list_low(survey: dict[str, Any], now: datetime) -> None:
 
     A comment that was joined in the meantime (its update may land first) is kept: `if_not_exists`.
     """
-    fields = ("shipment_id", "order_id", "carrier", "driver", "tracking_token", "score", "answered_at", "answered_via")
-    values = {
-        **{f":{name}": survey[name] for name in fields if survey.get(name) not in (None, "")},
-        ":retailer_index": low_listing(survey["retailer_id"]),
-        ":retailer_sort": f"{survey['answered_at']}#{survey['shipment_id']}",
-        f":{TTL_ATTRIBUTE}": expires_at(iso(now)),
-    }
-    names = {f"#{name[1:]}": name[1:] for name in values}
-    sets = [f"#{name[1:]} = {name}" for name in values]
+    copied = ("shipment_id", "order_id", "carrier", "driver", "tracking_token", "answered_at", "answered_via")
+    actions = [getattr(LowScore, name).set(survey[name]) for name in copied if survey.get(name) not in (None, "")]
+    if survey.get("score") is not None:
+        actions.append(LowScore.score.set(int(survey["score"])))
+    actions += [
+        LowScore.retailer_index.set(low_listing(survey["retailer_id"])),
+        LowScore.retailer_sort.set(f"{survey['answered_at']}#{survey['shipment_id']}"),
+        LowScore.expires_at.set(ttl(iso(now))),
+    ]
     if survey.get("comment"):
-        names["#comment"], values[":comment"] = "comment", survey["comment"]
-        sets.append("#comment = if_not_exists(#comment, :comment)")
-    client().update_item(
-        TableName=table_name(),
-        Key=_low_key(survey["shipment_id"]),
-        UpdateExpression="SET " + ", ".join(sets),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=to_item(values),
-    )
-
-
-def low_comment_update(shipment_id: str, comment: str) -> dict[str, Any]:
-    """The transaction item that keeps the low-score listing's copy of the comment in step."""
-    return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": _low_key(shipment_id),
-            "UpdateExpression": "SET #comment = :comment",
-            "ExpressionAttributeNames": {"#comment": "comment"},
-            "ExpressionAttributeValues": to_item({":comment": comment}),
-        }
-    }
+        actions.append(LowScore.comment.set(LowScore.comment | survey["comment"]))
+    _low(survey["shipment_id"]).update(actions=actions)
 
 
 def latest_low(retailer_id: str, first: str, last: str, limit: int) -> list[dict[str, Any]]:
     """The latest low scores answered between two sort-key bounds, newest first: one bounded query."""
-    page = client().query(
-        TableName=table_name(),
-        IndexName=GSI_RETAILER,
-        KeyConditionExpression="retailer_index = :index AND retailer_sort BETWEEN :first AND :last",
-        ExpressionAttributeValues=to_item({":index": low_listing(retailer_id), ":first": first, ":last": last}),
-        ScanIndexForward=False,
-        Limit=limit,
+    found = LowScore.by_retailer.query(
+        low_listing(retailer_id), LowScore.retailer_sort.between(first, last), scan_index_forward=False, limit=limit
     )
-    return [from_item(item) for item in page.get("Items", [])]
+    return [_plain(item) for item in found]
 
 
 def mark(shipment_id: str, **fields: Any) -> None:
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values = {f":f{i}": value for i, value in enumerate(fields.values())}
-    client().update_item(
-        TableName=table_name(),
-        Key=_key(shipment_id),
-        UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=to_item(values),
-    )
+    """Set survey fields (how it was sent, escalated, clarified; tests move `answered_at`), creating none."""
+    _survey(shipment_id).update(actions=[getattr(Survey, name).set(value) for name, value in fields.items()])
 
 
 def await_reply(phone: str, shipment_id: str, now: datetime) -> None:
-    client().put_item(
-        TableName=table_name(),
-        Item=to_item(
-            {
-                "pk": f"SURVEYWAIT#{phone}",
-                "sk": iso(now) + "#" + shipment_id,
-                "shipment_id": shipment_id,
-                "until": iso(now + timedelta(days=AWAIT_DAYS)),
-                "expires_at": int((now + timedelta(days=AWAIT_DAYS + 1)).timestamp()),
-            }
-        ),
-    )
+    SurveyWait(
+        f"SURVEYWAIT#{phone}",
+        iso(now) + "#" + shipment_id,
+        shipment_id=shipment_id,
+        until=iso(now + timedelta(days=AWAIT_DAYS)),
+        expires_at=now + timedelta(days=AWAIT_DAYS + 1),
+    ).save()
 
 
 def awaiting(phone: str, now: datetime) -> list[str]:
     """Shipments whose survey this phone was asked about and may still answer, newest first."""
-    page = client().query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk",
-        FilterExpression="#until > :now",
-        ExpressionAttributeNames={"#until": "until"},
-        ExpressionAttributeValues=to_item({":pk": f"SURVEYWAIT#{phone}", ":now": iso(now)}),
-        ScanIndexForward=False,
-        ConsistentRead=True,
+    waits = SurveyWait.query(
+        f"SURVEYWAIT#{phone}",
+        filter_condition=SurveyWait.until > iso(now),
+        scan_index_forward=False,
+        consistent_read=True,
     )
-    return [from_item(item)["shipment_id"] for item in page.get("Items", [])]
+    return [wait.shipment_id for wait in waits]
 
 
 def listing(retailer_id: str) -> str:
@@ -227,20 +193,17 @@ def listing(retailer_id: str) -> str:
 def list_answered(
     retailer_id: str, first: str, last: str, cursor: dict[str, Any] | None, limit: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": GSI_RETAILER,
-        "KeyConditionExpression": "retailer_index = :index AND retailer_sort BETWEEN :first AND :last",
-        "ExpressionAttributeValues": to_item({":index": listing(retailer_id), ":first": first, ":last": last}),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        kwargs["ExclusiveStartKey"] = cursor
-    page = client().query(**kwargs)
-    return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+    """One page of answered surveys, newest first, and the key the next page starts after (None: no more)."""
+    found = Survey.by_retailer.query(
+        listing(retailer_id),
+        Survey.retailer_sort.between(first, last),
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=cursor,
+    )
+    return [_plain(item) for item in found], found.last_evaluated_key
 
 
 def position_of(item: dict[str, Any]) -> dict[str, Any]:
     """A listed survey as the ExclusiveStartKey that resumes the listing right after it."""
-    return to_item({name: item[name] for name in ("pk", "sk", "retailer_index", "retailer_sort")})
+    return {name: {"S": item[name]} for name in ("pk", "sk", "retailer_index", "retailer_sort")}

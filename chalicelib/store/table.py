@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -74,7 +74,8 @@ def table_connection() -> TableConnection:
 
 
 def client() -> Any:
-    """The botocore DynamoDB client of PynamoDB's connection, for the few requests no model expresses."""
+    """The botocore DynamoDB client of PynamoDB's connection: the `by_retailer` page helper's, and tests' and bench's
+    raw requests (the repositories go through models and the connection)."""
     return table_connection().connection.client
 
 
@@ -149,18 +150,6 @@ def expires_at(stamp: str, days: int | None = None) -> int:
     return int((datetime.fromisoformat(stamp) + timedelta(days=keep)).timestamp())
 
 
-def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every item a query matches, deserialised, following pages past DynamoDB's 1 MB limit."""
-    kwargs = {"TableName": table_name(), **kwargs}
-    while True:
-        page = client().query(**kwargs)
-        for raw in page.get("Items", []):
-            yield from_item(raw)
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def condition_failed(error: Exception) -> bool:
     """Whether a PynamoDB operation failed only because its condition did not hold (nothing was written)."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
@@ -209,27 +198,6 @@ def index_page(
         kwargs["ExclusiveStartKey"] = start
     page = client().query(**kwargs)
     return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
-
-
-def put_new(item: dict[str, Any], **kwargs: Any) -> bool:
-    """Put an item only if its key is free; False (and nothing written) if it already exists."""
-    ddb = client()
-    try:
-        ddb.put_item(TableName=table_name(), Item=item, ConditionExpression="attribute_not_exists(pk)", **kwargs)
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
-def delete_keys(keys: Iterable[tuple[str, str]]) -> int:
-    """Delete items by (pk, sk) in batches of 25, retrying whatever DynamoDB leaves unprocessed."""
-    pending_keys = [to_item({"pk": pk, "sk": sk}) for pk, sk in keys]
-    for start in range(0, len(pending_keys), 25):
-        requests = [{"DeleteRequest": {"Key": key}} for key in pending_keys[start : start + 25]]
-        pending: dict[str, Any] = {table_name(): requests}
-        while pending:
-            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return len(pending_keys)
 
 
 def dumps(value: Any) -> str:
