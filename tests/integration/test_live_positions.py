@@ -1,0 +1,166 @@
+"""Driver positions (DESIGN 3.8): the signed batch, what is refused with nothing stored, what is kept and shown."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.carriers import native
+from chalicelib.store import live as live_store
+from tests.conftest import Api, Retailer
+from tests.payloads import native_event
+
+TN = "1Z999AA10123456784"
+
+
+def positions(api: Api, retailer: Retailer, body: dict[str, Any] | bytes, *, secret: str | None = None) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Porchlight-Signature": native.sign(secret or retailer.secrets["native"], raw, int(time.time())),
+    }
+    return api.http.post(f"/v1/webhooks/native/{retailer.id}/positions", headers=headers, body=raw)
+
+
+def ping(seconds_ago: float, lat: float = 52.3702, lng: float = 4.8952, **extra: Any) -> dict[str, Any]:
+    at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    return {"tracking_number": TN, "carrier": "ups", "lat": lat, "lng": lng, "recorded_at": at.isoformat(), **extra}
+
+
+def out_for_delivery(api: Api, retailer: Retailer, **register: Any) -> dict[str, Any]:
+    shipment = api.register(retailer, **register).json_body
+    now = datetime.now(UTC)
+    api.native(retailer, {"events": [native_event("ofd", "out_for_delivery", (now - timedelta(hours=1)).isoformat())]})
+    return shipment
+
+
+def live_items() -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName="porchlight-test")["Items"]
+    return [item for item in items if item["sk"]["S"] == "LIVE"]
+
+
+def tracking(api: Api, token: str, **headers: str) -> Any:
+    return api.http.get(f"/v1/tracking/{token}", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ({"lat": 91}, "positions[1].lat"),
+        ({"lng": -180.5}, "positions[1].lat"),
+        ({"lat": "52.1"}, "positions[1].lat"),
+        ({"lat": True}, "positions[1].lat"),
+        ({"recorded_at": None}, "positions[1].recorded_at"),
+        ({"recorded_at": "2026-12-01T10:00:00"}, "positions[1].recorded_at"),
+        ({"tracking_number": None}, "positions[1].tracking_number"),
+        ({"carrier": ""}, "positions[1].carrier"),
+        ({"stops_before": -1}, "positions[1].stops_before"),
+        ({"stops_before": 2.5}, "positions[1].stops_before"),
+        ({"eta": {"start": "soon"}}, "positions[1].eta.start"),
+    ],
+)
+def test_a_batch_with_one_bad_position_is_refused_and_nothing_is_stored(
+    api: Api, retailer: Retailer, item: dict[str, Any], field: str
+) -> None:
+    out_for_delivery(api, retailer)
+    bad = {**ping(5), **item}
+    response = positions(api, retailer, {"positions": [ping(10), bad]})
+    assert response.status_code == 400, response.body
+    assert response.json_body["error"]["field"] == field
+    assert live_items() == []
+
+
+def test_a_position_dated_beyond_the_clock_skew_is_refused(api: Api, retailer: Retailer) -> None:
+    out_for_delivery(api, retailer)
+    response = positions(api, retailer, {"positions": [ping(-120)]})
+    assert response.status_code == 400 and response.json_body["error"]["field"] == "positions[0].recorded_at"
+    assert live_items() == []
+    assert positions(api, retailer, {"positions": [ping(-20)]}).status_code == 200  # within the 60 s skew
+
+
+def test_more_than_500_positions_wrong_signature_or_no_body_are_refused(api: Api, retailer: Retailer) -> None:
+    out_for_delivery(api, retailer)
+    over = positions(api, retailer, {"positions": [ping(i) for i in range(501)]})
+    assert over.status_code == 400 and over.json_body["error"]["field"] == "positions"
+    forged = positions(api, retailer, {"positions": [ping(1)]}, secret="not-the-secret-0123456789")
+    assert forged.status_code == 401
+    empty = positions(api, retailer, {"positions": []})
+    assert empty.status_code == 400
+    garbage = positions(api, retailer, b"{not json")
+    assert garbage.status_code == 400
+    unknown = api.http.post(
+        "/v1/webhooks/native/rt_nobody/positions",
+        headers={"X-Porchlight-Signature": native.sign("x", b"{}", int(time.time()))},
+        body=b"{}",
+    )
+    assert unknown.status_code == 401
+    assert live_items() == []
+
+
+def test_a_shuffled_duplicated_stream_ends_at_the_newest_position(api: Api, retailer: Retailer) -> None:
+    shipment = out_for_delivery(api, retailer)
+    stream = [ping(300 - 40 * i, lat=52.30 + i / 100, stops_before=10 - i) for i in range(8)]
+    shuffled = stream * 3
+    random.Random(17).shuffle(shuffled)
+    totals = {"accepted": 0, "stale": 0}
+    for start in range(0, len(shuffled), 4):
+        answer = positions(api, retailer, {"positions": shuffled[start : start + 4]}).json_body
+        totals["accepted"] += answer["accepted"]
+        totals["stale"] += answer["stale"]
+        assert answer["unmatched"] == 0
+    assert totals["accepted"] + totals["stale"] == len(shuffled)
+    kept = live_store.get(shipment["id"])
+    assert kept is not None and kept.lat == pytest.approx(52.37) and kept.stops_before == 3
+    newest = datetime.fromisoformat(stream[-1]["recorded_at"])
+    assert abs((kept.recorded_at - newest).total_seconds()) < 0.001
+    # the history is untouched: positions never become scans
+    detail = api.shipment(retailer, shipment["id"]).json_body
+    assert [event["status"] for event in detail["events"]] == ["out_for_delivery"]
+
+
+def test_pings_every_5_seconds_are_written_once_per_30_seconds(api: Api, retailer: Retailer) -> None:
+    from chalicelib.store.table import usage
+
+    shipment = out_for_delivery(api, retailer)
+    before = dict(usage)
+    for i in range(12):  # one minute of pings, 5 s apart, same stops
+        answer = positions(api, retailer, {"positions": [ping(60 - 5 * i, lat=52.3 + i / 1000, stops_before=4)]})
+        assert answer.json_body == {"accepted": 1, "stale": 0, "unmatched": 0}
+    puts = usage.get("calls.PutItem", 0) - before.get("calls.PutItem", 0)
+    assert puts == 2  # the first, and the one 30 s later; the others are coalesced
+    kept = live_store.get(shipment["id"])
+    assert kept is not None and kept.lat == pytest.approx(52.306)
+    # a change of stops is written at once
+    positions(api, retailer, {"positions": [ping(0, stops_before=3)]})
+    assert usage.get("calls.PutItem", 0) - before.get("calls.PutItem", 0) == 3
+    assert live_store.get(shipment["id"]).stops_before == 3  # type: ignore[union-attr]
+
+
+def test_positions_for_unknown_parcels_are_counted_and_not_kept(api: Api, retailer: Retailer) -> None:
+    out_for_delivery(api, retailer)
+    answer = positions(api, retailer, {"positions": [{**ping(1), "tracking_number": "NOSUCH1"}, ping(2)]})
+    assert answer.json_body == {"accepted": 1, "stale": 0, "unmatched": 1}
+    assert len(live_items()) == 1
+
+
+def test_a_native_scan_may_carry_the_position_and_stops(api: Api, retailer: Retailer) -> None:
+    shipment = api.register(retailer).json_body
+    now = datetime.now(UTC)
+    event = native_event(
+        "ofd-pos",
+        "out_for_delivery",
+        (now - timedelta(minutes=1)).isoformat(),
+        position={"lat": 40.7128, "lng": -74.006, "recorded_at": (now - timedelta(seconds=30)).isoformat()},
+        stops_before=6,
+    )
+    assert api.native(retailer, {"events": [event]}).json_body == {"accepted": 1, "duplicates": 0}
+    kept = live_store.get(shipment["id"])
+    assert kept is not None and kept.stops_before == 6 and kept.lat == 40.7128
+    bad = {**event, "event_id": "x2", "position": {"lat": 200, "lng": 0, "recorded_at": now.isoformat()}}
+    assert api.native(retailer, {"events": [bad]}).status_code == 400
