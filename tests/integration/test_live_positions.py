@@ -162,5 +162,79 @@ def test_a_native_scan_may_carry_the_position_and_stops(api: Api, retailer: Reta
     assert api.native(retailer, {"events": [event]}).json_body == {"accepted": 1, "duplicates": 0}
     kept = live_store.get(shipment["id"])
     assert kept is not None and kept.stops_before == 6 and kept.lat == 40.7128
+    live = tracking(api, shipment["tracking_token"]).json_body["live"]
+    assert live["stops_before"] == 6 and live["position"]["lat"] == 40.71 and live["position"]["lng"] == -74.01
     bad = {**event, "event_id": "x2", "position": {"lat": 200, "lng": 0, "recorded_at": now.isoformat()}}
     assert api.native(retailer, {"events": [bad]}).status_code == 400
+
+
+def test_the_tracking_json_shows_the_live_block_only_while_out_for_delivery(api: Api, retailer: Retailer) -> None:
+    shipment = api.register(retailer, destination={"city": "Amsterdam", "lat": 52.37403, "lng": 4.88969}).json_body
+    token = shipment["tracking_token"]
+    assert tracking(api, token).json_body["live"] is None  # not out yet
+    now = datetime.now(UTC)
+    api.native(retailer, {"events": [native_event("s", "shipped", (now - timedelta(hours=3)).isoformat())]})
+    positions(api, retailer, {"positions": [ping(5, lat=52.36123, lng=4.90456, stops_before=3)]})
+    assert tracking(api, token).json_body["live"] is None  # a position before out-for-delivery is never shown
+    api.native(retailer, {"events": [native_event("o", "out_for_delivery", (now - timedelta(hours=1)).isoformat())]})
+    eta = {"start": (now + timedelta(minutes=25)).isoformat(), "end": (now + timedelta(minutes=40)).isoformat()}
+    positions(api, retailer, {"positions": [ping(2, lat=52.36123, lng=4.90456, stops_before=3, eta=eta)]})
+    live = tracking(api, token).json_body["live"]
+    assert live["position"]["lat"] == 52.36 and live["position"]["lng"] == 4.9 and live["position"]["age_seconds"] < 60
+    assert live["stops_before"] == 3 and live["destination_area"] == {"lat": 52.37, "lng": 4.89}
+    assert live["summary"].startswith("3 stops before yours, arriving about ")
+    assert "Oderweg" not in json.dumps(live)
+    es = api.http.get(f"/v1/tracking/{token}?lang=es").json_body["live"]["summary"]
+    assert es.startswith("3 paradas antes de la tuya")
+    # exact, then off
+    api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"tracking_page": {"live_position": "exact"}}))
+    assert tracking(api, token).json_body["live"]["position"]["lat"] == 52.36123
+    api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps({"tracking_page": {"live_position": "off"}}))
+    off = tracking(api, token).json_body["live"]
+    assert off["position"] is None and off["stops_before"] == 3
+    # delivered: nothing live at all
+    api.native(retailer, {"events": [native_event("d", "delivered", now.isoformat())]})
+    assert tracking(api, token).json_body["live"] is None
+
+
+def test_a_position_older_than_5_minutes_is_hidden_and_said_to_be_not_current(api: Api, retailer: Retailer) -> None:
+    shipment = out_for_delivery(api, retailer)
+    positions(api, retailer, {"positions": [ping(301, stops_before=4)]})
+    live = tracking(api, shipment["tracking_token"]).json_body["live"]
+    assert live["position"] is None and live["position_outdated"] is True and live["stops_before"] is None
+    page = api.http.get(f"/t/{shipment['tracking_token']}").body.decode()
+    assert "The driver&#39;s position is not current." in page or "The driver's position is not current." in page
+
+
+def test_live_position_setting_is_validated(api: Api, retailer: Retailer) -> None:
+    bad = api.http.put(
+        "/v1/settings", headers=retailer.auth, body=json.dumps({"tracking_page": {"live_position": "street"}})
+    )
+    assert bad.status_code == 400
+    negative = api.http.put(
+        "/v1/settings", headers=retailer.auth, body=json.dumps({"tracking_page": {"driver_close_stops": -1}})
+    )
+    assert negative.status_code == 400
+    settings = api.http.get("/v1/settings", headers=retailer.auth).json_body["tracking_page"]
+    assert settings == {"live_position": "area", "driver_close_stops": 2, "driver_close_minutes": 10}
+
+
+def test_the_tracking_json_answers_304_while_nothing_changed(api: Api, retailer: Retailer) -> None:
+    from chalicelib.store.table import usage
+
+    shipment = out_for_delivery(api, retailer)
+    token = shipment["tracking_token"]
+    positions(api, retailer, {"positions": [ping(90, stops_before=5)]})
+    first = tracking(api, token)
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and first.headers["Cache-Control"] == "no-cache"
+    before = dict(usage)
+    again = tracking(api, token, **{"If-None-Match": tag})
+    assert again.status_code == 304 and again.body == b"" and again.headers["ETag"] == tag
+    assert usage.get("calls.Query", 0) - before.get("calls.Query", 0) == 1  # the one by_token query, as a 200
+    positions(api, retailer, {"positions": [ping(1, lat=52.4, stops_before=4)]})
+    moved = tracking(api, token, **{"If-None-Match": tag})
+    assert moved.status_code == 200 and moved.json_body["live"]["stops_before"] == 4
+    assert moved.headers["ETag"] != tag
+    preflight = api.http.request("OPTIONS", f"/v1/tracking/{token}", headers={})
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
