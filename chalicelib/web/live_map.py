@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 WIDTH, HEIGHT = 320, 200
 TILE = 256
 MAX_ZOOM = 16
+#: Room kept around the points (the destination area is drawn as a circle around its centre).
+MARGIN = 40
 #: The destination area's radius on the map, in degrees of latitude (about 550 m): an area, never a door.
 AREA_RADIUS_DEG = 0.005
 
@@ -34,7 +36,7 @@ def frame(points: list[tuple[float, float]], whole_zoom: bool) -> dict[str, floa
     zoom = float(MAX_ZOOM)
     while zoom > 2:
         xs, ys = zip(*(world(lat, lng, zoom) for lat, lng in points), strict=True)
-        if max(xs) - min(xs) <= WIDTH * 0.7 and max(ys) - min(ys) <= HEIGHT * 0.7:
+        if max(xs) - min(xs) <= WIDTH - 2 * MARGIN and max(ys) - min(ys) <= HEIGHT - 2 * MARGIN:
             break
         zoom -= 1 if whole_zoom else 0.25
     return {"lat": centre[0], "lng": centre[1], "zoom": zoom}
