@@ -229,11 +229,16 @@ def shopper_json(token: str) -> Response:
     shopper = view["shopper"]
     shopper["has_instructions"] = bool(shopper.pop("instructions", ""))
     tag = view_etag(view)
-    headers = {**CORS, "ETag": tag, "Cache-Control": "no-cache", "Access-Control-Expose-Headers": "ETag"}
+    headers: dict[str, str | list[str]] = {
+        **CORS,
+        "ETag": tag,
+        "Cache-Control": "no-cache",
+        "Access-Control-Expose-Headers": "ETag",
+    }
     if etag_matches(tracking_api.current_request.headers.get("if-none-match"), tag):
         # The same one by_token query as a 200 was needed to know nothing changed: a 304 saves bytes, not reads.
         return Response(body="", status_code=304, headers=headers)
-    return json_response(view, headers=headers)
+    return json_response(view, headers={k: str(v) for k, v in headers.items()})
 
 
 def view_etag(view: dict[str, Any]) -> str:
@@ -257,7 +262,11 @@ def etag_matches(header: str | None, tag: str) -> bool:
 
 @tracking_api.route("/v1/tracking/{token}", methods=["OPTIONS"])
 def shopper_json_preflight(token: str) -> Response:
-    headers = {**CORS, "Access-Control-Max-Age": "600", "Access-Control-Allow-Headers": "If-None-Match"}
+    headers: dict[str, str | list[str]] = {
+        **CORS,
+        "Access-Control-Max-Age": "600",
+        "Access-Control-Allow-Headers": "If-None-Match",
+    }
     return Response(body="", status_code=204, headers=headers)
 
 

@@ -115,6 +115,7 @@ def destination_area(destination: dict[str, Any] | None) -> dict[str, float] | N
     lat, lng = destination.get("lat"), destination.get("lng")
     if not live_rules.valid_coordinates(lat, lng):
         return None
+    assert isinstance(lat, int | float) and isinstance(lng, int | float)  # what valid_coordinates checked
     return {"lat": round(float(lat), live_rules.AREA_DECIMALS), "lng": round(float(lng), live_rules.AREA_DECIMALS)}
 
 
