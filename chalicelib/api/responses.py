@@ -578,6 +578,15 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "to": date,
         "shipments": Object,
         "on_time": Object,
+        "driver_eta": NotRequired[
+            Annotated[
+                Object,
+                described(
+                    "parcels delivered within the arrival window the shopper was shown while out for delivery "
+                    "(the driver's ETA, else the carrier's; 10 minutes' grace): `kept`, `missed`, `rate` (%)"
+                ),
+            ]
+        ],
         "quality": Object,
         "delays": NotRequired[Delays],
         "by_carrier": list[Object],

@@ -187,3 +187,16 @@ def merged(stored: StoredPosition | None, position: Position) -> Position:
         stops_before=position.stops_before if position.stops_before is not None else stored.stops_before,
         eta=position.eta if position.eta is not None else stored.eta,
     )
+
+
+#: A delivery this long after the end of the arrival window the shopper was shown still counts as kept.
+ETA_GRACE = timedelta(minutes=10)
+
+
+def eta_kept(eta: dict[str, str] | None, delivered_at: datetime) -> bool | None:
+    """Whether the driver arrived within the arrival window the shopper was shown (its end, or its start when that
+    is all it gave, plus ETA_GRACE); None when no window was shown."""
+    bound = (eta or {}).get("end") or (eta or {}).get("start")
+    if not bound:
+        return None
+    return delivered_at <= datetime.fromisoformat(bound) + ETA_GRACE

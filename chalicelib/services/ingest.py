@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,11 +36,13 @@ from ..shared.retries import with_retries, write_deadline
 from ..shared.shipment_views import detail, owned
 from ..shared.signatures import verify_for_retailer
 from ..store import ignored as ignored_store
+from ..store import live as live_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
 
 MAX_BODY_BYTES = 1024 * 1024
+logger = logging.getLogger("porchlight.ingest")
 
 
 @dataclass(frozen=True)
@@ -289,8 +292,22 @@ def _apply(
         after_progress.status_at,
         current.promised_date,
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
+        eta_shown=_last_mile_eta(base, current),
     )
     return len(fresh)
+
+
+def _last_mile_eta(before: ShipmentRecord, after: ShipmentRecord) -> dict[str, str] | None:
+    """The arrival window the shopper saw while the parcel was out for delivery, read once, when it arrives (one
+    `GetItem` per delivered parcel): the driver's own ETA if a position gave one, else the carrier's."""
+    if not (before.progress.status == ms.OUT_FOR_DELIVERY and after.progress.status == ms.DELIVERED and after.claimed):
+        return None
+    try:
+        position = live_store.get(after.id)
+    except Exception:  # a counter's input: it must never fail the webhook whose scans are already written
+        logger.exception("last-mile ETA unreadable", extra={"retailer_id": after.retailer_id})
+        position = None
+    return (position.eta if position else None) or before.progress.eta
 
 
 def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, Any]:

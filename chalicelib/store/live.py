@@ -77,7 +77,7 @@ def save_if_newer(record: ShipmentRecord, position: StoredPosition, now: datetim
 
 
 def get(shipment_id: str) -> StoredPosition | None:
-    """One shipment's stored position (strongly consistent), for tests and the simulator's checks."""
+    """One shipment's stored position (strongly consistent): the arrival window it held when the parcel arrived."""
     try:
         found = LivePosition.get(f"SHIP#{shipment_id}", LIVE_SK, consistent_read=True)
     except LivePosition.DoesNotExist:

@@ -238,3 +238,27 @@ def test_the_tracking_json_answers_304_while_nothing_changed(api: Api, retailer:
     assert moved.headers["ETag"] != tag
     preflight = api.http.request("OPTIONS", f"/v1/tracking/{token}", headers={})
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_analytics_count_parcels_delivered_within_the_window_the_shopper_was_shown(
+    api: Api, retailer: Retailer
+) -> None:
+    now = datetime.now(UTC)
+    window = {"start": (now - timedelta(minutes=50)).isoformat(), "end": (now - timedelta(minutes=20)).isoformat()}
+    for tn, delivered_minutes_ago in (("1ZKEPT", 25), ("1ZGRACE", 15), ("1ZMISSED", 2)):
+        api.register(retailer, tracking_number=tn, order_id=f"O-{tn}")
+        started = (now - timedelta(hours=1)).isoformat()
+        api.native(retailer, {"events": [native_event(f"{tn}-o", "out_for_delivery", started, tracking_number=tn)]})
+        position = {**ping(60 * 55), "tracking_number": tn, "eta": window, "stops_before": 4}
+        assert positions(api, retailer, {"positions": [position]}).json_body["accepted"] == 1
+        delivered = (now - timedelta(minutes=delivered_minutes_ago)).isoformat()
+        api.native(retailer, {"events": [native_event(f"{tn}-d", "delivered", delivered, tracking_number=tn)]})
+    # a parcel never shown a window is not counted either way
+    api.register(retailer, tracking_number="1ZNOWINDOW", order_id="O-NW")
+    api.native(retailer, {"events": [native_event("nw", "delivered", now.isoformat(), tracking_number="1ZNOWINDOW")]})
+    first, last = (
+        (now - timedelta(days=1)).date().isoformat(),
+        now.date().isoformat(),
+    )  # the delivery days, near midnight too
+    report = api.http.get(f"/v1/analytics?from={first}&to={last}", headers=retailer.auth).json_body
+    assert report["driver_eta"] == {"kept": 2, "missed": 1, "rate": 66.7}
