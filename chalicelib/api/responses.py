@@ -165,7 +165,7 @@ class Notification(TypedDict):
     kind: Annotated[
         str,
         described(
-            "a milestone, `delayed`, `survey`, or a webhook to you "
+            "a milestone, `delayed`, `survey`, `driver_close` (the driver is close: D46), or a webhook to you "
             "(`status:<status>:<version>`, `escalation`, `survey_comment:<n>`)"
         ),
     ]

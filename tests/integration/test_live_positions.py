@@ -262,3 +262,26 @@ def test_analytics_count_parcels_delivered_within_the_window_the_shopper_was_sho
     )  # the delivery days, near midnight too
     report = api.http.get(f"/v1/analytics?from={first}&to={last}", headers=retailer.auth).json_body
     assert report["driver_eta"] == {"kept": 2, "missed": 1, "rate": 66.7}
+
+
+def test_with_a_tile_url_the_map_draws_tiles_from_that_host_only(
+    api: Api, retailer: Retailer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.config import settings
+
+    shipment = out_for_delivery(api, retailer, destination={"city": "Amsterdam", "lat": 52.374, "lng": 4.889})
+    positions(api, retailer, {"positions": [ping(5, stops_before=2)]})
+    page = api.http.get(f"/t/{shipment['tracking_token']}")
+    csp = page.headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in csp and "https:" not in csp.split("img-src")[1].split(";")[0]
+    assert b'id="live-map"' in page.body and b"<image " not in page.body  # self-drawn
+    monkeypatch.setenv("MAP_TILE_URL", "https://tiles.example.test/{z}/{x}/{y}.png")
+    settings.cache_clear()
+    try:
+        tiled = api.http.get(f"/t/{shipment['tracking_token']}")
+    finally:
+        monkeypatch.delenv("MAP_TILE_URL")
+        settings.cache_clear()
+    images = tiled.headers["Content-Security-Policy"].split("img-src")[1].split(";")[0]
+    assert images.split() == ["'self'", "data:", "https://tiles.example.test"]
+    assert b'<image href="https://tiles.example.test/' in tiled.body
