@@ -47,6 +47,7 @@ MODULES = (
     "templates",
     "scale_model",
     "burst",
+    "live_position",
 )
 
 

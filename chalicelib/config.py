@@ -39,6 +39,9 @@ class Settings:
     #: Retailer webhooks may go to plain http and private addresses: only the local runtime and the tests set
     #: ALLOW_PRIVATE_WEBHOOKS=1. Every deployed stage, whatever its name, keeps the guard (docs/decisions.md D29).
     allow_private_webhooks: bool = False
+    #: An OpenStreetMap-compatible tile URL template (`https://tiles.example/{z}/{x}/{y}.png`) for the live map on
+    #: the tracking page; its host is the only image host the page's CSP adds. Empty: a self-drawn SVG map.
+    map_tile_url: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -77,4 +80,13 @@ def settings() -> Settings:
         trusted_client_ip_header=env.get("TRUSTED_CLIENT_IP_HEADER", "").strip().lower(),
         trusted_proxy_hops=max(1, int(env.get("TRUSTED_PROXY_HOPS", "1") or 1)),
         allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "") == "1",
+        map_tile_url=_tile_url(env.get("MAP_TILE_URL", "")),
     )
+
+
+def _tile_url(value: str) -> str:
+    """Only an https template naming {z}, {x} and {y} is used; anything else means the self-drawn map."""
+    value = value.strip()
+    if not value.startswith("https://") or not all(part in value for part in ("{z}", "{x}", "{y}")):
+        return ""
+    return value

@@ -4,6 +4,9 @@
 
 It reads the demo retailer written by the devserver (.porchlight-demo.json), registers a shipment through the
 retailer API, then posts signed native webhooks for each milestone and prints what the API reports after each.
+While the parcel is out for delivery it drives the driver along a route with signed position pings
+(`POST /v1/webhooks/native/{retailer_id}/positions`), stops counting down, so the tracking page's map moves;
+`--pings 0` skips that.
 """
 
 from __future__ import annotations
@@ -54,6 +57,67 @@ def post_native(base_url: str, retailer_id: str, secret: str, events: list[dict[
         return json.loads(response.read())
 
 
+#: The driver's route through Oakland to the demo address (the last point is the destination area's centre).
+ROUTE = [
+    (37.8044, -122.2712),
+    (37.8079, -122.2661),
+    (37.8110, -122.2601),
+    (37.8152, -122.2544),
+    (37.8191, -122.2479),
+    (37.8226, -122.2411),
+    (37.8270, -122.2330),
+]
+#: Pings are dated this far apart (the store keeps one position per 30 s of recorded time: domain.live).
+PING_SPACING = timedelta(seconds=30)
+
+
+def along(route: list[tuple[float, float]], fraction: float) -> tuple[float, float]:
+    """The point `fraction` (0..1) of the way along the route, by legs."""
+    legs = len(route) - 1
+    where = min(max(fraction, 0.0), 1.0) * legs
+    index = min(int(where), legs - 1)
+    part = where - index
+    (lat1, lng1), (lat2, lng2) = route[index], route[index + 1]
+    return round(lat1 + (lat2 - lat1) * part, 6), round(lng1 + (lng2 - lng1) * part, 6)
+
+
+def post_positions(base_url: str, retailer_id: str, secret: str, positions: list[dict[str, Any]]) -> Any:
+    raw = json.dumps({"positions": positions}).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"{base_url}/v1/webhooks/native/{retailer_id}/positions", data=raw, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Porchlight-Signature", sign(secret, raw, int(time.time())))
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def drive(
+    base_url: str, retailer_id: str, secret: str, tracking_number: str, pings: int, interval: float, stops: int = 6
+) -> None:
+    """The driver along ROUTE in `pings` pings, `interval` seconds apart, each dated PING_SPACING after the last
+    (the newest at the moment it is sent), with stops before this parcel's counting down and an ETA."""
+    for index in range(pings):
+        fraction = index / max(pings - 1, 1)
+        lat, lng = along(ROUTE, fraction)
+        now = datetime.now(UTC)
+        left = round(stops * (1 - fraction))
+        recorded = now - PING_SPACING * (pings - 1 - index)
+        eta = now + timedelta(minutes=max(2, left * 4))
+        position = {
+            "tracking_number": tracking_number,
+            "carrier": "ups",
+            "lat": lat,
+            "lng": lng,
+            "recorded_at": recorded.isoformat(),
+            "stops_before": left,
+            "eta": {"start": eta.isoformat()},
+        }
+        result = post_positions(base_url, retailer_id, secret, [position])
+        print(f"    driver at {lat:.4f},{lng:.4f}, {left} stops before yours -> accepted={result['accepted']}")
+        time.sleep(interval)
+
+
 DAYTIME_ZONES = (
     "America/Los_Angeles",
     "America/New_York",
@@ -84,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-file", type=Path, default=Path(".porchlight-demo.json"))
     parser.add_argument("--delay", type=float, default=1.0, help="seconds between scans")
     parser.add_argument("--time-zone", default=None, help="the shopper's zone (default: one where it is daytime)")
+    parser.add_argument("--pings", type=int, default=8, help="driver positions while out for delivery (0: none)")
+    parser.add_argument("--ping-interval", type=float, default=2.0, help="seconds between driver positions")
     args = parser.parse_args(argv)
     if not args.demo_file.exists():
         print(f"{args.demo_file} not found: start the local server first (make run)", file=sys.stderr)
@@ -107,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
                 "time_zone": args.time_zone or daytime_zone(),
             },
             "items": [{"name": "Trail running shoes", "quantity": 1}],
+            "destination": {
+                "city": "Oakland",
+                "region": "CA",
+                "country": "US",
+                "lat": ROUTE[-1][0],
+                "lng": ROUTE[-1][1],
+            },
         },
         auth,
     )
@@ -128,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         result = post_native(base_url, demo["retailer_id"], secret, [event])
         state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
         print(f"  {description:<48} -> {state['status_label']:<18} accepted={result['accepted']}")
+        if status == "out_for_delivery" and args.pings > 0:
+            drive(base_url, demo["retailer_id"], secret, tracking_number, args.pings, args.ping_interval)
         time.sleep(args.delay)
     state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
     for note in state["notifications"]:

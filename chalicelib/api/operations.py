@@ -53,7 +53,7 @@ class Operation:
     tag: str
     response: str | None  # a shape in responses.py; None for an empty or non-JSON body
     status: int = 200
-    request: str | None = None  # a pydantic model in schemas.py ("WebhookBody": the source's own bytes)
+    request: str | None = None  # a pydantic model in schemas.py (SIGNED_BODIES: read as the signed bytes)
     request_required: bool = True
     security: str | None = "retailerKey"
     query: tuple[Query, ...] = ()
@@ -106,3 +106,8 @@ def documented(
         return view
 
     return record
+
+
+#: Request bodies read as the bytes their sender signed, never through a pydantic model: "WebhookBody" (each
+#: source's own payload) and "PositionsBody" (described by a model the adapter's checks follow, DESIGN 3.8).
+SIGNED_BODIES = ("WebhookBody", "PositionsBody")

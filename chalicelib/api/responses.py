@@ -165,7 +165,7 @@ class Notification(TypedDict):
     kind: Annotated[
         str,
         described(
-            "a milestone, `delayed`, `survey`, or a webhook to you "
+            "a milestone, `delayed`, `survey`, `driver_close` (the driver is close: D46), or a webhook to you "
             "(`status:<status>:<version>`, `escalation`, `survey_comment:<n>`)"
         ),
     ]
@@ -313,6 +313,16 @@ class Settings(TypedDict):
     ]
     survey: Object
     webhooks: NotRequired[WebhookSettings]
+    tracking_page: NotRequired[
+        Annotated[
+            Object,
+            described(
+                "`live_position`: `off`, `area` (default: the driver rounded to about 1 km) or `exact`; "
+                "`driver_close_stops` (default 2) and `driver_close_minutes` (default 10): the one "
+                '"driver is close" text goes out when either is reached (0 switches that test off)'
+            ),
+        ]
+    ]
 
 
 # Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
@@ -568,6 +578,15 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "to": date,
         "shipments": Object,
         "on_time": Object,
+        "driver_eta": NotRequired[
+            Annotated[
+                Object,
+                described(
+                    "parcels delivered within the arrival window the shopper was shown while out for delivery "
+                    "(the driver's ETA, else the carrier's; 10 minutes' grace): `kept`, `missed`, `rate` (%)"
+                ),
+            ]
+        ],
         "quality": Object,
         "delays": NotRequired[Delays],
         "by_carrier": list[Object],
@@ -605,8 +624,41 @@ class ShopperChoices(TypedDict, total=False):
 
 
 @with_config(OPEN)
+class LivePosition(TypedDict):
+    lat: Annotated[float, described("rounded to 2 decimals (about 1 km) unless the retailer chose `exact`")]
+    lng: float
+    age_seconds: Annotated[int, Field(ge=0, le=300)]
+
+
+@with_config(OPEN)
+class LiveArea(TypedDict):
+    lat: float
+    lng: float
+
+
+@with_config(OPEN)
+class Live(TypedDict):
+    """The last mile while the parcel is out for delivery (DESIGN 3.8); absent or null otherwise."""
+
+    position: Annotated[
+        LivePosition | None,
+        described(
+            "the driver, only while out for delivery, at most 5 minutes old, and unless the retailer's "
+            "`tracking_page.live_position` is `off`"
+        ),
+    ]
+    position_outdated: Annotated[bool, described("a position exists but is older than 5 minutes (not shown)")]
+    stops_before: Annotated[int | None, described("stops the driver makes before this one")]
+    eta: Object | None
+    destination_area: NotRequired[
+        Annotated[LiveArea | None, described("where the parcel goes, rounded to 2 decimals: never the address")]
+    ]
+
+
+@with_config(OPEN)
 class Tracking(TypedDict):
-    """What the shopper's page shows; never a phone number, e-mail, street address or surname."""
+    """What the shopper's page shows; never a phone number, e-mail, street address or surname. Answers carry an
+    `ETag`; `If-None-Match` with it gets 304 while nothing changed."""
 
     token: str
     locale: Locale
@@ -618,6 +670,7 @@ class Tracking(TypedDict):
     events: list[TrackingEvent]
     retailer: Object
     shopper: NotRequired[ShopperChoices]
+    live: NotRequired[Live | None]
 
 
 @with_config(OPEN)
@@ -675,6 +728,13 @@ class WebhookResult(TypedDict):
 
 
 @with_config(OPEN)
+class PositionsResult(TypedDict):
+    accepted: Annotated[Count, described("positions newer than the one kept (stored, or within 30 s of it)")]
+    stale: Annotated[Count, described("positions no newer than one already kept or sent in the same batch")]
+    unmatched: Annotated[Count, described("positions naming a tracking number none of your shipments has")]
+
+
+@with_config(OPEN)
 class IgnoredWebhook(TypedDict):
     received_at: datetime
     source: Source
@@ -723,6 +783,7 @@ PUBLISHED: tuple[type, ...] = (
     Tracking,
     OrderLookup,
     WebhookResult,
+    PositionsResult,
     IgnoredReason,
     IgnoredWebhookList,
 )

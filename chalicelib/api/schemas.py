@@ -158,6 +158,9 @@ class Destination(Strict):
     region: str | None = Field(default=None, max_length=120)
     postal_code: str | None = Field(default=None, max_length=20)
     country: str | None = Field(default=None, min_length=2, max_length=2)
+    #: Where the parcel goes, for the live map: shown to the shopper only as an area (rounded to 2 decimals).
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
 
 
 class Item(Strict):
@@ -359,8 +362,17 @@ class WebhooksRequest(Strict):
         return sorted(set(value)) if value is not None else None
 
 
+class TrackingPageSettingsRequest(Strict):
+    """The live last mile on the tracking page (DESIGN 3.8) and when the "driver is close" text goes out."""
+
+    live_position: Literal["off", "area", "exact"] | None = None
+    driver_close_stops: StrictInt | None = Field(default=None, ge=0, le=50)
+    driver_close_minutes: StrictInt | None = Field(default=None, ge=0, le=120)
+
+
 class SettingsRequest(Strict):
     survey: SurveySettingsRequest | None = None
+    tracking_page: TrackingPageSettingsRequest | None = None
     webhooks: WebhooksRequest | None = None
     channels: dict[KindName, list[ChannelName]] | None = None
     quiet_hours: QuietHoursRequest | None = None
@@ -422,3 +434,25 @@ class OrderLookupRequest(Strict):
     order_id: Annotated[str, Field(min_length=1, max_length=200)]
     contact: Annotated[str, Field(min_length=3, max_length=254)]
     locale: Annotated[str, Field(pattern=LOCALE.pattern)] | None = None
+
+
+class EtaWindow(Strict):
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class DriverPosition(Strict):
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
+    carrier: Annotated[str, Field(min_length=1, max_length=64)]
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    recorded_at: Annotated[datetime, Field(description="ISO 8601 with offset; at most 60 s ahead of our clock")]
+    stops_before: StrictInt | None = Field(default=None, ge=0, le=1000, description="stops before this parcel's")
+    eta: EtaWindow | None = None
+
+
+class PositionsBody(Strict):
+    """Driver positions, signed like native scans (`X-Porchlight-Signature` over the raw body). The body is
+    read as the signed bytes by chalicelib.carriers.native.parse_positions; this model describes it."""
+
+    positions: list[DriverPosition] = Field(min_length=1, max_length=500)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from ..services import surveys, tracking
 from ..services.order_lookup import find_order, retailer_brand
 from ..services.relay import post_from_page
 from ..web.i18n import LANGUAGE_NAMES, strings
+from ..web.live_map import https_origin, live_map
 from .http import body_bytes, client_address, json_response, posted_cross_site, read_json_object, utcnow
 from .operations import LANG, documented
 
@@ -50,7 +53,10 @@ FORM_MESSAGES = {
 }
 
 
-def page_headers(nonce: str) -> dict[str, str | list[str]]:
+def page_headers(nonce: str, image_sources: list[str] | None = None) -> dict[str, str | list[str]]:
+    """`image_sources`: the only hosts the page may load images from (the tracking page names its own: the logo's,
+    the items' and the map tiles'); without it, any https image (pages that show retailer-written markup)."""
+    images = " ".join(["'self'", "data:", *image_sources]) if image_sources is not None else "'self' https: data:"
     return {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
@@ -61,7 +67,7 @@ def page_headers(nonce: str) -> dict[str, str | list[str]]:
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Content-Security-Policy": (
-            f"default-src 'none'; img-src 'self' https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+            f"default-src 'none'; img-src {images}; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
             "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         ),
     }
@@ -76,13 +82,19 @@ def _cookie(name: str) -> str | None:
     return None
 
 
-def render_page(template: str, context: dict[str, Any], status: int = 200, csrf: str | None = None) -> Response:
+def render_page(
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    csrf: str | None = None,
+    image_sources: list[str] | None = None,
+) -> Response:
     # jinja2 (via web.templating): only pages render, the webhook path never does
     from ..web.templating import builtin_environment
 
     nonce = secrets.token_urlsafe(16)
     html = builtin_environment().get_template(template).render({**context, "nonce": nonce})
-    headers = page_headers(nonce)
+    headers = page_headers(nonce, image_sources)
     if csrf:
         secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
         headers["Set-Cookie"] = f"{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict{secure}"
@@ -101,8 +113,10 @@ def tracking_page(
     view: dict[str, Any], saved: bool = False, chat_sent: bool = False, error: str | None = None, status: int = 200
 ) -> Response:
     csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
+    tile_template = settings().map_tile_url
     context = {
         "v": view,
+        "map": live_map(view.get("live"), tile_template),
         "t": strings(view["locale"]),
         "base": settings().public_base_url,
         "csrf": csrf,
@@ -111,7 +125,19 @@ def tracking_page(
         "error": error,
         "languages": LANGUAGE_NAMES,
     }
-    return render_page("pages/tracking.html.j2", context, status=status, csrf=csrf)
+    return render_page(
+        "pages/tracking.html.j2", context, status=status, csrf=csrf, image_sources=image_sources(view, tile_template)
+    )
+
+
+def image_sources(view: dict[str, Any], tile_template: str) -> list[str]:
+    """The hosts of the images the tracking page shows: the retailer's logo, the items' pictures, the map tiles
+    (only the operator's tile host: DESIGN 3.8). Proof-of-delivery media come through our own origin."""
+    urls = [view["retailer"].get("logo_url"), *(item.get("image_url") for item in view.get("items") or [])]
+    origins = {https_origin(url) for url in urls if isinstance(url, str)}
+    if tile_template:
+        origins.add(https_origin(tile_template))
+    return sorted(origin for origin in origins if origin)
 
 
 def form_message(error: PorchlightError, locale: str) -> str:
@@ -202,12 +228,46 @@ def shopper_json(token: str) -> Response:
     # retailers embed in their sites; the page, where the shopper edits them, shows them (D23).
     shopper = view["shopper"]
     shopper["has_instructions"] = bool(shopper.pop("instructions", ""))
-    return json_response(view, headers=CORS)
+    tag = view_etag(view)
+    headers: dict[str, str | list[str]] = {
+        **CORS,
+        "ETag": tag,
+        "Cache-Control": "no-cache",
+        "Access-Control-Expose-Headers": "ETag",
+    }
+    if etag_matches(tracking_api.current_request.headers.get("if-none-match"), tag):
+        # The same one by_token query as a 200 was needed to know nothing changed: a 304 saves bytes, not reads.
+        return Response(body="", status_code=304, headers=headers)
+    return json_response(view, headers={k: str(v) for k, v in headers.items()})
+
+
+def view_etag(view: dict[str, Any]) -> str:
+    """A weak validator of what the shopper sees: everything but the position's age, which grows every second
+    while the position stays (pollers count it on themselves; a position that ages out changes the view)."""
+    live = view.get("live")
+    if live and live.get("position"):
+        live = {**live, "position": {k: v for k, v in live["position"].items() if k != "age_seconds"}}
+    shown = {**view, "live": live}
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def etag_matches(header: str | None, tag: str) -> bool:
+    """`If-None-Match` holds our tag (weak comparison, RFC 9110 13.1.2), or `*`."""
+    if not header:
+        return False
+    opaque = tag.removeprefix("W/")
+    return any(part.strip() == "*" or part.strip().removeprefix("W/") == opaque for part in header.split(",")[:20])
 
 
 @tracking_api.route("/v1/tracking/{token}", methods=["OPTIONS"])
 def shopper_json_preflight(token: str) -> Response:
-    return Response(body="", status_code=204, headers={**CORS, "Access-Control-Max-Age": "600"})
+    headers: dict[str, str | list[str]] = {
+        **CORS,
+        "Access-Control-Max-Age": "600",
+        "Access-Control-Allow-Headers": "If-None-Match",
+    }
+    return Response(body="", status_code=204, headers=headers)
 
 
 def _form() -> dict[str, str]:

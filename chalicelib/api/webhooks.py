@@ -11,6 +11,7 @@ from ..carriers import SOURCES
 from ..errors import PorchlightError
 from ..observability import metric
 from ..services.ingest import Webhook, handle_webhook
+from ..services.positions import PositionBatch, handle_positions
 from .http import body_bytes, json_response, utcnow
 from .operations import documented
 
@@ -25,6 +26,37 @@ WEBHOOK_CONTENT_TYPES = [
     "application/octet-stream",
     "application/x-www-form-urlencoded",
 ]
+
+
+@webhooks.route("/v1/webhooks/native/{retailer_id}/positions", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+@documented(
+    "Driver positions for parcels out for delivery (at most 500), signed exactly like native scans; an older "
+    "position never replaces a newer one, and nothing is kept from a batch with any invalid item",
+    "webhooks",
+    "PositionsResult",
+    request="PositionsBody",
+    security=None,
+    errors=(400, 401, 413, 415),
+)
+def receive_positions(retailer_id: str) -> Response:
+    request = webhooks.current_request
+    try:
+        result = handle_positions(
+            PositionBatch(
+                retailer_id=retailer_id,
+                raw_body=body_bytes(request),
+                headers=request.headers,
+                query=request.query_params or {},
+            ),
+            utcnow(),
+        )
+    except PorchlightError as error:
+        logger.warning("positions rejected", extra={"retailer_id": retailer_id, "reason": error.code})
+        metric("PositionsRejected", reason=error.code)
+        raise
+    metric("PositionsAccepted", result.accepted)
+    metric("PositionsWritten", result.written)
+    return json_response({"accepted": result.accepted, "stale": result.stale, "unmatched": result.unmatched})
 
 
 @webhooks.route("/v1/webhooks/{source}/{retailer_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)

@@ -12,6 +12,7 @@ from typing import Any
 from ..domain import json_text
 from ..domain import milestones as ms
 from ..domain.events import TrackingEvent, fingerprint, iso, normalise_carrier, normalise_tracking_number
+from ..domain.live import Position
 from ..errors import InvalidSignature, ValidationError
 
 #: Scans outside these years are corrupt data (and the extremes overflow when converted to UTC).
@@ -45,6 +46,8 @@ class Parsed:
 
     events: list[TrackingEvent]
     ignored: list[Ignored] = field(default_factory=list)
+    #: Driver positions carried beside the scans (native events may; DESIGN 3.8): never part of the history.
+    positions: list[Position] = field(default_factory=list)
 
 
 class AdapterValidationError(ValidationError):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ..domain import milestones as ms
 from ..domain.events import Location, TrackingEvent, fingerprint
+from ..domain.live import FUTURE_SKEW, MAX_STOPS, Position, valid_coordinates
 from ..errors import InvalidSignature
 from .base import (
     AdapterValidationError,
@@ -29,6 +31,8 @@ SOURCE = "native"
 SIGNATURE_HEADER = "X-Porchlight-Signature"
 TOLERANCE_SECONDS = 300
 MAX_EVENTS = 500
+#: At most this many positions in one `POST /v1/webhooks/native/{retailer_id}/positions` (DESIGN 3.8).
+MAX_POSITIONS = 500
 
 
 def sign(secret: str, raw_body: bytes, timestamp_s: int) -> str:
@@ -77,7 +81,95 @@ def _small_object(data: dict[str, Any], key: str, path: str, fields: tuple[str, 
     return cleaned or None
 
 
+def _eta(item: dict[str, Any], path: str) -> dict[str, str] | None:
+    if item.get("eta") is None:
+        return None
+    eta_obj = obj(item, "eta", f"{path}.eta")
+    return {
+        k: v
+        for k, v in (
+            ("start", optional_timestamp_text(eta_obj.get("start"), f"{path}.eta.start")),
+            ("end", optional_timestamp_text(eta_obj.get("end"), f"{path}.eta.end")),
+        )
+        if v
+    } or None
+
+
+def _stops(item: dict[str, Any], path: str) -> int | None:
+    value = item.get("stops_before")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STOPS:
+        raise AdapterValidationError(
+            f"{path}.stops_before must be a whole number from 0 to {MAX_STOPS}", field=f"{path}.stops_before"
+        )
+    return value
+
+
+def _position(
+    item: dict[str, Any], path: str, now: datetime, carrier: str, tracking_number: str, stops: int | None, eta: Any
+) -> Position:
+    """`lat`, `lng` and `recorded_at` (with offset, at most FUTURE_SKEW ahead of our clock), validated."""
+    for name in ("lat", "lng", "recorded_at"):
+        if item.get(name) is None:
+            raise AdapterValidationError(f"{path}.{name} is required", field=f"{path}.{name}")
+    if not valid_coordinates(item["lat"], item["lng"]):
+        raise AdapterValidationError(
+            f"{path}: lat must be a number from -90 to 90 and lng from -180 to 180", field=f"{path}.lat"
+        )
+    recorded_at, _ = timestamp(item["recorded_at"], f"{path}.recorded_at", require_offset=True)
+    if recorded_at - now > FUTURE_SKEW:
+        raise AdapterValidationError(
+            f"{path}.recorded_at is more than {int(FUTURE_SKEW.total_seconds())} s ahead of our clock",
+            field=f"{path}.recorded_at",
+        )
+    return Position(
+        carrier=carrier,
+        tracking_number=tracking_number,
+        lat=float(item["lat"]),
+        lng=float(item["lng"]),
+        recorded_at=recorded_at,
+        stops_before=stops,
+        eta=eta,
+    )
+
+
+def parse_positions(raw_body: bytes, now: datetime) -> list[Position]:
+    """A positions batch (DESIGN 3.8): every item is checked before any is used, so a bad one stores nothing."""
+    body = load_json_object(raw_body)
+    items = array(body, "positions", "positions")
+    if not items:
+        raise AdapterValidationError("positions must hold at least one position", field="positions")
+    if len(items) > MAX_POSITIONS:
+        raise AdapterValidationError(f"positions holds more than {MAX_POSITIONS} positions", field="positions")
+    positions = []
+    for index, item in enumerate(items):
+        path = f"positions[{index}]"
+        if not isinstance(item, dict):
+            raise AdapterValidationError(f"{path} must be an object", field=path)
+        carrier = carrier_code(item.get("carrier"), f"{path}.carrier")
+        tracking_number = tracking_code(item.get("tracking_number"), f"{path}.tracking_number")
+        positions.append(_position(item, path, now, carrier, tracking_number, _stops(item, path), _eta(item, path)))
+    return positions
+
+
+def _event_position(item: dict[str, Any], path: str, event: TrackingEvent, now: datetime) -> Position | None:
+    """A native event's optional `position` (and `stops_before`): the driver's place when the scan was made."""
+    if item.get("position") is None:
+        if item.get("stops_before") is not None:
+            raise AdapterValidationError(f"{path}.stops_before needs a position", field=f"{path}.position")
+        return None
+    where = obj(item, "position", f"{path}.position")
+    stops = _stops(item, path)
+    return _position(where, f"{path}.position", now, event.carrier, event.tracking_number, stops, event.eta)
+
+
 def parse(raw_body: bytes) -> list[TrackingEvent]:
+    return parse_with_positions(raw_body, None)[0]
+
+
+def parse_with_positions(raw_body: bytes, now: datetime | None) -> tuple[list[TrackingEvent], list[Position]]:
+    """The scans, and (when `now` is given) the driver positions some of them carry."""
     body = load_json_object(raw_body)
     items = array(body, "events", "events")
     if not items:
@@ -85,6 +177,7 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
     if len(items) > MAX_EVENTS:
         raise AdapterValidationError(f"events holds more than {MAX_EVENTS} events", field="events")
     events = []
+    positions = []
     for index, item in enumerate(items):
         path = f"events[{index}]"
         if not isinstance(item, dict):
@@ -95,46 +188,39 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
             raise AdapterValidationError(f"{path}.status must be one of: {allowed}", field=f"{path}.status")
         occurred_at, _ = timestamp(item.get("occurred_at"), f"{path}.occurred_at", require_offset=True)
         event_id = text(item, "event_id", f"{path}.event_id", max_len=200)
-        eta = None
-        if item.get("eta") is not None:
-            eta_obj = obj(item, "eta", f"{path}.eta")
-            eta = {
-                k: v
-                for k, v in (
-                    ("start", optional_timestamp_text(eta_obj.get("start"), f"{path}.eta.start")),
-                    ("end", optional_timestamp_text(eta_obj.get("end"), f"{path}.eta.end")),
-                )
-                if v
-            } or None
+        eta = _eta(item, path)
         delayed = item.get("delayed", False)
         if not isinstance(delayed, bool):
             raise AdapterValidationError(f"{path}.delayed must be true or false", field=f"{path}.delayed")
         location = _small_object(item, "location", f"{path}.location", ("city", "region", "postal_code", "country"))
-        events.append(
-            TrackingEvent(
-                source=SOURCE,
-                carrier=carrier_code(item.get("carrier"), f"{path}.carrier"),
-                tracking_number=tracking_code(item.get("tracking_number"), f"{path}.tracking_number"),
-                status=status,
-                occurred_at=occurred_at,
-                fingerprint=fingerprint(SOURCE, event_id),
-                carrier_status=status,
-                description=text(item, "description", f"{path}.description", required=False, max_len=1000),
-                location=Location.from_dict(location),
-                delayed=delayed,
-                eta=eta,
-                driver=_small_object(item, "driver", f"{path}.driver", ("name", "phone")),
-                proof_of_delivery=_small_object(
-                    item,
-                    "proof_of_delivery",
-                    f"{path}.proof_of_delivery",
-                    ("photo_url", "signature_url", "recipient_name", "note"),
-                ),
-            )
+        event = TrackingEvent(
+            source=SOURCE,
+            carrier=carrier_code(item.get("carrier"), f"{path}.carrier"),
+            tracking_number=tracking_code(item.get("tracking_number"), f"{path}.tracking_number"),
+            status=status,
+            occurred_at=occurred_at,
+            fingerprint=fingerprint(SOURCE, event_id),
+            carrier_status=status,
+            description=text(item, "description", f"{path}.description", required=False, max_len=1000),
+            location=Location.from_dict(location),
+            delayed=delayed,
+            eta=eta,
+            driver=_small_object(item, "driver", f"{path}.driver", ("name", "phone")),
+            proof_of_delivery=_small_object(
+                item,
+                "proof_of_delivery",
+                f"{path}.proof_of_delivery",
+                ("photo_url", "signature_url", "recipient_name", "note"),
+            ),
         )
-    return events
+        events.append(event)
+        position = _event_position(item, path, event, now) if now is not None else None
+        if position is not None:
+            positions.append(position)
+    return events, positions
 
 
-def parse_webhook(raw_body: bytes) -> Parsed:
+def parse_webhook(raw_body: bytes, now: datetime | None = None) -> Parsed:
     """Native bodies always hold at least one event (an empty list is a 400), so nothing is ever ignored."""
-    return Parsed(parse(raw_body))
+    events, positions = parse_with_positions(raw_body, now)
+    return Parsed(events, positions=positions)

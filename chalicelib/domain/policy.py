@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from . import milestones as ms
 from . import quiet_hours
+from .live import DRIVER_CLOSE
 from .notifications import EMAIL, SMS
 from .relay import CHAT_OPENED, RELAY_OPEN
 from .survey import SURVEY
@@ -28,6 +29,9 @@ CHANNELS: tuple[str, ...] = (SMS, EMAIL)
 CONSENT_EXEMPT_KIND = ms.OUT_FOR_DELIVERY
 
 SEND, DEFER, SKIP = "send", "defer", "skip"
+#: Texts that are only true for a moment ("your driver is 2 stops away"): in quiet hours they are dropped, never
+#: deferred to 08:00, when they would be false (docs/decisions.md D46).
+NOW_OR_NEVER_KINDS: frozenset[str] = frozenset({DRIVER_CLOSE})
 
 #: Who a text goes to decides which rules apply to it (docs/operations.md, "Texts and opt-outs"):
 #: to the shopper: channel settings, the shopper's own choice, opt-out, consent (or the one-text exemption), quiet
@@ -51,6 +55,7 @@ REPLY_STOP, REPLY_START, REPLY_HELP, REPLY_SURVEY, REPLY_RELAY, REPLY_UNROUTED =
 TEXT_KINDS: dict[str, str] = {
     **{kind: TO_SHOPPER for kind in NOTIFICATION_KINDS},
     SURVEY: TO_SHOPPER,
+    DRIVER_CLOSE: TO_SHOPPER,
     RELAY_OPEN: TO_SHOPPER,
     RELAY_TO_SHOPPER: TO_SHOPPER,
     RELAY_TO_DRIVER: TO_DRIVER,
@@ -178,6 +183,8 @@ def decide(
         wait_until = quiet_hours.next_permitted(
             now, zone_for(recipient, settings), settings.quiet_hours, recipient.us_state
         )
+        if wait_until is not None and kind in NOW_OR_NEVER_KINDS:
+            return Decision(SKIP, "quiet_hours")
         if wait_until is not None:
             return Decision(DEFER, "quiet_hours", wait_until)
         return Decision(SEND)

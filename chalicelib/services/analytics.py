@@ -110,7 +110,13 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
             _, channel, outcome = name.split(":", 2)
             notifications[channel][outcome] = int(value)
     registered = totals.get("registered", 0)
+    kept, missed = totals.get("eta:kept", 0), totals.get("eta:missed", 0)
     return {
+        "driver_eta": {
+            "kept": int(kept),
+            "missed": int(missed),
+            "rate": round(100.0 * kept / (kept + missed), 1) if kept + missed else None,
+        },
         "from": first.isoformat(),
         "to": last.isoformat(),
         "shipments": {"registered": int(registered), "delivered": int(delivered)},

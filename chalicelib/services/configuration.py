@@ -15,7 +15,7 @@ from ..domain.shipment import Progress, fold
 from ..errors import NotFound, ValidationError
 from ..shared.messages import message_context
 from ..shared.outbound_webhooks import check_webhook_url, previous_secret_until
-from ..shared.retailer_profile import brand, settings_document, survey_settings
+from ..shared.retailer_profile import brand, settings_document, survey_settings, tracking_page_settings
 from ..shared.tracking_view import build_view
 from ..store import retailers as retailer_store
 from ..store.retailers import Retailer
@@ -35,6 +35,7 @@ def get_settings(retailer_id: str) -> dict[str, Any]:
     configured = "outbound" in retailer.integrations
     document["survey"] = {**survey_settings(retailer), "webhook_secret_configured": configured}
     document["webhooks"] = {**document["webhooks"], "secret_configured": configured}
+    document["tracking_page"] = tracking_page_settings(retailer)
     until = previous_secret_until(retailer, datetime.now(UTC))
     if until:
         document["webhooks"]["previous_secret_valid_until"] = datetime.fromtimestamp(until, UTC).isoformat()
@@ -62,7 +63,7 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     if "quiet_hours" in changes:
         changes = {**changes, "quiet_hours": _floored_quiet_hours(changes["quiet_hours"], warnings)}
     for name, value in changes.items():
-        if name in ("channels", "survey", "webhooks"):
+        if name in ("channels", "survey", "webhooks", "tracking_page"):
             stored[name] = {**(stored.get(name) or {}), **value}
         else:
             stored[name] = value

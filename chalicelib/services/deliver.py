@@ -253,7 +253,8 @@ def _send(
     override = Override(body=stored["body"], subject=stored.get("subject")) if stored else None
     config = settings()
     if key.channel == SMS:
-        context = message_context(record, retailer, locale)
+        # What the planner noted for the message (the "driver is close" text: stops and minutes when it was due).
+        context = {**message_context(record, retailer, locale), **(item.doc.get("message") or {})}
         sms, fallback = _with_fallback(render_sms, key.kind, locale, context, override, retailer.id)
         message = SmsMessage(
             to=recipient.phone or "", body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..carriers import adapter_for
+from ..carriers import adapter_for, native
 from ..domain import milestones as ms
 from ..domain.attempts import read_missed_visit
 from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, fingerprint, iso
@@ -16,9 +17,10 @@ from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import Progress, fold, new_events
-from ..errors import Conflict, InvalidSignature, NotFound, PayloadTooLarge
+from ..errors import Conflict, NotFound, PayloadTooLarge
 from ..shared import stats
 from ..shared.links import new_tracking_token
+from ..shared.live import record_positions
 from ..shared.paging import decode_cursor, encode_cursor
 from ..shared.planning import (
     contact_of,
@@ -32,12 +34,15 @@ from ..shared.planning import (
 from ..shared.retailer_profile import status_subscriptions
 from ..shared.retries import with_retries, write_deadline
 from ..shared.shipment_views import detail, owned
+from ..shared.signatures import verify_for_retailer
 from ..store import ignored as ignored_store
+from ..store import live as live_store
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import MAX_TRANSACTION_ITEMS, ShipmentRecord
 
 MAX_BODY_BYTES = 1024 * 1024
+logger = logging.getLogger("porchlight.ingest")
 
 
 @dataclass(frozen=True)
@@ -72,29 +77,24 @@ def handle_webhook(webhook: Webhook, now: datetime) -> IngestResult:
     if len(webhook.raw_body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     _verify(adapter, webhook, now)
-    parsed = adapter.parse_webhook(webhook.raw_body)
+    # Native scans may carry the driver's position (DESIGN 3.8), checked against our clock like a positions batch.
+    raw = webhook.raw_body
+    parsed = native.parse_webhook(raw, now) if adapter is native else adapter.parse_webhook(raw)
     if not parsed.events:
         # Accepted (the sender did nothing wrong) but nothing to fold: say so, and keep it where the retailer looks.
         reasons = tuple(item.to_dict() for item in parsed.ignored)
         ignored_store.record(webhook.retailer_id, webhook.source, webhook.raw_body, list(reasons), iso(now))
         return IngestResult(accepted=0, duplicates=0, ignored=reasons)
-    return ingest_events(webhook.retailer_id, [read_missed_visit(event) for event in parsed.events], now)
+    result = ingest_events(webhook.retailer_id, [read_missed_visit(event) for event in parsed.events], now)
+    if parsed.positions:  # after the scans: a position counts once the parcel is out for delivery
+        record_positions(webhook.retailer_id, parsed.positions, now)
+    return result
 
 
 def _verify(adapter: Any, webhook: Webhook, now: datetime) -> None:
-    """Unknown retailer and bad signature get the same answer, so ids cannot be probed."""
-    denied = InvalidSignature("signature verification failed or retailer unknown")
-    for fresh in (False, True):  # a cached profile may predate a rotated secret: retry once from the table
-        retailer = retailer_store.get(webhook.retailer_id, fresh=fresh)
-        secret = retailer.integrations.get(webhook.source) if retailer else None
-        if secret is None:
-            continue
-        try:
-            adapter.verify(webhook.raw_body, webhook.headers, webhook.query, secret, now.timestamp())
-            return
-        except InvalidSignature as exc:
-            denied = InvalidSignature(f"signature verification failed: {exc.message}")
-    raise denied
+    verify_for_retailer(
+        adapter.verify, webhook.source, webhook.retailer_id, webhook.raw_body, webhook.headers, webhook.query, now
+    )
 
 
 def subscribed(record: ShipmentRecord) -> frozenset[str] | None:
@@ -292,8 +292,22 @@ def _apply(
         after_progress.status_at,
         current.promised_date,
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
+        eta_shown=_last_mile_eta(base, current),
     )
     return len(fresh)
+
+
+def _last_mile_eta(before: ShipmentRecord, after: ShipmentRecord) -> dict[str, str] | None:
+    """The arrival window the shopper saw while the parcel was out for delivery, read once, when it arrives (one
+    `GetItem` per delivered parcel): the driver's own ETA if a position gave one, else the carrier's."""
+    if not (before.progress.status == ms.OUT_FOR_DELIVERY and after.progress.status == ms.DELIVERED and after.claimed):
+        return None
+    try:
+        position = live_store.get(after.id)
+    except Exception:  # a counter's input: it must never fail the webhook whose scans are already written
+        logger.exception("last-mile ETA unreadable", extra={"retailer_id": after.retailer_id})
+        position = None
+    return (position.eta if position else None) or before.progress.eta
 
 
 def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, Any]:

@@ -31,7 +31,9 @@ def public_view(token: str, requested_locale: str | None = None, now: datetime |
     retailer = retailer_store.get(record.retailer_id)
     if retailer is None:
         raise NotFound("no shipment for this tracking link", code="unknown_token")
-    view = build_view(record, tracked.events, retailer, requested_locale, now or datetime.now(UTC))
+    view = build_view(
+        record, tracked.events, retailer, requested_locale, now or datetime.now(UTC), position=tracked.position
+    )
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
     return view

@@ -12,6 +12,7 @@ from ..domain import milestones as ms
 from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
 from ..domain.lateness import DEFAULT_SILENT_DAYS
+from ..domain.live import DEFAULT_CLOSE_MINUTES, DEFAULT_CLOSE_STOPS, DEFAULT_LIVE_MODE, LIVE_MODES, CloseThreshold
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import NOTIFICATION_KINDS, NotificationSettings, QuietHours, Recipient, zone_for
 from ..domain.quiet_hours import us_state
@@ -133,6 +134,30 @@ def shopper_zone(customer: dict[str, Any] | None, retailer: Retailer | None) -> 
     """Where the shopper lives for clocks and dates: their own zone, else the retailer's, else UTC."""
     config = notification_settings(retailer) if retailer else NotificationSettings()
     return zone_for(Recipient(time_zone=(customer or {}).get("time_zone")), config)
+
+
+#: The live last mile on the tracking page (DESIGN 3.8) and the "driver is close" text's thresholds (0: that test off).
+DEFAULT_TRACKING_PAGE: dict[str, Any] = {
+    "live_position": DEFAULT_LIVE_MODE,
+    "driver_close_stops": DEFAULT_CLOSE_STOPS,
+    "driver_close_minutes": DEFAULT_CLOSE_MINUTES,
+}
+
+
+def tracking_page_settings(retailer: Retailer | None) -> dict[str, Any]:
+    stored = (settings_document(retailer).get("tracking_page") or {}) if retailer else {}
+    return {**DEFAULT_TRACKING_PAGE, **{k: v for k, v in stored.items() if v is not None}}
+
+
+def live_position_mode(retailer: Retailer | None) -> str:
+    mode = tracking_page_settings(retailer)["live_position"]
+    return mode if mode in LIVE_MODES else DEFAULT_LIVE_MODE
+
+
+def close_threshold(retailer: Retailer | None) -> CloseThreshold:
+    page = tracking_page_settings(retailer)
+    stops, minutes = int(page["driver_close_stops"]), int(page["driver_close_minutes"])
+    return CloseThreshold(stops=stops, minutes=minutes, enabled=stops > 0 or minutes > 0)
 
 
 DEFAULT_SURVEY = {

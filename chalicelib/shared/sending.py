@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from ..domain import hooks
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS
-from ..domain.policy import Decision, Recipient, decide
+from ..domain.policy import NOW_OR_NEVER_KINDS, Decision, Recipient, decide
 from ..domain.relay import CHAT_OPENED, RELAY_OPEN
 from ..domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from ..store import contacts
@@ -70,5 +70,7 @@ def handle_permanent_sms_failure(
         return
     if code == TWILIO_UNSUBSCRIBED and recipient.phone:
         contacts.opt_out(recipient.phone, retailer.id, now, source="twilio_21610")
+    if key.kind in NOW_OR_NEVER_KINDS:  # a moment's news ("driver is close") has no e-mail stand-in
+        return
     if notification_settings(retailer).email_fallback and recipient.email:
         outbox.add_fallback(retailer.id, OutboxKey(key.shipment_id, key.kind, EMAIL), now)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..domain import milestones as ms
 from ..domain.hooks import WEBHOOK
+from ..domain.live import eta_kept
 from ..observability import metric
 from ..store import stats as stats_store
 
@@ -66,7 +67,10 @@ def progress_changed(
     after_at: str | None,
     promised_date: str | None,
     scans: list[tuple[str, str]] | None = None,
+    eta_shown: dict[str, str] | None = None,
 ) -> None:
+    """Counters for a change of milestone. `eta_shown`: the arrival window the shopper saw during the last mile,
+    checked against the delivery time (analytics' `driver_eta`)."""
     if after_status == before_status or not after_at:
         return
     deltas: dict[str, float] = {}
@@ -79,6 +83,9 @@ def progress_changed(
             on_time = after_at[:10] <= str(promised_date)[:10]
             outcome = "ontime" if on_time else "late"
             deltas.update({outcome: 1, f"carrier:{carrier}:{outcome}": 1})
+        kept = eta_kept(eta_shown, datetime.fromisoformat(after_at))
+        if kept is not None:
+            deltas["eta:kept" if kept else "eta:missed"] = 1
     if deltas:
         count(retailer_id, after_at, deltas)
 

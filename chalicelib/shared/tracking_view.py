@@ -8,21 +8,24 @@ city level, carrier-written text redacted (domain.redaction), proof-of-delivery 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from ..domain import live as live_rules
 from ..domain import milestones as ms
 from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
+from ..domain.live import StoredPosition
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import Recipient, choice_refusal
 from ..errors import NotFound
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
-from ..web.i18n import format_day, format_moment, status_label, strings
-from .retailer_profile import brand, notification_settings, shopper_zone, silent_after_days
+from ..web.i18n import format_clock, format_day, format_moment, status_label, strings
+from .retailer_profile import brand, live_position_mode, notification_settings, shopper_zone, silent_after_days
 
 if TYPE_CHECKING:
     from ..domain.redaction import Redactor
@@ -106,12 +109,64 @@ def resolve(token: str) -> tuple[ShipmentRecord, TrackedShipment]:
     return tracked.record, tracked
 
 
+def destination_area(destination: dict[str, Any] | None) -> dict[str, float] | None:
+    """Where the parcel goes as an area (2 decimals, about 1 km), never the address; None when not given."""
+    destination = destination or {}
+    lat, lng = destination.get("lat"), destination.get("lng")
+    if not live_rules.valid_coordinates(lat, lng):
+        return None
+    assert isinstance(lat, int | float) and isinstance(lng, int | float)  # what valid_coordinates checked
+    return {"lat": round(float(lat), live_rules.AREA_DECIMALS), "lng": round(float(lng), live_rules.AREA_DECIMALS)}
+
+
+def live_summary(stops: int | None, arrival: str | None, words: dict[str, str]) -> str:
+    """ "3 stops before yours, arriving about 14:20" in the shopper's words, or the part of it that is known."""
+    if stops is None:
+        stop_text = ""
+    elif stops == 0:
+        stop_text = words["live_next"]
+    elif stops == 1:
+        stop_text = words["live_stops_one"]
+    else:
+        stop_text = words["live_stops"].format(count=stops)
+    if arrival and stop_text:
+        return f"{stop_text}, {words['live_arriving'].format(time=arrival)}"
+    if arrival:
+        return words["live_arriving_alone"].format(time=arrival)
+    return stop_text
+
+
+def live_block(
+    record: ShipmentRecord,
+    position: StoredPosition | None,
+    retailer: Retailer,
+    locale: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The `live` block (DESIGN 3.8) with the page's words: only while out for delivery."""
+    live = live_rules.live_view(
+        record.progress.status, position, live_position_mode(retailer), record.progress.eta, now
+    )
+    if live is None:
+        return None
+    eta = live["eta"]
+    arrival = None
+    if eta and (eta.get("start") or eta.get("end")):
+        arrival = format_clock(datetime.fromisoformat(eta.get("start") or eta["end"]), zone, locale)
+        live["eta"] = {**eta, "clock": arrival}
+    live["destination_area"] = destination_area(record.destination)
+    live["summary"] = live_summary(live["stops_before"], arrival, strings(locale))
+    return live
+
+
 def build_view(
     record: ShipmentRecord,
     events: list[TrackingEvent],
     retailer: Retailer,
     requested_locale: str | None = None,
     now: datetime | None = None,
+    position: StoredPosition | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, from values only (the branding preview feeds it sample data)."""
     # jinja2 (via web.templating): off the webhook path, which imports this module too.
@@ -221,6 +276,7 @@ def build_view(
         }
     if progress.driver and status == ms.OUT_FOR_DELIVERY:
         view["driver"] = {"name": first_word(progress.driver.get("name"))}
+    view["live"] = live_block(record, position, retailer, locale, zone, now or datetime.now(UTC))
     view["colors"] = {
         "primary": brand_values["primary_color"],
         "on_primary": brand_values["text_on_primary"],

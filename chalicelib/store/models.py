@@ -172,6 +172,37 @@ class ShipmentState(TableItem):
     doc = UnicodeAttribute()
 
 
+class _PositionsByTracking(GlobalSecondaryIndex["LivePosition"]):
+    class Meta:
+        index_name = GSI_TRACKING
+        projection = AllProjection()
+
+    tracking_lookup = UnicodeAttribute(hash_key=True)
+    carrier = UnicodeAttribute(range_key=True)
+
+
+class LivePosition(TableItem):
+    """sk LIVE: the driver's newest position for one shipment (DESIGN 3.8), never part of the scan history.
+
+    It carries the token (the shopper's page reads it in its one `by_token` query) and the tracking lookup (a
+    position batch finds the shipment and this item in one `by_tracking` query)."""
+
+    by_tracking = _PositionsByTracking()
+
+    retailer_id = UnicodeAttribute()
+    carrier = UnicodeAttribute()
+    tracking_lookup = UnicodeAttribute()
+    tracking_token = UnicodeAttribute()
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    #: Canonical UTC text with milliseconds: the write condition compares it as text.
+    recorded_at = UnicodeAttribute()
+    stops_before = NumberAttribute(null=True)
+    eta = UnicodeAttribute(null=True)
+    close_notified = BooleanAttribute(null=True)
+    written_at = UnicodeAttribute()
+
+
 class ShipmentEvent(TableItem):
     """sk EVENT#<when>#<fingerprint>: one carrier scan, carrying the token so the shopper's page finds it."""
 

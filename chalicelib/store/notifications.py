@@ -159,10 +159,16 @@ def add_fallback(retailer_id: str, key: OutboxKey, now: datetime) -> bool:
     return add(retailer_id, key, now, fallback=True)
 
 
-def add(retailer_id: str, key: OutboxKey, now: datetime, *, fallback: bool = False) -> bool:
-    """A new outbox item outside an ingest transaction; False if it already exists."""
+def add(
+    retailer_id: str, key: OutboxKey, now: datetime, *, fallback: bool = False, doc: dict[str, Any] | None = None
+) -> bool:
+    """A new outbox item outside an ingest transaction (with `doc`, what its message says); False if it already
+    exists, so a kind planned by several racing writers is planned once."""
+    item = outbox_model(retailer_id, key, iso(now), fallback=fallback)
+    if doc:
+        item.doc = json.dumps(doc, sort_keys=True)
     try:
-        outbox_model(retailer_id, key, iso(now), fallback=fallback).save(Outbox.pk.does_not_exist())
+        item.save(Outbox.pk.does_not_exist())
     except PutError as error:
         if condition_failed(error):
             return False

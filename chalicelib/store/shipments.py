@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -12,12 +13,13 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..domain.events import TrackingEvent, iso
+from ..domain.live import StoredPosition
 from ..domain.lookup import contact_digests, normalise_order_id
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
-from .models import OrderEntry, RetailerListing, ShipmentEvent, ShipmentState, TableItem, ttl
+from .models import LivePosition, OrderEntry, RetailerListing, ShipmentEvent, ShipmentState, TableItem, ttl
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_model
-from .table import GSI_TOKEN, dumps, from_item, index_page, rows, table_connection, to_item
+from .table import GSI_TOKEN, GSI_TRACKING, dumps, from_item, index_page, rows, table_connection, to_item
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -157,7 +159,13 @@ def get_with_history(shipment_id: str) -> tuple[ShipmentRecord | None, list[Trac
 
 
 def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[ShipmentRecord]:
-    return [_record(state) for state in ShipmentState.by_tracking.query(f"{retailer_id}#{tracking_number}")]
+    """Every parcel with this number (each carrier, each generation). The index also holds each one's LIVE
+    position item (store.live), which is left out here."""
+    return [
+        record_from(ShipmentState.from_raw_data(raw).attribute_values)
+        for raw in rows(f"{retailer_id}#{tracking_number}", index=GSI_TRACKING)
+        if raw["sk"]["S"] == "STATE"
+    ]
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,8 @@ class TrackedShipment:
     chat: list[OutboxItem]
     relay_open: bool
     survey: dict[str, Any] | None = None
+    #: The driver's newest position (sk LIVE, store.live), which carries the token too.
+    position: StoredPosition | None = None
 
 
 def find_by_token(token: str) -> TrackedShipment:
@@ -178,6 +188,7 @@ def find_by_token(token: str) -> TrackedShipment:
     chat: list[OutboxItem] = []
     relay = False
     survey: dict[str, Any] | None = None
+    position: StoredPosition | None = None
     for raw in rows(token, index=GSI_TOKEN):
         sk = raw["sk"]["S"]
         if sk == "STATE":
@@ -190,9 +201,23 @@ def find_by_token(token: str) -> TrackedShipment:
             relay = True
         elif sk == "SURVEY":
             survey = from_item(raw)
+        elif sk == "LIVE":
+            position = stored_position(LivePosition.from_raw_data(raw).attribute_values)
     events.sort(key=TrackingEvent.sort_key)
     chat.sort(key=lambda item: item.key.kind)
-    return TrackedShipment(record, events, chat, relay, survey)
+    return TrackedShipment(record, events, chat, relay, survey, position)
+
+
+def stored_position(values: dict[str, Any]) -> StoredPosition:
+    """The position a LIVE item's attribute values hold."""
+    return StoredPosition(
+        lat=float(values["lat"]),
+        lng=float(values["lng"]),
+        recorded_at=datetime.fromisoformat(values["recorded_at"]),
+        stops_before=int(values["stops_before"]) if values.get("stops_before") is not None else None,
+        eta=json.loads(values["eta"]) if values.get("eta") else None,
+        close_notified=bool(values.get("close_notified")),
+    )
 
 
 def listing(retailer_id: str, status: str) -> str:

@@ -143,6 +143,17 @@ PAGE_MESSAGES: dict[str, str] = {
     "unsubscribe_button": N_("Unsubscribe"),
     "unsubscribed_title": N_("You're unsubscribed"),
     "unsubscribed_text": N_("{retailer} will send no more delivery emails to this address."),
+    "live_title": N_("Your driver is on the way"),
+    "live_stops": N_("{count} stops before yours"),
+    "live_stops_one": N_("1 stop before yours"),
+    "live_next": N_("Yours is the next stop"),
+    "live_arriving": N_("arriving about {time}"),
+    "live_arriving_alone": N_("Arriving about {time}"),
+    "live_minutes": N_("About {minutes} min away"),
+    "live_outdated": N_("The driver's position is not current."),
+    "live_map": N_("Map of the driver and your delivery area"),
+    "live_driver_mark": N_("Driver"),
+    "live_area_mark": N_("Your delivery area"),
     "unsubscribe_gone_title": N_("This unsubscribe link no longer works"),
     "unsubscribe_gone_text": N_(
         "It may be incomplete or too old. Use the unsubscribe link in a more recent delivery e-mail, "
@@ -278,6 +289,14 @@ def format_day(day: date, locale: str) -> str:
     if locale in LOCALES and locale != "en":
         return f"{day.day} {month}"
     return f"{month} {day.day}"
+
+
+def format_clock(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """A time of day in the shopper's zone: '2:20 PM' (en), '14:20' elsewhere."""
+    local = moment.astimezone(zone)
+    if locale not in LOCALES or locale == "en":
+        return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 def format_moment(moment: datetime, zone: ZoneInfo, locale: str, *, wall_clock: bool = False) -> str:

@@ -66,7 +66,10 @@ def test_admin_bootstrap_over_http(local_server: LocalServer, http: requests.Ses
 
 def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.simulator", "--demo-file", str(local_server.demo_file), "--delay", "0"],
+        [
+            *(sys.executable, "-m", "chalicelib.simulator", "--demo-file", str(local_server.demo_file)),
+            *("--delay", "0", "--ping-interval", "0"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -74,6 +77,7 @@ def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> 
     )
     assert result.returncode == 0, result.stderr
     assert "Arrived" in result.stdout and "done" in result.stdout
+    assert "0 stops before yours -> accepted=1" in result.stdout  # the driver reached the door
     shipment_id = result.stdout.split("registered ")[1].split(" ")[0]
     detail = requests.get(
         f"{local_server.base_url}/v1/shipments/{shipment_id}", headers=local_server.auth, timeout=10
@@ -86,11 +90,12 @@ def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> 
         "out_for_delivery",
         "delivered",
     ]
-    # the simulator delivers "now", so the post-delivery survey is planned as well
+    # the simulator delivers "now", so the post-delivery survey is planned as well; the driver came close once
     assert {n["kind"] for n in detail["notifications"]} == {
         "processed",
         "shipped",
         "out_for_delivery",
+        "driver_close",
         "delivered",
         "survey",
     }

@@ -1,0 +1,202 @@
+"""The live last mile (DESIGN 3.8), pure: which driver position to keep, when to write it, what the shopper sees.
+
+Positions are kept apart from the scan history: one item per shipment holding the newest position. An older
+position never replaces a newer one, and a position that adds little (the same stops and ETA, recorded less than
+MIN_WRITE_INTERVAL after the stored one) is not written at all, so a driver pinging every 5 s costs one write
+every 30 s, not six.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import milestones as ms
+
+#: A stored position older than this is not shown: the page says the position is not current instead.
+FRESH_FOR = timedelta(minutes=5)
+#: How far past our clock a position may be dated (device clocks drift); beyond it the batch is refused.
+FUTURE_SKEW = timedelta(seconds=60)
+#: A newer position with the same stops and ETA is written only when the stored one is at least this much older.
+MIN_WRITE_INTERVAL = timedelta(seconds=30)
+MAX_STOPS = 1000
+#: `tracking_page.live_position`: hide the position, round it to 2 decimals (about 1 km), or show it as sent.
+LIVE_MODES = ("off", "area", "exact")
+DEFAULT_LIVE_MODE = "area"
+AREA_DECIMALS = 2
+#: The "driver is close" text (outbox kind) and its default thresholds: at most this many stops before, or an
+#: arrival at most this many minutes away, whichever the sender gives first.
+DRIVER_CLOSE = "driver_close"
+DEFAULT_CLOSE_STOPS = 2
+DEFAULT_CLOSE_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Position:
+    """One driver position for one parcel, as a carrier or fleet sent it (validated by the adapter)."""
+
+    carrier: str
+    tracking_number: str
+    lat: float
+    lng: float
+    recorded_at: datetime
+    stops_before: int | None = None
+    eta: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StoredPosition:
+    """The position item of one shipment as the store holds it."""
+
+    lat: float
+    lng: float
+    recorded_at: datetime
+    stops_before: int | None = None
+    eta: dict[str, str] | None = None
+    #: The "driver is close" text was planned for this shipment (it is planned once: domain.live.is_close).
+    close_notified: bool = False
+
+
+def valid_coordinates(lat: Any, lng: Any) -> bool:
+    """Finite numbers (never booleans) on the globe."""
+    for value in (lat, lng):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return False
+    return -90 <= lat <= 90 and -180 <= lng <= 180
+
+
+def newest_per_parcel(positions: list[Position]) -> tuple[dict[tuple[str, str], Position], int]:
+    """The newest position of each parcel in a batch, and how many others it held (older or repeated): those are
+    stale before anything is read. Ties keep the one sent last."""
+    newest: dict[tuple[str, str], Position] = {}
+    for position in positions:
+        key = (position.carrier, position.tracking_number)
+        if key not in newest or position.recorded_at >= newest[key].recorded_at:
+            newest[key] = position
+    return newest, len(positions) - len(newest)
+
+
+def is_newer(position: Position, stored: StoredPosition | None) -> bool:
+    return stored is None or position.recorded_at > stored.recorded_at
+
+
+def needs_write(position: Position, stored: StoredPosition | None) -> bool:
+    """Whether a newer position is worth a write: always when it changes stops or ETA, else once per interval."""
+    if stored is None:
+        return True
+    if not is_newer(position, stored):
+        return False
+    if position.stops_before != stored.stops_before or (position.eta or None) != (stored.eta or None):
+        return True
+    return position.recorded_at - stored.recorded_at >= MIN_WRITE_INTERVAL
+
+
+def stored_from(position: Position, close_notified: bool) -> StoredPosition:
+    return StoredPosition(
+        lat=position.lat,
+        lng=position.lng,
+        recorded_at=position.recorded_at,
+        stops_before=position.stops_before,
+        eta=position.eta,
+        close_notified=close_notified,
+    )
+
+
+def minutes_away(eta: dict[str, str] | None, now: datetime) -> int | None:
+    """Whole minutes until the start of the arrival window (or its end when only that is given), never negative."""
+    if not eta:
+        return None
+    bound = eta.get("start") or eta.get("end")
+    if not bound:
+        return None
+    seconds = (datetime.fromisoformat(bound) - now).total_seconds()
+    return max(0, math.ceil(seconds / 60))
+
+
+@dataclass(frozen=True)
+class CloseThreshold:
+    """When the driver counts as close, per retailer (`tracking_page.driver_close`); 0 switches a test off."""
+
+    stops: int = DEFAULT_CLOSE_STOPS
+    minutes: int = DEFAULT_CLOSE_MINUTES
+    enabled: bool = True
+
+
+def is_close(
+    status: str, stored: StoredPosition | None, position: Position, threshold: CloseThreshold, now: datetime
+) -> bool:
+    """The "driver is close" text is due: out for delivery, not planned before, and the driver within the stops or
+    minutes threshold. A position older than FRESH_FOR says nothing about now and never triggers it."""
+    if not threshold.enabled or status != ms.OUT_FOR_DELIVERY or (stored is not None and stored.close_notified):
+        return False
+    if now - position.recorded_at > FRESH_FOR:
+        return False
+    near_stops = position.stops_before is not None and threshold.stops > 0 and position.stops_before <= threshold.stops
+    minutes = minutes_away(position.eta, now)
+    near_time = minutes is not None and threshold.minutes > 0 and minutes <= threshold.minutes
+    return near_stops or near_time
+
+
+def rounded(value: float, mode: str) -> float:
+    return round(value, AREA_DECIMALS) if mode == "area" else value
+
+
+def shown_position(
+    status: str, stored: StoredPosition | None, mode: str, now: datetime
+) -> tuple[dict[str, Any] | None, bool]:
+    """The position the shopper may see (`lat`, `lng`, `age_seconds`), and whether one exists but is too old.
+
+    Only while out for delivery, only when at most FRESH_FOR old, never when the retailer set `off`; `area` rounds
+    to 2 decimals. A position dated slightly ahead of our clock counts as 0 seconds old."""
+    if status != ms.OUT_FOR_DELIVERY or stored is None or mode == "off":
+        return None, False
+    age = max(0, int((now - stored.recorded_at).total_seconds()))
+    if age > FRESH_FOR.total_seconds():
+        return None, True
+    return {"lat": rounded(stored.lat, mode), "lng": rounded(stored.lng, mode), "age_seconds": age}, False
+
+
+def live_view(
+    status: str,
+    stored: StoredPosition | None,
+    mode: str,
+    progress_eta: dict[str, str] | None,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The `live` block of the tracking JSON, or None before and after the parcel is out for delivery."""
+    if status != ms.OUT_FOR_DELIVERY:
+        return None
+    position, outdated = shown_position(status, stored, mode, now)
+    eta = (stored.eta if stored and stored.eta and not outdated else None) or progress_eta
+    return {
+        "position": position,
+        "position_outdated": outdated,
+        "stops_before": stored.stops_before if stored is not None and not outdated else None,
+        "eta": dict(eta) if eta else None,
+    }
+
+
+def merged(stored: StoredPosition | None, position: Position) -> Position:
+    """A position that names no stops or ETA keeps those already stored (a bare ping moves only the driver)."""
+    if stored is None:
+        return position
+    return replace(
+        position,
+        stops_before=position.stops_before if position.stops_before is not None else stored.stops_before,
+        eta=position.eta if position.eta is not None else stored.eta,
+    )
+
+
+#: A delivery this long after the end of the arrival window the shopper was shown still counts as kept.
+ETA_GRACE = timedelta(minutes=10)
+
+
+def eta_kept(eta: dict[str, str] | None, delivered_at: datetime) -> bool | None:
+    """Whether the driver arrived within the arrival window the shopper was shown (its end, or its start when that
+    is all it gave, plus ETA_GRACE); None when no window was shown."""
+    bound = (eta or {}).get("end") or (eta or {}).get("start")
+    if not bound:
+        return None
+    return delivered_at <= datetime.fromisoformat(bound) + ETA_GRACE
