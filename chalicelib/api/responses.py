@@ -15,6 +15,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
 
 from ..carriers import SOURCES
+from ..domain.engagement import CHANNELS as ENGAGEMENT_CHANNELS
+from ..domain.engagement import KINDS as ENGAGEMENT_KINDS
 from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
 from ..domain.notifications import DELAY_REASONS
@@ -561,6 +563,37 @@ class NeedsAttention(TypedDict):
     ]
 
 
+Rate = Annotated[float | None, Field(ge=0, le=100)]
+
+
+@with_config(OPEN)
+class EngagementRow(TypedDict):
+    """One notification kind on one channel in the period (D45), each figure counted once per message: `opened` is
+    the e-mails opened at least once (Apple Mail Privacy Protection's automatic opens are `machine_opened`),
+    `visited` the messages followed by a visit to the tracking page (an e-mail's link is marked with its kind; a
+    visit without the mark goes to the last text the phone got about this parcel), `unsubscribed`/`spam_reported`
+    per e-mail and `stopped` the texts answered with STOP. Rates are percentages: delivered, visited and opt-outs
+    per message sent, opened and clicked per delivered e-mail (null for texts)."""
+
+    kind: Annotated[str, one_of(ENGAGEMENT_KINDS)]
+    channel: Annotated[str, one_of(ENGAGEMENT_CHANNELS)]
+    sent: Count
+    delivered: Count
+    failed: Annotated[int, Field(ge=0, description="failed or bounced")]
+    opened: Count
+    machine_opened: Count
+    clicked: Count
+    visited: Count
+    unsubscribed: Count
+    spam_reported: Count
+    stopped: Count
+    delivery_rate: Rate
+    open_rate: Rate
+    click_rate: Rate
+    visit_rate: Rate
+    opt_out_rate: Rate
+
+
 Analytics = TypedDict(  # `from` is a keyword: the functional form names it
     "Analytics",
     {
@@ -577,6 +610,9 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "page_views": NotRequired[Object],
         "days": list[Object],
         "needs_attention": NotRequired[NeedsAttention],
+        "engagement": NotRequired[
+            Annotated[list[EngagementRow], described("per notification kind and channel, kinds with activity only")]
+        ],
     },
 )
 Analytics.__pydantic_config__ = OPEN  # type: ignore[attr-defined]

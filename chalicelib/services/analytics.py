@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from ..domain import engagement
 from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
@@ -161,6 +162,7 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
         },
         "days": series,
         "needs_attention": {"low_scores": low_scores(retailer_id, first, last)},
+        "engagement": engagement.rows(totals),
     }
 
 
@@ -239,4 +241,13 @@ def to_csv(data: dict[str, Any]) -> str:
         for metric, value in day.items():
             if metric != "date":
                 writer.writerow(["day", day["date"], metric, value])
+    _engagement_rows(writer, data)
     return out.getvalue()
+
+
+def _engagement_rows(writer: _SafeWriter, data: dict[str, Any]) -> None:
+    """Engagement per kind and channel (D45): one line per figure, named `<kind>/<channel>` as on the page."""
+    for row in data.get("engagement", []):
+        for metric, value in row.items():
+            if metric not in ("kind", "channel"):
+                writer.writerow(["engagement", f"{row['kind']}/{row['channel']}", metric, value])

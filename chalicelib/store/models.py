@@ -323,6 +323,8 @@ class SmsSender(TableItem):
     retailer_id = UnicodeAttribute()
     shipment_id = UnicodeAttribute()
     at = UnicodeAttribute()
+    #: The kind of that last text: a STOP, or a visit without the e-mail's marker, is credited to it (D45).
+    kind = UnicodeAttribute(null=True)
 
 
 class UnsubscribeLink(TableItem):
@@ -331,6 +333,9 @@ class UnsubscribeLink(TableItem):
     retailer_id = UnicodeAttribute()
     email = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    #: The e-mail the link was in, so an unsubscribe is counted against its kind (D45).
+    shipment_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
 
 
 class Sighting(TableItem):
