@@ -20,6 +20,7 @@ from ..domain.engagement import KINDS as ENGAGEMENT_KINDS
 from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
 from ..domain.notifications import DELAY_REASONS
+from ..domain.stalls import REASONS as STALL_REASONS
 from ..services.notifications import CHANNELS as NOTIFICATION_CHANNELS
 from ..web.templating import LOCALES
 
@@ -295,6 +296,17 @@ class WebhookSettings(TypedDict, total=False):
 
 
 @with_config(OPEN)
+class Alerts(TypedDict):
+    """Problems before the shopper calls (D45), listed under "Needs attention" and posted as `shipment.stalled`
+    when `stalled` is in `webhooks.statuses`; 0 switches a reason off."""
+
+    no_first_scan_days: Annotated[
+        int, Field(ge=0, le=30, description="days after registration without a first carrier scan (default 2)")
+    ]
+    stuck_days: Annotated[int, Field(ge=0, le=30, description="days at the same scan (default 3)")]
+
+
+@with_config(OPEN)
 class Settings(TypedDict):
     channels: dict[str, list[str]]
     quiet_hours: Object
@@ -315,6 +327,7 @@ class Settings(TypedDict):
     ]
     survey: Object
     webhooks: NotRequired[WebhookSettings]
+    alerts: NotRequired[Alerts]
 
 
 # Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
@@ -346,6 +359,25 @@ class Delay(ShipmentIdentity):
     status_label: NotRequired[str]
 
 
+StallReason = Annotated[str, one_of(STALL_REASONS)]
+
+
+@with_config(OPEN)
+class Stall(ShipmentIdentity):
+    reason: Annotated[
+        StallReason,
+        described(
+            "`no_first_scan`: registered (label created) and no carrier scan within `alerts.no_first_scan_days`; "
+            "`stuck`: no new scan for `alerts.stuck_days`; `first_attempt_failed`: the carrier's first delivery "
+            "attempt failed"
+        ),
+    ]
+    status: Status
+    status_label: NotRequired[str]
+    last_event_at: NotRequired[datetime | None]
+    registered_at: NotRequired[datetime]
+
+
 @with_config(OPEN)
 class StatusChangedEvent(TypedDict):
     """Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the native carrier
@@ -370,6 +402,19 @@ class DelayedEvent(TypedDict):
     created_at: datetime
     retailer_id: str
     data: Delay
+
+
+@with_config(OPEN)
+class StalledEvent(TypedDict):
+    """Posted to `webhooks.url` once per registered shipment and reason when its parcel runs into trouble before the
+    shopper calls (opt-in: `stalled` in `webhooks.statuses`; thresholds in `alerts`). `id` is
+    `<shipment>:stalled:<reason>`. Signed and retried like the others."""
+
+    id: str
+    type: Literal["shipment.stalled"]
+    created_at: datetime
+    retailer_id: str
+    data: Stall
 
 
 @with_config(OPEN)
@@ -553,7 +598,29 @@ class LowScore(TypedDict):
 
 
 @with_config(OPEN)
+class StalledParcel(TypedDict):
+    shipment_id: str
+    order_id: NotRequired[str | None]
+    carrier: str
+    tracking_number: str
+    status: Status
+    reason: StallReason
+    found_at: datetime
+    last_event_at: NotRequired[datetime | None]
+    tracking_url: NotRequired[str | None]
+
+
+@with_config(OPEN)
 class NeedsAttention(TypedDict):
+    stalled: NotRequired[
+        Annotated[
+            list[StalledParcel],
+            described(
+                "the latest 10 parcels found stalled (no first carrier scan, or stuck at the same scan) that have "
+                "not moved since, newest first (D45); failed attempts are listed by status"
+            ),
+        ]
+    ]
     low_scores: Annotated[
         list[LowScore],
         described(
@@ -745,6 +812,7 @@ PUBLISHED: tuple[type, ...] = (
     Settings,
     StatusChangedEvent,
     DelayedEvent,
+    StalledEvent,
     TestEvent,
     RotatedSecret,
     WebhookTest,
@@ -767,6 +835,7 @@ PUBLISHED: tuple[type, ...] = (
 OUTBOUND: dict[str, type] = {
     "shipment.status_changed": StatusChangedEvent,
     "shipment.delayed": DelayedEvent,
+    "shipment.stalled": StalledEvent,
     "survey.low_score": LowScoreEvent,
     "survey.comment_added": SurveyCommentEvent,
     "webhook.test": TestEvent,

@@ -188,6 +188,17 @@ class RetailerListing(TableItem):
     retailer_sort = UnicodeAttribute()
 
 
+class StalledEntry(TableItem):
+    """sk STALLED#<reason>: a parcel the stall watch found stalled, in its retailer's `by_retailer` listing (D45)."""
+
+    retailer_id = UnicodeAttribute()
+    retailer_index = UnicodeAttribute()
+    retailer_sort = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    #: The scan it was stalled at: a later scan means it moved on (compared when listed).
+    last_event_at = UnicodeAttribute()
+
+
 class OrderEntry(TableItem):
     """pk ORDER#<retailer>#<order>, sk SHIP#<id>: how a shopper finds a shipment by order number and contact."""
 
