@@ -25,8 +25,10 @@ def watch(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: dat
     """The watch has come due: flag what it finds, then sleep until the next problem could begin (the same outbox
     item, deferred: no new item, no state write while nothing is wrong) or end."""
 
+    reads = iter([record])  # the state delivery just read; a retry after a version conflict reads it again
+
     def attempt() -> tuple[str, dict[str, Any]]:
-        current = shipment_store.get(record.id) or record
+        current = next(reads, None) or shipment_store.get(record.id) or record
         first_scan_days, stuck_days = stall_days(retailer)
         reason, again = stalls.decide(
             current.progress, current.created_at, current.notified, first_scan_days, stuck_days, now
