@@ -13,9 +13,10 @@ from typing import Any
 from .domain import hooks
 from .domain.notifications import CHECK_PREFIX
 from .domain.relay import CHAT_OPENED, RELAY_OPEN
+from .domain.stalls import WATCH as STALL_WATCH
 from .domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from .services import deliver as delivery
-from .services import lateness, relay, retailer_webhooks, surveys
+from .services import lateness, relay, retailer_webhooks, stalls, surveys
 from .services.deliver import OutboxRoutes
 from .store.notifications import OutboxItem, OutboxKey
 from .store.retailers import Retailer
@@ -40,12 +41,21 @@ def _escalate(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now:
     return surveys.deliver_escalation(record, retailer, now)
 
 
+def _watch_stall(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> Outcome:
+    return stalls.watch(item, record, retailer, now)
+
+
 def _run_check(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime) -> Outcome:
     return lateness.run_check(item.key.kind, record.id, retailer, now)
 
 
 OUTBOX_ROUTES = OutboxRoutes(
-    kinds={RELAY_OPEN: _open_relay, CHAT_OPENED: _tell_driver_chat_opened, ESCALATION: _escalate},
+    kinds={
+        RELAY_OPEN: _open_relay,
+        CHAT_OPENED: _tell_driver_chat_opened,
+        ESCALATION: _escalate,
+        STALL_WATCH: _watch_stall,  # before the late checks' prefix, which its kind shares
+    },
     prefixes=(
         (COMMENT_PREFIX, surveys.deliver_comment_added),
         (CHECK_PREFIX, _run_check),

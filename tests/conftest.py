@@ -158,10 +158,11 @@ def api(aws: None) -> Iterator[Api]:
 
 @pytest.fixture
 def retailer(api: Api) -> Retailer:
-    """A retailer with the silence watch off: many tests scan on fixed dates, and whether `silent_after_days` after
-    such a scan falls before or after a test's drain would depend on the day the suite runs. Tests of the watch
-    switch it on."""
+    """A retailer with the silence watch and the stall watch (D45) off: many tests scan on fixed dates, and whether
+    some days after such a scan falls before or after a test's drain would depend on the day the suite runs. Tests
+    of the watches switch them on."""
     created = api.create_retailer()
-    response = api.http.put("/v1/settings", headers=created.auth, body=json.dumps({"silent_after_days": 0}))
+    off = {"silent_after_days": 0, "alerts": {"no_first_scan_days": 0, "stuck_days": 0}}
+    response = api.http.put("/v1/settings", headers=created.auth, body=json.dumps(off))
     assert response.status_code == 200, response.body
     return created

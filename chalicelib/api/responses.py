@@ -15,9 +15,12 @@ from pydantic import ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
 
 from ..carriers import SOURCES
+from ..domain.engagement import CHANNELS as ENGAGEMENT_CHANNELS
+from ..domain.engagement import KINDS as ENGAGEMENT_KINDS
 from ..domain.hooks import SUBSCRIBABLE
 from ..domain.milestones import MILESTONES, UNKNOWN
 from ..domain.notifications import DELAY_REASONS
+from ..domain.stalls import REASONS as STALL_REASONS
 from ..services.notifications import CHANNELS as NOTIFICATION_CHANNELS
 from ..web.templating import LOCALES
 
@@ -293,6 +296,17 @@ class WebhookSettings(TypedDict, total=False):
 
 
 @with_config(OPEN)
+class Alerts(TypedDict):
+    """Problems before the shopper calls (D45), listed under "Needs attention" and posted as `shipment.stalled`
+    when `stalled` is in `webhooks.statuses`; 0 switches a reason off."""
+
+    no_first_scan_days: Annotated[
+        int, Field(ge=0, le=30, description="days after registration without a first carrier scan (default 2)")
+    ]
+    stuck_days: Annotated[int, Field(ge=0, le=30, description="days at the same scan (default 3)")]
+
+
+@with_config(OPEN)
 class Settings(TypedDict):
     channels: dict[str, list[str]]
     quiet_hours: Object
@@ -323,6 +337,7 @@ class Settings(TypedDict):
             ),
         ]
     ]
+    alerts: NotRequired[Alerts]
 
 
 # Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
@@ -354,6 +369,25 @@ class Delay(ShipmentIdentity):
     status_label: NotRequired[str]
 
 
+StallReason = Annotated[str, one_of(STALL_REASONS)]
+
+
+@with_config(OPEN)
+class Stall(ShipmentIdentity):
+    reason: Annotated[
+        StallReason,
+        described(
+            "`no_first_scan`: registered (label created) and no carrier scan within `alerts.no_first_scan_days`; "
+            "`stuck`: no new scan for `alerts.stuck_days`; `first_attempt_failed`: the carrier's first delivery "
+            "attempt failed"
+        ),
+    ]
+    status: Status
+    status_label: NotRequired[str]
+    last_event_at: NotRequired[datetime | None]
+    registered_at: NotRequired[datetime]
+
+
 @with_config(OPEN)
 class StatusChangedEvent(TypedDict):
     """Posted to `webhooks.url` once per change of a registered shipment's status. Signed like the native carrier
@@ -378,6 +412,19 @@ class DelayedEvent(TypedDict):
     created_at: datetime
     retailer_id: str
     data: Delay
+
+
+@with_config(OPEN)
+class StalledEvent(TypedDict):
+    """Posted to `webhooks.url` once per registered shipment and reason when its parcel runs into trouble before the
+    shopper calls (opt-in: `stalled` in `webhooks.statuses`; thresholds in `alerts`). `id` is
+    `<shipment>:stalled:<reason>`. Signed and retried like the others."""
+
+    id: str
+    type: Literal["shipment.stalled"]
+    created_at: datetime
+    retailer_id: str
+    data: Stall
 
 
 @with_config(OPEN)
@@ -561,7 +608,29 @@ class LowScore(TypedDict):
 
 
 @with_config(OPEN)
+class StalledParcel(TypedDict):
+    shipment_id: str
+    order_id: NotRequired[str | None]
+    carrier: str
+    tracking_number: str
+    status: Status
+    reason: StallReason
+    found_at: datetime
+    last_event_at: NotRequired[datetime | None]
+    tracking_url: NotRequired[str | None]
+
+
+@with_config(OPEN)
 class NeedsAttention(TypedDict):
+    stalled: NotRequired[
+        Annotated[
+            list[StalledParcel],
+            described(
+                "the latest 10 parcels found stalled (no first carrier scan, or stuck at the same scan) that have "
+                "not moved since, newest first (D45); failed attempts are listed by status"
+            ),
+        ]
+    ]
     low_scores: Annotated[
         list[LowScore],
         described(
@@ -569,6 +638,37 @@ class NeedsAttention(TypedDict):
             "shopper's comment (no contact details)"
         ),
     ]
+
+
+Rate = Annotated[float | None, Field(ge=0, le=100)]
+
+
+@with_config(OPEN)
+class EngagementRow(TypedDict):
+    """One notification kind on one channel in the period (D45), each figure counted once per message: `opened` is
+    the e-mails opened at least once (Apple Mail Privacy Protection's automatic opens are `machine_opened`),
+    `visited` the messages followed by a visit to the tracking page (an e-mail's link is marked with its kind; a
+    visit without the mark goes to the last text the phone got about this parcel), `unsubscribed`/`spam_reported`
+    per e-mail and `stopped` the texts answered with STOP. Rates are percentages: delivered, visited and opt-outs
+    per message sent, opened and clicked per delivered e-mail (null for texts)."""
+
+    kind: Annotated[str, one_of(ENGAGEMENT_KINDS)]
+    channel: Annotated[str, one_of(ENGAGEMENT_CHANNELS)]
+    sent: Count
+    delivered: Count
+    failed: Annotated[int, Field(ge=0, description="failed or bounced")]
+    opened: Count
+    machine_opened: Count
+    clicked: Count
+    visited: Count
+    unsubscribed: Count
+    spam_reported: Count
+    stopped: Count
+    delivery_rate: Rate
+    open_rate: Rate
+    click_rate: Rate
+    visit_rate: Rate
+    opt_out_rate: Rate
 
 
 Analytics = TypedDict(  # `from` is a keyword: the functional form names it
@@ -596,6 +696,9 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "page_views": NotRequired[Object],
         "days": list[Object],
         "needs_attention": NotRequired[NeedsAttention],
+        "engagement": NotRequired[
+            Annotated[list[EngagementRow], described("per notification kind and channel, kinds with activity only")]
+        ],
     },
 )
 Analytics.__pydantic_config__ = OPEN  # type: ignore[attr-defined]
@@ -769,6 +872,7 @@ PUBLISHED: tuple[type, ...] = (
     Settings,
     StatusChangedEvent,
     DelayedEvent,
+    StalledEvent,
     TestEvent,
     RotatedSecret,
     WebhookTest,
@@ -792,6 +896,7 @@ PUBLISHED: tuple[type, ...] = (
 OUTBOUND: dict[str, type] = {
     "shipment.status_changed": StatusChangedEvent,
     "shipment.delayed": DelayedEvent,
+    "shipment.stalled": StalledEvent,
     "survey.low_score": LowScoreEvent,
     "survey.comment_added": SurveyCommentEvent,
     "webhook.test": TestEvent,

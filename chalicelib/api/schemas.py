@@ -345,8 +345,16 @@ StatusName = Literal[
 ]
 
 
-#: What status webhooks can be asked for: status changes, and (opt-in) `delayed` for `shipment.delayed` events.
-Subscribable = Literal[StatusName, "delayed"]
+#: What status webhooks can be asked for: status changes, and (opt-in) `delayed` for `shipment.delayed` events and
+#: `stalled` for `shipment.stalled` (D45).
+Subscribable = Literal[StatusName, "delayed", "stalled"]
+
+
+class AlertsRequest(Strict):
+    """Problems before the shopper calls (D45): days before a parcel counts as stalled; 0 switches a reason off."""
+
+    no_first_scan_days: StrictInt | None = Field(default=None, ge=0, le=30)
+    stuck_days: StrictInt | None = Field(default=None, ge=0, le=30)
 
 
 class WebhooksRequest(Strict):
@@ -380,6 +388,7 @@ class SettingsRequest(Strict):
     email_fallback: StrictBool | None = None
     #: Days without a scan after which a parcel on its way counts as late; 0 switches the watch off.
     silent_after_days: StrictInt | None = Field(default=None, ge=0, le=30)
+    alerts: AlertsRequest | None = None
 
     @field_validator("time_zone")
     @classmethod

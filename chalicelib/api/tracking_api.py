@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from chalice import Blueprint, Response
 
 from ..config import settings
+from ..domain.engagement import FROM_TEXT, MARKER
 from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, TooManyRequests, ValidationError
 from ..services import surveys, tracking
 from ..services.order_lookup import find_order, retailer_brand
@@ -202,7 +203,7 @@ def shopper_error_page(event: Any, response: Response) -> Response:
 def shopper_page(token: str) -> Response:
     params: Mapping[str, str] = tracking_api.current_request.query_params or {}
     try:
-        view = tracking.public_view(token, params.get("lang"), utcnow())
+        view = tracking.visited_page(token, params.get("lang"), params.get(MARKER), FROM_TEXT in params, utcnow())
     except NotFound:
         return not_found_page(params.get("lang"))
     tracking.count_view(view)

@@ -18,7 +18,7 @@ PREFIX = "status:"
 #: The statuses a retailer gets by default: every status a shipment can move to.
 STATUSES: tuple[str, ...] = tuple(status for status in ms.MILESTONES if status != ms.PENDING)
 #: What a retailer can subscribe to: the statuses, and `delayed` (opt-in: a separate event type, `shipment.delayed`).
-SUBSCRIBABLE: tuple[str, ...] = (*STATUSES, ms.DELAYED)
+SUBSCRIBABLE: tuple[str, ...] = (*STATUSES, ms.DELAYED, "stalled")  # stalled: `shipment.stalled`, domain.stalls
 #: Recorded in a shipment's `notified` once its delay has been posted: one `shipment.delayed` per shipment.
 DELAY_POSTED = f"{PREFIX}{ms.DELAYED}"
 

@@ -9,17 +9,21 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from ..domain import engagement
 from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
 from ..shared.links import tracking_url
 from ..shared.stats import DURATION_BOUNDS
+from ..store import stalls as stall_store
 from ..store import stats as stats_store
 from ..store import surveys as survey_store
 
 MAX_DAYS = 366
 #: How many of the latest low scores "needs attention" lists (one bounded query).
 LOW_SCORES_LISTED = 10
+#: How many of the latest stalled parcels "needs attention" lists (D45: one bounded query).
+STALLED_LISTED = 10
 MILESTONE_ORDER = ("processed", "shipped", "out_for_delivery", "attempt_failed", "available_for_pickup", "exception")
 
 
@@ -166,7 +170,8 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
             "per_shipment": round(totals.get("views", 0) / registered, 2) if registered else None,
         },
         "days": series,
-        "needs_attention": {"low_scores": low_scores(retailer_id, first, last)},
+        "needs_attention": {"low_scores": low_scores(retailer_id, first, last), "stalled": stalled(retailer_id)},
+        "engagement": engagement.rows(totals),
     }
 
 
@@ -186,6 +191,24 @@ def low_scores(retailer_id: str, first: date, last: date) -> list[dict[str, Any]
             "tracking_url": tracking_url(entry["tracking_token"]) if entry.get("tracking_token") else None,
         }
         for entry in entries
+    ]
+
+
+def stalled(retailer_id: str) -> list[dict[str, Any]]:
+    """Parcels found stalled and not moved since (D45): one bounded index query and one batch read."""
+    return [
+        {
+            "shipment_id": record.id,
+            "order_id": record.order_id,
+            "carrier": record.carrier,
+            "tracking_number": record.tracking_number,
+            "status": record.progress.status,
+            "reason": reason,
+            "found_at": found_at,
+            "last_event_at": record.progress.last_event_at,
+            "tracking_url": tracking_url(record.tracking_token),
+        }
+        for record, reason, found_at in stall_store.latest(retailer_id, STALLED_LISTED)
     ]
 
 
@@ -245,4 +268,13 @@ def to_csv(data: dict[str, Any]) -> str:
         for metric, value in day.items():
             if metric != "date":
                 writer.writerow(["day", day["date"], metric, value])
+    _engagement_rows(writer, data)
     return out.getvalue()
+
+
+def _engagement_rows(writer: _SafeWriter, data: dict[str, Any]) -> None:
+    """Engagement per kind and channel (D45): one line per figure, named `<kind>/<channel>` as on the page."""
+    for row in data.get("engagement", []):
+        for metric, value in row.items():
+            if metric not in ("kind", "channel"):
+                writer.writerow(["engagement", f"{row['kind']}/{row['channel']}", metric, value])

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SendResult, SmsMessage, local_outbox
 from ..config import settings
 from ..domain import hooks
+from ..domain.engagement import marked_link, text_link
 from ..domain.notifications import SMS, no_longer_news
 from ..domain.policy import DEFER, SKIP, Recipient
 from ..errors import ValidationError
@@ -153,7 +154,7 @@ def _deliver_claimed(item: OutboxItem, now: datetime, routes: OutboxRoutes) -> s
         return retry_or_give_up(item, error, now)
     except PermanentSendError as error:
         outbox.fail(key, retailer.id, now, error.reason)
-        stats.notification_outcome(retailer.id, key.channel, "failed", now)
+        stats.notification_outcome(retailer.id, key.channel, "failed", now, kind=key.kind)
         handle_permanent_sms_failure(key, retailer, recipient, error.code, now)
         return outbox.FAILED
     # provider_message_id keys an index: an empty id (never expected, but not ours to promise) is left out.
@@ -169,8 +170,8 @@ def _deliver_claimed(item: OutboxItem, now: datetime, routes: OutboxRoutes) -> s
         **ids,
     )
     if key.channel == SMS and recipient.phone:
-        contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now)
-    stats.notification_outcome(retailer.id, key.channel, "sent", now)
+        contacts.remember_sms_sender(recipient.phone, retailer.id, record.id, now, kind=key.kind)
+    stats.notification_outcome(retailer.id, key.channel, "sent", now, kind=key.kind)
     return outbox.SENT
 
 
@@ -216,7 +217,7 @@ def count_outcome(item: OutboxItem, outcome: str, now: datetime) -> None:
     """The analytics' by-channel counts: notifications to the shopper and calls to the retailer's webhooks (status
     changes, escalations) — the same items the list of notifications that did not arrive shows."""
     if to_shopper(item.key.kind) or item.key.channel == hooks.WEBHOOK:
-        stats.notification_outcome(item.retailer_id, item.key.channel, outcome, now)
+        stats.notification_outcome(item.retailer_id, item.key.channel, outcome, now, kind=item.key.kind)
 
 
 def _with_fallback(
@@ -255,6 +256,8 @@ def _send(
     if key.channel == SMS:
         # What the planner noted for the message (the "driver is close" text: stops and minutes when it was due).
         context = {**message_context(record, retailer, locale), **(item.doc.get("message") or {})}
+        if override is None:  # built-in texts fit one segment with the mark (tests/unit/test_templates.py)
+            context["tracking_url"] = text_link(context["tracking_url"])
         sms, fallback = _with_fallback(render_sms, key.kind, locale, context, override, retailer.id)
         message = SmsMessage(
             to=recipient.phone or "", body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"
@@ -269,6 +272,7 @@ def _send(
         return local_outbox.send_sms(message, now), shown
     unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now)
     context = message_context(record, retailer, locale, unsubscribe)
+    context["tracking_url"] = marked_link(context["tracking_url"], key.kind)  # the visit it brings is its own (D45)
     email, fallback = _with_fallback(render_email, key.kind, locale, context, override, retailer.id)
     mail = EmailMessage(
         to=recipient.email or "",

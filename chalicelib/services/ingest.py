@@ -10,6 +10,7 @@ from typing import Any
 
 from ..carriers import adapter_for, native
 from ..domain import milestones as ms
+from ..domain import stalls
 from ..domain.attempts import read_missed_visit
 from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, fingerprint, iso
 from ..domain.generations import generation_for, recycled_by
@@ -185,6 +186,11 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
     hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
     intents += [hook] if hook else []
     news = delay_news(base.progress, progress, after.promised_date)
+    if after.claimed and stalls.newly_failed_attempt(base.progress.status, progress.status, after.notified):
+        attempt = stalls.marker(stalls.FIRST_ATTEMPT_FAILED)  # once per shipment, like every stall reason (D45)
+        after = replace(after, notified=after.notified | {attempt})
+        stalled = stalls.plan_hook(stalls.FIRST_ATTEMPT_FAILED, after.version, subscriptions)
+        intents += [stalled] if stalled else []
     late = plan_delay_hook(after.version, after.notified, subscriptions)
     if late is not None and news:
         intents.append(late)

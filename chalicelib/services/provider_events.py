@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain import keywords
+from ..domain import engagement, keywords
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import (
     REPLY_HELP,
@@ -17,6 +17,7 @@ from ..domain.policy import (
     REPLY_UNROUTED,
 )
 from ..errors import NotFound, ValidationError
+from ..shared import engagement as engagement_counts
 from ..shared import sending, stats
 from ..shared.retailer_profile import brand
 from ..shared.sending import backoff, handle_permanent_sms_failure, recipient_of
@@ -109,6 +110,8 @@ def handle_inbound_sms(message: InboundSms, now: datetime, survey_reply: SurveyR
             phone, contacts.ALL_RETAILERS, now, source=f"sms:{keywords.normalise(message.body)[:40]}"
         )
         _keep_inbound(message, retailer_id, now, "opt_out")
+        if first_time:
+            engagement_counts.stopped(last, now)
         if not first_time:
             return None  # confirmed once already
         return answer(REPLY_STOP, reply("stop", locale), phone, now)
@@ -146,7 +149,7 @@ def apply_twilio_status(params: dict[str, str], now: datetime) -> dict[str, Any]
     reason = f"twilio {raw_status} error {error_code}" if error_code else ""
     changed = outbox.advance_status(item.key, status, now, reason, retailer_id=item.retailer_id)
     if changed and status in (outbox.DELIVERED, outbox.FAILED):
-        stats.notification_outcome(item.retailer_id, item.channel, status, now)
+        stats.notification_outcome(item.retailer_id, item.channel, status, now, kind=item.kind)
     if changed and status == outbox.FAILED and item.channel == SMS:
         _fallback_after_failed_text(item.key, item.retailer_id, error_code, now)
     return {"notification": f"{item.kind}/{item.channel}", "status": status, "changed": changed}
@@ -214,7 +217,7 @@ def _apply_sendgrid_event(event: dict[str, Any], now: datetime) -> bool:
     shipment_id, kind, retailer_id = event.get("pl_shipment"), event.get("pl_kind"), event.get("pl_retailer")
     email = event.get("email")
     outcome, scope = sendgrid_outcome(event)
-    applied = False
+    applied = _count_engagement(event, now)
     if scope and isinstance(email, str) and email:
         target = contacts.ALL_RETAILERS if scope == contacts.ALL_RETAILERS else retailer_id
         if isinstance(target, str) and target:
@@ -231,7 +234,31 @@ def _apply_sendgrid_event(event: dict[str, Any], now: datetime) -> bool:
     reason = detail if name in ("bounce", "dropped") else ""
     changed = outbox.advance_status(key, outcome, now, reason, retailer_id=listed_for)
     if changed and isinstance(retailer_id, str) and outcome in (outbox.DELIVERED, outbox.FAILED, outbox.BOUNCED):
-        stats.notification_outcome(retailer_id, EMAIL, outcome, now)
+        stats.notification_outcome(retailer_id, EMAIL, outcome, now, kind=kind)
+    return True
+
+
+#: SendGrid engagement events (D45) and the metric each counts, once per message.
+ENGAGEMENT_EVENTS = {
+    "open": engagement.OPENED,
+    "click": engagement.CLICKED,
+    "unsubscribe": engagement.UNSUBSCRIBED,
+    "group_unsubscribe": engagement.UNSUBSCRIBED,
+    "spamreport": engagement.SPAM_REPORTED,
+}
+
+
+def _count_engagement(event: dict[str, Any], now: datetime) -> bool:
+    """An open, click, unsubscribe or spam report of one of our e-mails, counted once per message (True: it was
+    about one of ours; unsubscribes and spam reports go on to suppress the address). An open Apple's
+    Mail Privacy Protection made (`sg_machine_open`) is a machine open, not the shopper reading it."""
+    metric = ENGAGEMENT_EVENTS.get(event["event"])
+    shipment_id, kind, retailer_id = event.get("pl_shipment"), event.get("pl_kind"), event.get("pl_retailer")
+    if metric is None or not (isinstance(shipment_id, str) and isinstance(kind, str) and isinstance(retailer_id, str)):
+        return False
+    if metric == engagement.OPENED and event.get("sg_machine_open") is True:
+        metric = engagement.MACHINE_OPENED
+    engagement_counts.once(OutboxKey(shipment_id, kind, EMAIL), retailer_id, metric, now)
     return True
 
 
@@ -249,7 +276,7 @@ def _send_again_later(key: OutboxKey, event: dict[str, Any], detail: str, now: d
     if item.attempts >= sending.MAX_ATTEMPTS:
         gave_up = f"gave up after {item.attempts} attempts: {why}"[:300]
         if outbox.advance_status(key, outbox.FAILED, now, gave_up, retailer_id=item.retailer_id):
-            stats.notification_outcome(item.retailer_id, EMAIL, outbox.FAILED, now)
+            stats.notification_outcome(item.retailer_id, EMAIL, outbox.FAILED, now, kind=key.kind)
         return True
     return outbox.send_again(key, item.provider_message_id, now + backoff(item.attempts), now, why[:300])
 
@@ -273,6 +300,9 @@ def _live_target(token: str, now: datetime) -> dict[str, Any]:
 def unsubscribe(token: str, now: datetime) -> dict[str, Any]:
     target = _live_target(token, now)
     contacts.suppress(target["email"], target["retailer_id"], now, "unsubscribe_link", source="unsubscribe link")
+    if target.get("shipment_id") and target.get("kind"):
+        key = OutboxKey(str(target["shipment_id"]), str(target["kind"]), EMAIL)
+        engagement_counts.once(key, str(target["retailer_id"]), engagement.UNSUBSCRIBED, now)
     name, _ = _support_line(target["retailer_id"])
     return {"retailer": name}
 

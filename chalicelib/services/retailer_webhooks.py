@@ -12,7 +12,7 @@ from secrets import token_hex, token_urlsafe
 from typing import Any
 
 from ..channels import SendError
-from ..domain import hooks
+from ..domain import hooks, stalls
 from ..domain import milestones as ms
 from ..domain.events import iso
 from ..domain.notifications import delay_reason
@@ -89,9 +89,27 @@ def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> di
     return _shipment_event(record, hooks.DELAYED, version, created_at, details)
 
 
+def stalled_payload(record: ShipmentRecord, reason: str, version: int, created_at: str) -> dict[str, Any]:
+    """A problem before the shopper calls (D45), once per shipment and reason: why, and where the parcel is."""
+    progress = record.progress
+    details = {
+        "reason": reason,
+        "status": progress.status,
+        "status_label": ms.label(progress.status),
+        "last_event_at": progress.last_event_at,
+        "registered_at": record.created_at,
+    }
+    event = _shipment_event(record, stalls.EVENT, version, created_at, details)
+    # Its own id: a first failed attempt's status change is posted at the same version, and receivers dedupe on id.
+    return {**event, "id": f"{record.id}:stalled:{reason}"}
+
+
 def deliver_status_change(
     item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: datetime
 ) -> tuple[str, dict[str, Any]]:
+    stalled = stalls.parse_hook_kind(item.kind)
+    if stalled is not None:
+        return _post(retailer, stalled_payload(record, stalled[0], stalled[1], item.created_at), now)
     parsed = hooks.parse_kind(item.kind)
     url = settings_document(retailer)["webhooks"].get("url")
     secrets = signing_secrets(retailer, now)
@@ -102,6 +120,15 @@ def deliver_status_change(
         payload = delayed_payload(record, version, item.created_at)
     else:
         payload = status_change_payload(record, status, version, item.created_at)
+    answered = post_signed(url, secrets, payload, payload["id"])
+    return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}
+
+
+def _post(retailer: Retailer, payload: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
+    url = settings_document(retailer)["webhooks"].get("url")
+    secrets = signing_secrets(retailer, now)
+    if not url or not secrets:
+        return outbox.SKIPPED, {"reason": "no_webhook_configured"}
     answered = post_signed(url, secrets, payload, payload["id"])
     return outbox.SENT, {"provider": "webhook", "reason": f"HTTP {answered}"}
 

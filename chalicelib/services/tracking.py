@@ -15,7 +15,7 @@ from ..domain.events import iso
 from ..domain.policy import Recipient, choice_refusal
 from ..domain.survey import REASONS
 from ..errors import Conflict, NotFound, ValidationError
-from ..shared import stats
+from ..shared import engagement, stats
 from ..shared.planning import is_open
 from ..shared.retailer_profile import notification_settings
 from ..shared.retries import with_retries
@@ -28,6 +28,22 @@ from ..web.i18n import format_moment, strings
 
 def public_view(token: str, requested_locale: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     record, tracked = resolve(token)
+    return _view(record, tracked, requested_locale, now)
+
+
+def visited_page(
+    token: str, requested_locale: str | None, marker: str | None, from_text: bool, now: datetime
+) -> dict[str, Any]:
+    """The page view, crediting the visit to the message that brought the shopper (once per message, D45)."""
+    record, tracked = resolve(token)
+    view = _view(record, tracked, requested_locale, now)
+    engagement.visited(record, marker, from_text, now)
+    return view
+
+
+def _view(
+    record: ShipmentRecord, tracked: TrackedShipment, requested_locale: str | None, now: datetime | None
+) -> dict[str, Any]:
     retailer = retailer_store.get(record.retailer_id)
     if retailer is None:
         raise NotFound("no shipment for this tracking link", code="unknown_token")

@@ -22,5 +22,7 @@ def tracking_url(token: str) -> str:
 def unsubscribe_url(item: OutboxItem, retailer: Retailer, email: str, now: datetime) -> str:
     """The email's one-click unsubscribe link, under the token its outbox item holds (the same for every attempt,
     so erasing the shipment finds the link's record through the item)."""
-    contacts.save_unsubscribe_token(item.unsubscribe_token, retailer.id, email, now)
+    contacts.save_unsubscribe_token(
+        item.unsubscribe_token, retailer.id, email, now, shipment_id=item.key.shipment_id, kind=item.key.kind
+    )
     return f"{settings().public_base_url}/v1/unsubscribe/{item.unsubscribe_token}"

@@ -15,12 +15,19 @@ from ..domain import survey as survey_rules
 from ..domain.events import iso
 from ..domain.lateness import plan_check, plan_silence_check
 from ..domain.notifications import EMAIL, SMS, Contact, Intent
+from ..domain.stalls import plan_watch
 from ..observability import metric
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from .retailer_profile import notification_settings, shopper_zone, silent_after_days, survey_settings
+from .retailer_profile import (
+    notification_settings,
+    shopper_zone,
+    silent_after_days,
+    stall_days,
+    survey_settings,
+)
 
 
 def shipment_id_for(retailer_id: str, carrier: str, tracking_number: str, generation: int = 0) -> str:
@@ -64,6 +71,7 @@ def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> 
     checks = [
         plan_check(record.promised_date, record.progress.status, record.notified, zone, now),
         silence_check(record, retailer, now),
+        stall_watch(record, retailer, now),
     ]
     planned = [check for check in checks if check is not None]
     if not planned:
@@ -76,6 +84,14 @@ def silence_check(record: ShipmentRecord, retailer: Retailer | None, now: dateti
     if not record.claimed or retailer is None:
         return None
     return plan_silence_check(record.progress, record.notified, silent_after_days(retailer), now)
+
+
+def stall_watch(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> Intent | None:
+    """The stall watch for a registered parcel (domain.stalls, D45), once per shipment (cheap: pure)."""
+    if not record.claimed or retailer is None:
+        return None
+    first_scan_days, stuck_days = stall_days(retailer)
+    return plan_watch(record.progress, record.created_at, record.notified, first_scan_days, stuck_days, now)
 
 
 STALE_DELIVERY = timedelta(hours=72)

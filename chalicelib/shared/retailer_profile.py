@@ -7,7 +7,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..domain import hooks
+from ..domain import hooks, stalls
 from ..domain import milestones as ms
 from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
@@ -32,6 +32,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 #: Status webhooks to the retailer's own systems: off until a URL is set (signed with the `outbound` secret).
 DEFAULT_WEBHOOKS: dict[str, Any] = {"enabled": False, "url": None, "statuses": list(hooks.STATUSES)}
+#: Problems before the shopper calls (domain.stalls, D45): days until a parcel counts as stalled (0: never).
+DEFAULT_ALERTS: dict[str, int] = {
+    "no_first_scan_days": stalls.DEFAULT_NO_FIRST_SCAN_DAYS,
+    "stuck_days": stalls.DEFAULT_STUCK_DAYS,
+}
 DEFAULT_BRAND: dict[str, Any] = {
     "display_name": None,
     "logo_url": None,
@@ -51,7 +56,14 @@ def settings_document(retailer: Retailer) -> dict[str, Any]:
     merged = {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if v is not None}}
     merged["channels"] = {**DEFAULT_CHANNELS, **(stored.get("channels") or {})}
     merged["webhooks"] = {**DEFAULT_WEBHOOKS, **(stored.get("webhooks") or {})}
+    merged["alerts"] = {**DEFAULT_ALERTS, **{k: v for k, v in (stored.get("alerts") or {}).items() if v is not None}}
     return merged
+
+
+def stall_days(retailer: Retailer) -> tuple[int, int]:
+    """(days without a first carrier scan, days at the same scan) before a parcel counts as stalled."""
+    alerts = settings_document(retailer)["alerts"]
+    return int(alerts["no_first_scan_days"]), int(alerts["stuck_days"])
 
 
 def status_subscriptions(retailer: Retailer | None) -> frozenset[str] | None:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
+from ..domain import engagement
 from ..domain import milestones as ms
 from ..domain.hooks import WEBHOOK
 from ..domain.live import eta_kept
@@ -95,7 +96,12 @@ def parcel_late(retailer_id: str, carrier: str, reason: str, now: datetime) -> N
     count(retailer_id, now, {"delays": 1, f"delays:{reason}": 1, f"carrier:{carrier}:delays": 1})
 
 
-def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime) -> None:
+def notification_outcome(retailer_id: str, channel: str, outcome: str, now: datetime, kind: str | None = None) -> None:
+    """By channel, and with `kind` also by kind and channel (D45), in the same counter write."""
     metric("Notifications", channel=channel, outcome=outcome)
     if channel in ("sms", "email", WEBHOOK):
-        count(retailer_id, now, {f"notif:{channel}:{outcome}": 1})
+        deltas = {f"notif:{channel}:{outcome}": 1}
+        by_kind = engagement.counter(kind, channel, engagement.OUTCOMES.get(outcome, "")) if kind else None
+        if by_kind:
+            deltas[by_kind] = 1
+        count(retailer_id, now, deltas)

@@ -177,9 +177,11 @@ def lift_suppression(
     return lifted
 
 
-def remember_sms_sender(phone: str, retailer_id: str, shipment_id: str, now: datetime) -> None:
+def remember_sms_sender(phone: str, retailer_id: str, shipment_id: str, now: datetime, kind: str | None = None) -> None:
     """Our milestone number is shared by retailers: a STOP applies to whoever texted this phone last."""
-    SmsSender(f"SMSLAST#{phone}", "LAST", retailer_id=retailer_id, shipment_id=shipment_id, at=iso(now)).save()
+    SmsSender(
+        f"SMSLAST#{phone}", "LAST", retailer_id=retailer_id, shipment_id=shipment_id, at=iso(now), kind=kind
+    ).save()
 
 
 def last_sms_sender(phone: str) -> dict[str, Any] | None:
@@ -187,8 +189,18 @@ def last_sms_sender(phone: str) -> dict[str, Any] | None:
     return from_item(raw) if raw else None
 
 
-def save_unsubscribe_token(token: str, retailer_id: str, email: str, now: datetime) -> None:
-    link = UnsubscribeLink(f"UNSUB#{token}", "EMAIL", retailer_id=retailer_id, email=email, created_at=iso(now))
+def save_unsubscribe_token(
+    token: str, retailer_id: str, email: str, now: datetime, shipment_id: str | None = None, kind: str | None = None
+) -> None:
+    link = UnsubscribeLink(
+        f"UNSUB#{token}",
+        "EMAIL",
+        retailer_id=retailer_id,
+        email=email,
+        created_at=iso(now),
+        shipment_id=shipment_id,
+        kind=kind,
+    )
     link.expires_at = ttl(iso(now))
     link.save()
 

@@ -219,6 +219,17 @@ class RetailerListing(TableItem):
     retailer_sort = UnicodeAttribute()
 
 
+class StalledEntry(TableItem):
+    """sk STALLED#<reason>: a parcel the stall watch found stalled, in its retailer's `by_retailer` listing (D45)."""
+
+    retailer_id = UnicodeAttribute()
+    retailer_index = UnicodeAttribute()
+    retailer_sort = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    #: The scan it was stalled at: a later scan means it moved on (compared when listed).
+    last_event_at = UnicodeAttribute()
+
+
 class OrderEntry(TableItem):
     """pk ORDER#<retailer>#<order>, sk SHIP#<id>: how a shopper finds a shipment by order number and contact."""
 
@@ -354,6 +365,8 @@ class SmsSender(TableItem):
     retailer_id = UnicodeAttribute()
     shipment_id = UnicodeAttribute()
     at = UnicodeAttribute()
+    #: The kind of that last text: a STOP, or a visit without the e-mail's marker, is credited to it (D45).
+    kind = UnicodeAttribute(null=True)
 
 
 class UnsubscribeLink(TableItem):
@@ -362,6 +375,9 @@ class UnsubscribeLink(TableItem):
     retailer_id = UnicodeAttribute()
     email = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    #: The e-mail the link was in, so an unsubscribe is counted against its kind (D45).
+    shipment_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
 
 
 class Sighting(TableItem):

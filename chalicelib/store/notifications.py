@@ -378,3 +378,11 @@ def add_chat_message(
 def chat_messages(shipment_id: str) -> list[OutboxItem]:
     chat = rows(f"SHIP#{shipment_id}", Outbox.sk.startswith("OUTBOX#chat:"), consistent_read=True)
     return [item_from(from_item(raw)) for raw in chat]
+
+
+def mark_first(key: OutboxKey, retailer_id: str, event: str, now: datetime) -> bool:
+    """Record on the retailer's message that `event` (opened, clicked, visited, ...) happened, the first time only:
+    True then, False when it was marked before or the message is not this retailer's (D45: once per message)."""
+    attribute = Path(f"{event}_at")
+    condition = Outbox.pk.exists() & (Outbox.retailer_id == retailer_id) & attribute.does_not_exist()
+    return _updated(key, [attribute.set(to_attribute(iso(now)))], condition) is not None

@@ -28,7 +28,7 @@ WORST_CASE = {
     "first_name": "Alexandra-Marie",
     "status_label": "Out for delivery",
     "eta": "Wed 10:30am-12:30pm",  # the longest ETA format_eta produces
-    "tracking_url": "https://track.example.com/t/" + "A" * 22,
+    "tracking_url": "https://track.example.com/t/" + "A" * 22 + "?s",  # a built-in text's link is marked (D45)
     "carrier": "DHLECOMMERCE",
     "tracking_number": "GM605112270084510370",
     "support_phone": "+1 (415) 555-0100",
