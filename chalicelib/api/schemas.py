@@ -160,6 +160,17 @@ class Destination(Strict):
     country: str | None = Field(default=None, min_length=2, max_length=2)
 
 
+class Origin(Strict):
+    """Where the parcel leaves from (a warehouse's region), for promise accuracy per lane (origin -> destination)."""
+
+    region: str | None = Field(default=None, max_length=120)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+#: The retailer's service level ("ground", "express", "next_day"), as its checkout names it.
+Service = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")]
+
+
 class Item(Strict):
     name: Text
     quantity: StrictInt = Field(default=1, ge=1, le=10_000)
@@ -175,6 +186,8 @@ class ShipmentRequest(Strict):
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
+    service: Service | None = None
+    origin: Origin | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentRequest:
@@ -209,6 +222,8 @@ class ShipmentChangeRequest(Strict):
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
+    service: Service | None = None
+    origin: Origin | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentChangeRequest:

@@ -14,6 +14,7 @@ from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, finger
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
+from ..domain.promise import lane_label
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import Progress, fold, new_events
 from ..errors import Conflict, InvalidSignature, NotFound, PayloadTooLarge
@@ -29,7 +30,7 @@ from ..shared.planning import (
     silence_check,
     wants_session,
 )
-from ..shared.retailer_profile import status_subscriptions
+from ..shared.retailer_profile import shopper_zone, status_subscriptions
 from ..shared.retries import with_retries, write_deadline
 from ..shared.shipment_views import detail, owned
 from ..store import ignored as ignored_store
@@ -283,6 +284,12 @@ def _apply(
     if outcome.newly_late:
         stats.parcel_late(retailer_id, carrier, outcome.newly_late, now)
     before_progress, after_progress = base.progress, current.progress
+    kept = None
+    if current.claimed:
+        zone = shopper_zone(current.customer, retailer_store.get(retailer_id))
+        arrival = stats.delivery_promise(current.promised_date, before_progress, after_progress, zone)
+        if arrival is not None:
+            kept = (arrival, current.service, lane_label(current.origin, current.destination))
     stats.progress_changed(
         retailer_id,
         carrier,
@@ -292,6 +299,7 @@ def _apply(
         after_progress.status_at,
         current.promised_date,
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
+        kept=kept,
     )
     return len(fresh)
 

@@ -7,9 +7,12 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ..domain import milestones as ms
+from ..domain import promise
 from ..domain.hooks import WEBHOOK
+from ..domain.shipment import Progress
 from ..observability import metric
 from ..store import stats as stats_store
 
@@ -57,6 +60,15 @@ def milestone_durations(
     return durations
 
 
+def delivery_promise(
+    promised_date: str | None, before: Progress, after: Progress, zone: ZoneInfo
+) -> promise.PromiseOutcome | None:
+    """How a delivery that just happened kept its promise (None unless this change is the arrival)."""
+    if after.status != ms.DELIVERED or before.status == ms.DELIVERED or not after.status_at:
+        return None
+    return promise.outcome(after.status_at, promised_date, promise.window_shown(before, after), zone)
+
+
 def progress_changed(
     retailer_id: str,
     carrier: str,
@@ -66,7 +78,10 @@ def progress_changed(
     after_at: str | None,
     promised_date: str | None,
     scans: list[tuple[str, str]] | None = None,
+    kept: tuple[promise.PromiseOutcome, str | None, str] | None = None,
 ) -> None:
+    """One counter update for a change of milestone. `kept` (the delivery's promise outcome, its service and lane)
+    adds the promise-accuracy counters to the same update, and decides on time by the shopper's calendar day."""
     if after_status == before_status or not after_at:
         return
     deltas: dict[str, float] = {}
@@ -75,10 +90,14 @@ def progress_changed(
         deltas[key] = deltas.get(key, 0) + 1
     if after_status == ms.DELIVERED and before_status != ms.DELIVERED:
         deltas.update({"delivered": 1, f"carrier:{carrier}:delivered": 1})
-        if promised_date:
-            on_time = after_at[:10] <= str(promised_date)[:10]
+        on_time = (
+            promise.on_time(kept[0]) if kept else (after_at[:10] <= str(promised_date)[:10] if promised_date else None)
+        )
+        if on_time is not None:
             outcome = "ontime" if on_time else "late"
             deltas.update({outcome: 1, f"carrier:{carrier}:{outcome}": 1})
+        if kept:
+            deltas.update(promise.deltas(carrier, kept[1], kept[2], kept[0]))
     if deltas:
         count(retailer_id, after_at, deltas)
 

@@ -7,6 +7,7 @@ import re
 import statistics
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import jsonschema
 
@@ -312,8 +313,9 @@ def test_survey_listing_filters_and_paginates_within_one_retailer(
 
 def test_analytics_match_independently_computed_answers(api: Api, retailer: Retailer, providers: Providers) -> None:
     today = datetime.now(UTC).date()
-    # promised dates count from the day of delivery (UTC, two hours ago), which is yesterday just after midnight
-    delivery_day = (datetime.now(UTC) - timedelta(hours=2)).date()
+    # promised dates count from the day of delivery (two hours ago) in the shopper's zone, whose calendar day is the
+    # one a promised date names (it can differ from the UTC day)
+    delivery_day = (datetime.now(UTC) - timedelta(hours=2)).astimezone(ZoneInfo(daytime_zone())).date()
     # (carrier, driver, promised in days from delivery, score or None, hours shipped->delivered)
     seeds = [
         ("ups", "Sam", +1, 5, 20),
