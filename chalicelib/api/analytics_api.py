@@ -14,6 +14,7 @@ from chalice import Blueprint, Response
 
 from ..config import settings
 from ..domain.carrier_names import display_name
+from ..domain.promise import SPREAD_DAYS
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics, sessions
 from ..services.notifications import list_failed
@@ -196,6 +197,7 @@ def analytics_page() -> Response:
         ),
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
+    promise_charts, promise_names = _promise_charts(data["promise"])
 
     context = {
         "d": data,
@@ -205,8 +207,50 @@ def analytics_page() -> Response:
         "query": query,
         "attention": needing_attention(retailer_id),
         "undelivered": list_failed(retailer_id, None, None, None, 10)["notifications"],
+        "promise_charts": promise_charts,
+        "promise_names": promise_names,
+        "compared": {figure["figure"]: figure for figure in data["comparison"]["figures"]},
     }
     return _page("pages/analytics.html.j2", context)
+
+
+def _promise_charts(accuracy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The promise section's charts and the row names its tables (and the CSV) use."""
+    services = [
+        f"{display_name(row['carrier'])} · {row['service'] or 'no service given'}"
+        for row in accuracy["by_carrier_service"]
+    ]
+    lanes = [f"{row['origin']} → {row['destination']}" for row in accuracy["by_lane"]]
+    weeks = [str(row["week"]) for row in accuracy["by_week"]]
+    spread = {bucket["days"]: bucket["count"] for bucket in accuracy["overall"]["days_late"]}
+    days = range(-SPREAD_DAYS, SPREAD_DAYS + 1)
+    charts = {
+        "services": hbar_chart(
+            [
+                (name, row["by_promised_date_rate"])
+                for name, row in zip(services, accuracy["by_carrier_service"], strict=True)
+            ],
+            maximum=100,
+            unit="%",
+        ),
+        "lanes": hbar_chart(
+            [(name, row["by_promised_date_rate"]) for name, row in zip(lanes, accuracy["by_lane"], strict=True)],
+            maximum=100,
+            unit="%",
+        ),
+        "spread": bar_chart([(analytics.days_late_name(n), spread.get(n, 0)) for n in days]),
+        "weeks": bar_chart(
+            [(week, row["by_promised_date_rate"]) for week, row in zip(weeks, accuracy["by_week"], strict=True)],
+            unit="%",
+        ),
+    }
+    names = {
+        "services": services,
+        "lanes": lanes,
+        "weeks": weeks,
+        "days": {n: analytics.days_late_name(n) for n in days},
+    }
+    return charts, names
 
 
 @analytics_api.route("/analytics/export.csv", methods=["GET"])

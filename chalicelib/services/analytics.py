@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..domain import promise
+from ..domain.carrier_names import display_name
 from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
@@ -325,12 +326,22 @@ def to_csv(data: dict[str, Any]) -> str:
 
 
 def promise_group_name(section: str, row: dict[str, Any]) -> str:
-    """The name a promise row goes by on the page and in the CSV: 'ups ground', 'US-CA > US-NY', a week's Monday."""
+    """The name a promise row goes by, the same on the page and in the CSV: 'UPS · ground', 'US-CA → US-NY', or
+    the Monday of a week."""
     if section == "carrier_service":
-        return f"{row['carrier']} {row['service'] or '(no service)'}"
+        return f"{display_name(row['carrier'])} · {row['service'] or 'no service given'}"
     if section == "lane":
-        return f"{row['origin']} > {row['destination']}"
+        return f"{row['origin']} → {row['destination']}"
     return str(row["week"])
+
+
+def days_late_name(days: int) -> str:
+    """'2 days early', 'on the day', '7 or more days late' (the spread's ends hold everything beyond them)."""
+    if days == 0:
+        return "on the day"
+    count = abs(days)
+    amount = f"{count} or more days" if count == promise.SPREAD_DAYS else f"{count} day{'s' if count > 1 else ''}"
+    return f"{amount} {'early' if days < 0 else 'late'}"
 
 
 def _promise_rows(writer: _SafeWriter, accuracy: dict[str, Any]) -> None:

@@ -404,7 +404,7 @@ def test_analytics_page_login_charts_and_csv(api: Api, retailer: Retailer, provi
     )
     cookie = session.split(";")[0]
     page = api.http.get("/analytics", headers={"Cookie": cookie}).body.decode()
-    assert page.count("<svg") == 6 and "CSAT by carrier" in page and ">100%<" in page and "UPS" in page
+    assert page.count("<svg") == 10 and "CSAT by carrier" in page and ">100%<" in page and "UPS" in page
     assert "Nothing waiting" in page
     missed = api.register(retailer, order_id="ORD-MISSED", tracking_number="1ZMISSED0001").json_body
     api.native(
