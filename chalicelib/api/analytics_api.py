@@ -216,12 +216,9 @@ def analytics_page() -> Response:
 
 def _promise_charts(accuracy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The promise section's charts and the row names its tables (and the CSV) use."""
-    services = [
-        f"{display_name(row['carrier'])} · {row['service'] or 'no service given'}"
-        for row in accuracy["by_carrier_service"]
-    ]
-    lanes = [f"{row['origin']} → {row['destination']}" for row in accuracy["by_lane"]]
-    weeks = [str(row["week"]) for row in accuracy["by_week"]]
+    services = [analytics.promise_group_name("carrier_service", row) for row in accuracy["by_carrier_service"]]
+    lanes = [analytics.promise_group_name("lane", row) for row in accuracy["by_lane"]]
+    weeks = [analytics.promise_group_name("week", row) for row in accuracy["by_week"]]
     spread = {bucket["days"]: bucket["count"] for bucket in accuracy["overall"]["days_late"]}
     days = range(-SPREAD_DAYS, SPREAD_DAYS + 1)
     charts = {

@@ -326,12 +326,12 @@ def to_csv(data: dict[str, Any]) -> str:
 
 
 def promise_group_name(section: str, row: dict[str, Any]) -> str:
-    """The name a promise row goes by, the same on the page and in the CSV: 'UPS · ground', 'US-CA → US-NY', or
-    the Monday of a week."""
+    """The name a promise row goes by, the same on the page and in the CSV: 'UPS / ground', 'US-CA > US-NY', or
+    the Monday of a week (plain ASCII: a spreadsheet opening the file as another encoding reads it the same)."""
     if section == "carrier_service":
-        return f"{display_name(row['carrier'])} · {row['service'] or 'no service given'}"
+        return f"{display_name(row['carrier'])} / {row['service'] or 'no service given'}"
     if section == "lane":
-        return f"{row['origin']} → {row['destination']}"
+        return f"{row['origin']} > {row['destination']}"
     return str(row["week"])
 
 

@@ -78,7 +78,7 @@ def test_promise_accuracy_on_the_page_passes_axe_at_390_and_1280_px_and_matches_
     page.wait_for_load_state()
     page.goto(f"{local_server.base_url}/analytics?{RANGE}")
     lanes = table(page, "Promise accuracy by lane")
-    assert lanes["US-CA → CA-ON"][:4] == ["1", "1", "0 (0.0%)", "0 · 0 · 1"]
+    assert lanes["US-CA > CA-ON"][:4] == ["1", "1", "0 (0.0%)", "0 · 0 · 1"]
     services = table(page, "Promise accuracy by carrier and service")
     compared = table(page, "Headline figures against the previous period")
     with page.expect_download() as download_info:

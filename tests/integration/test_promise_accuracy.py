@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from typing import Any
@@ -153,9 +154,9 @@ def test_promise_accuracy_by_carrier_service_lane_and_week_match_the_known_histo
     cells = {(section, name, metric): value for section, name, metric, value in rows[1:]}
     assert cells[("promise_overall", "all", "by_promised_date_rate")] == "60.0"
     assert cells[("promise_overall", "all", "days_late_-2")] == "1"
-    assert cells[("promise_carrier_service", "UPS · ground", "inside_window")] == "1"
-    assert cells[("promise_carrier_service", "FedEx · no service given", "with_promise")] == "1"
-    assert cells[("promise_lane", "US-CA → CA-ON", "days_late_7")] == "1"
+    assert cells[("promise_carrier_service", "UPS / ground", "inside_window")] == "1"
+    assert cells[("promise_carrier_service", "FedEx / no service given", "with_promise")] == "1"
+    assert cells[("promise_lane", "US-CA > CA-ON", "days_late_7")] == "1"
     assert cells[("promise_week", "2026-11-02", "delivered")] == "4"
     assert cells[("compared_with_previous", "on_time.rate", "previous")] == "0.0"
     assert cells[("compared_with_previous", "shipments.delivered", "change")] == "5"
@@ -188,7 +189,7 @@ def _table_rows(page: str, label: str) -> list[list[str]]:
     table = page.split(f'aria-label="{label} (table)"', 1)[1].split("</table>", 1)[0]
     body = table.split("<tbody>", 1)[1]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
 
@@ -202,10 +203,10 @@ def test_the_analytics_page_shows_promise_accuracy_and_the_comparison_with_the_c
     assert "3 of 5 parcels with a promised date arrived by it (60.0%)" in page
     assert "2 of 4 arrived inside the ETA window the shopper was shown (50.0%)" in page
     services = {row[0]: row[1:] for row in _table_rows(page, "Promise accuracy by carrier and service")}
-    assert services["UPS · ground"] == ["2", "2", "2 (100.0%)", "0 · 2 · 0", "0", "1 of 2 (50.0%)"]
-    assert services["FedEx · no service given"] == ["2", "1", "0 (0.0%)", "0 · 0 · 1", "4", "1 of 2 (50.0%)"]
+    assert services["UPS / ground"] == ["2", "2", "2 (100.0%)", "0 · 2 · 0", "0", "1 of 2 (50.0%)"]
+    assert services["FedEx / no service given"] == ["2", "1", "0 (0.0%)", "0 · 0 · 1", "4", "1 of 2 (50.0%)"]
     lanes = {row[0]: row[1:] for row in _table_rows(page, "Promise accuracy by lane")}
-    assert lanes["US-CA → CA-ON"][:4] == ["1", "1", "0 (0.0%)", "0 · 0 · 1"]
+    assert lanes["US-CA > CA-ON"][:4] == ["1", "1", "0 (0.0%)", "0 · 0 · 1"]
     spread = dict(_table_rows(page, "Days early or late"))  # type: ignore[arg-type]
     assert spread == {"2 days early": "1", "on the day": "2", "4 days late": "1", "7 or more days late": "1"}
     compared = {row[0]: row[1:] for row in _table_rows(page, "Headline figures against the previous period")}
@@ -216,8 +217,8 @@ def test_the_analytics_page_shows_promise_accuracy_and_the_comparison_with_the_c
     # the download from the page holds the same numbers the page shows
     export = api.http.get("/analytics/export.csv?from=2026-11-01&to=2026-11-30", headers={"Cookie": cookie})
     cells = {(s, n, m): v for s, n, m, v in list(csv.reader(io.StringIO(export.body.decode())))[1:]}
-    ground = ("promise_carrier_service", "UPS · ground")
+    ground = ("promise_carrier_service", "UPS / ground")
     assert [cells[(*ground, metric)] for metric in ("delivered", "with_promise", "by_promised_date")] == ["2", "2", "2"]
-    assert cells[(*ground, "by_promised_date_rate")] + "%" == "100.0%" == services["UPS · ground"][2].split("(")[1][:-1]
+    assert cells[(*ground, "by_promised_date_rate")] + "%" == "100.0%" == services["UPS / ground"][2].split("(")[1][:-1]
     assert cells[("promise_overall", "all", "inside_window_rate")] == "50.0"
     assert cells[("compared_with_previous", "on_time.rate", "change")] == "60.0"
