@@ -563,6 +563,31 @@ class NeedsAttention(TypedDict):
     ]
 
 
+@with_config(OPEN)
+class NotificationLogEntry(TypedDict):
+    """One message: what the retailer already holds about it, the recipient masked"""
+
+    created_at: Annotated[datetime, described("when it was planned (the range and the order are by this time)")]
+    order_id: str | None
+    shipment_id: str
+    kind: str
+    channel: str
+    status: str
+    sent_at: datetime | None
+    updated_at: datetime
+    reason: Annotated[str | None, described("why it was skipped, deferred or failed; numbers and addresses masked")]
+    to: Annotated[str | None, described("the shipment's phone or e-mail for this channel, masked: *********23")]
+    attempts: Count
+
+
+@with_config(OPEN)
+class NotificationLogPage(TypedDict):
+    from_: Annotated[date, Field(alias="from")]
+    to: date
+    notifications: list[NotificationLogEntry]
+    next_cursor: Annotated[str | None, described("more may follow (a filtered page can be short, even empty)")]
+
+
 Rate = Annotated[float | None, Field(ge=0, le=100, description="percent, one decimal; null when nothing counted")]
 
 
@@ -796,6 +821,7 @@ PUBLISHED: tuple[type, ...] = (
     TemplatePreview,
     SurveyPage,
     Analytics,
+    NotificationLogPage,
     Tracking,
     OrderLookup,
     WebhookResult,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections import defaultdict
@@ -15,6 +14,7 @@ from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
 from ..shared.links import tracking_url
+from ..shared.spreadsheet import SafeWriter
 from ..shared.stats import DURATION_BOUNDS
 from ..store import stats as stats_store
 from ..store import surveys as survey_store
@@ -262,34 +262,10 @@ def low_scores(retailer_id: str, first: date, last: date) -> list[dict[str, Any]
     ]
 
 
-#: A text cell a spreadsheet would read as a formula (OWASP "CSV Injection"): carrier-supplied driver names reach
-#: these cells, so `=HYPERLINK(...)` is written as the text '=HYPERLINK(...).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def csv_cell(value: Any) -> Any:
-    """One cell as a spreadsheet should read it: numbers stay numbers (negative ones too), text that would start a
-    formula gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-class _SafeWriter:
-    """csv.writer whose every cell goes through `csv_cell`: the one place both exports escape formulas."""
-
-    def __init__(self, out: io.StringIO) -> None:
-        self._writer = csv.writer(out)
-
-    def writerow(self, row: list[Any]) -> None:
-        self._writer.writerow([csv_cell(cell) for cell in row])
-
-
 def to_csv(data: dict[str, Any]) -> str:
     """The analytics report as a spreadsheet, for `/v1/analytics?format=csv` and `/analytics/export.csv` alike."""
     out = io.StringIO()
-    writer = _SafeWriter(out)
+    writer = SafeWriter(out)
     writer.writerow(["section", "name", "metric", "value"])
     quality = data["quality"]
     for metric, value in quality.items():
@@ -344,7 +320,7 @@ def days_late_name(days: int) -> str:
     return f"{amount} {'early' if days < 0 else 'late'}"
 
 
-def _promise_rows(writer: _SafeWriter, accuracy: dict[str, Any]) -> None:
+def _promise_rows(writer: SafeWriter, accuracy: dict[str, Any]) -> None:
     """One row per figure of each group; the spread as `days_late_<n>` (n at the ends means 'or more')."""
     sections = [("overall", "all", accuracy["overall"])]
     for section, key in (("carrier_service", "by_carrier_service"), ("lane", "by_lane"), ("week", "by_week")):
