@@ -137,7 +137,7 @@ def _log_filter(params: Mapping[str, str]) -> notification_log.LogFilter:
 def _log_csv(retailer_id: str, wanted: notification_log.LogFilter) -> Response:
     text, cut = notification_log.export_csv(retailer_id, wanted)
     name = f"porchlight-notifications-{wanted.first.isoformat()}-to-{wanted.last.isoformat()}.csv"
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",

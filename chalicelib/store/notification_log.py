@@ -33,6 +33,8 @@ def page(
     the page after this one starts after (None at the end). `wanted` (kind, channel) drops entries from the page
     without reading them; the page may then be shorter than `limit` while more follow."""
     low = max(first, after) if after else first
+    if low > last:  # a cursor past the range (one from another range): nothing follows
+        return [], None
     found: list[str] = []
     more = False
     for shard in range(LOG_SHARDS):

@@ -165,7 +165,7 @@ def outbox_model(
     retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
 ) -> Outbox:
     """A new outbox item as a model, for the ingest's TransactWrite (saved only where none exists yet)."""
-    return Outbox(
+    model = Outbox(
         f"SHIP#{key.shipment_id}",
         f"OUTBOX#{key.kind}#{key.channel}",
         retailer_id=retailer_id,
@@ -180,8 +180,11 @@ def outbox_model(
         due_shard=due_shard(key.shipment_id),
         due_at=due_at or now,
         expires_at=ttl(now),
-        **log_entry(retailer_id, key, now),
     )
+    entry = log_entry(retailer_id, key, now)
+    if entry:
+        model.log_index, model.log_sort = entry["log_index"], entry["log_sort"]
+    return model
 
 
 def item_from(data: dict[str, Any]) -> OutboxItem:

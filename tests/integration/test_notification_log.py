@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import jsonschema
 
 from chalicelib.api.openapi import document
+from chalicelib.shared.paging import encode_cursor
 from chalicelib.store import table
 from chalicelib.store.notifications import LOG_SHARDS
 from tests.conftest import Api, Retailer
@@ -94,6 +95,10 @@ def test_the_log_lists_every_message_filters_pages_and_masks_contacts(
                          ("&format=xml", "format"), ("&limit=500", "limit")):  # fmt: skip
         answer = api.http.get(f"/v1/notifications?{query[1:]}", headers=retailer.auth)
         assert answer.status_code == 400 and answer.json_body["error"]["field"] == field, query
+    beyond = encode_cursor({"retailer_index": {"S": f"NOTIFLOG#{retailer.id}"}, "after": "2099-01-01T00:00:00"})
+    assert log(api, retailer, f"&cursor={beyond}") == {**everything, "notifications": [], "next_cursor": None}
+    odd = encode_cursor({"retailer_index": {"S": f"NOTIFLOG#{retailer.id}"}, "after": 7})
+    assert api.http.get(f"/v1/notifications?cursor={odd}", headers=retailer.auth).status_code == 400
     first = log(api, retailer, "&limit=1")["next_cursor"]
     assert api.http.get(f"/v1/notifications?cursor={first}", headers=other.auth).status_code == 400
     assert log(api, other)["notifications"] == []  # registered, nothing sent yet
