@@ -137,10 +137,16 @@ def post_webhook(client: Any, ids: dict[str, str], raw: bytes) -> None:
 
 
 def register_shipment(
-    client: Any, auth: dict[str, str], order_id: str, tracking_number: str, customer: dict[str, Any]
+    client: Any,
+    auth: dict[str, str],
+    order_id: str,
+    tracking_number: str,
+    customer: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`POST /v1/shipments` for a UPS shipment, as the retailer would; the shipment summary."""
     body = {"order_id": order_id, "carrier": "ups", "tracking_number": tracking_number, "customer": customer}
+    body.update(extra or {})
     response = client.http.post("/v1/shipments", headers=auth, body=json.dumps(body))
     assert response.status_code in (200, 201), response.body
     return response.json_body

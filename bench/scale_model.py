@@ -42,7 +42,10 @@ INDEX_KEYS = {
     "by_provider_message": "provider_message_id",
     "by_due": "due_shard",
     "by_retailer": "retailer_index",
+    "by_log": "log_index",
 }
+#: Indexes projecting keys only: a write costs them something only when it adds, moves or removes the entry.
+KEYS_ONLY = {"by_log"}
 
 
 @dataclass
@@ -84,6 +87,10 @@ def _charge_write(load: Load, old: dict[str, Any] | None, new: dict[str, Any] | 
     )
     for index, attribute in INDEX_KEYS.items():
         before, after = _value((old or {}).get(attribute)), _value((new or {}).get(attribute))
+        if index in KEYS_ONLY:
+            for entry in {before, after} - {None} if before != after else set():
+                load.charge("write", f"{index} {attribute}={entry}", 1, owner)
+            continue
         if after is not None:
             load.charge("write", f"{index} {attribute}={after}", math.ceil(item_size(new or {}) / 1024), owner)
         if before is not None and before != after:

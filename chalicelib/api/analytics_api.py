@@ -14,8 +14,10 @@ from chalice import Blueprint, Response
 
 from ..config import settings
 from ..domain.carrier_names import display_name
+from ..domain.policy import NOTIFICATION_KINDS
+from ..domain.promise import SPREAD_DAYS
 from ..errors import PorchlightError, Unauthorized, ValidationError
-from ..services import analytics, sessions
+from ..services import analytics, notification_log, sessions
 from ..services.notifications import list_failed
 from ..services.shipments import needing_attention
 from ..services.surveys import list_surveys as run
@@ -121,6 +123,68 @@ def get_analytics() -> Response:
     return _csv(data) if output == "csv" else json_response(data)
 
 
+def _log_filter(params: Mapping[str, str]) -> notification_log.LogFilter:
+    first, last = analytics.date_range(params.get("from"), params.get("to"), datetime.now(UTC).date())
+    return notification_log.LogFilter(
+        first,
+        last,
+        kind=(params.get("kind") or "").strip().lower() or None,
+        channel=(params.get("channel") or "").strip().lower() or None,
+        status=(params.get("status") or "").strip().lower() or None,
+    )
+
+
+def _log_csv(retailer_id: str, wanted: notification_log.LogFilter) -> Response:
+    text, cut = notification_log.export_csv(retailer_id, wanted)
+    name = f"porchlight-notifications-{wanted.first.isoformat()}-to-{wanted.last.isoformat()}.csv"
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+    }
+    if cut:
+        headers["X-Porchlight-Truncated"] = f"first {notification_log.MAX_EXPORT_ROWS} rows; narrow the range"
+    return Response(body=text, status_code=200, headers=headers)
+
+
+@analytics_api.route("/v1/notifications", methods=["GET"])
+@documented(
+    "The notification log: every message planned in the range, oldest first, filterable; contact details masked",
+    "notifications",
+    "NotificationLogPage",
+    query=(
+        *DATE_RANGE,
+        Query("kind", STRING, description="only this kind (delivered, out_for_delivery, survey, status:shipped...)"),
+        Query("channel", "notification_channel", description="only this channel's"),
+        Query(
+            "status",
+            {"type": "string", "enum": list(notification_log.STATUSES)},
+            description="only those in this status now",
+        ),
+        Query("limit", page_size(200), description="page size (default 50)"),
+        Query("cursor", STRING, description="`next_cursor` of the previous page"),
+        Query(
+            "format",
+            {"type": "string", "enum": ["json", "csv"]},
+            description="csv downloads the whole range (at most 20,000 rows; `X-Porchlight-Truncated` says when cut)",
+        ),
+    ),
+    errors=(400, 401),
+    extra_content={"text/csv": {"schema": STRING}},
+)
+def notification_log_page() -> Response:
+    retailer_id = api_keys.authenticate(bearer_token(analytics_api.current_request.headers), utcnow())
+    params = _params()
+    output = params.get("format") or "json"
+    if output not in ("json", "csv"):
+        raise ValidationError("format must be json or csv", field="format")
+    wanted = _log_filter(params)
+    if output == "csv":
+        return _log_csv(retailer_id, wanted)
+    limit = int_param(params, "limit", 1, 200) or 50
+    return json_response(notification_log.list_log(retailer_id, wanted, params.get("cursor"), limit))
+
+
 # --- the page -----------------------------------------------------------------------------------------------
 
 
@@ -197,6 +261,7 @@ def analytics_page() -> Response:
         "engagement": engagement_chart(data["engagement"]),
     }
     query = "&".join(f"{k}={v}" for k, v in (("from", data["from"]), ("to", data["to"])))
+    promise_charts, promise_names = _promise_charts(data["promise"])
 
     context = {
         "d": data,
@@ -206,6 +271,14 @@ def analytics_page() -> Response:
         "query": query,
         "attention": needing_attention(retailer_id),
         "undelivered": list_failed(retailer_id, None, None, None, 10)["notifications"],
+        "promise_charts": promise_charts,
+        "promise_names": promise_names,
+        "compared": {figure["figure"]: figure for figure in data["comparison"]["figures"]},
+        "log_choices": {
+            "kinds": NOTIFICATION_KINDS,
+            "channels": notification_log.CHANNELS,
+            "statuses": notification_log.STATUSES,
+        },
     }
     return _page("pages/analytics.html.j2", context)
 
@@ -217,6 +290,51 @@ def engagement_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for row in rows
     ]
     return hbar_chart(points, maximum=100, unit="%")
+
+
+def _promise_charts(accuracy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The promise section's charts and the row names its tables (and the CSV) use."""
+    services = [analytics.promise_group_name("carrier_service", row) for row in accuracy["by_carrier_service"]]
+    lanes = [analytics.promise_group_name("lane", row) for row in accuracy["by_lane"]]
+    weeks = [analytics.promise_group_name("week", row) for row in accuracy["by_week"]]
+    spread = {bucket["days"]: bucket["count"] for bucket in accuracy["overall"]["days_late"]}
+    days = range(-SPREAD_DAYS, SPREAD_DAYS + 1)
+    charts = {
+        "services": hbar_chart(
+            [
+                (name, row["by_promised_date_rate"])
+                for name, row in zip(services, accuracy["by_carrier_service"], strict=True)
+            ],
+            maximum=100,
+            unit="%",
+        ),
+        "lanes": hbar_chart(
+            [(name, row["by_promised_date_rate"]) for name, row in zip(lanes, accuracy["by_lane"], strict=True)],
+            maximum=100,
+            unit="%",
+        ),
+        "spread": bar_chart([(analytics.days_late_name(n), spread.get(n, 0)) for n in days]),
+        "weeks": bar_chart(
+            [(week, row["by_promised_date_rate"]) for week, row in zip(weeks, accuracy["by_week"], strict=True)],
+            unit="%",
+        ),
+    }
+    names = {
+        "services": services,
+        "lanes": lanes,
+        "weeks": weeks,
+        "days": {n: analytics.days_late_name(n) for n in days},
+    }
+    return charts, names
+
+
+@analytics_api.route("/analytics/notifications.csv", methods=["GET"])
+def notification_log_csv() -> Response:
+    """The notification log of the range shown (and the filters chosen) on the page, as a spreadsheet."""
+    try:
+        return _log_csv(_signed_in_retailer(), _log_filter(_params()))
+    except PorchlightError as error:
+        return error_response(error)
 
 
 @analytics_api.route("/analytics/export.csv", methods=["GET"])

@@ -199,6 +199,8 @@ class ShipmentDetail(ShipmentSummary):
     destination: NotRequired[Object | None]
     items: NotRequired[list[Object] | None]
     promised_date: NotRequired[str | None]
+    service: NotRequired[Annotated[str | None, described("the service level given at registration")]]
+    origin: NotRequired[Annotated[Object | None, described("where the parcel left from: region, country")]]
     driver: NotRequired[Object | None]
     proof_of_delivery: NotRequired[Object | None]
     shopper: NotRequired[Object]
@@ -640,7 +642,7 @@ class NeedsAttention(TypedDict):
     ]
 
 
-Rate = Annotated[float | None, Field(ge=0, le=100)]
+Rate = Annotated[float | None, Field(ge=0, le=100, description="percent, one decimal; null when nothing counted")]
 
 
 @with_config(OPEN)
@@ -671,6 +673,100 @@ class EngagementRow(TypedDict):
     opt_out_rate: Rate
 
 
+@with_config(OPEN)
+class NotificationLogEntry(TypedDict):
+    """One message: what the retailer already holds about it, the recipient masked"""
+
+    created_at: Annotated[datetime, described("when it was planned (the range and the order are by this time)")]
+    order_id: str | None
+    shipment_id: str
+    kind: str
+    channel: str
+    status: str
+    sent_at: datetime | None
+    updated_at: datetime
+    reason: Annotated[str | None, described("why it was skipped, deferred or failed; numbers and addresses masked")]
+    to: Annotated[str | None, described("the shipment's phone or e-mail for this channel, masked: *********23")]
+    attempts: Count
+
+
+@with_config(OPEN)
+class NotificationLogPage(TypedDict):
+    from_: Annotated[date, Field(alias="from")]
+    to: date
+    notifications: list[NotificationLogEntry]
+    next_cursor: Annotated[str | None, described("more may follow (a filtered page can be short, even empty)")]
+
+
+@with_config(OPEN)
+class DaysLate(TypedDict):
+    days: Annotated[int, described("days after the promised date (negative: early); -7 and 7 mean 7 or more")]
+    count: Count
+
+
+@with_config(OPEN)
+class PromiseFigures(TypedDict):
+    """How deliveries kept their promise, counted at each delivery: the promised date in the shopper's calendar, and
+    the last ETA window the shopper was shown before it arrived"""
+
+    delivered: Annotated[int, Field(ge=0, description="registered parcels delivered")]
+    with_promise: Annotated[int, Field(ge=0, description="of those, with a promised date")]
+    by_promised_date: Annotated[int, Field(ge=0, description="arrived on or before the promised date")]
+    by_promised_date_rate: Rate
+    early: Count
+    on_the_day: Count
+    late: Count
+    median_days_late: Annotated[int | None, described("median days after the promised date")]
+    days_late: Annotated[list[DaysLate], described("the spread: parcels per day early or late, ascending")]
+    with_window: Annotated[int, Field(ge=0, description="delivered after an ETA window was shown")]
+    inside_window: Annotated[int, Field(ge=0, description="of those, delivered inside that window")]
+    inside_window_rate: Rate
+
+
+@with_config(OPEN)
+class CarrierServicePromise(PromiseFigures):
+    carrier: str
+    service: Annotated[str | None, described("the service level given at registration (null: none given)")]
+
+
+@with_config(OPEN)
+class LanePromise(PromiseFigures):
+    origin: Annotated[str, described("country-region the parcel left from (`?` when not given at registration)")]
+    destination: Annotated[str, described("country-region of the destination (`?` when not given)")]
+
+
+@with_config(OPEN)
+class WeekPromise(PromiseFigures):
+    week: Annotated[date, described("the Monday of the ISO week (weeks at the ends may be partly outside the range)")]
+
+
+@with_config(OPEN)
+class PromiseAccuracy(TypedDict):
+    overall: PromiseFigures
+    by_carrier_service: list[CarrierServicePromise]
+    by_lane: list[LanePromise]
+    by_week: list[WeekPromise]
+
+
+@with_config(OPEN)
+class ComparedFigure(TypedDict):
+    figure: Annotated[str, described("where the figure is in this answer, e.g. `quality.csat`")]
+    label: str
+    unit: Annotated[str, described("`%` for rates (then `change` is in percentage points), empty for counts")]
+    current: float | None
+    previous: float | None
+    change: Annotated[float | None, described("current - previous; null when either is null")]
+
+
+@with_config(OPEN)
+class Comparison(TypedDict):
+    """Each headline figure against the period of the same length just before `from`"""
+
+    previous_from: date
+    previous_to: date
+    figures: list[ComparedFigure]
+
+
 Analytics = TypedDict(  # `from` is a keyword: the functional form names it
     "Analytics",
     {
@@ -695,6 +791,8 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "notifications": NotRequired[Object],
         "page_views": NotRequired[Object],
         "days": list[Object],
+        "promise": PromiseAccuracy,
+        "comparison": Comparison,
         "needs_attention": NotRequired[NeedsAttention],
         "engagement": NotRequired[
             Annotated[list[EngagementRow], described("per notification kind and channel, kinds with activity only")]
@@ -884,6 +982,7 @@ PUBLISHED: tuple[type, ...] = (
     TemplatePreview,
     SurveyPage,
     Analytics,
+    NotificationLogPage,
     Tracking,
     OrderLookup,
     WebhookResult,

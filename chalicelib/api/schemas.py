@@ -163,6 +163,17 @@ class Destination(Strict):
     lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
 
 
+class Origin(Strict):
+    """Where the parcel leaves from (a warehouse's region), for promise accuracy per lane (origin -> destination)."""
+
+    region: str | None = Field(default=None, max_length=120)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+#: The retailer's service level ("ground", "express", "next_day"), as its checkout names it.
+Service = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")]
+
+
 class Item(Strict):
     name: Text
     quantity: StrictInt = Field(default=1, ge=1, le=10_000)
@@ -178,6 +189,8 @@ class ShipmentRequest(Strict):
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
+    service: Service | None = None
+    origin: Origin | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentRequest:
@@ -212,6 +225,8 @@ class ShipmentChangeRequest(Strict):
     destination: Destination | None = None
     items: list[Item] | None = Field(default=None, max_length=200)
     promised_date: PromisedDate | None = None
+    service: Service | None = None
+    origin: Origin | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentChangeRequest:

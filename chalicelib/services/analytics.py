@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain import engagement
+from ..domain import engagement, promise
+from ..domain.carrier_names import display_name
 from ..domain.notifications import DELAY_REASONS
 from ..domain.survey import csat, percentile_from_histogram
 from ..errors import ValidationError
 from ..shared.links import tracking_url
+from ..shared.spreadsheet import SafeWriter
 from ..shared.stats import DURATION_BOUNDS
 from ..store import stalls as stall_store
 from ..store import stats as stats_store
@@ -62,7 +63,53 @@ def _quality(values: dict[str, float]) -> dict[str, Any]:
 
 
 def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
-    days = stats_store.read(retailer_id, first.isoformat(), last.isoformat())
+    """The period's figures and, from the same queries (one per counter shard, over both periods), the headline
+    figures of the period of the same length just before it."""
+    length = (last - first).days + 1
+    previous_first, previous_last = first - timedelta(days=length), first - timedelta(days=1)
+    both = stats_store.read(retailer_id, previous_first.isoformat(), last.isoformat())
+    current = [day for day in both if day["sk"] >= f"DAY#{first.isoformat()}"]
+    earlier = [day for day in both if day["sk"] < f"DAY#{first.isoformat()}"]
+    data = _period(retailer_id, current, first, last)
+    data["comparison"] = comparison(data, _period(None, earlier, previous_first, previous_last))
+    return data
+
+
+#: The headline figures compared with the previous period: (name in the report, what it is, unit).
+HEADLINES = (
+    ("quality.csat", "CSAT (4-5 stars)", "%"),
+    ("quality.average_score", "Average score", ""),
+    ("quality.response_rate", "Survey response rate", "%"),
+    ("on_time.rate", "On time vs promised date", "%"),
+    ("promise.overall.inside_window_rate", "Inside the ETA window shown", "%"),
+    ("shipments.delivered", "Delivered", ""),
+    ("page_views.per_shipment", "Tracking-page views per shipment", ""),
+    ("delays.flagged", "Parcels found late", ""),
+)
+
+
+def _at(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def comparison(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Each headline figure now, in the previous period of the same length, and the change (percentage points for
+    rates); `change` is None when either period has no value."""
+    figures = []
+    for path, label, unit in HEADLINES:
+        now, before = _at(current, path), _at(previous, path)
+        change = round(now - before, 2) if now is not None and before is not None else None
+        figures.append(
+            {"figure": path, "label": label, "unit": unit, "current": now, "previous": before, "change": change}
+        )
+    return {"previous_from": previous["from"], "previous_to": previous["to"], "figures": figures}
+
+
+def _period(retailer_id: str | None, days: list[dict[str, Any]], first: date, last: date) -> dict[str, Any]:
+    """Every figure of one period from its day counters; the low scores only for the period shown (`retailer_id`)."""
     totals: dict[str, float] = defaultdict(float)
     labels: dict[str, str] = {}
     series = []
@@ -170,8 +217,42 @@ def report(retailer_id: str, first: date, last: date) -> dict[str, Any]:
             "per_shipment": round(totals.get("views", 0) / registered, 2) if registered else None,
         },
         "days": series,
-        "needs_attention": {"low_scores": low_scores(retailer_id, first, last), "stalled": stalled(retailer_id)},
+        "promise": promise_accuracy(totals, days),
+        "needs_attention": {
+            "low_scores": low_scores(retailer_id, first, last) if retailer_id else [],
+            "stalled": stalled(retailer_id) if retailer_id else [],
+        },
         "engagement": engagement.rows(totals),
+    }
+
+
+def promise_accuracy(totals: dict[str, float], days: list[dict[str, Any]]) -> dict[str, Any]:
+    """Promise accuracy overall, per carrier and service, per lane and per ISO week, from the `pr:` counters that the
+    ingest adds at each delivery (domain.promise)."""
+    weeks: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for day in days:
+        week = weeks[promise.week_of(day["sk"].removeprefix("DAY#"))]
+        for name, value in promise.grouped(day, promise.ALL).get("all", {}).items():
+            week[name] += float(value)
+    by_service = []
+    for group, metrics in sorted(promise.grouped(totals, promise.CARRIER_SERVICE).items()):
+        carrier, _, service = group.partition("/")
+        by_service.append(
+            {
+                "carrier": carrier,
+                "service": None if service == promise.NO_SERVICE else service,
+                **promise.summary(metrics),
+            }
+        )
+    lanes = []
+    for group, metrics in sorted(promise.grouped(totals, promise.LANE).items()):
+        origin, _, destination = group.partition(">")
+        lanes.append({"origin": origin, "destination": destination, **promise.summary(metrics)})
+    return {
+        "overall": promise.summary(promise.grouped(totals, promise.ALL).get("all", {})),
+        "by_carrier_service": by_service,
+        "by_lane": lanes,
+        "by_week": [{"week": week, **promise.summary(dict(weeks[week]))} for week in sorted(weeks)],
     }
 
 
@@ -212,34 +293,10 @@ def stalled(retailer_id: str) -> list[dict[str, Any]]:
     ]
 
 
-#: A text cell a spreadsheet would read as a formula (OWASP "CSV Injection"): carrier-supplied driver names reach
-#: these cells, so `=HYPERLINK(...)` is written as the text '=HYPERLINK(...).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def csv_cell(value: Any) -> Any:
-    """One cell as a spreadsheet should read it: numbers stay numbers (negative ones too), text that would start a
-    formula gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-class _SafeWriter:
-    """csv.writer whose every cell goes through `csv_cell`: the one place both exports escape formulas."""
-
-    def __init__(self, out: io.StringIO) -> None:
-        self._writer = csv.writer(out)
-
-    def writerow(self, row: list[Any]) -> None:
-        self._writer.writerow([csv_cell(cell) for cell in row])
-
-
 def to_csv(data: dict[str, Any]) -> str:
     """The analytics report as a spreadsheet, for `/v1/analytics?format=csv` and `/analytics/export.csv` alike."""
     out = io.StringIO()
-    writer = _SafeWriter(out)
+    writer = SafeWriter(out)
     writer.writerow(["section", "name", "metric", "value"])
     quality = data["quality"]
     for metric, value in quality.items():
@@ -269,10 +326,49 @@ def to_csv(data: dict[str, Any]) -> str:
             if metric != "date":
                 writer.writerow(["day", day["date"], metric, value])
     _engagement_rows(writer, data)
+    _promise_rows(writer, data["promise"])
+    for figure in data["comparison"]["figures"]:
+        for metric in ("current", "previous", "change"):
+            writer.writerow(["compared_with_previous", figure["figure"], metric, figure[metric]])
     return out.getvalue()
 
 
-def _engagement_rows(writer: _SafeWriter, data: dict[str, Any]) -> None:
+def promise_group_name(section: str, row: dict[str, Any]) -> str:
+    """The name a promise row goes by, the same on the page and in the CSV: 'UPS / ground', 'US-CA > US-NY', or
+    the Monday of a week (plain ASCII: a spreadsheet opening the file as another encoding reads it the same)."""
+    if section == "carrier_service":
+        return f"{display_name(row['carrier'])} / {row['service'] or 'no service given'}"
+    if section == "lane":
+        return f"{row['origin']} > {row['destination']}"
+    return str(row["week"])
+
+
+def days_late_name(days: int) -> str:
+    """'2 days early', 'on the day', '7 or more days late' (the spread's ends hold everything beyond them)."""
+    if days == 0:
+        return "on the day"
+    count = abs(days)
+    amount = f"{count} or more days" if count == promise.SPREAD_DAYS else f"{count} day{'s' if count > 1 else ''}"
+    return f"{amount} {'early' if days < 0 else 'late'}"
+
+
+def _promise_rows(writer: SafeWriter, accuracy: dict[str, Any]) -> None:
+    """One row per figure of each group; the spread as `days_late_<n>` (n at the ends means 'or more')."""
+    sections = [("overall", "all", accuracy["overall"])]
+    for section, key in (("carrier_service", "by_carrier_service"), ("lane", "by_lane"), ("week", "by_week")):
+        sections += [(section, promise_group_name(section, row), row) for row in accuracy[key]]
+    for section, name, row in sections:
+        for metric, value in row.items():
+            if metric in ("carrier", "service", "origin", "destination", "week"):
+                continue
+            if metric == "days_late":
+                for bucket in value:
+                    writer.writerow([f"promise_{section}", name, f"days_late_{bucket['days']}", bucket["count"]])
+            else:
+                writer.writerow([f"promise_{section}", name, metric, value])
+
+
+def _engagement_rows(writer: SafeWriter, data: dict[str, Any]) -> None:
     """Engagement per kind and channel (D45): one line per figure, named `<kind>/<channel>` as on the page."""
     for row in data.get("engagement", []):
         for metric, value in row.items():

@@ -16,6 +16,7 @@ from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, finger
 from ..domain.generations import generation_for, recycled_by
 from ..domain.hooks import DELAY_POSTED, plan_delay_hook, plan_status_hook
 from ..domain.notifications import DELAY_COUNTED, Intent, delay_news, plan
+from ..domain.promise import lane_label
 from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import Progress, fold, new_events
 from ..errors import Conflict, NotFound, PayloadTooLarge
@@ -32,7 +33,7 @@ from ..shared.planning import (
     silence_check,
     wants_session,
 )
-from ..shared.retailer_profile import status_subscriptions
+from ..shared.retailer_profile import shopper_zone, status_subscriptions
 from ..shared.retries import with_retries, write_deadline
 from ..shared.shipment_views import detail, owned
 from ..shared.signatures import verify_for_retailer
@@ -289,6 +290,12 @@ def _apply(
     if outcome.newly_late:
         stats.parcel_late(retailer_id, carrier, outcome.newly_late, now)
     before_progress, after_progress = base.progress, current.progress
+    kept = None
+    if current.claimed:
+        zone = shopper_zone(current.customer, retailer_store.get(retailer_id))
+        arrival = stats.delivery_promise(current.promised_date, before_progress, after_progress, zone)
+        if arrival is not None:
+            kept = (arrival, current.service, lane_label(current.origin, current.destination))
     stats.progress_changed(
         retailer_id,
         carrier,
@@ -299,6 +306,7 @@ def _apply(
         current.promised_date,
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
         eta_shown=_last_mile_eta(base, current),
+        kept=kept,
     )
     return len(fresh)
 

@@ -42,6 +42,8 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
         "destination": request.get("destination"),
         "items": request.get("items"),
         "promised_date": request.get("promised_date"),
+        "service": request.get("service"),
+        "origin": request.get("origin"),
     }
 
     def id_of(generation: int) -> str:
@@ -229,12 +231,13 @@ def with_changes(record: ShipmentRecord, changes: Mapping[str, Any]) -> Shipment
             customer.pop(name, None)
         else:
             customer[name] = value
-    details = {name: changes[name] for name in ("order_id", "destination", "items", "promised_date") if name in changes}
-    if details.get("destination") is not None:
-        # An address is one value (a new line1 with the old city would be a third address): it is replaced whole,
-        # and a line sent as null is simply absent. Empty means no destination.
-        details["destination"] = {key: value for key, value in details["destination"].items() if value is not None}
-        details["destination"] = details["destination"] or None
+    named = ("order_id", "destination", "items", "promised_date", "service", "origin")
+    details = {name: changes[name] for name in named if name in changes}
+    for place in ("destination", "origin"):
+        if details.get(place) is not None:
+            # An address is one value (a new line1 with the old city would be a third address): it is replaced
+            # whole, and a line sent as null is simply absent. Empty means none.
+            details[place] = {key: value for key, value in details[place].items() if value is not None} or None
     return replace(record, customer=customer, **details)
 
 

@@ -44,6 +44,8 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
         "destination": record.destination,
         "items": record.items,
         "promised_date": record.promised_date,
+        "service": record.service,
+        "origin": record.origin,
         "driver": progress.driver,
         "proof_of_delivery": progress.proof_of_delivery,
         "shopper": record.shopper,

@@ -7,11 +7,13 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from ..domain import engagement
+from ..domain import engagement, promise
 from ..domain import milestones as ms
 from ..domain.hooks import WEBHOOK
 from ..domain.live import eta_kept
+from ..domain.shipment import Progress
 from ..observability import metric
 from ..store import stats as stats_store
 
@@ -59,6 +61,15 @@ def milestone_durations(
     return durations
 
 
+def delivery_promise(
+    promised_date: str | None, before: Progress, after: Progress, zone: ZoneInfo
+) -> promise.PromiseOutcome | None:
+    """How a delivery that just happened kept its promise (None unless this change is the arrival)."""
+    if after.status != ms.DELIVERED or before.status == ms.DELIVERED or not after.status_at:
+        return None
+    return promise.outcome(after.status_at, promised_date, promise.window_shown(before, after), zone)
+
+
 def progress_changed(
     retailer_id: str,
     carrier: str,
@@ -69,9 +80,12 @@ def progress_changed(
     promised_date: str | None,
     scans: list[tuple[str, str]] | None = None,
     eta_shown: dict[str, str] | None = None,
+    kept: tuple[promise.PromiseOutcome, str | None, str] | None = None,
 ) -> None:
-    """Counters for a change of milestone. `eta_shown`: the arrival window the shopper saw during the last mile,
-    checked against the delivery time (analytics' `driver_eta`)."""
+    """One counter update for a change of milestone. `eta_shown`: the arrival window the shopper saw during the
+    last mile, checked against the delivery time (analytics' `driver_eta`); `kept` (the delivery's promise
+    outcome, its service and lane) adds the promise-accuracy counters to the same update, and decides on time by
+    the shopper's calendar day."""
     if after_status == before_status or not after_at:
         return
     deltas: dict[str, float] = {}
@@ -80,13 +94,17 @@ def progress_changed(
         deltas[key] = deltas.get(key, 0) + 1
     if after_status == ms.DELIVERED and before_status != ms.DELIVERED:
         deltas.update({"delivered": 1, f"carrier:{carrier}:delivered": 1})
-        if promised_date:
-            on_time = after_at[:10] <= str(promised_date)[:10]
+        on_time = (
+            promise.on_time(kept[0]) if kept else (after_at[:10] <= str(promised_date)[:10] if promised_date else None)
+        )
+        if on_time is not None:
             outcome = "ontime" if on_time else "late"
             deltas.update({outcome: 1, f"carrier:{carrier}:{outcome}": 1})
-        kept = eta_kept(eta_shown, datetime.fromisoformat(after_at))
-        if kept is not None:
-            deltas["eta:kept" if kept else "eta:missed"] = 1
+        driver_kept = eta_kept(eta_shown, datetime.fromisoformat(after_at))
+        if driver_kept is not None:
+            deltas["eta:kept" if driver_kept else "eta:missed"] = 1
+        if kept:
+            deltas.update(promise.deltas(carrier, kept[1], kept[2], kept[0]))
     if deltas:
         count(retailer_id, after_at, deltas)
 

@@ -23,11 +23,11 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import TableConnection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from . import table
-from .table import GSI_DUE, GSI_PROVIDER_MESSAGE, GSI_RETAILER, GSI_TOKEN, GSI_TRACKING, TTL_ATTRIBUTE
+from .table import GSI_DUE, GSI_LOG, GSI_PROVIDER_MESSAGE, GSI_RETAILER, GSI_TOKEN, GSI_TRACKING, TTL_ATTRIBUTE
 
 
 def ttl(stamp: str, days: int | None = None) -> datetime:
@@ -101,14 +101,28 @@ class _ByRetailer(GlobalSecondaryIndex["TableSchema"]):
     retailer_sort = UnicodeAttribute(range_key=True)
 
 
+class _ByLog(GlobalSecondaryIndex["TableSchema"]):
+    """Every notification of a retailer by when it was planned (store.notification_log). Keys only: an entry is
+    written once, when the notification is created; its status changes touch no projected attribute, so they
+    write nothing to this index, and a listing reads the items themselves in one batch."""
+
+    class Meta:
+        index_name = GSI_LOG
+        projection = KeysOnlyProjection()
+
+    log_index = UnicodeAttribute(hash_key=True)
+    log_sort = UnicodeAttribute(range_key=True)
+
+
 class TableSchema(TableItem):
-    """The table as a whole: its key, every index (all sparse, projecting whole items) and TTL."""
+    """The table as a whole: its key, every index (all sparse; all but `by_log` projecting whole items) and TTL."""
 
     by_tracking = _ByTracking()
     by_token = _ByToken()
     by_provider_message = _ByProviderMessage()
     by_due = _ByDue()
     by_retailer = _ByRetailer()
+    by_log = _ByLog()
 
     @classmethod
     def meta_table_data(cls, name: str) -> dict[str, Any]:
@@ -140,6 +154,35 @@ class TableSchema(TableItem):
             TableName=connection.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
         connection.update_time_to_live(TTL_ATTRIBUTE)
+
+    @classmethod
+    def add_missing_indexes(cls) -> None:
+        """Create the indexes an existing table lacks, one at a time (DynamoDB adds one per UpdateTable)."""
+        schema = cls._get_schema()
+        connection = cls._get_connection()
+        client = connection.connection.client
+        present = {
+            index["IndexName"]
+            for index in client.describe_table(TableName=connection.table_name)["Table"].get(
+                "GlobalSecondaryIndexes", []
+            )
+        }
+        for index in schema["global_secondary_indexes"]:
+            if index["index_name"] in present:
+                continue
+            client.update_table(
+                TableName=connection.table_name,
+                AttributeDefinitions=index["attribute_definitions"],
+                GlobalSecondaryIndexUpdates=[
+                    {
+                        "Create": {
+                            "IndexName": index["index_name"],
+                            "KeySchema": index["key_schema"],
+                            "Projection": index["projection"],
+                        }
+                    }
+                ],
+            )
 
 
 # Shipment partitions (SHIP#<id>): the state, its scans, its outbox, its listing entries.
@@ -269,6 +312,9 @@ class Outbox(TableItem):
     #: A failed notification's place in its retailer's `by_retailer` listing.
     retailer_index = UnicodeAttribute(null=True)
     retailer_sort = UnicodeAttribute(null=True)
+    #: Its place in the retailer's notification log (`by_log`), set when it is created.
+    log_index = UnicodeAttribute(null=True)
+    log_sort = UnicodeAttribute(null=True)
 
 
 # Relay (store.relay): a shipment's chat session and the routes that map (relay number, phone) to it.

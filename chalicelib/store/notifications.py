@@ -110,11 +110,30 @@ def due_shard(shipment_id: str) -> str:
     return f"DUE#{int(hashlib.sha256(shipment_id.encode()).hexdigest()[:4], 16) % DUE_SHARDS}"
 
 
+#: Partitions of a retailer's notification log (`by_log`): every notification a busy retailer plans is written to
+#: one of them (by its shipment), so no partition takes them all (D41's reasoning for the day counters).
+LOG_SHARDS = 8
+
+
+def log_listing(retailer_id: str, shard: int) -> str:
+    return f"NOTIFLOG#{retailer_id}#{shard}"
+
+
+def log_entry(retailer_id: str, key: OutboxKey, created_at: str) -> dict[str, str]:
+    """The `by_log` keys of a new notification (none for chat messages and checks): its retailer's shard, then when
+    it was planned and what it is, so a listing filters on kind and channel before reading any item."""
+    if not is_notification(key.kind):
+        return {}
+    shard = int(hashlib.sha256(key.shipment_id.encode()).hexdigest()[4:8], 16) % LOG_SHARDS
+    sort = f"{created_at}#{key.shipment_id}#{key.kind}#{key.channel}"
+    return {"log_index": log_listing(retailer_id, shard), "log_sort": sort}
+
+
 def outbox_model(
     retailer_id: str, key: OutboxKey, now: str, *, fallback: bool = False, due_at: str | None = None
 ) -> Outbox:
     """A new outbox item as a model, for the ingest's TransactWrite (saved only where none exists yet)."""
-    return Outbox(
+    model = Outbox(
         f"SHIP#{key.shipment_id}",
         f"OUTBOX#{key.kind}#{key.channel}",
         retailer_id=retailer_id,
@@ -130,6 +149,10 @@ def outbox_model(
         due_at=due_at or now,
         expires_at=ttl(now),
     )
+    entry = log_entry(retailer_id, key, now)
+    if entry:
+        model.log_index, model.log_sort = entry["log_index"], entry["log_sort"]
+    return model
 
 
 def item_from(data: dict[str, Any]) -> OutboxItem:

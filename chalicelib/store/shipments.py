@@ -44,6 +44,10 @@ class ShipmentRecord:
     destination: dict[str, Any] | None = None
     items: list[dict[str, Any]] | None = None
     promised_date: str | None = None
+    #: The retailer's service level ("ground", "express") and where the parcel left from ({"country", "region"}):
+    #: optional, for promise accuracy per carrier/service and per lane (domain.promise).
+    service: str | None = None
+    origin: dict[str, Any] | None = None
     progress: Progress = field(default_factory=Progress)
     notified: frozenset[str] = frozenset()
     event_count: int = 0
@@ -65,6 +69,8 @@ class ShipmentRecord:
             "destination": self.destination,
             "items": self.items,
             "promised_date": self.promised_date,
+            **({"service": self.service} if self.service else {}),
+            **({"origin": self.origin} if self.origin else {}),
             "progress": self.progress.to_dict(),
             "notified": sorted(self.notified),
             "event_count": self.event_count,
@@ -95,6 +101,8 @@ def record_from(data: dict[str, Any]) -> ShipmentRecord:
         destination=doc.get("destination"),
         items=doc.get("items"),
         promised_date=doc.get("promised_date"),
+        service=doc.get("service"),
+        origin=doc.get("origin"),
         progress=Progress.from_dict(doc.get("progress")),
         notified=frozenset(doc.get("notified", ())),
         event_count=int(doc.get("event_count", 0)),

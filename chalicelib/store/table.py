@@ -19,6 +19,7 @@ GSI_TOKEN = "by_token"  # noqa: S105 - tracking token -> shipment (the shopper's
 GSI_PROVIDER_MESSAGE = "by_provider_message"  # provider message id -> notification (status callbacks)
 GSI_DUE = "by_due"  # (due shard, due time) -> deferred work for the scheduler
 GSI_RETAILER = "by_retailer"  # (retailer#collection, sort key) -> a retailer's answered surveys, newest first
+GSI_LOG = "by_log"  # (retailer#shard, created#shipment#kind#channel) -> a retailer's notifications, keys only
 TTL_ATTRIBUTE = "expires_at"
 
 _connection_lock = threading.Lock()
@@ -217,5 +218,6 @@ def create_table(name: str | None = None, *, stream: bool = True) -> None:
     if name and name != table_name():
         raise ValueError(f"create_table makes the configured table {table_name()!r}, not {name!r}")
     if table_name() in table_connection().connection.list_tables().get("TableNames", []):
+        TableSchema.add_missing_indexes()  # a table kept from before an index was added (the local runtime's)
         return
     TableSchema.create(stream=stream)

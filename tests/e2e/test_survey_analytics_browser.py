@@ -157,7 +157,7 @@ def test_analytics_page_shows_charts_and_downloads_csv(browser, local_server: Lo
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Delivery analytics · Demo Outfitters").is_visible()
-    assert page.locator("svg").count() == 6
+    assert page.locator("svg").count() == 10
     assert page.locator("svg rect.bar").count() >= 2
     attention = page.get_by_role("region", name="Needs attention now")
     assert "SV-MISSED" in attention.inner_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from chalicelib.services.analytics import csv_cell
+from chalicelib.shared.spreadsheet import csv_cell
 from tests.conftest import Api, Retailer
 from tests.integration.test_analytics_sessions import session_cookie
 from tests.integration.test_survey_replies import sent_survey

@@ -47,6 +47,7 @@ def test_the_template_is_complete_and_passes_cfn_lint(package: Path) -> None:
         "by_provider_message",
         "by_due",
         "by_retailer",
+        "by_log",
     }
     mapping = resources["DeliveryStream"]["Properties"]
     assert (
