@@ -134,19 +134,27 @@ def _position(
     )
 
 
-def parse_positions(raw_body: bytes, now: datetime) -> list[Position]:
-    """A positions batch (DESIGN 3.8): every item is checked before any is used, so a bad one stores nothing."""
-    body = load_json_object(raw_body)
-    items = array(body, "positions", "positions")
+def _batch(raw_body: bytes, name: str, singular: str, maximum: int) -> list[tuple[str, dict[str, Any]]]:
+    """The objects of a batch body's `name` array with their paths, refused whole when it is empty, too long or holds
+    anything but objects (the same answers for scans and positions)."""
+    items = array(load_json_object(raw_body), name, name)
     if not items:
-        raise AdapterValidationError("positions must hold at least one position", field="positions")
-    if len(items) > MAX_POSITIONS:
-        raise AdapterValidationError(f"positions holds more than {MAX_POSITIONS} positions", field="positions")
-    positions = []
+        raise AdapterValidationError(f"{name} must hold at least one {singular}", field=name)
+    if len(items) > maximum:
+        raise AdapterValidationError(f"{name} holds more than {maximum} {name}", field=name)
+    batch = []
     for index, item in enumerate(items):
-        path = f"positions[{index}]"
+        path = f"{name}[{index}]"
         if not isinstance(item, dict):
             raise AdapterValidationError(f"{path} must be an object", field=path)
+        batch.append((path, item))
+    return batch
+
+
+def parse_positions(raw_body: bytes, now: datetime) -> list[Position]:
+    """A positions batch (DESIGN 3.8): every item is checked before any is used, so a bad one stores nothing."""
+    positions = []
+    for path, item in _batch(raw_body, "positions", "position", MAX_POSITIONS):
         carrier = carrier_code(item.get("carrier"), f"{path}.carrier")
         tracking_number = tracking_code(item.get("tracking_number"), f"{path}.tracking_number")
         positions.append(_position(item, path, now, carrier, tracking_number, _stops(item, path), _eta(item, path)))
@@ -170,18 +178,9 @@ def parse(raw_body: bytes) -> list[TrackingEvent]:
 
 def parse_with_positions(raw_body: bytes, now: datetime | None) -> tuple[list[TrackingEvent], list[Position]]:
     """The scans, and (when `now` is given) the driver positions some of them carry."""
-    body = load_json_object(raw_body)
-    items = array(body, "events", "events")
-    if not items:
-        raise AdapterValidationError("events must hold at least one event", field="events")
-    if len(items) > MAX_EVENTS:
-        raise AdapterValidationError(f"events holds more than {MAX_EVENTS} events", field="events")
     events = []
     positions = []
-    for index, item in enumerate(items):
-        path = f"events[{index}]"
-        if not isinstance(item, dict):
-            raise AdapterValidationError(f"{path} must be an object", field=path)
+    for path, item in _batch(raw_body, "events", "event", MAX_EVENTS):
         status = text(item, "status", f"{path}.status", max_len=40)
         if status not in ms.SCAN_STATUSES:
             allowed = ", ".join(sorted(ms.SCAN_STATUSES))
