@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from chalicelib.store import stats
 from chalicelib.store.models import DayCounters
 from chalicelib.store.table import rows
+from tests.integration.test_concurrency import moto_server  # noqa: F401 - the fixture
 
 
-def test_increments_spread_over_the_shards_add_up_to_one_day_per_date(aws) -> None:
+@pytest.mark.usefixtures("moto_server")  # in-process moto's UpdateItem is not atomic under threads; its server is
+def test_increments_spread_over_the_shards_add_up_to_one_day_per_date() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent writers, as webhooks are
         list(pool.map(lambda n: stats.add("rt_busy", "2026-11-20", {"delivered": 1, "late": n % 2}), range(200)))
     stats.add("rt_busy", "2026-11-21", {"delivered": 3}, labels={"name:d1": "Sam"})
