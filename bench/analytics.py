@@ -46,7 +46,7 @@ def run(report: Report, small: int = 1_000, large: int = 100_000) -> None:
                 carrier = ("ups", "fedex", "usps")[n % 3]
                 service = ("ground", "express", None)[n % 3 // 2 + n % 2]
                 lane = promise.lane_label({"country": "US", "region": ("CA", "NJ")[n % 2]}, {"country": "US"})
-                kept = promise.PromiseOutcome(days_late=n % 7 - 3, in_window=bool(n % 4))
+                kept = promise.PromiseOutcome(days_late=n % 7 - 3, window=promise.INSIDE if n % 4 else promise.LATE)
                 deltas = per_day.setdefault(day, {})
                 for name, value in {
                     "delivered": 1,

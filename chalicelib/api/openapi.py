@@ -160,7 +160,21 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
             description = f"{description} (empty: not given)".lstrip()
         parameter = {"name": query.name, "in": "query", "required": query.required, "schema": schema}
         parameters.append({**parameter, "description": description} if description else parameter)
+    if operation.conditional:
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": STRING,
+                "description": "the ETag of an earlier answer: 304 with no body while nothing changed",
+            }
+        )
     return parameters
+
+
+#: The validator a conditional answer carries (a weak tag of what the body shows).
+ETAG_HEADER = {"ETag": {"description": "a weak validator of the body, for If-None-Match", "schema": STRING}}
 
 
 def _responses(operation: Operation) -> dict[str, Any]:
@@ -173,7 +187,14 @@ def _responses(operation: Operation) -> dict[str, Any]:
         success = {"description": "Done; no body"}
     else:
         success = {"description": "OK", "content": {"application/json": {"schema": OBJECT}}}
+    if operation.conditional:
+        success = {**success, "headers": ETAG_HEADER}
     responses: dict[str, Any] = {str(operation.status): success}
+    if operation.conditional:
+        responses["304"] = {
+            "description": "Not modified since the ETag in If-None-Match; no body",
+            "headers": ETAG_HEADER,
+        }
     if operation.also_succeeds:
         status, meaning = operation.also_succeeds
         responses[str(status)] = {"description": meaning, "content": success["content"]}

@@ -61,6 +61,7 @@ class Operation:
     media_type: str = "application/json"
     extra_content: dict[str, Any] = field(default_factory=dict)
     also_succeeds: tuple[int, str] | None = None  # a second success status with the same body, and what it means
+    conditional: bool = False  # answers carry an ETag; If-None-Match with it gets 304 while nothing changed
     method: str = ""  # filled in from the route table by the generator
     path: str = ""
 
@@ -84,6 +85,7 @@ def documented(
     media_type: str = "application/json",
     extra_content: dict[str, Any] | None = None,
     also_succeeds: tuple[int, str] | None = None,
+    conditional: bool = False,
 ) -> Callable[[View], View]:
     """Record the route's entry in the published document; the view itself is returned untouched."""
     operation = Operation(
@@ -99,6 +101,7 @@ def documented(
         media_type,
         extra_content or {},
         also_succeeds,
+        conditional,
     )
 
     def record(view: View) -> View:

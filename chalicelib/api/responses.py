@@ -778,8 +778,10 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
             Annotated[
                 Object,
                 described(
-                    "parcels delivered within the arrival window the shopper was shown while out for delivery "
-                    "(the driver's ETA, else the carrier's; 10 minutes' grace): `kept`, `missed`, `rate` (%)"
+                    "parcels delivered straight from out for delivery, against the last arrival window the "
+                    "shopper was shown (the driver's ETA, else the carrier's; the same rule as the promise's "
+                    "inside-the-window figure): `kept` (inside), `early`, `late`, `missed` (early + late), "
+                    "`rate` (% kept)"
                 ),
             ]
         ],
@@ -838,6 +840,21 @@ class LiveArea(TypedDict):
 
 
 @with_config(OPEN)
+class LiveEta(TypedDict):
+    start: NotRequired[Annotated[str, described("ISO 8601; without an offset, the shopper's wall clock")]]
+    end: NotRequired[str]
+    clock: NotRequired[
+        Annotated[
+            str,
+            described(
+                "the arrival time in the shopper's zone and language ('2:20 PM', '14:20'); absent when the window "
+                "names only a day"
+            ),
+        ]
+    ]
+
+
+@with_config(OPEN)
 class Live(TypedDict):
     """The last mile while the parcel is out for delivery (DESIGN 3.8); absent or null otherwise."""
 
@@ -850,7 +867,12 @@ class Live(TypedDict):
     ]
     position_outdated: Annotated[bool, described("a position exists but is older than 5 minutes (not shown)")]
     stops_before: Annotated[int | None, described("stops the driver makes before this one")]
-    eta: Object | None
+    eta: Annotated[
+        LiveEta | None, described("the driver's arrival window, else the carrier's; hidden with an outdated position")
+    ]
+    summary: Annotated[
+        str, described('what the page says without JavaScript: "3 stops before yours, arriving about 2:20 PM"')
+    ]
     destination_area: NotRequired[
         Annotated[LiveArea | None, described("where the parcel goes, rounded to 2 decimals: never the address")]
     ]

@@ -218,6 +218,7 @@ def shopper_page(token: str) -> Response:
     security=None,
     query=(LANG,),
     errors=(404,),
+    conditional=True,
 )
 def shopper_json(token: str) -> Response:
     """Its refusals carry the CORS headers too (chalicelib.api.refusals)."""

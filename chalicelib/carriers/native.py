@@ -85,14 +85,11 @@ def _eta(item: dict[str, Any], path: str) -> dict[str, str] | None:
     if item.get("eta") is None:
         return None
     eta_obj = obj(item, "eta", f"{path}.eta")
-    return {
-        k: v
-        for k, v in (
-            ("start", optional_timestamp_text(eta_obj.get("start"), f"{path}.eta.start")),
-            ("end", optional_timestamp_text(eta_obj.get("end"), f"{path}.eta.end")),
-        )
-        if v
-    } or None
+    start = optional_timestamp_text(eta_obj.get("start"), f"{path}.eta.start")
+    end = optional_timestamp_text(eta_obj.get("end"), f"{path}.eta.end")
+    if start and end and datetime.fromisoformat(end) < datetime.fromisoformat(start):
+        raise AdapterValidationError(f"{path}.eta.end is before {path}.eta.start", field=f"{path}.eta.end")
+    return {k: v for k, v in (("start", start), ("end", end)) if v} or None
 
 
 def _stops(item: dict[str, Any], path: str) -> int | None:

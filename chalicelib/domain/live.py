@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from . import milestones as ms
+from .promise import is_date_only
 
 #: A stored position older than this is not shown: the page says the position is not current instead.
 FRESH_FOR = timedelta(minutes=5)
@@ -26,8 +27,8 @@ MAX_STOPS = 1000
 LIVE_MODES = ("off", "area", "exact")
 DEFAULT_LIVE_MODE = "area"
 AREA_DECIMALS = 2
-#: The "driver is close" text (outbox kind) and its default thresholds: at most this many stops before, or an
-#: arrival at most this many minutes away, whichever the sender gives first.
+#: The "driver is close" text (outbox kind) and its default thresholds: at most this many stops before (when the
+#: sender counts stops), else an arrival clock time at most this many minutes ahead.
 DRIVER_CLOSE = "driver_close"
 DEFAULT_CLOSE_STOPS = 2
 DEFAULT_CLOSE_MINUTES = 10
@@ -104,15 +105,32 @@ def stored_from(position: Position, close_notified: bool) -> StoredPosition:
     )
 
 
+def arrival_moment(eta: dict[str, str] | None, zone: tzinfo | None = None) -> datetime | None:
+    """The clock time an arrival window names: its start, else its end. A day-only bound (AfterShip's
+    "2026-12-04", EasyPost's midnight UTC) names a day, not a time, and is never read as one; a bound without an
+    offset is the shopper's wall clock (D5), read in `zone` (skipped without one)."""
+    for bound in ("start", "end"):
+        text = (eta or {}).get(bound)
+        if not text:
+            continue
+        moment = datetime.fromisoformat(text)
+        if is_date_only(moment):
+            continue
+        if moment.tzinfo is None:
+            if zone is None:
+                continue
+            moment = moment.replace(tzinfo=zone)
+        return moment
+    return None
+
+
 def minutes_away(eta: dict[str, str] | None, now: datetime) -> int | None:
-    """Whole minutes until the start of the arrival window (or its end when only that is given), never negative."""
-    if not eta:
+    """Whole minutes until the arrival window's clock time (`arrival_moment`); None when it names no time or that
+    time has passed (the window then says nothing about how far the driver is)."""
+    moment = arrival_moment(eta)
+    if moment is None or moment <= now:
         return None
-    bound = eta.get("start") or eta.get("end")
-    if not bound:
-        return None
-    seconds = (datetime.fromisoformat(bound) - now).total_seconds()
-    return max(0, math.ceil(seconds / 60))
+    return math.ceil((moment - now).total_seconds() / 60)
 
 
 @dataclass(frozen=True)
@@ -127,16 +145,18 @@ class CloseThreshold:
 def is_close(
     status: str, stored: StoredPosition | None, position: Position, threshold: CloseThreshold, now: datetime
 ) -> bool:
-    """The "driver is close" text is due: out for delivery, not planned before, and the driver within the stops or
-    minutes threshold. A position older than FRESH_FOR says nothing about now and never triggers it."""
+    """The "driver is close" text is due: out for delivery, not planned before, and the driver within the threshold.
+    Stops decide when the sender counts them (an ETA is a guess, the stops are the route); only without stops does
+    the time decide, and only a clock time still ahead (`minutes_away`). A position older than FRESH_FOR says
+    nothing about now and never triggers it."""
     if not threshold.enabled or status != ms.OUT_FOR_DELIVERY or (stored is not None and stored.close_notified):
         return False
     if now - position.recorded_at > FRESH_FOR:
         return False
-    near_stops = position.stops_before is not None and threshold.stops > 0 and position.stops_before <= threshold.stops
+    if position.stops_before is not None and threshold.stops > 0:
+        return position.stops_before <= threshold.stops
     minutes = minutes_away(position.eta, now)
-    near_time = minutes is not None and threshold.minutes > 0 and minutes <= threshold.minutes
-    return near_stops or near_time
+    return minutes is not None and threshold.minutes > 0 and minutes <= threshold.minutes
 
 
 def rounded(value: float, mode: str) -> float:
@@ -187,16 +207,3 @@ def merged(stored: StoredPosition | None, position: Position) -> Position:
         stops_before=position.stops_before if position.stops_before is not None else stored.stops_before,
         eta=position.eta if position.eta is not None else stored.eta,
     )
-
-
-#: A delivery this long after the end of the arrival window the shopper was shown still counts as kept.
-ETA_GRACE = timedelta(minutes=10)
-
-
-def eta_kept(eta: dict[str, str] | None, delivered_at: datetime) -> bool | None:
-    """Whether the driver arrived within the arrival window the shopper was shown (its end, or its start when that
-    is all it gave, plus ETA_GRACE); None when no window was shown."""
-    bound = (eta or {}).get("end") or (eta or {}).get("start")
-    if not bound:
-        return None
-    return delivered_at <= datetime.fromisoformat(bound) + ETA_GRACE

@@ -26,13 +26,22 @@ _SAFE_SERVICE = re.compile(r"[^a-z0-9_.-]+")
 _SAFE_REGION = re.compile(r"[^A-Z0-9-]+")
 
 
+#: Where a delivery fell against the window shown: `inside`, or outside it `early` or `late` (one rule for the
+#: promise figures and the driver's on-time figure, D44/D46).
+INSIDE, EARLY, LATE = "inside", "early", "late"
+
+
 @dataclass(frozen=True)
 class PromiseOutcome:
-    """One delivery: days after the promised date (None without a promise), inside the window shown (None if no
-    window was shown)."""
+    """One delivery: days after the promised date (None without a promise), where it fell against the window shown
+    (None if no window was shown)."""
 
     days_late: int | None
-    in_window: bool | None
+    window: str | None
+
+    @property
+    def in_window(self) -> bool | None:
+        return None if self.window is None else self.window == INSIDE
 
 
 def service_label(service: str | None) -> str:
@@ -75,8 +84,8 @@ def _promised_day(promised_date: str, zone: ZoneInfo) -> date:
     return moment.date() if moment.tzinfo is None else moment.astimezone(zone).date()
 
 
-def _is_date_only(moment: datetime) -> bool:
-    """AfterShip's "2026-12-04" and EasyPost's "...T00:00:00Z" name a day, not midnight UTC (web.templating)."""
+def is_date_only(moment: datetime) -> bool:
+    """AfterShip's "2026-12-04" and EasyPost's "...T00:00:00Z" name a day, not midnight UTC: never a clock time."""
     return (moment.hour, moment.minute, moment.second) == (0, 0, 0) and moment.utcoffset() in (None, timedelta(0))
 
 
@@ -88,26 +97,24 @@ def _aware(text: str | None, zone: ZoneInfo) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
-def inside(delivered: datetime, eta: dict[str, str], zone: ZoneInfo) -> bool | None:
-    """Whether `delivered` falls in the window: a day-only bound is that whole local day; a missing bound is open.
-    None when the window has neither bound (nothing was shown)."""
+def against_window(delivered: datetime, eta: dict[str, str], zone: ZoneInfo) -> str | None:
+    """`inside`, `early` or `late`: a day-only bound is that whole local day; a missing bound is open. None when
+    the window has neither bound (nothing was shown)."""
     start, end = (_aware(eta.get(bound), zone) for bound in ("start", "end"))
     if start is None and end is None:
         return None
     day = _local_day(delivered, zone)
-    if start is not None:
-        if _is_date_only(start):
-            if day < start.date():
-                return False
-        elif delivered < start:
-            return False
-    if end is not None:
-        if _is_date_only(end):
-            if day > end.date():
-                return False
-        elif delivered > end:
-            return False
-    return True
+    if start is not None and (day < start.date() if is_date_only(start) else delivered < start):
+        return EARLY
+    if end is not None and (day > end.date() if is_date_only(end) else delivered > end):
+        return LATE
+    return INSIDE
+
+
+def inside(delivered: datetime, eta: dict[str, str], zone: ZoneInfo) -> bool | None:
+    """Whether `delivered` falls in the window (`against_window`); None when nothing was shown."""
+    where = against_window(delivered, eta, zone)
+    return None if where is None else where == INSIDE
 
 
 def outcome(delivered_at: str, promised_date: str | None, eta: dict[str, str] | None, zone: ZoneInfo) -> PromiseOutcome:
@@ -115,7 +122,7 @@ def outcome(delivered_at: str, promised_date: str | None, eta: dict[str, str] | 
     days_late = None
     if promised_date:
         days_late = (_local_day(delivered, zone) - _promised_day(str(promised_date), zone)).days
-    return PromiseOutcome(days_late, inside(delivered, eta, zone) if eta else None)
+    return PromiseOutcome(days_late, against_window(delivered, eta, zone) if eta else None)
 
 
 def on_time(result: PromiseOutcome) -> bool | None:

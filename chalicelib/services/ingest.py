@@ -291,9 +291,11 @@ def _apply(
         stats.parcel_late(retailer_id, carrier, outcome.newly_late, now)
     before_progress, after_progress = base.progress, current.progress
     kept = None
+    last_mile = _last_mile(base, current)
     if current.claimed:
         zone = shopper_zone(current.customer, retailer_store.get(retailer_id))
-        arrival = stats.delivery_promise(current.promised_date, before_progress, after_progress, zone)
+        driver_eta = _driver_eta(current, before_progress) if last_mile else None
+        arrival = stats.delivery_promise(current.promised_date, before_progress, after_progress, zone, driver_eta)
         if arrival is not None:
             kept = (arrival, current.service, lane_label(current.origin, current.destination))
     stats.progress_changed(
@@ -305,23 +307,28 @@ def _apply(
         after_progress.status_at,
         current.promised_date,
         scans=[(event.status, iso(event.occurred_at)) for event in fresh],
-        eta_shown=_last_mile_eta(base, current),
+        last_mile=last_mile,
         kept=kept,
     )
     return len(fresh)
 
 
-def _last_mile_eta(before: ShipmentRecord, after: ShipmentRecord) -> dict[str, str] | None:
-    """The arrival window the shopper saw while the parcel was out for delivery, read once, when it arrives (one
-    `GetItem` per delivered parcel): the driver's own ETA if a position gave one, else the carrier's."""
-    if not (before.progress.status == ms.OUT_FOR_DELIVERY and after.progress.status == ms.DELIVERED and after.claimed):
-        return None
+def _last_mile(before: ShipmentRecord, after: ShipmentRecord) -> bool:
+    """This change is the arrival straight from out for delivery: the driver's own figure (analytics' `driver_eta`)."""
+    return before.progress.status == ms.OUT_FOR_DELIVERY and after.progress.status == ms.DELIVERED
+
+
+def _driver_eta(record: ShipmentRecord, before: Progress) -> dict[str, str] | None:
+    """The driver's own arrival window, read once when the parcel arrives (one `GetItem` per delivered parcel):
+    only one sent during this run out for delivery (a window from an earlier, failed run was not the one shown)."""
     try:
-        position = live_store.get(after.id)
+        position = live_store.get(record.id)
     except Exception:  # a counter's input: it must never fail the webhook whose scans are already written
-        logger.exception("last-mile ETA unreadable", extra={"retailer_id": after.retailer_id})
-        position = None
-    return (position.eta if position else None) or before.progress.eta
+        logger.exception("last-mile ETA unreadable", extra={"retailer_id": record.retailer_id})
+        return None
+    if position is None or not position.eta or not before.status_at:
+        return None
+    return position.eta if position.recorded_at >= datetime.fromisoformat(before.status_at) else None
 
 
 def list_ignored(retailer_id: str, cursor: str | None, limit: int) -> dict[str, Any]:

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 from ..domain import engagement, promise
 from ..domain import milestones as ms
 from ..domain.hooks import WEBHOOK
-from ..domain.live import eta_kept
 from ..domain.shipment import Progress
 from ..observability import metric
 from ..store import stats as stats_store
 
 logger = logging.getLogger("porchlight.stats")
+#: The driver's arrival against the window shown, as counter names `eta:<name>` (before one rule judged both
+#: figures, a late arrival was counted as `eta:missed`: analytics read those as late).
+DRIVER_COUNTERS = {promise.INSIDE: "kept", promise.EARLY: "early", promise.LATE: "late"}
 #: Upper bounds (minutes) of the buckets used for time-in-milestone percentiles.
 DURATION_BOUNDS = [15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 7200, 10080, 20160, 10**9]
 
@@ -62,12 +64,17 @@ def milestone_durations(
 
 
 def delivery_promise(
-    promised_date: str | None, before: Progress, after: Progress, zone: ZoneInfo
+    promised_date: str | None,
+    before: Progress,
+    after: Progress,
+    zone: ZoneInfo,
+    driver_eta: dict[str, str] | None = None,
 ) -> promise.PromiseOutcome | None:
-    """How a delivery that just happened kept its promise (None unless this change is the arrival)."""
+    """How a delivery that just happened kept its promise (None unless this change is the arrival), against the
+    last window the shopper was shown: the driver's own during the last mile, else the carrier's."""
     if after.status != ms.DELIVERED or before.status == ms.DELIVERED or not after.status_at:
         return None
-    return promise.outcome(after.status_at, promised_date, promise.window_shown(before, after), zone)
+    return promise.outcome(after.status_at, promised_date, driver_eta or promise.window_shown(before, after), zone)
 
 
 def progress_changed(
@@ -79,13 +86,13 @@ def progress_changed(
     after_at: str | None,
     promised_date: str | None,
     scans: list[tuple[str, str]] | None = None,
-    eta_shown: dict[str, str] | None = None,
+    last_mile: bool = False,
     kept: tuple[promise.PromiseOutcome, str | None, str] | None = None,
 ) -> None:
-    """One counter update for a change of milestone. `eta_shown`: the arrival window the shopper saw during the
-    last mile, checked against the delivery time (analytics' `driver_eta`); `kept` (the delivery's promise
-    outcome, its service and lane) adds the promise-accuracy counters to the same update, and decides on time by
-    the shopper's calendar day."""
+    """One counter update for a change of milestone. `kept` (the delivery's promise outcome, its service and lane)
+    adds the promise-accuracy counters to the same update, and decides on time by the shopper's calendar day; with
+    `last_mile` (the arrival came straight from out for delivery) its window outcome is also the driver's
+    (analytics' `driver_eta`: one rule, `domain.promise.against_window`, for both figures)."""
     if after_status == before_status or not after_at:
         return
     deltas: dict[str, float] = {}
@@ -100,9 +107,8 @@ def progress_changed(
         if on_time is not None:
             outcome = "ontime" if on_time else "late"
             deltas.update({outcome: 1, f"carrier:{carrier}:{outcome}": 1})
-        driver_kept = eta_kept(eta_shown, datetime.fromisoformat(after_at))
-        if driver_kept is not None:
-            deltas["eta:kept" if driver_kept else "eta:missed"] = 1
+        if last_mile and kept and kept[0].window is not None:
+            deltas[f"eta:{DRIVER_COUNTERS[kept[0].window]}"] = 1
         if kept:
             deltas.update(promise.deltas(carrier, kept[1], kept[2], kept[0]))
     if deltas:

@@ -151,9 +151,9 @@ def live_block(
     if live is None:
         return None
     eta = live["eta"]
-    arrival = None
-    if eta and (eta.get("start") or eta.get("end")):
-        arrival = format_clock(datetime.fromisoformat(eta.get("start") or eta["end"]), zone, locale)
+    moment = live_rules.arrival_moment(eta, zone)
+    arrival = format_clock(moment, zone, locale) if moment is not None else None
+    if eta and arrival:
         live["eta"] = {**eta, "clock": arrival}
     live["destination_area"] = destination_area(record.destination)
     live["summary"] = live_summary(live["stops_before"], arrival, strings(locale))

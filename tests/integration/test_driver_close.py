@@ -95,3 +95,16 @@ def test_the_driver_close_text_follows_the_threshold_setting_and_the_shoppers_la
     drain(datetime.now(UTC))
     bodies = [text.form["Body"] for text in providers.capture.of("twilio")]
     assert any("tu repartidor esta a 1 parada con tu pedido" in body for body in bodies), bodies
+
+
+def test_a_day_only_or_already_started_window_never_says_the_driver_is_close(api: Api, retailer: Retailer) -> None:
+    shipment = setup(api, retailer, daytime_zone())
+    now = datetime.now(UTC)
+    today = {"start": f"{now.date().isoformat()}T00:00:00Z"}  # EasyPost's "delivered today": a day, not midnight
+    started = {"start": (now - timedelta(minutes=20)).isoformat(), "end": (now + timedelta(hours=3)).isoformat()}
+    for eta in (today, started):
+        positions(api, retailer, {"positions": [ping(1, eta=eta)]})  # no stops counted: only the time could decide
+    positions(
+        api, retailer, {"positions": [ping(0, stops_before=6, eta={"start": (now + timedelta(minutes=4)).isoformat()})]}
+    )
+    assert close_notes(api, retailer, shipment["id"]) == []  # 6 stops counted: 4 minutes is a guess, not the route

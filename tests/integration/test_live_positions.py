@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import time
@@ -14,6 +16,7 @@ import pytest
 from chalicelib.carriers import native
 from chalicelib.store import live as live_store
 from tests.conftest import Api, Retailer
+from tests.integration.test_analytics_sessions import session_cookie
 from tests.payloads import native_event
 
 TN = "1Z999AA10123456784"
@@ -63,6 +66,7 @@ def tracking(api: Api, token: str, **headers: str) -> Any:
         ({"stops_before": -1}, "positions[1].stops_before"),
         ({"stops_before": 2.5}, "positions[1].stops_before"),
         ({"eta": {"start": "soon"}}, "positions[1].eta.start"),
+        ({"eta": {"start": "2026-12-02T15:00:00+00:00", "end": "2026-12-02T14:00:00+00:00"}}, "positions[1].eta.end"),
     ],
 )
 def test_a_batch_with_one_bad_position_is_refused_and_nothing_is_stored(
@@ -240,28 +244,75 @@ def test_the_tracking_json_answers_304_while_nothing_changed(api: Api, retailer:
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
 
 
-def test_analytics_count_parcels_delivered_within_the_window_the_shopper_was_shown(
-    api: Api, retailer: Retailer
+def deliver_out_for_delivery(
+    api: Api, retailer: Retailer, tn: str, delivered: datetime, eta: dict[str, str] | None, *, started: datetime
 ) -> None:
-    now = datetime.now(UTC)
-    window = {"start": (now - timedelta(minutes=50)).isoformat(), "end": (now - timedelta(minutes=20)).isoformat()}
-    for tn, delivered_minutes_ago in (("1ZKEPT", 25), ("1ZGRACE", 15), ("1ZMISSED", 2)):
-        api.register(retailer, tracking_number=tn, order_id=f"O-{tn}")
-        started = (now - timedelta(hours=1)).isoformat()
-        api.native(retailer, {"events": [native_event(f"{tn}-o", "out_for_delivery", started, tracking_number=tn)]})
-        position = {**ping(60 * 55), "tracking_number": tn, "eta": window, "stops_before": 4}
+    api.register(retailer, tracking_number=tn, order_id=f"O-{tn}")
+    api.native(
+        retailer, {"events": [native_event(f"{tn}-o", "out_for_delivery", started.isoformat(), tracking_number=tn)]}
+    )
+    if eta is not None:
+        sent = (datetime.now(UTC) - (started + timedelta(minutes=5))).total_seconds()
+        position = {**ping(sent), "tracking_number": tn, "eta": eta, "stops_before": 4}
         assert positions(api, retailer, {"positions": [position]}).json_body["accepted"] == 1
-        delivered = (now - timedelta(minutes=delivered_minutes_ago)).isoformat()
-        api.native(retailer, {"events": [native_event(f"{tn}-d", "delivered", delivered, tracking_number=tn)]})
+    event = native_event(f"{tn}-d", "delivered", delivered.isoformat(), tracking_number=tn)
+    api.native(retailer, {"events": [event]})
+
+
+def analytics(api: Api, retailer: Retailer, now: datetime) -> dict[str, Any]:
+    first, last = (now - timedelta(days=1)).date().isoformat(), now.date().isoformat()  # near midnight too
+    return api.http.get(f"/v1/analytics?from={first}&to={last}", headers=retailer.auth).json_body
+
+
+def test_analytics_judge_the_driver_by_the_same_window_rule_as_the_promise(api: Api, retailer: Retailer) -> None:
+    now = datetime.now(UTC)
+    started = now - timedelta(hours=1)
+    window = {"start": (now - timedelta(minutes=50)).isoformat(), "end": (now - timedelta(minutes=20)).isoformat()}
+    for tn, delivered_minutes_ago in (("1ZKEPT", 25), ("1ZEARLY", 52), ("1ZLATE", 15), ("1ZLATER", 2)):
+        deliver_out_for_delivery(
+            api, retailer, tn, now - timedelta(minutes=delivered_minutes_ago), window, started=started
+        )
     # a parcel never shown a window is not counted either way
     api.register(retailer, tracking_number="1ZNOWINDOW", order_id="O-NW")
     api.native(retailer, {"events": [native_event("nw", "delivered", now.isoformat(), tracking_number="1ZNOWINDOW")]})
-    first, last = (
-        (now - timedelta(days=1)).date().isoformat(),
-        now.date().isoformat(),
-    )  # the delivery days, near midnight too
-    report = api.http.get(f"/v1/analytics?from={first}&to={last}", headers=retailer.auth).json_body
-    assert report["driver_eta"] == {"kept": 2, "missed": 1, "rate": 66.7}
+    report = analytics(api, retailer, now)
+    assert report["driver_eta"] == {"kept": 1, "early": 1, "late": 2, "missed": 3, "rate": 25.0}
+    # the promise's "inside the window shown" read the same window (the driver's) by the same rule
+    overall = report["promise"]["overall"]
+    assert (overall["inside_window"], overall["with_window"]) == (1, 4)
+    figures = {figure["figure"]: figure for figure in report["comparison"]["figures"]}
+    assert figures["driver_eta.rate"]["current"] == 25.0 and figures["driver_eta.rate"]["previous"] is None
+    # the page and its download say the same
+    first, last = report["from"], report["to"]
+    cookie = session_cookie(api, retailer.api_key)
+    page = api.http.get(f"/analytics?from={first}&to={last}", headers={"Cookie": cookie}).body.decode()
+    assert "1 of 4 drivers arrived inside the window the shopper was shown (25.0%); 1 early, 2 late." in page
+    assert "1 inside · 1 early · 2 late" in page
+    export = api.http.get(f"/analytics/export.csv?from={first}&to={last}", headers={"Cookie": cookie}).body.decode()
+    cells = {(s, n, m): v for s, n, m, v in list(csv.reader(io.StringIO(export)))[1:]}
+    assert [cells[("driver_eta", "all", m)] for m in ("kept", "early", "late", "rate")] == ["1", "1", "2", "25.0"]
+    assert cells[("compared_with_previous", "driver_eta.rate", "current")] == "25.0"
+
+
+def test_a_driver_eta_from_an_earlier_failed_run_is_not_the_window_shown(api: Api, retailer: Retailer) -> None:
+    now = datetime.now(UTC)
+    yesterday = now - timedelta(days=1)
+    api.register(retailer, order_id="O-AGAIN")
+    api.native(
+        retailer, {"events": [native_event("o1", "out_for_delivery", (yesterday - timedelta(hours=2)).isoformat())]}
+    )
+    old_window = {"start": (yesterday - timedelta(hours=1)).isoformat(), "end": yesterday.isoformat()}
+    stale = {**ping((now - (yesterday - timedelta(hours=1, minutes=30))).total_seconds()), "eta": old_window}
+    positions(api, retailer, {"positions": [stale]})
+    api.native(
+        retailer, {"events": [native_event("f1", "attempt_failed", (yesterday - timedelta(minutes=30)).isoformat())]}
+    )
+    carrier_window = {"start": (now - timedelta(hours=2)).isoformat(), "end": now.isoformat()}
+    again = native_event("o2", "out_for_delivery", (now - timedelta(hours=3)).isoformat(), eta=carrier_window)
+    api.native(retailer, {"events": [again]})
+    api.native(retailer, {"events": [native_event("d2", "delivered", (now - timedelta(hours=1)).isoformat())]})
+    # yesterday's driver window would say "late"; the window shown today was the carrier's, which it kept
+    assert analytics(api, retailer, now)["driver_eta"]["kept"] == 1
 
 
 def test_with_a_tile_url_the_map_draws_tiles_from_that_host_only(
@@ -285,3 +336,18 @@ def test_with_a_tile_url_the_map_draws_tiles_from_that_host_only(
     images = tiled.headers["Content-Security-Policy"].split("img-src")[1].split(";")[0]
     assert images.split() == ["'self'", "data:", "https://tiles.example.test"]
     assert b'<image href="https://tiles.example.test/' in tiled.body
+
+
+def test_a_day_only_carrier_eta_is_never_shown_as_a_clock_time(api: Api, retailer: Retailer) -> None:
+    customer = {"name": "Maria Garcia", "phone": "+14155550123", "time_zone": "America/Los_Angeles"}
+    shipment = api.register(retailer, customer=customer).json_body
+    now = datetime.now(UTC)
+    today = {"start": f"{now.date().isoformat()}T00:00:00Z", "end": f"{now.date().isoformat()}T00:00:00Z"}
+    event = native_event("o", "out_for_delivery", (now - timedelta(hours=1)).isoformat(), eta=today)
+    api.native(retailer, {"events": [event]})
+    positions(api, retailer, {"positions": [ping(5, stops_before=3)]})
+    live = tracking(api, shipment["tracking_token"]).json_body["live"]
+    # midnight UTC is 4 PM the evening before in Los Angeles: a day, not a time
+    assert live["summary"] == "3 stops before yours" and "clock" not in live["eta"]
+    page = api.http.get(f"/t/{shipment['tracking_token']}").body.decode()
+    assert "3 stops before yours" in page and "arriving about" not in page

@@ -62,12 +62,37 @@ def test_close_means_within_the_stops_or_minutes_threshold_and_not_told_before()
     assert not live.is_close("out_for_delivery", None, position(0, stops=1), CloseThreshold(0, 0, False), NOW)
 
 
-def test_a_delivery_keeps_the_window_until_its_end_plus_grace() -> None:
-    window = {"start": "2026-12-02T09:30:00+00:00", "end": "2026-12-02T10:00:00+00:00"}
-    assert live.eta_kept(window, NOW + timedelta(minutes=10)) is True
-    assert live.eta_kept(window, NOW + timedelta(minutes=11)) is False
-    assert live.eta_kept({"start": "2026-12-02T10:00:00+00:00"}, NOW) is True
-    assert live.eta_kept(None, NOW) is None
+def test_counted_stops_decide_closeness_over_an_eta() -> None:
+    threshold = CloseThreshold(stops=2, minutes=10)
+    soon = {"start": (NOW + timedelta(minutes=5)).isoformat()}
+    assert not live.is_close("out_for_delivery", None, position(0, stops=8, eta=soon), threshold, NOW)
+    later = {"start": (NOW + timedelta(minutes=50)).isoformat()}
+    assert live.is_close("out_for_delivery", None, position(0, stops=1, eta=later), threshold, NOW)
+    # with the stops test switched off, the time decides
+    assert live.is_close("out_for_delivery", None, position(0, stops=8, eta=soon), CloseThreshold(0, 10), NOW)
+
+
+def test_a_window_already_started_or_naming_only_a_day_never_says_the_driver_is_close() -> None:
+    threshold = CloseThreshold(stops=2, minutes=10)
+    started = {"start": (NOW - timedelta(minutes=30)).isoformat(), "end": (NOW + timedelta(hours=2)).isoformat()}
+    assert not live.is_close("out_for_delivery", None, position(0, stops=None, eta=started), threshold, NOW)
+    for day_only in ({"start": "2026-12-02T00:00:00+00:00"}, {"end": "2026-12-02T00:00:00+00:00"}):
+        assert live.minutes_away(day_only, NOW) is None
+        assert not live.is_close("out_for_delivery", None, position(0, stops=None, eta=day_only), threshold, NOW)
+
+
+def test_the_arrival_clock_skips_day_only_bounds_and_reads_wall_clock_ones_in_the_shoppers_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/Los_Angeles")
+    assert live.arrival_moment({"start": "2026-12-04T00:00:00+00:00"}) is None  # EasyPost's "that day"
+    assert live.arrival_moment({"start": "2026-12-04T00:00:00", "end": "2026-12-04T14:20:00+00:00"}) == datetime(
+        2026, 12, 4, 14, 20, tzinfo=UTC
+    )
+    assert live.arrival_moment({"start": "2026-12-04T14:20:00"}) is None  # wall clock, but whose?
+    assert live.arrival_moment({"start": "2026-12-04T14:20:00"}, zone) == datetime(2026, 12, 4, 14, 20, tzinfo=zone)
+    assert live.minutes_away({"start": (NOW + timedelta(seconds=61)).isoformat()}, NOW) == 2
+    assert live.minutes_away({"start": NOW.isoformat()}, NOW) is None
 
 
 def test_the_map_frames_driver_and_area_and_tiles_line_up() -> None:

@@ -17,6 +17,18 @@ def test_a_promised_date_is_the_shoppers_calendar_day_not_the_utc_one() -> None:
     assert promise.outcome("2026-11-06T03:30:00+00:00", "2026-11-05T18:00:00-05:00", None, NEW_YORK).days_late == 0
 
 
+def test_outside_the_window_is_early_before_its_start_and_late_after_its_end() -> None:
+    window = {"start": "2026-11-05T14:00:00+00:00", "end": "2026-11-05T18:00:00+00:00"}
+    moment = promise.datetime.fromisoformat
+    assert promise.against_window(moment("2026-11-05T13:59:00+00:00"), window, NEW_YORK) == promise.EARLY
+    assert promise.against_window(moment("2026-11-05T14:00:00+00:00"), window, NEW_YORK) == promise.INSIDE
+    assert promise.against_window(moment("2026-11-05T18:00:01+00:00"), window, NEW_YORK) == promise.LATE
+    day = {"start": "2026-11-07T00:00:00Z"}  # a day-only start: early only on an earlier local day
+    assert promise.against_window(moment("2026-11-07T05:00:00+00:00"), day, NEW_YORK) == promise.INSIDE
+    assert promise.against_window(moment("2026-11-07T03:00:00+00:00"), day, NEW_YORK) == promise.EARLY
+    assert promise.against_window(moment("2026-11-07T03:00:00+00:00"), {}, NEW_YORK) is None
+
+
 def test_a_window_is_inside_between_its_bounds_a_day_only_bound_is_the_whole_local_day_and_none_is_open() -> None:
     window = {"start": "2026-11-05T14:00:00+00:00", "end": "2026-11-05T18:00:00+00:00"}
     assert promise.inside(promise.datetime.fromisoformat("2026-11-05T18:00:00+00:00"), window, NEW_YORK) is True
@@ -44,7 +56,7 @@ def test_counter_names_carry_no_separator_from_what_the_retailer_typed() -> None
     assert promise.service_label("Next Day: AM/PM") == "next_day_am_pm"
     assert promise.service_label(None) == promise.NO_SERVICE
     assert promise.lane_label({"country": "us", "region": "C:A>"}, None) == "US-CA>?"
-    deltas = promise.deltas("ups", "ground", "US-CA>US-NY", promise.PromiseOutcome(days_late=12, in_window=False))
+    deltas = promise.deltas("ups", "ground", "US-CA>US-NY", promise.PromiseOutcome(days_late=12, window=promise.LATE))
     assert deltas == {
         "pr:all:all:n": 1, "pr:all:all:d7": 1, "pr:all:all:win:out": 1,
         "pr:cs:ups/ground:n": 1, "pr:cs:ups/ground:d7": 1, "pr:cs:ups/ground:win:out": 1,
