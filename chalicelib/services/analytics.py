@@ -340,6 +340,7 @@ def to_csv(data: dict[str, Any]) -> str:
                 writer.writerow(["day", day["date"], metric, value])
     _engagement_rows(writer, data)
     _promise_rows(writer, data["promise"])
+    _attention_rows(writer, data["needs_attention"])
     for figure in data["comparison"]["figures"]:
         for metric in ("current", "previous", "change"):
             writer.writerow(["compared_with_previous", figure["figure"], metric, figure[metric]])
@@ -379,6 +380,17 @@ def _promise_rows(writer: SafeWriter, accuracy: dict[str, Any]) -> None:
                     writer.writerow([f"promise_{section}", name, f"days_late_{bucket['days']}", bucket["count"]])
             else:
                 writer.writerow([f"promise_{section}", name, metric, value])
+
+
+def _attention_rows(writer: SafeWriter, attention: dict[str, Any]) -> None:
+    """The page's "Needs attention" lists, one row per figure named by the shipment id (what the retailer already
+    holds: order, score, what the shopper wrote, the problem found; never a contact detail)."""
+    for entry in attention.get("low_scores", []):
+        for metric in ("order_id", "carrier", "driver", "score", "comment", "answered_at"):
+            writer.writerow(["low_score", entry["shipment_id"], metric, entry[metric]])
+    for entry in attention.get("stalled", []):
+        for metric in ("order_id", "carrier", "tracking_number", "status", "reason", "found_at", "last_event_at"):
+            writer.writerow(["stalled", entry["shipment_id"], metric, entry[metric]])
 
 
 def _engagement_rows(writer: SafeWriter, data: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@ listed under "Needs attention" and posted once per shipment and reason as `shipm
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +58,9 @@ def test_a_label_never_scanned_is_listed_and_posted_once(api: Api, retailer: Ret
     )
     [listed] = stalled(api, retailer)
     assert (listed["shipment_id"], listed["reason"], listed["status"]) == (shipment["id"], "no_first_scan", "pending")
+    export = api.http.get("/v1/analytics?format=csv", headers=retailer.auth).body.decode()
+    cells = {(s, n, m): v for s, n, m, v in list(csv.reader(io.StringIO(export)))[1:]}
+    assert cells[("stalled", shipment["id"], "reason")] == "no_first_scan"  # the spreadsheet lists it too
     assert drain(later(days=4))["deliveries"] == {}  # once per shipment and reason
     scan(api, retailer, "e1", "shipped", datetime.now(UTC))
     assert stalled(api, retailer) == []  # it moved: no longer listed

@@ -3,6 +3,8 @@ follow-up form and the retailer's survey webhook; and the survey figures the ana
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -223,6 +225,12 @@ def test_low_scores_with_their_comment_need_attention_in_the_analytics_json_and_
     assert "package was wet" in attention and "and the box was torn" in attention
     assert f"/t/{low['tracking_token']}" in attention and "Nothing waiting" not in attention
     assert "+1415555" not in attention and "Pat Example" not in attention
+    # the download from the page lists the same low score, with what the shopper wrote
+    export = api.http.get("/analytics/export.csv", headers={"Cookie": cookie}).body.decode()
+    cells = {(s, n, m): v for s, n, m, v in list(csv.reader(io.StringIO(export)))[1:]}
+    assert cells[("low_score", low["id"], "score")] == "1" and cells[("low_score", low["id"], "order_id")] == "S-0"
+    assert cells[("low_score", low["id"], "comment")] == "package was wet\nand the box was torn"
+    assert "+1415555" not in export and "Pat Example" not in export
     # Erasing the shipment takes its low score off the list too.
     assert api.http.delete(f"/v1/shipments/{low['id']}", headers=retailer.auth).status_code == 200
     assert api.http.get("/v1/analytics", headers=retailer.auth).json_body["needs_attention"]["low_scores"] == []
