@@ -122,17 +122,22 @@ SMS_RETAILER_CHARS = 20
 SMS_ORDER_CHARS = 12
 
 
-def sms_safe(context: dict[str, Any]) -> dict[str, Any]:
-    """Shorten the free-length fields so every built-in text fits one segment (the order's tail identifies it)."""
+#: What stands for the cut-off start of an order id in a text (GSM-7, so the text stays in one 160-char segment).
+SMS_CUT_MARK = ".."
+
+
+def sms_safe(context: dict[str, Any], *, whole_order: bool = False) -> dict[str, Any]:
+    """Shorten the free-length fields so every built-in text fits one segment. The order id is kept whole when
+    asked (render_sms tries that first); cut, it keeps its tail behind a visible mark ("..0001234567"), never a
+    shorter id that reads as a different order."""
     name = str(context.get("retailer", ""))
     if len(name) > SMS_RETAILER_CHARS:  # cut at a word boundary when there is one
         cut = name[: SMS_RETAILER_CHARS + 1].rsplit(" ", 1)[0]
         name = cut if len(cut) <= SMS_RETAILER_CHARS else name[:SMS_RETAILER_CHARS]
-    return {
-        **context,
-        "retailer": name.strip(),
-        "order_id": str(context.get("order_id", ""))[-SMS_ORDER_CHARS:],
-    }
+    order = str(context.get("order_id", ""))
+    if not whole_order and len(order) > SMS_ORDER_CHARS:
+        order = SMS_CUT_MARK + order[-(SMS_ORDER_CHARS - len(SMS_CUT_MARK)) :]
+    return {**context, "retailer": name.strip(), "order_id": order}
 
 
 @lru_cache(maxsize=1)
@@ -189,11 +194,16 @@ def _sandboxed(source: str, context: dict[str, Any], field: str = "body") -> str
 
 def render_sms(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedSms:
     context = {**context, "locale": locale}  # the words come from this locale's catalog, whatever the caller passed
-    if override is not None:
-        text = _sandboxed(override.body, sms_safe(context))
-    else:
-        text = _block(builtin_environment().get_template("sms/messages.j2"), kind, sms_safe(context))
-    return RenderedSms(body=sms_rules.to_gsm7(text))
+
+    def text(shortened: dict[str, Any]) -> str:
+        if override is not None:
+            return sms_rules.to_gsm7(_sandboxed(override.body, shortened))
+        return sms_rules.to_gsm7(_block(builtin_environment().get_template("sms/messages.j2"), kind, shortened))
+
+    whole = text(sms_safe(context, whole_order=True))
+    if sms_rules.fits_one_segment(whole) or len(str(context.get("order_id", ""))) <= SMS_ORDER_CHARS:
+        return RenderedSms(body=whole)
+    return RenderedSms(body=text(sms_safe(context)))
 
 
 def render_email(kind: str, locale: str, context: dict[str, Any], override: Override | None = None) -> RenderedEmail:

@@ -24,7 +24,7 @@ from chalicelib.web.templating import (
 
 WORST_CASE = {
     "retailer": "Northwind Outdoor Supply Company of America",  # cut to 20 characters in texts
-    "order_id": "WEB-2026-000123456789",  # the last 12 characters identify it in texts
+    "order_id": "WEB-2026-000123456789",  # whole where it fits, else "..0123456789" (its tail, visibly cut)
     "first_name": "Alexandra-Marie",
     "status_label": "Out for delivery",
     "eta": "Wed 10:30am-12:30pm",  # the longest ETA format_eta produces
@@ -45,13 +45,24 @@ WORST_CASE = {
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_an_order_id_is_whole_in_a_text_where_it_fits_and_visibly_cut_where_it_does_not(locale: str) -> None:
+    context = {**WORST_CASE, "retailer": "Demo", "eta": "", "opt_out": opt_out_text(locale), "locale": locale}
+    for order in ("1234567890123", "#SHOP-2026-000123", "ORDER 1001 / 2"):
+        assert f" {order} " in render_sms("shipped", locale, {**context, "order_id": order}).body
+    huge = "X" * 120 + "-000123"
+    body = render_sms("shipped", locale, {**context, "order_id": huge}).body
+    assert " ..XXX-000123 " in body and sms.gsm7_length(body) <= 160  # its tail, behind a visible mark
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("kind", NOTIFICATION_KINDS)
 def test_every_builtin_sms_fits_one_gsm7_segment(kind: str, locale: str) -> None:
     context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale}
     body = render_sms(kind, locale, context).body
     assert sms.is_gsm7(body), body
     assert sms.gsm7_length(body) <= 160, (len(body), body)
-    assert "STOP" in body and context["tracking_url"] in body and "000123456789" in body
+    assert "STOP" in body and context["tracking_url"] in body
+    assert WORST_CASE["order_id"] in body or "..0123456789" in body
     without_eta = render_sms(kind, locale, {**context, "eta": ""}).body
     assert sms.gsm7_length(without_eta) <= 160
 
