@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import milestones as ms
 from .shipment import Progress
 
 PREFIX = "pr"
@@ -87,6 +88,32 @@ def _promised_day(promised_date: str, zone: ZoneInfo) -> date:
 def is_date_only(moment: datetime) -> bool:
     """AfterShip's "2026-12-04" and EasyPost's "...T00:00:00Z" name a day, not midnight UTC: never a clock time."""
     return (moment.hour, moment.minute, moment.second) == (0, 0, 0) and moment.utcoffset() in (None, timedelta(0))
+
+
+def _bound_day(text: str | None, zone: ZoneInfo) -> date | None:
+    """The local day a bound of a window falls on; a day-only bound (or one without an offset) is that day."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if is_date_only(moment) or moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(zone).date()
+
+
+def current_eta(
+    status: str, status_at: str | None, eta: dict[str, str] | None, zone: ZoneInfo
+) -> dict[str, str] | None:
+    """The carrier's ETA while it still means something to the shopper, for messages and the page alike: none once
+    the parcel has arrived, waits at a pickup point or has ended; while out for delivery only one for that day (a
+    Friday ETA from the shipping scan beside "out for delivery today" is stale, not a second promise)."""
+    if not eta or status in ms.TERMINAL or status == ms.AVAILABLE_FOR_PICKUP:
+        return None
+    if status == ms.OUT_FOR_DELIVERY and status_at:
+        out_on = _local_day(datetime.fromisoformat(status_at), zone)
+        first, last = _bound_day(eta.get("start"), zone), _bound_day(eta.get("end"), zone)
+        if not (first or out_on) <= out_on <= (last or out_on):
+            return None
+    return eta
 
 
 def _aware(text: str | None, zone: ZoneInfo) -> datetime | None:

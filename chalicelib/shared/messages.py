@@ -8,6 +8,7 @@ from ..domain import milestones as ms
 from ..domain.carrier_names import display_name
 from ..domain.notifications import delay_reason
 from ..domain.policy import zone_for
+from ..domain.promise import current_eta
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from ..web.i18n import status_label
@@ -42,7 +43,9 @@ def message_context(
         "order_id": record.order_id or record.tracking_number,
         "first_name": (customer.get("name") or "").split(" ")[0] or "there",
         "status_label": status_label(record.progress.status, locale),  # the shopper's words, not the API's (D38)
-        "eta": format_eta(record.progress.eta, zone, locale),
+        "eta": format_eta(
+            current_eta(record.progress.status, record.progress.status_at, record.progress.eta, zone), zone, locale
+        ),
         "tracking_url": tracking_url(record.tracking_token),
         "carrier": display_name(record.carrier),
         "tracking_number": record.tracking_number,

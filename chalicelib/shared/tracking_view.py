@@ -20,6 +20,7 @@ from ..domain.lateness import is_silent, promise_broken
 from ..domain.live import StoredPosition
 from ..domain.notifications import EMAIL, SMS
 from ..domain.policy import Recipient, choice_refusal
+from ..domain.promise import current_eta
 from ..errors import NotFound
 from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
@@ -145,14 +146,15 @@ def live_block(
     now: datetime,
 ) -> dict[str, Any] | None:
     """The `live` block (DESIGN 3.8) with the page's words: only while out for delivery."""
-    live = live_rules.live_view(
-        record.progress.status, position, live_position_mode(retailer), record.progress.eta, now
-    )
+    progress = record.progress
+    carrier_eta = current_eta(progress.status, progress.status_at, progress.eta, zone)
+    live = live_rules.live_view(progress.status, position, live_position_mode(retailer), carrier_eta, now)
     if live is None:
         return None
     eta = live["eta"]
     moment = live_rules.arrival_moment(eta, zone)
-    arrival = format_clock(moment, zone, locale) if moment is not None else None
+    # "arriving about 18:28" at 20:28 would be false: a time already past is not shown (the stops still are)
+    arrival = format_clock(moment, zone, locale) if moment is not None and moment > now else None
     if eta and arrival:
         live["eta"] = {**eta, "clock": arrival}
     live["destination_area"] = destination_area(record.destination)
@@ -259,8 +261,9 @@ def build_view(
     if status in BANNERS or ((progress.latest_delayed or late) and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED
         view["banner"] = {"kind": kind, "text": words[f"next_{kind}"]}
-    if progress.eta and status != ms.DELIVERED:
-        view["eta"] = {"text": format_eta(progress.eta, zone, locale), **progress.eta}
+    eta = current_eta(status, progress.status_at, progress.eta, zone)
+    if eta:
+        view["eta"] = {"text": format_eta(eta, zone, locale), **eta}
     elif record.promised_date and status not in ms.TERMINAL:
         promised = date.fromisoformat(str(record.promised_date)[:10])
         view["promised"] = format_day(promised, locale)

@@ -351,3 +351,11 @@ def test_a_day_only_carrier_eta_is_never_shown_as_a_clock_time(api: Api, retaile
     assert live["summary"] == "3 stops before yours" and "clock" not in live["eta"]
     page = api.http.get(f"/t/{shipment['tracking_token']}").body.decode()
     assert "3 stops before yours" in page and "arriving about" not in page
+
+
+def test_an_arrival_time_already_past_is_not_shown_as_arriving(api: Api, retailer: Retailer) -> None:
+    shipment = out_for_delivery(api, retailer)
+    passed = {"start": (datetime.now(UTC) - timedelta(hours=2)).isoformat()}
+    positions(api, retailer, {"positions": [ping(5, stops_before=6, eta=passed)]})
+    live = tracking(api, shipment["tracking_token"]).json_body["live"]
+    assert live["summary"] == "6 stops before yours" and "clock" not in live["eta"]

@@ -642,3 +642,23 @@ def test_locales_written_fr_or_de_underscore_de_register_and_pick_their_language
         assert response.status_code == 201, (written, response.body)
         detail = api.shipment(retailer, response.json_body["id"]).json_body
         assert detail["customer"]["locale"] == stored
+
+
+def test_a_stale_carrier_eta_is_never_repeated_once_out_for_delivery_or_arrived(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    shipment = register(api, retailer)
+    # the shipping scan promised Friday; the parcel went out on Wednesday, and arrived that day
+    ship(api, retailer, "shipped", "s1", "2026-11-18T10:00:00+00:00", eta={"start": "2026-11-20", "end": "2026-11-20"})
+    ship(api, retailer, "out_for_delivery", "o1", "2026-11-18T13:00:00+00:00")
+    drain(local_time(NY, 15))
+    out = [r.form["Body"] for r in providers.capture.of("twilio") if "out for delivery" in r.form["Body"]]
+    assert out and all("ETA" not in body and "Fri" not in body for body in out), out
+    out_mail = [r.json for r in providers.capture.of("sendgrid") if r.json["subject"].startswith("Out for delivery")]
+    assert out_mail and "Estimated delivery" not in out_mail[0]["content"][0]["value"]
+    view = api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body
+    assert view["eta"] is None  # the page says "out for delivery", not "Friday"
+    ship(api, retailer, "delivered", "d1", "2026-11-18T16:00:00+00:00")
+    drain(local_time(NY, 15))
+    arrived = [r.json for r in providers.capture.of("sendgrid") if r.json["subject"].startswith("Arrived")]
+    assert arrived and "Estimated delivery" not in arrived[0]["content"][0]["value"]

@@ -71,3 +71,16 @@ def test_the_summary_counts_by_date_early_late_the_median_and_the_window() -> No
     assert figures["inside_window_rate"] == 50.0
     empty = promise.summary({})
     assert empty["by_promised_date_rate"] is None and empty["median_days_late"] is None and empty["days_late"] == []
+
+
+def test_a_carrier_eta_is_current_until_arrival_and_while_out_for_delivery_only_for_that_day() -> None:
+    friday = {"start": "2026-11-20", "end": "2026-11-20"}
+    assert promise.current_eta("shipped", "2026-11-18T10:00:00+00:00", friday, NEW_YORK) == friday
+    assert promise.current_eta("out_for_delivery", "2026-11-18T13:00:00+00:00", friday, NEW_YORK) is None
+    same_day = {"start": "2026-11-18T19:00:00Z", "end": "2026-11-18T21:00:00Z"}
+    assert promise.current_eta("out_for_delivery", "2026-11-18T13:00:00+00:00", same_day, NEW_YORK) == same_day
+    overnight = {"start": "2026-11-17T23:00:00-05:00", "end": "2026-11-19T09:00:00-05:00"}  # spans the day out
+    assert promise.current_eta("out_for_delivery", "2026-11-18T13:00:00+00:00", overnight, NEW_YORK) == overnight
+    for ended in ("delivered", "returned", "cancelled", "available_for_pickup"):
+        assert promise.current_eta(ended, "2026-11-18T13:00:00+00:00", same_day, NEW_YORK) is None
+    assert promise.current_eta("shipped", None, None, NEW_YORK) is None
