@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
@@ -25,16 +26,22 @@ def verify_for_retailer(
     query: Mapping[str, str],
     now: datetime,
 ) -> None:
-    """Unknown retailer and bad signature get the same answer, so ids cannot be probed."""
-    denied = InvalidSignature("signature verification failed or retailer unknown")
+    """Unknown retailer and bad signature get the same answer, so ids cannot be probed: without a secret the request
+    is checked against one nobody holds, and fails for the same reason (missing header, stale timestamp, mismatch)
+    a known retailer's would."""
+    denied = InvalidSignature("signature verification failed")
     for fresh in (False, True):  # a cached profile may predate a rotated secret: retry once from the table
         retailer = retailer_store.get(retailer_id, fresh=fresh)
         secret = retailer.integrations.get(source) if retailer else None
-        if secret is None:
-            continue
         try:
-            verify(raw_body, headers, query, secret, now.timestamp())
-            return
+            verify(raw_body, headers, query, secret or _NOBODYS_SECRET, now.timestamp())
         except InvalidSignature as exc:
             denied = InvalidSignature(f"signature verification failed: {exc.message}")
+            continue
+        if secret is not None:
+            return
     raise denied
+
+
+#: Drawn per process and never stored or sent: a signature made with it cannot exist.
+_NOBODYS_SECRET = secrets.token_urlsafe(32)

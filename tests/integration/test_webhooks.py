@@ -180,6 +180,13 @@ def test_unknown_retailer_gets_the_same_401_as_a_bad_signature(api: Api, retaile
     bad = api.http.post(f"/v1/webhooks/native/{retailer.id}", headers=headers, body=raw)
     assert unknown.status_code == bad.status_code == 401
     assert unknown.json_body["error"]["code"] == bad.json_body["error"]["code"] == "invalid_signature"
+    assert unknown.json_body == bad.json_body  # the words too: a mismatch either way
+    # a stale timestamp and a missing header read the same whether the retailer exists or not
+    stale = {**headers, "X-Porchlight-Signature": sign("x" * 20, raw, int(time.time()) - 3600)}
+    for sent in (stale, {"Content-Type": "application/json"}):
+        unknown = api.http.post("/v1/webhooks/native/rt_doesnotexist", headers=sent, body=raw)
+        known = api.http.post(f"/v1/webhooks/native/{retailer.id}", headers=sent, body=raw)
+        assert unknown.status_code == known.status_code == 401 and unknown.json_body == known.json_body
 
 
 def test_unknown_source_is_404_naming_the_source(api: Api, retailer: Retailer) -> None:
