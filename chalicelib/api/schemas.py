@@ -372,6 +372,27 @@ class AlertsRequest(Strict):
     stuck_days: StrictInt | None = Field(default=None, ge=0, le=30)
 
 
+class PickupReminderStep(Strict):
+    """One reminder: hours after the parcel became available, or hours before the pickup deadline (one of them)."""
+
+    after_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+    before_deadline_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+
+    @model_validator(mode="after")
+    def _one(self) -> PickupReminderStep:
+        if (self.after_hours is None) == (self.before_deadline_hours is None):
+            raise ValueError("give exactly one of after_hours and before_deadline_hours")
+        return self
+
+
+class PickupSettingsRequest(Strict):
+    """Parcels at a pickup point or locker (D48): how long a point holds one when the carrier names no deadline,
+    and the reminders before the deadline (at most three, each sent once)."""
+
+    hold_days: StrictInt | None = Field(default=None, ge=1, le=30)
+    reminders: list[PickupReminderStep] | None = Field(default=None, max_length=3)
+
+
 class WebhooksRequest(Strict):
     """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
 
@@ -404,6 +425,7 @@ class SettingsRequest(Strict):
     #: Days without a scan after which a parcel on its way counts as late; 0 switches the watch off.
     silent_after_days: StrictInt | None = Field(default=None, ge=0, le=30)
     alerts: AlertsRequest | None = None
+    pickup: PickupSettingsRequest | None = None
 
     @field_validator("time_zone")
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from . import milestones as ms
+from .pickup import is_reminder, reminder_stale
 from .shipment import Progress
 from .survey import SURVEY
 
@@ -177,4 +178,6 @@ def no_longer_news(kind: str, status: str) -> bool:
         return status in ms.TERMINAL
     if kind == SURVEY:
         return status != ms.DELIVERED
+    if is_reminder(kind):
+        return reminder_stale(status)
     return kind in ms.MILESTONES and status != kind

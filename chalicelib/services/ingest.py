@@ -28,6 +28,7 @@ from ..shared.planning import (
     contact_of,
     enabled_channels,
     open_generation,
+    pickup_reminders,
     plan_survey,
     shipment_id_for,
     silence_check,
@@ -182,6 +183,7 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
     silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
     if silence is not None:
         intents.append(silence)
+    intents += pickup_reminders(after, retailer, now)  # once per parcel: their kinds join `notified` below
     after = replace(after, notified=after.notified | {intent.kind for intent in intents})
     subscriptions = subscribed(after)
     hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)

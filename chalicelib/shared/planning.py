@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from ..config import settings
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
 from ..domain import relay as relay_rules
 from ..domain import survey as survey_rules
 from ..domain.events import iso
 from ..domain.lateness import plan_check, plan_silence_check
-from ..domain.notifications import EMAIL, SMS, Contact, Intent
+from ..domain.notifications import EMAIL, SMS, Contact, Intent, channels_for
 from ..domain.stalls import plan_watch
 from ..observability import metric
 from ..store import retailers as retailer_store
@@ -23,6 +24,7 @@ from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from .retailer_profile import (
     notification_settings,
+    pickup_settings,
     shopper_zone,
     silent_after_days,
     stall_days,
@@ -92,6 +94,24 @@ def stall_watch(record: ShipmentRecord, retailer: Retailer | None, now: datetime
         return None
     first_scan_days, stuck_days = stall_days(retailer)
     return plan_watch(record.progress, record.created_at, record.notified, first_scan_days, stuck_days, now)
+
+
+def pickup_reminders(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> list[Intent]:
+    """The reminders before a waiting parcel's pickup deadline (D48), planned once, when it becomes available, on
+    the channels the retailer chose for `available_for_pickup` (cheap: pure, from the cached profile)."""
+    contact = contact_of(record)
+    progress = record.progress
+    if retailer is None or contact is None or progress.status != ms.AVAILABLE_FOR_PICKUP or not progress.status_at:
+        return []
+    hold_days, sequence = pickup_settings(retailer)
+    until = pickup_rules.deadline(progress.pickup, progress.status_at, hold_days)
+    enabled = notification_settings(retailer).channels.get(ms.AVAILABLE_FOR_PICKUP, frozenset())
+    return [
+        Intent(kind, channel, not_before=due)
+        for kind, due in pickup_rules.reminder_plan(progress.status_at, until, sequence, record.notified, now)
+        for channel in channels_for(contact)
+        if channel in enabled
+    ]
 
 
 STALE_DELIVERY = timedelta(hours=72)

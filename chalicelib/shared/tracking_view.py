@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..domain import live as live_rules
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
 from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
@@ -25,7 +26,14 @@ from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
 from ..web.i18n import format_clock, format_day, format_moment, status_label, strings
-from .retailer_profile import brand, live_position_mode, notification_settings, shopper_zone, silent_after_days
+from .retailer_profile import (
+    brand,
+    live_position_mode,
+    notification_settings,
+    pickup_settings,
+    shopper_zone,
+    silent_after_days,
+)
 
 if TYPE_CHECKING:
     from ..domain.redaction import Redactor
@@ -274,6 +282,9 @@ def build_view(
             "photo": bool(https_url(pod.get("photo_url"))),
             "signature": bool(https_url(pod.get("signature_url"))),
         }
+    view["pickup"] = pickup_block(record, retailer, locale, zone, redactor)
+    if status == ms.RETURNED and ms.AVAILABLE_FOR_PICKUP in record.notified and view["banner"]:
+        view["banner"]["text"] = words["next_uncollected"]
     if progress.driver and status == ms.OUT_FOR_DELIVERY:
         view["driver"] = {"name": first_word(progress.driver.get("name"))}
     view["live"] = live_block(record, position, retailer, locale, zone, now or datetime.now(UTC))
@@ -288,6 +299,35 @@ def build_view(
         "font_stack": brand_values["font_stack"],
     }
     return view
+
+
+def pickup_block(
+    record: ShipmentRecord, retailer: Retailer, locale: str, zone: ZoneInfo, redactor: Redactor
+) -> dict[str, Any] | None:
+    """Where a waiting parcel can be collected and until when (D48), while it waits: the point's name, area,
+    opening hours and public address only; whether a code exists, never the code (services.pickup reveals it)."""
+    progress = record.progress
+    if progress.status != ms.AVAILABLE_FOR_PICKUP:
+        return None
+    facts = pickup_rules.public_facts(progress.pickup) or {
+        "name": None,
+        "area": None,
+        "address": None,
+        "opening_hours": None,
+        "has_code": False,
+    }
+    hold_days, _ = pickup_settings(retailer)
+    until = pickup_rules.deadline(progress.pickup, progress.status_at, hold_days)
+    note = (progress.pickup or {}).get("note")
+    return {
+        **facts,
+        # Carrier text, like scan descriptions: the shopper's own details never show (DESIGN 3.4).
+        "name": redactor.text(facts["name"]) if facts["name"] else None,
+        "area": redactor.text(facts["area"]) if facts["area"] else None,
+        "note": redactor.text(note) if note else None,
+        "until": until,
+        "until_text": format_moment(datetime.fromisoformat(until), zone, locale) if until else None,
+    }
 
 
 def https_url(url: Any) -> str | None:

@@ -25,6 +25,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..domain import sms as sms_rules
+from ..domain.pickup import template_kind
 from ..errors import ValidationError
 from . import jinja_i18n
 from .i18n import DEFAULT_LOCALE, weekday_name
@@ -192,7 +193,7 @@ def render_sms(kind: str, locale: str, context: dict[str, Any], override: Overri
     if override is not None:
         text = _sandboxed(override.body, sms_safe(context))
     else:
-        text = _block(builtin_environment().get_template("sms/messages.j2"), kind, sms_safe(context))
+        text = _block(builtin_environment().get_template("sms/messages.j2"), template_kind(kind), sms_safe(context))
     return RenderedSms(body=sms_rules.to_gsm7(text))
 
 
@@ -205,6 +206,7 @@ def render_email(kind: str, locale: str, context: dict[str, Any], override: Over
         paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
         headline, next_step = "", ""
     else:
+        kind = template_kind(kind)
         subject = _block(strings, f"{kind}_subject", context)
         headline = _block(strings, f"{kind}_headline", context)
         paragraphs = [p for p in [_block(strings, f"{kind}_body", context)] if p]
