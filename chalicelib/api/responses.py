@@ -361,6 +361,15 @@ class Settings(TypedDict):
             ),
         ]
     ]
+    returns: NotRequired[
+        Annotated[
+            Object,
+            described(
+                "Returns (D48): `notify` lists the return steps the shopper is told of: `processed` (return label "
+                "created), `shipped` (dropped off) and `delivered` (received by you); all three by default"
+            ),
+        ]
+    ]
 
 
 # Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
@@ -794,6 +803,15 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "from": date,
         "to": date,
         "shipments": Object,
+        "returns": NotRequired[
+            Annotated[
+                Object,
+                described(
+                    "counted apart from deliveries (D48): `returned_to_sender`, deliveries that went back to you; "
+                    "and the shoppers' returns: `registered`, `dropped_off`, `received`"
+                ),
+            ]
+        ],
         "on_time": Object,
         "driver_eta": NotRequired[
             Annotated[

@@ -191,10 +191,17 @@ class ShipmentRequest(Strict):
     promised_date: PromisedDate | None = None
     service: Service | None = None
     origin: Origin | None = None
+    #: `return`: a parcel the shopper sends back (D48), optionally linked to the delivery it returns.
+    direction: Literal["outbound", "return"] | None = None
+    outbound_shipment_id: Annotated[str, Field(pattern=r"^shp_[0-9a-f]{24}$")] | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentRequest:
         checked_customer_phone(self.customer, self.destination)
+        if self.outbound_shipment_id and self.direction != "return":
+            raise ValidationError(
+                'outbound_shipment_id is only for a return (direction: "return")', field="outbound_shipment_id"
+            )
         return self
 
 
@@ -393,6 +400,18 @@ class PickupSettingsRequest(Strict):
     reminders: list[PickupReminderStep] | None = Field(default=None, max_length=3)
 
 
+class ReturnsSettingsRequest(Strict):
+    """Returns (D48): which return steps the shopper is told of: `processed` (return label created), `shipped`
+    (dropped off), `delivered` (received by you). An empty list tells them nothing."""
+
+    notify: list[Literal["processed", "shipped", "delivered"]] | None = Field(default=None, max_length=3)
+
+    @field_validator("notify")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return sorted(set(value)) if value is not None else None
+
+
 class WebhooksRequest(Strict):
     """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
 
@@ -426,6 +445,7 @@ class SettingsRequest(Strict):
     silent_after_days: StrictInt | None = Field(default=None, ge=0, le=30)
     alerts: AlertsRequest | None = None
     pickup: PickupSettingsRequest | None = None
+    returns: ReturnsSettingsRequest | None = None
 
     @field_validator("time_zone")
     @classmethod

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from . import milestones as ms
 from . import quiet_hours
 from .live import DRIVER_CLOSE
-from .notifications import EMAIL, SMS
+from .notifications import EMAIL, RETURN_MILESTONE, SMS
 from .pickup import REMINDER_KINDS, is_reminder
 from .relay import CHAT_OPENED, RELAY_OPEN
 from .survey import SURVEY
@@ -58,6 +58,7 @@ TEXT_KINDS: dict[str, str] = {
     SURVEY: TO_SHOPPER,
     DRIVER_CLOSE: TO_SHOPPER,
     **{kind: TO_SHOPPER for kind in REMINDER_KINDS},
+    **{kind: TO_SHOPPER for kind in RETURN_MILESTONE},
     RELAY_OPEN: TO_SHOPPER,
     RELAY_TO_SHOPPER: TO_SHOPPER,
     RELAY_TO_DRIVER: TO_DRIVER,

@@ -65,8 +65,9 @@ def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str
 
 def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
     """The record and intents with this promise's check, and the silence watch, added when a registered shipment
-    needs them (at registration, claim and correction)."""
-    if not record.claimed:
+    needs them (at registration, claim and correction). A return has no promise, and no watch: the shopper may
+    take days to drop it off (D48)."""
+    if not record.claimed or record.is_return:
         return record, intents
     retailer = retailer_store.get(record.retailer_id)
     zone = shopper_zone(record.customer, retailer)
@@ -122,6 +123,7 @@ def plan_survey(record: ShipmentRecord, retailer: Retailer | None, now: datetime
     if (
         retailer is None
         or not record.claimed
+        or record.is_return  # "received by the retailer" is not a delivery to rate
         or record.progress.status != ms.DELIVERED
         or survey_rules.SURVEY in record.notified
     ):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..domain import live as live_rules
 from ..domain import milestones as ms
 from ..domain import pickup as pickup_rules
+from ..domain import returns as return_rules
 from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
@@ -190,25 +191,37 @@ def build_view(
     progress = record.progress
     status = progress.status
     reached = STEP_REACHED.get(status, -1)
+    steps = return_rules.STEPS if record.is_return else STEPS
+    if record.is_return:
+        reached = steps.index(status) if status in steps else (-1 if status in (ms.PENDING, ms.CANCELLED) else 1)
+
+    def label(key: str) -> str:
+        """A return's steps in its own words (label created, on its way, received), else the milestone's."""
+        if record.is_return and key in return_rules.STEPS:
+            return words[f"return_{key}"]
+        return status_label(key, locale)
 
     redactor = shopper_redactor(record, events)
     view: dict[str, Any] = {
         "token": record.tracking_token,
         "locale": locale,
         "status": status,
-        "status_label": status_label(status, locale),
+        "status_label": label(status),
         "active": status not in ms.TERMINAL,
+        "direction": record.direction,
+        "return_of": None,
+        "returns": [],
         "steps": [
             {
                 "key": step,
-                "label": status_label(step, locale),
+                "label": label(step),
                 "state": "done"
-                if index < reached or (index == reached == 3)
+                if index < reached or (index == reached == len(steps) - 1)
                 else "current"
                 if index == reached
                 else "todo",
             }
-            for index, step in enumerate(STEPS)
+            for index, step in enumerate(steps)
         ],
         "banner": None,
         "eta": None,
@@ -228,7 +241,7 @@ def build_view(
         "events": [
             {
                 "status": event.status,
-                "label": status_label(event.status, locale),
+                "label": label(event.status),
                 "description": redactor.text(event.description),
                 "place": _place(event, redactor),
                 "occurred_at": iso(event.occurred_at),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from chalicelib.domain import milestones as ms
 from chalicelib.domain import one_time_codes as otp
-from chalicelib.domain import pickup
+from chalicelib.domain import pickup, sms
 from chalicelib.domain.notifications import no_longer_news
 from chalicelib.domain.policy import SKIP, NotificationSettings, Recipient, decide
+from chalicelib.web.templating import LOCALES, opt_out_text, render_email, render_sms
+from tests.unit.test_templates import WORST_CASE
 
 AVAILABLE = "2026-11-20T10:00:00+00:00"
 NOW = datetime(2026, 11, 20, 10, 5, tzinfo=UTC)
@@ -63,3 +67,37 @@ def test_one_time_codes_are_compared_by_salted_digest_and_read_without_spaces() 
     assert otp.matches(stored, "salt", otp.normalise(" 123 456 "))
     assert not otp.matches(stored, "salt", "123457")
     assert not otp.well_formed("12345") and not otp.well_formed("12345६") and otp.well_formed("000000")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [
+        ("available_for_pickup", {"pickup_until": "22. Dez."}),
+        ("pickup_reminder_1", {"pickup_until": "22. Dez."}),
+        ("pickup_reminder_3", {"pickup_until": "22 déc."}),
+        ("returned", {"uncollected": True}),
+        ("return_label_created", {}),
+        ("return_dropped_off", {}),
+        ("return_received", {}),
+        ("pickup_otp", {"code": "123456"}),
+    ],
+)
+def test_pickup_and_return_texts_fit_one_segment_in_every_locale(kind: str, extra: dict, locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale, **extra}
+    body = render_sms(kind, locale, context).body
+    assert sms.is_gsm7(body) and sms.gsm7_length(body) <= 160, (sms.gsm7_length(body), body)
+    assert "000123456789" in body
+    if kind != "pickup_otp":  # the one-time code is a reply to the shopper's own request: no link, no STOP line
+        assert "STOP" in body and context["tracking_url"] in body
+    else:
+        assert "123456" in body
+
+
+@pytest.mark.parametrize("kind", ["pickup_reminder_2", "return_label_created", "return_received", "pickup_otp"])
+def test_pickup_and_return_emails_have_a_subject_and_a_body(kind: str) -> None:
+    for locale in LOCALES:
+        email = render_email(
+            kind, locale, {**WORST_CASE, "opt_out": "", "locale": locale, "pickup_until": "x", "code": "1"}
+        )
+        assert email.subject and "000123456789" in email.text

@@ -21,6 +21,10 @@ EXPECTED = {
     "pickup_reminder_1": policy.TO_SHOPPER,
     "pickup_reminder_2": policy.TO_SHOPPER,
     "pickup_reminder_3": policy.TO_SHOPPER,
+    # A shopper's return (D48): its own messages.
+    "return_label_created": policy.TO_SHOPPER,
+    "return_dropped_off": policy.TO_SHOPPER,
+    "return_received": policy.TO_SHOPPER,
     "relay_open": policy.TO_SHOPPER,
     "chat_to_shopper": policy.TO_SHOPPER,
     "chat_to_driver": policy.TO_DRIVER,
