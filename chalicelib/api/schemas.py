@@ -507,6 +507,23 @@ class EtaWindow(Strict):
     end: datetime | None = None
 
 
+class NativePickup(Strict):
+    """A native event's optional `pickup` (D48): where a parcel waits for collection. Read from the signed bytes by
+    chalicelib.carriers.native (this model describes it). The shopper's page shows `name`, `area`, `opening_hours`
+    and the deadline; `address` only with `address_public: true`; `code` only after a one-time code sent to the
+    shopper's own phone or e-mail; never in the public JSON."""
+
+    id: Annotated[str, Field(max_length=100)] | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    area: Annotated[str, Field(max_length=200, description="neighbourhood or town, not a street address")] | None = None
+    address: Annotated[str, Field(max_length=300)] | None = None
+    address_public: StrictBool | None = Field(default=None, description="`address` is the point's own public one")
+    opening_hours: Annotated[str, Field(max_length=300)] | None = None
+    deadline: datetime | None = Field(default=None, description="collect by; else the retailer's `pickup.hold_days`")
+    code: Annotated[str, Field(max_length=64, description="the pickup or locker code")] | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
 class DriverPosition(Strict):
     tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
     carrier: Annotated[str, Field(min_length=1, max_length=64)]
