@@ -310,3 +310,18 @@ def test_aftership_pickup_location_and_note_reach_the_page(api: Api, retailer: R
     assert datetime.fromisoformat(view["pickup"]["until"]) == datetime.fromisoformat(
         "2018-08-17T06:25:32+00:00"
     ) + timedelta(days=7)
+
+
+def test_without_a_phone_the_one_time_code_goes_by_e_mail(api: Api, retailer: Retailer, providers: Providers) -> None:
+    shipment = registered(api, retailer, phone=None)
+    at_locker(api, retailer, datetime.now(UTC) + timedelta(days=3))
+    base = f"/t/{shipment['tracking_token']}"
+    shopper = Shopper(api, base)
+    assert shopper.post(f"{base}/pickup/send", f"csrf={shopper.csrf}").status_code == 303
+    [mail] = [r.json for r in providers.capture.of("sendgrid") if r.json["subject"].startswith("Your code for")]
+    assert mail["personalizations"][0]["to"][0]["email"] == CUSTOMER["email"]
+    text = next(part["value"] for part in mail["content"] if part["type"] == "text/plain")
+    code = re.search(r"Enter (\d{6}) on the tracking page", text)
+    assert code and LOCKER_CODE not in text and "unsubscribe" not in text.lower()
+    shown = shopper.post(f"{base}/pickup/reveal", f"csrf={shopper.csrf}&code={code.group(1)}")
+    assert shown.status_code == 200 and LOCKER_CODE in page_text(shown)
