@@ -64,9 +64,9 @@ def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str
 
 
 def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
-    """The record and intents with this promise's check, and the silence watch, added when a registered shipment
-    needs them (at registration, claim and correction). A return has no promise, and no watch: the shopper may
-    take days to drop it off (D48)."""
+    """The record and intents with this promise's check, the silence and stall watches and the pickup reminders,
+    added when a registered shipment needs them (at registration, claim and correction). A return has no promise
+    and no watch: the shopper may take days to drop it off (D48)."""
     if not record.claimed or record.is_return:
         return record, intents
     retailer = retailer_store.get(record.retailer_id)
@@ -77,6 +77,8 @@ def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> 
         stall_watch(record, retailer, now),
     ]
     planned = [check for check in checks if check is not None]
+    # A parcel registered (or given a contact) while it already waits at a pickup point gets its reminders too.
+    planned += pickup_reminders(record, retailer, now)
     if not planned:
         return record, intents
     return replace(record, notified=record.notified | {check.kind for check in planned}), [*intents, *planned]

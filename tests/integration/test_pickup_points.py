@@ -325,3 +325,20 @@ def test_without_a_phone_the_one_time_code_goes_by_e_mail(api: Api, retailer: Re
     assert code and LOCKER_CODE not in text and "unsubscribe" not in text.lower()
     shown = shopper.post(f"{base}/pickup/reveal", f"csrf={shopper.csrf}&code={code.group(1)}")
     assert shown.status_code == 200 and LOCKER_CODE in page_text(shown)
+
+
+def test_a_parcel_registered_after_its_pickup_scan_gets_its_reminders_once(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    at_locker(api, retailer, local_time(NY, 14, days_ahead=4))  # the scan comes first: an unclaimed shipment
+    shipment = registered(api, retailer)
+    assert api.register(retailer, customer=CUSTOMER).status_code == 200  # registering again plans nothing more
+    assert sorted(key[0] for key in reminder_notes(api, retailer, shipment["id"])) == [
+        "pickup_reminder_1",
+        "pickup_reminder_1",
+        "pickup_reminder_2",
+        "pickup_reminder_2",
+    ]
+    drain(local_time(NY, 12, days_ahead=2))
+    assert len(texts_with(providers, "is ready for pickup until")) == 1
+    assert len(texts_with(providers, "still waiting")) == 1
