@@ -48,6 +48,7 @@ MODULES = (
     "scale_model",
     "burst",
     "live_position",
+    "pickup_code",
 )
 
 

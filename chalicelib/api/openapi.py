@@ -112,12 +112,13 @@ def request_schemas(operations: tuple[Operation, ...]) -> dict[str, Any]:
 
     models = [
         getattr(schemas, name) for name in sorted({op.request for op in operations if op.request} - {"WebhookBody"})
-    ]
+    ] + [schemas.NativePickup]  # described inside the native body, which is read as signed bytes
     _, definitions = models_json_schema([(model, "validation") for model in models], ref_template=COMPONENT)
     found: dict[str, Any] = definitions.get("$defs", {})
     found["WebhookBody"] = {
         "type": "object",
-        "description": "The source's own payload, byte for byte as it signed it (DESIGN 3.2).",
+        "description": "The source's own payload, byte for byte as it signed it (DESIGN 3.2). A `native` event may "
+        "carry `pickup` (schema `NativePickup`, D48) when its status is `available_for_pickup`.",
     }
     return found
 

@@ -203,6 +203,16 @@ class ShipmentDetail(ShipmentSummary):
     origin: NotRequired[Annotated[Object | None, described("where the parcel left from: region, country")]]
     driver: NotRequired[Object | None]
     proof_of_delivery: NotRequired[Object | None]
+    pickup: NotRequired[
+        Annotated[
+            Object | None,
+            described(
+                "where the parcel waits for collection, as the carrier sent it (D48): `id`, `name`, `area`, "
+                "`address`, `address_public`, `opening_hours`, `deadline`, `code`, `note`; the shopper's page shows "
+                "the code only after a one-time code sent to the shopper's contact"
+            ),
+        ]
+    ]
     shopper: NotRequired[Object]
     events: list[Object]
     notifications: list[Notification]
@@ -340,6 +350,26 @@ class Settings(TypedDict):
         ]
     ]
     alerts: NotRequired[Alerts]
+    pickup: NotRequired[
+        Annotated[
+            Object,
+            described(
+                "Parcels at a pickup point or locker (D48): `hold_days` (default 7) is the deadline when the carrier "
+                'names none; `reminders` (default `[{"after_hours": 24}, {"before_deadline_hours": 24}]`, at '
+                "most three) are texts/e-mails before the deadline, each sent once, on the `available_for_pickup` "
+                "channels, under quiet hours and opt-outs, and never once the parcel is collected or returned"
+            ),
+        ]
+    ]
+    returns: NotRequired[
+        Annotated[
+            Object,
+            described(
+                "Returns (D48): `notify` lists the return steps the shopper is told of: `processed` (return label "
+                "created), `shipped` (dropped off) and `delivered` (received by you); all three by default"
+            ),
+        ]
+    ]
 
 
 # Events posted to the retailer: the shared envelope (id, type, created_at, retailer_id) around what happened in
@@ -773,6 +803,15 @@ Analytics = TypedDict(  # `from` is a keyword: the functional form names it
         "from": date,
         "to": date,
         "shipments": Object,
+        "returns": NotRequired[
+            Annotated[
+                Object,
+                described(
+                    "counted apart from deliveries (D48): `returned_to_sender`, deliveries that went back to you; "
+                    "and the shoppers' returns: `registered`, `dropped_off`, `received`"
+                ),
+            ]
+        ],
         "on_time": Object,
         "driver_eta": NotRequired[
             Annotated[

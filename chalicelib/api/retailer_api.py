@@ -59,12 +59,13 @@ def create_retailer() -> Response:
 
 @retailer_api.route("/v1/shipments", methods=["POST"])
 @documented(
-    "Register a shipment (idempotent on carrier + tracking number; 200 when it already existed)",
+    "Register a shipment (idempotent on carrier + tracking number; 200 when it already existed); a shopper's "
+    'return with `direction: "return"` and its delivery\'s `outbound_shipment_id` (404 when that is not yours)',
     "shipments",
     "ShipmentSummary",
     201,
     request="ShipmentRequest",
-    errors=(400, 401, 409, 413, 415),
+    errors=(400, 401, 404, 409, 413, 415),
     also_succeeds=(200, "Already registered"),
 )
 def register_shipment() -> Response:

@@ -191,10 +191,17 @@ class ShipmentRequest(Strict):
     promised_date: PromisedDate | None = None
     service: Service | None = None
     origin: Origin | None = None
+    #: `return`: a parcel the shopper sends back (D48), optionally linked to the delivery it returns.
+    direction: Literal["outbound", "return"] | None = None
+    outbound_shipment_id: Annotated[str, Field(pattern=r"^shp_[0-9a-f]{24}$")] | None = None
 
     @model_validator(mode="after")
     def _phone_in_its_country(self) -> ShipmentRequest:
         checked_customer_phone(self.customer, self.destination)
+        if self.outbound_shipment_id and self.direction != "return":
+            raise ValidationError(
+                'outbound_shipment_id is only for a return (direction: "return")', field="outbound_shipment_id"
+            )
         return self
 
 
@@ -372,6 +379,39 @@ class AlertsRequest(Strict):
     stuck_days: StrictInt | None = Field(default=None, ge=0, le=30)
 
 
+class PickupReminderStep(Strict):
+    """One reminder: hours after the parcel became available, or hours before the pickup deadline (one of them)."""
+
+    after_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+    before_deadline_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+
+    @model_validator(mode="after")
+    def _one(self) -> PickupReminderStep:
+        if (self.after_hours is None) == (self.before_deadline_hours is None):
+            raise ValueError("give exactly one of after_hours and before_deadline_hours")
+        return self
+
+
+class PickupSettingsRequest(Strict):
+    """Parcels at a pickup point or locker (D48): how long a point holds one when the carrier names no deadline,
+    and the reminders before the deadline (at most three, each sent once)."""
+
+    hold_days: StrictInt | None = Field(default=None, ge=1, le=30)
+    reminders: list[PickupReminderStep] | None = Field(default=None, max_length=3)
+
+
+class ReturnsSettingsRequest(Strict):
+    """Returns (D48): which return steps the shopper is told of: `processed` (return label created), `shipped`
+    (dropped off), `delivered` (received by you). An empty list tells them nothing."""
+
+    notify: list[Literal["processed", "shipped", "delivered"]] | None = Field(default=None, max_length=3)
+
+    @field_validator("notify")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return sorted(set(value)) if value is not None else None
+
+
 class WebhooksRequest(Strict):
     """Status webhooks to the retailer's systems; setting a URL turns them on unless `enabled` says otherwise."""
 
@@ -404,6 +444,8 @@ class SettingsRequest(Strict):
     #: Days without a scan after which a parcel on its way counts as late; 0 switches the watch off.
     silent_after_days: StrictInt | None = Field(default=None, ge=0, le=30)
     alerts: AlertsRequest | None = None
+    pickup: PickupSettingsRequest | None = None
+    returns: ReturnsSettingsRequest | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -463,6 +505,23 @@ class OrderLookupRequest(Strict):
 class EtaWindow(Strict):
     start: datetime | None = None
     end: datetime | None = None
+
+
+class NativePickup(Strict):
+    """A native event's optional `pickup` (D48): where a parcel waits for collection. Read from the signed bytes by
+    chalicelib.carriers.native (this model describes it). The shopper's page shows `name`, `area`, `opening_hours`
+    and the deadline; `address` only with `address_public: true`; `code` only after a one-time code sent to the
+    shopper's own phone or e-mail; never in the public JSON."""
+
+    id: Annotated[str, Field(max_length=100)] | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    area: Annotated[str, Field(max_length=200, description="neighbourhood or town, not a street address")] | None = None
+    address: Annotated[str, Field(max_length=300)] | None = None
+    address_public: StrictBool | None = Field(default=None, description="`address` is the point's own public one")
+    opening_hours: Annotated[str, Field(max_length=300)] | None = None
+    deadline: datetime | None = Field(default=None, description="collect by; else the retailer's `pickup.hold_days`")
+    code: Annotated[str, Field(max_length=64, description="the pickup or locker code")] | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
 
 
 class DriverPosition(Strict):

@@ -16,7 +16,7 @@ from chalice import Blueprint, Response
 from ..config import settings
 from ..domain.engagement import FROM_TEXT, MARKER
 from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, TooManyRequests, ValidationError
-from ..services import surveys, tracking
+from ..services import pickup, surveys, tracking
 from ..services.order_lookup import find_order, retailer_brand
 from ..services.relay import post_from_page
 from ..web.i18n import LANGUAGE_NAMES, strings
@@ -51,6 +51,20 @@ FORM_MESSAGES = {
     "invalid_score": "error_invalid_score",
     "not_delivered": "error_not_delivered",
     "comment_too_long": "error_comment_too_long",
+    **{
+        code: f"error_{code}"
+        for code in (
+            "no_pickup_code",
+            "no_contact",
+            "otp_send_limit",
+            "otp_too_soon",
+            "otp_not_sent",
+            "otp_malformed",
+            "otp_expired",
+            "otp_wrong",
+            "otp_spent",
+        )
+    },
 }
 
 
@@ -111,7 +125,12 @@ def not_found_page(locale: str | None = None) -> Response:
 
 
 def tracking_page(
-    view: dict[str, Any], saved: bool = False, chat_sent: bool = False, error: str | None = None, status: int = 200
+    view: dict[str, Any],
+    saved: bool = False,
+    chat_sent: bool = False,
+    error: str | None = None,
+    status: int = 200,
+    code_sent: bool = False,
 ) -> Response:
     csrf = _cookie(CSRF_COOKIE) or secrets.token_urlsafe(16)
     tile_template = settings().map_tile_url
@@ -123,6 +142,7 @@ def tracking_page(
         "csrf": csrf,
         "saved": saved,
         "chat_sent": chat_sent,
+        "code_sent": code_sent,
         "error": error,
         "languages": LANGUAGE_NAMES,
     }
@@ -207,7 +227,12 @@ def shopper_page(token: str) -> Response:
     except NotFound:
         return not_found_page(params.get("lang"))
     tracking.count_view(view)
-    return tracking_page(view, saved=params.get("saved") == "1", chat_sent=params.get("sent") == "1")
+    return tracking_page(
+        view,
+        saved=params.get("saved") == "1",
+        chat_sent=params.get("sent") == "1",
+        code_sent=params.get("code_sent") == "1",
+    )
 
 
 @tracking_api.route("/v1/tracking/{token}", methods=["GET"])
@@ -305,6 +330,35 @@ def shopper_preferences(token: str) -> Response:
     lang = form.get("lang", "")
     query = f"?saved=1&lang={lang}" if lang.isalpha() and len(lang) == 2 else "?saved=1"
     return Response(body="", status_code=303, headers={"Location": f"{settings().public_base_url}/t/{token}{query}"})
+
+
+@tracking_api.route("/t/{token}/pickup/send", methods=["POST"], content_types=FORM)
+def shopper_pickup_send(token: str) -> Response:
+    """A one-time code to the shopper's own phone or e-mail, which the pickup code is shown for (D48)."""
+    form = _form()
+    _check_same_site(form)
+    try:
+        pickup.send_code(token, utcnow())
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    return _back(token, form.get("lang", ""), "code_sent", "pickup")
+
+
+@tracking_api.route("/t/{token}/pickup/reveal", methods=["POST"], content_types=FORM)
+def shopper_pickup_reveal(token: str) -> Response:
+    """The page with the pickup code shown, for the right one-time code; never a redirect (the code is in no URL)
+    and never cached (the page's `no-store`)."""
+    form = _form()
+    _check_same_site(form)
+    now = utcnow()
+    try:
+        code = pickup.reveal(token, form.get("code"), now)
+        view = tracking.public_view(token, form.get("lang") or None, now)
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    if view.get("pickup"):
+        view["pickup"]["code"] = code
+    return tracking_page(view)
 
 
 @tracking_api.route("/t/{token}/pod/{kind}", methods=["GET"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -163,7 +164,19 @@ def parse_webhook(raw_body: bytes) -> Parsed:
         tag = optional_text(tracking, "tag", "msg.tag", 40) or "none"
         return Parsed([], [Ignored(NO_SCANS, f"tag {tag}", carrier, tracking_number)])
     signed_by = optional_text(tracking, "signed_by", "msg.signed_by", 200)
-    return Parsed(attach_tracker_facts(events, _eta(tracking), signed_by))
+    return Parsed(_with_pickup(attach_tracker_facts(events, _eta(tracking), signed_by), tracking))
+
+
+def _with_pickup(events: list[TrackingEvent], tracking: dict[str, Any]) -> list[TrackingEvent]:
+    """AfterShip's tracking names where a pickup-at-store parcel waits (`pickup_location`, `pickup_note`; D48):
+    carried on the newest scan, like the ETA. AfterShip sends no deadline, code or opening hours there."""
+    name = optional_text(tracking, "pickup_location", "msg.pickup_location", 200)
+    if not name or not events:
+        return events
+    note = optional_text(tracking, "pickup_note", "msg.pickup_note", 500)
+    facts = {"name": name, **({"note": note} if note else {})}
+    newest = max(range(len(events)), key=lambda i: events[i].sort_key())
+    return [replace(event, pickup=facts) if i == newest else event for i, event in enumerate(events)]
 
 
 def _tracking_status(

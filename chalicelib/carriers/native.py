@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
 from ..domain.events import Location, TrackingEvent, fingerprint
 from ..domain.live import FUTURE_SKEW, MAX_STOPS, Position, valid_coordinates
 from ..errors import InvalidSignature
@@ -90,6 +91,31 @@ def _eta(item: dict[str, Any], path: str) -> dict[str, str] | None:
     if start and end and datetime.fromisoformat(end) < datetime.fromisoformat(start):
         raise AdapterValidationError(f"{path}.eta.end is before {path}.eta.start", field=f"{path}.eta.end")
     return {k: v for k, v in (("start", start), ("end", end)) if v} or None
+
+
+def _pickup(item: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """A native event's optional `pickup` (D48): short texts, a `deadline` with its offset, `address_public` a bool.
+    The code is at most 64 characters; nothing here is shown as it is (domain.pickup.public_facts)."""
+    if item.get("pickup") is None:
+        return None
+    where = obj(item, "pickup", f"{path}.pickup")
+    lengths = {"code": 64, "id": 100, "name": 200, "area": 200, "address": 300, "opening_hours": 300, "note": 500}
+    out: dict[str, Any] = {}
+    for name, limit in lengths.items():
+        value = optional_text(where, name, f"{path}.pickup.{name}", limit)
+        if value:
+            out[name] = value
+    until = optional_timestamp_text(where.get("deadline"), f"{path}.pickup.deadline")
+    if until:
+        out["deadline"] = until
+    public = where.get(pickup_rules.ADDRESS_PUBLIC, False)
+    if not isinstance(public, bool):
+        raise AdapterValidationError(
+            f"{path}.pickup.address_public must be true or false", field=f"{path}.pickup.address_public"
+        )
+    if public and out.get("address"):
+        out[pickup_rules.ADDRESS_PUBLIC] = True
+    return out or None
 
 
 def _stops(item: dict[str, Any], path: str) -> int | None:
@@ -208,6 +234,7 @@ def parse_with_positions(raw_body: bytes, now: datetime | None) -> tuple[list[Tr
                 f"{path}.proof_of_delivery",
                 ("photo_url", "signature_url", "recipient_name", "note"),
             ),
+            pickup=_pickup(item, path),
         )
         events.append(event)
         position = _event_position(item, path, event, now) if now is not None else None

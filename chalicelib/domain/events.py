@@ -52,6 +52,8 @@ class TrackingEvent:
     eta: dict[str, str] | None = None
     driver: dict[str, str] | None = None
     proof_of_delivery: dict[str, str] | None = None
+    #: Where the parcel waits for collection (domain.pickup.FIELDS, plus `address_public`), when the carrier says.
+    pickup: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     #: The time the carrier gave, when it lay beyond FUTURE_TOLERANCE and `occurred_at` is our receipt time instead.
     reported_at: str | None = None
@@ -76,7 +78,7 @@ class TrackingEvent:
             out["reported_at"] = self.reported_at
         if self.location and self.location.to_dict():
             out["location"] = self.location.to_dict()
-        for name in ("eta", "driver", "proof_of_delivery"):
+        for name in ("eta", "driver", "proof_of_delivery", "pickup"):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -99,6 +101,7 @@ class TrackingEvent:
             eta=data.get("eta"),
             driver=data.get("driver"),
             proof_of_delivery=data.get("proof_of_delivery"),
+            pickup=data.get("pickup"),
             reported_at=data.get("reported_at"),
         )
 

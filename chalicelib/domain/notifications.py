@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from . import milestones as ms
+from .pickup import is_reminder, reminder_stale
 from .shipment import Progress
 from .survey import SURVEY
 
@@ -21,6 +22,12 @@ CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED = "carrier_delay", "eta_after_p
 #: ...or the carrier has said nothing for days about a parcel on its way (domain.lateness).
 NO_NEWS = "no_news"
 DELAY_REASONS = (CARRIER_DELAY, ETA_AFTER_PROMISE, PROMISE_PASSED, NO_NEWS)
+#: A return's outbox kinds (domain.returns.KINDS) and the milestone each tells of; kept here, as returns imports this.
+RETURN_MILESTONE: dict[str, str] = {
+    "return_label_created": ms.PROCESSED,
+    "return_dropped_off": ms.SHIPPED,
+    "return_received": ms.DELIVERED,
+}
 #: In `notified` once silence made the parcel late, so later messages about the delay give that reason.
 TOLD_SILENT = "delayed:no_news"
 #: In `notified` once the parcel was counted late in the retailer's analytics (once, whatever made it late).
@@ -177,4 +184,8 @@ def no_longer_news(kind: str, status: str) -> bool:
         return status in ms.TERMINAL
     if kind == SURVEY:
         return status != ms.DELIVERED
+    if is_reminder(kind):
+        return reminder_stale(status)
+    if kind in RETURN_MILESTONE:  # a return's message (domain.returns): its step has passed
+        return status != RETURN_MILESTONE[kind]
     return kind in ms.MILESTONES and status != kind

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from . import milestones as ms
 from . import quiet_hours
 from .live import DRIVER_CLOSE
-from .notifications import EMAIL, SMS
+from .notifications import EMAIL, RETURN_MILESTONE, SMS
+from .pickup import REMINDER_KINDS, is_reminder
 from .relay import CHAT_OPENED, RELAY_OPEN
 from .survey import SURVEY
 
@@ -56,6 +57,8 @@ TEXT_KINDS: dict[str, str] = {
     **{kind: TO_SHOPPER for kind in NOTIFICATION_KINDS},
     SURVEY: TO_SHOPPER,
     DRIVER_CLOSE: TO_SHOPPER,
+    **{kind: TO_SHOPPER for kind in REMINDER_KINDS},
+    **{kind: TO_SHOPPER for kind in RETURN_MILESTONE},
     RELAY_OPEN: TO_SHOPPER,
     RELAY_TO_SHOPPER: TO_SHOPPER,
     RELAY_TO_DRIVER: TO_DRIVER,
@@ -168,7 +171,8 @@ def decide(
         return Decision(SEND, "reply_to_inbound")
     if audience == TO_DRIVER:
         return Decision(SKIP, "opted_out") if opted_out else Decision(SEND)
-    if (kind in NOTIFICATION_KINDS or kind in settings.channels) and not settings.enabled(kind, channel):
+    switch = ms.AVAILABLE_FOR_PICKUP if is_reminder(kind) else kind  # reminders follow the pickup text's channels
+    if (switch in NOTIFICATION_KINDS or switch in settings.channels) and not settings.enabled(switch, channel):
         return Decision(SKIP, "channel_disabled")
     if recipient.preferred is not None and recipient.preferred != channel:
         return Decision(SKIP, "shopper_preference")

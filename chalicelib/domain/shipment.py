@@ -36,6 +36,9 @@ class Progress:
     driver_key: EventKey | None = None
     proof_of_delivery: dict[str, str] | None = None
     pod_key: EventKey | None = None
+    #: The newest pickup point facts a carrier sent (domain.pickup), code included: never shown as they are.
+    pickup: dict[str, Any] | None = None
+    pickup_key: EventKey | None = None
     seen: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -58,6 +61,7 @@ class Progress:
             "driver_key": list(self.driver_key) if self.driver_key else None,
             "proof_of_delivery": self.proof_of_delivery,
             "pod_key": list(self.pod_key) if self.pod_key else None,
+            **({"pickup": self.pickup, "pickup_key": list(self.pickup_key)} if self.pickup and self.pickup_key else {}),
             "seen": sorted(self.seen),
         }
 
@@ -81,6 +85,8 @@ class Progress:
             driver_key=key("driver_key"),
             proof_of_delivery=data.get("proof_of_delivery"),
             pod_key=key("pod_key"),
+            pickup=data.get("pickup"),
+            pickup_key=key("pickup_key"),
             seen=frozenset(data.get("seen", ())),
         )
 
@@ -119,5 +125,8 @@ def fold(progress: Progress, events: Iterable[TrackingEvent]) -> Progress:
         if event.proof_of_delivery and (state.pod_key is None or time_key > state.pod_key):
             changes["proof_of_delivery"] = event.proof_of_delivery
             changes["pod_key"] = time_key
+        if event.pickup and (state.pickup_key is None or time_key > state.pickup_key):
+            changes["pickup"] = event.pickup
+            changes["pickup_key"] = time_key
         state = replace(state, **changes)
     return state

@@ -167,6 +167,12 @@ def _period(retailer_id: str | None, days: list[dict[str, Any]], first: date, la
         "from": first.isoformat(),
         "to": last.isoformat(),
         "shipments": {"registered": int(registered), "delivered": int(delivered)},
+        "returns": {
+            "returned_to_sender": int(totals.get("returned", 0)),
+            "registered": int(totals.get("returns:registered", 0)),
+            "dropped_off": int(totals.get("returns:dropped_off", 0)),
+            "received": int(totals.get("returns:received", 0)),
+        },
         "on_time": {
             "on_time": int(ontime),
             "late": int(late),

@@ -63,7 +63,7 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     if "quiet_hours" in changes:
         changes = {**changes, "quiet_hours": _floored_quiet_hours(changes["quiet_hours"], warnings)}
     for name, value in changes.items():
-        if name in ("channels", "survey", "webhooks", "tracking_page", "alerts"):
+        if name in ("channels", "survey", "webhooks", "tracking_page", "alerts", "pickup", "returns"):
             stored[name] = {**(stored.get(name) or {}), **value}
         else:
             stored[name] = value

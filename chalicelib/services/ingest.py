@@ -10,6 +10,7 @@ from typing import Any
 
 from ..carriers import adapter_for, native
 from ..domain import milestones as ms
+from ..domain import returns as return_rules
 from ..domain import stalls
 from ..domain.attempts import read_missed_visit
 from ..domain.events import RETAILER_SOURCE, TrackingEvent, clamp_future, fingerprint, iso
@@ -28,12 +29,13 @@ from ..shared.planning import (
     contact_of,
     enabled_channels,
     open_generation,
+    pickup_reminders,
     plan_survey,
     shipment_id_for,
     silence_check,
     wants_session,
 )
-from ..shared.retailer_profile import shopper_zone, status_subscriptions
+from ..shared.retailer_profile import return_steps_notified, shopper_zone, status_subscriptions
 from ..shared.retries import with_retries, write_deadline
 from ..shared.shipment_views import detail, owned
 from ..shared.signatures import verify_for_retailer
@@ -165,6 +167,8 @@ class Outcome:
 def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int, now: datetime) -> Outcome:
     retailer_id = base.retailer_id
     after = replace(base, progress=progress, version=version, updated_at=iso(now), event_count=base.event_count + count)
+    if after.is_return:
+        return _return_outcome(base, after)
     intents = plan(
         base.progress,
         progress,
@@ -182,6 +186,7 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
     silence = silence_check(after, retailer, now)  # once per parcel: scans never move it
     if silence is not None:
         intents.append(silence)
+    intents += pickup_reminders(after, retailer, now)  # once per parcel: their kinds join `notified` below
     after = replace(after, notified=after.notified | {intent.kind for intent in intents})
     subscriptions = subscribed(after)
     hook = plan_status_hook(base.progress.status, progress.status, after.version, subscriptions)
@@ -201,6 +206,22 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
         newly_late = news
         after = replace(after, notified=after.notified | {DELAY_COUNTED})
     return Outcome(after, intents, newly_late)
+
+
+def _return_outcome(base: ShipmentRecord, after: ShipmentRecord) -> Outcome:
+    """A shopper's return (D48): its own messages at the steps the retailer enables, and the retailer's status
+    webhook; no delivery texts, survey, chat, reminders or lateness (a return has no promise)."""
+    retailer = retailer_store.get(after.retailer_id)
+    intents = return_rules.plan(
+        base.progress.status,
+        after.progress.status,
+        after.notified,
+        contact_of(after),
+        return_steps_notified(retailer),
+    )
+    after = replace(after, notified=after.notified | {intent.kind for intent in intents})
+    hook = plan_status_hook(base.progress.status, after.progress.status, after.version, subscribed(after))
+    return Outcome(after, [*intents, *([hook] if hook else [])], None)
 
 
 @dataclass(frozen=True)
@@ -290,6 +311,9 @@ def _apply(
     if outcome.newly_late:
         stats.parcel_late(retailer_id, carrier, outcome.newly_late, now)
     before_progress, after_progress = base.progress, current.progress
+    if current.is_return:  # counted apart from deliveries (D48): never a delivery, late or on time
+        stats.return_progress(retailer_id, carrier, before_progress.status, after_progress.status, now)
+        return len(fresh)
     kept = None
     last_mile = _last_mile(base, current)
     if current.claimed:

@@ -11,7 +11,8 @@ from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
 from ..domain.generations import reused_for_order, start_after
 from ..domain.notifications import plan_on_claim
-from ..errors import Conflict, PorchlightError
+from ..domain.returns import OUTBOUND, RETURN
+from ..errors import Conflict, NotFound, PorchlightError, ValidationError
 from ..shared import stats
 from ..shared.links import new_tracking_token
 from ..shared.paging import decode_cursor, encode_cursor
@@ -45,6 +46,11 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
         "service": request.get("service"),
         "origin": request.get("origin"),
     }
+    outbound = _outbound_of(retailer_id, request)
+    if request.get("direction") == RETURN:
+        details["direction"] = RETURN
+        details["outbound_id"] = outbound.id if outbound else None
+    counted: dict[str, float] = {"returns:registered": 1} if request.get("direction") == RETURN else {"registered": 1}
 
     def id_of(generation: int) -> str:
         return shipment_id_for(retailer_id, carrier, tracking_number, generation)
@@ -77,9 +83,16 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
             )
             record, checks = with_check(record, [], now)
             shipment_store.save(None, record, intents=checks, now=stamp)
-            stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
+            _count_registration(retailer_id, carrier, counted, now)
+            _link_return(outbound, record, now)
             return Registration(record, created=True)
         if existing.claimed:
+            if existing.direction != details.get("direction", OUTBOUND) and existing.order_id == details["order_id"]:
+                raise Conflict(
+                    f"this tracking number is registered as a {existing.direction} shipment",
+                    field="direction",
+                    code="direction_mismatch",
+                )
             if existing.order_id == details["order_id"]:
                 return Registration(existing, created=False)
             assert head is not None  # a parcel exists, so the first one does
@@ -94,16 +107,60 @@ def register(retailer_id: str, request: dict[str, Any], now: datetime) -> Regist
         contact = contact_of(claimed)
         intents = (
             plan_on_claim(claimed.progress, claimed.notified, contact, enabled=enabled_channels(retailer_id))
-            if contact
+            if contact and not claimed.is_return  # a return's scans before registration tell the shopper nothing
             else []
         )
         claimed = replace(claimed, notified=claimed.notified | {i.kind for i in intents})
         claimed, intents = with_check(claimed, intents, now)
         shipment_store.save(existing, claimed, intents=intents, now=stamp)
-        stats.count(retailer_id, now, {"registered": 1, f"carrier:{carrier}:registered": 1})
+        _count_registration(retailer_id, carrier, counted, now)
+        _link_return(outbound, claimed, now)
         return Registration(claimed, created=True)
 
     return with_retries(attempt)
+
+
+def _count_registration(retailer_id: str, carrier: str, counted: dict[str, float], now: datetime) -> None:
+    """Deliveries and returns are counted apart (D48): `registered` or `returns:registered`."""
+    name = next(iter(counted))
+    stats.count(retailer_id, now, {**counted, f"carrier:{carrier}:{name}": 1})
+
+
+def _outbound_of(retailer_id: str, request: dict[str, Any]) -> ShipmentRecord | None:
+    """The delivery a return names (`outbound_shipment_id`): the retailer's own, registered, and not a return."""
+    shipment_id = request.get("outbound_shipment_id")
+    if not shipment_id:
+        return None
+    record = shipment_store.get(shipment_id)
+    if record is None or record.retailer_id != retailer_id or not record.claimed:
+        raise NotFound(f"no shipment {shipment_id!r}", field="outbound_shipment_id", code="unknown_outbound")
+    if record.is_return:
+        raise ValidationError(
+            "outbound_shipment_id names a return; name the delivery it returns",
+            field="outbound_shipment_id",
+            code="not_outbound",
+        )
+    return record
+
+
+def _link_return(outbound: ShipmentRecord | None, record: ShipmentRecord, now: datetime) -> None:
+    """Note the return on its delivery, so each page links to the other (one more write, at registration only)."""
+    if outbound is None:
+        return
+
+    def attempt() -> None:
+        current = shipment_store.get(outbound.id)
+        if current is None or record.id in current.return_ids:
+            return
+        linked = replace(
+            current,
+            return_ids=(*current.return_ids, record.id),
+            version=current.version + 1,
+            updated_at=iso(now),
+        )
+        shipment_store.save(current, linked, now=iso(now))
+
+    with_retries(attempt)
 
 
 def registration_warnings(body: dict[str, Any]) -> list[str]:

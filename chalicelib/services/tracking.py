@@ -16,6 +16,7 @@ from ..domain.policy import Recipient, choice_refusal
 from ..domain.survey import REASONS
 from ..errors import Conflict, NotFound, ValidationError
 from ..shared import engagement, stats
+from ..shared.links import tracking_url
 from ..shared.planning import is_open
 from ..shared.retailer_profile import notification_settings
 from ..shared.retries import with_retries
@@ -23,7 +24,7 @@ from ..shared.tracking_view import build_view, first_word, https_url, resolve
 from ..store import retailers as retailer_store
 from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord, TrackedShipment
-from ..web.i18n import format_moment, strings
+from ..web.i18n import format_moment, status_label, strings
 
 
 def public_view(token: str, requested_locale: str | None = None, now: datetime | None = None) -> dict[str, Any]:
@@ -52,7 +53,29 @@ def _view(
     )
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
+    linked_views(record, view)
     return view
+
+
+MAX_LINKED = 5
+
+
+def linked_views(record: ShipmentRecord, view: dict[str, Any]) -> None:
+    """A delivery and its returns link to each other's pages (D48): one read per linked shipment, at most
+    MAX_LINKED, only for shipments that have them. Their tokens are the same shopper's own links."""
+    if record.outbound_id:
+        outbound = shipment_store.get(record.outbound_id)
+        if outbound is not None and outbound.retailer_id == record.retailer_id:
+            view["return_of"] = {"order_id": outbound.order_id, "url": tracking_url(outbound.tracking_token)}
+    for return_id in record.return_ids[:MAX_LINKED]:
+        linked = shipment_store.get(return_id)
+        if linked is not None and linked.retailer_id == record.retailer_id:
+            status = linked.progress.status
+            words = strings(view["locale"])
+            shown = words[f"return_{status}"] if f"return_{status}" in words else status_label(status, view["locale"])
+            view["returns"].append(
+                {"status": status, "status_label": shown, "url": tracking_url(linked.tracking_token)}
+            )
 
 
 def survey_view(record: ShipmentRecord, tracked: TrackedShipment) -> dict[str, Any] | None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
 from ..domain.carrier_names import display_name
 from ..domain.notifications import delay_reason
 from ..domain.policy import zone_for
 from ..domain.promise import current_eta
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
-from ..web.i18n import status_label
+from ..web.i18n import format_day, status_label
 from .links import tracking_url
-from .retailer_profile import brand, notification_settings
+from .retailer_profile import brand, notification_settings, pickup_settings
 from .sending import recipient_of
 
 
@@ -38,6 +40,7 @@ def message_context(
         email=customer.get("email"),
     )
     delivered = record.progress.status == ms.DELIVERED
+    where, until = pickup_words(record, retailer, locale, zone)
     return {
         "retailer": brand_values["display_name"],
         "order_id": record.order_id or record.tracking_number,
@@ -57,4 +60,24 @@ def message_context(
         "unsubscribe_url": unsubscribe_url,
         "delay_reason": delay_reason(record.progress, record.promised_date, record.notified),
         "delivery_note": redactor.text(pod.get("note")).rstrip(" .") if delivered else "",  # the template ends it
+        # Where and until when a parcel waits for collection (D48); the code is never in a notification.
+        "pickup_name": where,
+        "pickup_until": until,
+        # It went back to the sender after waiting at a pickup point: the returned message says it was not collected.
+        "uncollected": record.progress.status == ms.RETURNED and ms.AVAILABLE_FOR_PICKUP in record.notified,
     }
+
+
+PICKUP_NAME_CHARS = 40
+
+
+def pickup_words(record: ShipmentRecord, retailer: Retailer, locale: str, zone: Any) -> tuple[str, str]:
+    """The pickup point's name (shortened) and its deadline as a day in the shopper's words, or empty strings."""
+    progress = record.progress
+    pickup = progress.pickup or {}
+    if progress.status != ms.AVAILABLE_FOR_PICKUP and not pickup:
+        return "", ""
+    hold_days, _ = pickup_settings(retailer)
+    until = pickup_rules.deadline(pickup, progress.status_at, hold_days) if progress.status_at else None
+    day = format_day(datetime.fromisoformat(until).astimezone(zone).date(), locale) if until else ""
+    return str(pickup.get("name") or "")[:PICKUP_NAME_CHARS], day

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from ..config import settings
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
 from ..domain import relay as relay_rules
 from ..domain import survey as survey_rules
 from ..domain.events import iso
 from ..domain.lateness import plan_check, plan_silence_check
-from ..domain.notifications import EMAIL, SMS, Contact, Intent
+from ..domain.notifications import EMAIL, SMS, Contact, Intent, channels_for
 from ..domain.stalls import plan_watch
 from ..observability import metric
 from ..store import retailers as retailer_store
@@ -23,6 +24,7 @@ from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from .retailer_profile import (
     notification_settings,
+    pickup_settings,
     shopper_zone,
     silent_after_days,
     stall_days,
@@ -62,9 +64,10 @@ def open_generation(head: ShipmentRecord, start: str, now: datetime, *, via: str
 
 
 def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> tuple[ShipmentRecord, list[Intent]]:
-    """The record and intents with this promise's check, and the silence watch, added when a registered shipment
-    needs them (at registration, claim and correction)."""
-    if not record.claimed:
+    """The record and intents with this promise's check, the silence and stall watches and the pickup reminders,
+    added when a registered shipment needs them (at registration, claim and correction). A return has no promise
+    and no watch: the shopper may take days to drop it off (D48)."""
+    if not record.claimed or record.is_return:
         return record, intents
     retailer = retailer_store.get(record.retailer_id)
     zone = shopper_zone(record.customer, retailer)
@@ -74,6 +77,8 @@ def with_check(record: ShipmentRecord, intents: list[Intent], now: datetime) -> 
         stall_watch(record, retailer, now),
     ]
     planned = [check for check in checks if check is not None]
+    # A parcel registered (or given a contact) while it already waits at a pickup point gets its reminders too.
+    planned += pickup_reminders(record, retailer, now)
     if not planned:
         return record, intents
     return replace(record, notified=record.notified | {check.kind for check in planned}), [*intents, *planned]
@@ -94,6 +99,24 @@ def stall_watch(record: ShipmentRecord, retailer: Retailer | None, now: datetime
     return plan_watch(record.progress, record.created_at, record.notified, first_scan_days, stuck_days, now)
 
 
+def pickup_reminders(record: ShipmentRecord, retailer: Retailer | None, now: datetime) -> list[Intent]:
+    """The reminders before a waiting parcel's pickup deadline (D48), planned once, when it becomes available, on
+    the channels the retailer chose for `available_for_pickup` (cheap: pure, from the cached profile)."""
+    contact = contact_of(record)
+    progress = record.progress
+    if retailer is None or contact is None or progress.status != ms.AVAILABLE_FOR_PICKUP or not progress.status_at:
+        return []
+    hold_days, sequence = pickup_settings(retailer)
+    until = pickup_rules.deadline(progress.pickup, progress.status_at, hold_days)
+    enabled = notification_settings(retailer).channels.get(ms.AVAILABLE_FOR_PICKUP, frozenset())
+    return [
+        Intent(kind, channel, not_before=due)
+        for kind, due in pickup_rules.reminder_plan(progress.status_at, until, sequence, record.notified, now)
+        for channel in channels_for(contact)
+        if channel in enabled
+    ]
+
+
 STALE_DELIVERY = timedelta(hours=72)
 
 
@@ -102,6 +125,7 @@ def plan_survey(record: ShipmentRecord, retailer: Retailer | None, now: datetime
     if (
         retailer is None
         or not record.claimed
+        or record.is_return  # "received by the retailer" is not a delivery to rate
         or record.progress.status != ms.DELIVERED
         or survey_rules.SURVEY in record.notified
     ):

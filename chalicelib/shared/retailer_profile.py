@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from ..domain import hooks, stalls
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
+from ..domain import returns as return_rules
 from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
 from ..domain.lateness import DEFAULT_SILENT_DAYS
@@ -37,6 +39,15 @@ DEFAULT_ALERTS: dict[str, int] = {
     "no_first_scan_days": stalls.DEFAULT_NO_FIRST_SCAN_DAYS,
     "stuck_days": stalls.DEFAULT_STUCK_DAYS,
 }
+#: Pickup points and lockers (D48): days a point holds a parcel when the carrier names no deadline, and the
+#: reminder sequence (each step `{"after_hours": n}` or `{"before_deadline_hours": n}`, at most three).
+DEFAULT_PICKUP: dict[str, Any] = {
+    "hold_days": pickup_rules.DEFAULT_HOLD_DAYS,
+    "reminders": [dict(step) for step in pickup_rules.DEFAULT_REMINDERS],
+}
+#: Returns (D48): the return steps the shopper is told of (`processed`: label created, `shipped`: dropped off,
+#: `delivered`: received by the retailer).
+DEFAULT_RETURNS: dict[str, Any] = {"notify": list(return_rules.DEFAULT_NOTIFY)}
 DEFAULT_BRAND: dict[str, Any] = {
     "display_name": None,
     "logo_url": None,
@@ -56,8 +67,25 @@ def settings_document(retailer: Retailer) -> dict[str, Any]:
     merged = {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if v is not None}}
     merged["channels"] = {**DEFAULT_CHANNELS, **(stored.get("channels") or {})}
     merged["webhooks"] = {**DEFAULT_WEBHOOKS, **(stored.get("webhooks") or {})}
+    merged["pickup"] = {**DEFAULT_PICKUP, **{k: v for k, v in (stored.get("pickup") or {}).items() if v is not None}}
+    merged["returns"] = {**DEFAULT_RETURNS, **{k: v for k, v in (stored.get("returns") or {}).items() if v is not None}}
     merged["alerts"] = {**DEFAULT_ALERTS, **{k: v for k, v in (stored.get("alerts") or {}).items() if v is not None}}
     return merged
+
+
+def pickup_settings(retailer: Retailer | None) -> tuple[int, list[dict[str, int]]]:
+    """(hold days, reminder sequence) for parcels waiting at a pickup point (D48)."""
+    if retailer is None:
+        return pickup_rules.DEFAULT_HOLD_DAYS, [dict(step) for step in pickup_rules.DEFAULT_REMINDERS]
+    document = settings_document(retailer)["pickup"]
+    return int(document["hold_days"]), list(document["reminders"])
+
+
+def return_steps_notified(retailer: Retailer | None) -> frozenset[str]:
+    """The return milestones the retailer tells the shopper of (D48)."""
+    if retailer is None:
+        return frozenset(return_rules.DEFAULT_NOTIFY)
+    return frozenset(settings_document(retailer)["returns"]["notify"])
 
 
 def stall_days(retailer: Retailer) -> tuple[int, int]:

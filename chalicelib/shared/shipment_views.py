@@ -48,6 +48,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
         "origin": record.origin,
         "driver": progress.driver,
         "proof_of_delivery": progress.proof_of_delivery,
+        "pickup": progress.pickup,  # the retailer's API keeps what the carrier sent, code included (D48)
         "shopper": record.shopper,
         "events": [
             {

@@ -111,8 +111,22 @@ def progress_changed(
             deltas[f"eta:{DRIVER_COUNTERS[kept[0].window]}"] = 1
         if kept:
             deltas.update(promise.deltas(carrier, kept[1], kept[2], kept[0]))
+    if after_status == ms.RETURNED and before_status != ms.RETURNED:  # a delivery that went back (D48)
+        deltas.update({"returned": 1, f"carrier:{carrier}:returned": 1})
     if deltas:
         count(retailer_id, after_at, deltas)
+
+
+def return_progress(retailer_id: str, carrier: str, before_status: str, after_status: str, now: datetime) -> None:
+    """A shopper's return reaching a step (D48): `returns:dropped_off` and `returns:received`, apart from every
+    delivery counter (a returned delivery is `returned`, counted in progress_changed)."""
+    names = {ms.SHIPPED: "returns:dropped_off", ms.DELIVERED: "returns:received"}
+    name = names.get(after_status)
+    if name is None or after_status == before_status:
+        return
+    if after_status == ms.SHIPPED and before_status not in (ms.PENDING, ms.PROCESSED):
+        return  # dropped off once: later in-transit scans after a hitch are not a second drop-off
+    count(retailer_id, now, {name: 1, f"carrier:{carrier}:{name}": 1})
 
 
 def parcel_late(retailer_id: str, carrier: str, reason: str, now: datetime) -> None:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from ..domain import live as live_rules
 from ..domain import milestones as ms
+from ..domain import pickup as pickup_rules
+from ..domain import returns as return_rules
 from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
@@ -26,7 +28,14 @@ from ..store import shipments as shipment_store
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord, TrackedShipment
 from ..web.i18n import format_clock, format_day, format_moment, status_label, strings
-from .retailer_profile import brand, live_position_mode, notification_settings, shopper_zone, silent_after_days
+from .retailer_profile import (
+    brand,
+    live_position_mode,
+    notification_settings,
+    pickup_settings,
+    shopper_zone,
+    silent_after_days,
+)
 
 if TYPE_CHECKING:
     from ..domain.redaction import Redactor
@@ -184,25 +193,37 @@ def build_view(
     progress = record.progress
     status = progress.status
     reached = STEP_REACHED.get(status, -1)
+    steps = return_rules.STEPS if record.is_return else STEPS
+    if record.is_return:
+        reached = steps.index(status) if status in steps else (-1 if status in (ms.PENDING, ms.CANCELLED) else 1)
+
+    def label(key: str) -> str:
+        """A return's steps in its own words (label created, on its way, received), else the milestone's."""
+        if record.is_return and key in return_rules.STEPS:
+            return words[f"return_{key}"]
+        return status_label(key, locale)
 
     redactor = shopper_redactor(record, events)
     view: dict[str, Any] = {
         "token": record.tracking_token,
         "locale": locale,
         "status": status,
-        "status_label": status_label(status, locale),
+        "status_label": label(status),
         "active": status not in ms.TERMINAL,
+        "direction": record.direction,
+        "return_of": None,
+        "returns": [],
         "steps": [
             {
                 "key": step,
-                "label": status_label(step, locale),
+                "label": label(step),
                 "state": "done"
-                if index < reached or (index == reached == 3)
+                if index < reached or (index == reached == len(steps) - 1)
                 else "current"
                 if index == reached
                 else "todo",
             }
-            for index, step in enumerate(STEPS)
+            for index, step in enumerate(steps)
         ],
         "banner": None,
         "eta": None,
@@ -222,7 +243,7 @@ def build_view(
         "events": [
             {
                 "status": event.status,
-                "label": status_label(event.status, locale),
+                "label": label(event.status),
                 "description": redactor.text(event.description),
                 "place": _place(event, redactor),
                 "occurred_at": iso(event.occurred_at),
@@ -277,6 +298,9 @@ def build_view(
             "photo": bool(https_url(pod.get("photo_url"))),
             "signature": bool(https_url(pod.get("signature_url"))),
         }
+    view["pickup"] = pickup_block(record, retailer, locale, zone, redactor)
+    if status == ms.RETURNED and ms.AVAILABLE_FOR_PICKUP in record.notified and view["banner"]:
+        view["banner"]["text"] = words["next_uncollected"]
     if progress.driver and status == ms.OUT_FOR_DELIVERY:
         view["driver"] = {"name": first_word(progress.driver.get("name"))}
     view["live"] = live_block(record, position, retailer, locale, zone, now or datetime.now(UTC))
@@ -291,6 +315,35 @@ def build_view(
         "font_stack": brand_values["font_stack"],
     }
     return view
+
+
+def pickup_block(
+    record: ShipmentRecord, retailer: Retailer, locale: str, zone: ZoneInfo, redactor: Redactor
+) -> dict[str, Any] | None:
+    """Where a waiting parcel can be collected and until when (D48), while it waits: the point's name, area,
+    opening hours and public address only; whether a code exists, never the code (services.pickup reveals it)."""
+    progress = record.progress
+    if progress.status != ms.AVAILABLE_FOR_PICKUP:
+        return None
+    facts = pickup_rules.public_facts(progress.pickup) or {
+        "name": None,
+        "area": None,
+        "address": None,
+        "opening_hours": None,
+        "has_code": False,
+    }
+    hold_days, _ = pickup_settings(retailer)
+    until = pickup_rules.deadline(progress.pickup, progress.status_at, hold_days)
+    note = (progress.pickup or {}).get("note")
+    return {
+        **facts,
+        # Carrier text, like scan descriptions: the shopper's own details never show (DESIGN 3.4).
+        "name": redactor.text(facts["name"]) if facts["name"] else None,
+        "area": redactor.text(facts["area"]) if facts["area"] else None,
+        "note": redactor.text(note) if note else None,
+        "until": until,
+        "until_text": format_moment(datetime.fromisoformat(until), zone, locale) if until else None,
+    }
 
 
 def https_url(url: Any) -> str | None:

@@ -564,3 +564,16 @@ class DevOutboxMessage(TableItem):
 
     kind = UnicodeAttribute()
     doc = UnicodeAttribute()  # JSON of the message as the provider would have had it
+
+
+class OneTimeCode(TableItem):
+    """pk SHIP#<id>, sk OTP#<purpose>: the newest one-time code sent to the shopper for that purpose (D48), as a
+    salted digest; `attempts` counts guesses at it, `sends` the codes sent while the item lives (its TTL: a day)."""
+
+    digest = UnicodeAttribute()
+    salt = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    sends = NumberAttribute(default=0)

@@ -57,13 +57,29 @@ class ShipmentRecord:
     generation: int = 0
     #: Kept on generation 0 only: when each later generation starts (canonical UTC text, ascending).
     generation_starts: tuple[str, ...] = ()
+    #: `return` for a parcel the shopper sends back (domain.returns, D48); its outbound shipment's id, if given;
+    #: and on an outbound shipment, the ids of the returns registered for it.
+    direction: str = "outbound"
+    outbound_id: str | None = None
+    return_ids: tuple[str, ...] = ()
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction == "return"
 
     def doc(self) -> dict[str, Any]:
         recycled: dict[str, Any] = {"generation": self.generation} if self.generation else {}
         if self.generation_starts:
             recycled["generation_starts"] = list(self.generation_starts)
+        # Only when set: an ordinary outbound shipment's item stays the size it was.
+        linked: dict[str, Any] = {"direction": self.direction} if self.is_return else {}
+        if self.outbound_id:
+            linked["outbound_id"] = self.outbound_id
+        if self.return_ids:
+            linked["return_ids"] = list(self.return_ids)
         return {
             **recycled,
+            **linked,
             "order_id": self.order_id,
             "customer": self.customer,
             "destination": self.destination,
@@ -109,6 +125,9 @@ def record_from(data: dict[str, Any]) -> ShipmentRecord:
         shopper=doc.get("shopper") or {},
         generation=int(doc.get("generation", 0)),
         generation_starts=tuple(doc.get("generation_starts", ())),
+        direction=doc.get("direction", "outbound"),
+        outbound_id=doc.get("outbound_id"),
+        return_ids=tuple(doc.get("return_ids", ())),
     )
 
 

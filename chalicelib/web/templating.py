@@ -5,6 +5,7 @@ Jinja2 is imported here and only here, so the webhook path never pays for it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -25,9 +26,10 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..domain import sms as sms_rules
+from ..domain.pickup import template_kind
 from ..errors import ValidationError
 from . import jinja_i18n
-from .i18n import DEFAULT_LOCALE, weekday_name
+from .i18n import DEFAULT_LOCALE, format_day, weekday_name
 from .i18n import LOCALES as LOCALES  # re-exported: callers ask the templating module which locales exist
 from .i18n import resolve_locale as resolve_locale
 
@@ -99,7 +101,7 @@ def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
         # A date-only promise (AfterShip's "2026-12-04", EasyPost's "...T00:00:00Z") names a day, not midnight
         # UTC: shown as that day wherever the shopper is (in Los Angeles it is not "Thu 4pm" the day before).
         day = weekday_name(given.weekday(), locale)
-        return f"{day} {given.month}/{given.day}" if locale == "en" else f"{day} {given.day:02d}.{given.month:02d}."
+        return f"{day} {given.month}/{given.day}" if locale == "en" else f"{day} {format_day(given.date(), locale)}"
     start = given_start.astimezone(zone) if given_start else None
     end = given_end.astimezone(zone) if given_end else None
     anchor = end or start
@@ -118,6 +120,7 @@ def format_eta(eta: dict[str, str] | None, zone: ZoneInfo, locale: str) -> str:
     return f"{day} {clock(anchor)}"
 
 
+_DOUBLE_STOP = re.compile(r"(?<=[^\s.])\.\.(?=\s|$)")
 SMS_RETAILER_CHARS = 20
 SMS_ORDER_CHARS = 12
 
@@ -169,7 +172,9 @@ def _block(template: Template, name: str, context: dict[str, Any]) -> str:
     if name not in template.blocks:
         return ""
     rendered = "".join(template.blocks[name](template.new_context(context)))
-    return " ".join(rendered.split())  # templates wrap lines for readability; messages are single-spaced
+    # templates wrap lines for readability; messages are single-spaced, and a sentence ending in an abbreviated
+    # date ("bis 22. Dez.") ends once, not with "Dez.." (a cut order id's leading ".." follows a space: kept)
+    return _DOUBLE_STOP.sub(".", " ".join(rendered.split()))
 
 
 def _render_override(source: str, context: dict[str, Any], field: str = "body") -> str:
@@ -198,7 +203,9 @@ def render_sms(kind: str, locale: str, context: dict[str, Any], override: Overri
     def text(shortened: dict[str, Any]) -> str:
         if override is not None:
             return sms_rules.to_gsm7(_sandboxed(override.body, shortened))
-        return sms_rules.to_gsm7(_block(builtin_environment().get_template("sms/messages.j2"), kind, shortened))
+        return sms_rules.to_gsm7(
+            _block(builtin_environment().get_template("sms/messages.j2"), template_kind(kind), shortened)
+        )
 
     whole = text(sms_safe(context, whole_order=True))
     if sms_rules.fits_one_segment(whole) or len(str(context.get("order_id", ""))) <= SMS_ORDER_CHARS:
@@ -215,6 +222,7 @@ def render_email(kind: str, locale: str, context: dict[str, Any], override: Over
         paragraphs = [" ".join(p.split()) for p in _sandboxed_paragraphs(override.body, context)]
         headline, next_step = "", ""
     else:
+        kind = template_kind(kind)
         subject = _block(strings, f"{kind}_subject", context)
         headline = _block(strings, f"{kind}_headline", context)
         paragraphs = [p for p in [_block(strings, f"{kind}_body", context)] if p]

@@ -141,3 +141,52 @@ def test_thirty_concurrent_wrong_lookups_for_one_contact_let_at_most_the_limit_t
     assert guess(-99) == "429"
     with pytest.raises(TooManyRequests):
         find_order(retailer_id, "P1", "maria@example.com", "203.0.113.9", now)
+
+
+def test_concurrent_guesses_at_a_one_time_code_get_five_tries_between_them(moto_server: None) -> None:
+    """The pickup code's one-time code (D48): 20 wrong guesses at once are judged on 5 tries, the rest refused as
+    used up, and the right code is refused after them; 10 concurrent sends issue one code."""
+    import re
+    from dataclasses import replace
+
+    from chalicelib.channels import local_outbox
+    from chalicelib.errors import TooManyRequests, ValidationError
+    from chalicelib.services import pickup
+    from chalicelib.services.retailers import create_retailer
+
+    now = datetime.now(UTC)
+    retailer_id = create_retailer("Parallel Codes", now).retailer.id
+    customer = {"name": "C", "phone": "+14155550123"}
+    registered = shipments.register(
+        retailer_id, {"order_id": "C1", "carrier": "ups", "tracking_number": "1ZRACE", "customer": customer}, now
+    ).record
+    waiting = replace(scan(1, "available_for_pickup"), occurred_at=now, pickup={"name": "Locker", "code": "918273"})
+    ingest.ingest_events(retailer_id, [waiting], now)
+
+    def send(_: int) -> str:
+        try:
+            pickup.send_code(registered.tracking_token, now)
+        except TooManyRequests:
+            return "429"
+        return "sent"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        sends = list(pool.map(send, range(10)))
+    assert sends.count("sent") == 1 and sends.count("429") == 9
+    [code] = re.findall(r"(\d{6}) is your code", " ".join(str(m) for m in local_outbox.recent(20)))
+    wrong = "000000" if code != "000000" else "111111"
+
+    def guess(_: int) -> str:
+        try:
+            pickup.reveal(registered.tracking_token, wrong, now)
+        except ValidationError as error:
+            return error.code
+        except TooManyRequests as error:
+            return error.code
+        return "shown"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(guess, range(20)))
+    assert answers.count("otp_wrong") == 5 and answers.count("otp_spent") == 15
+    with pytest.raises(TooManyRequests):
+        pickup.reveal(registered.tracking_token, code, now)

@@ -49,7 +49,11 @@ def shipment(api: Api, retailer: Retailer, name: str, locale: str, *statuses: st
     assert created.status_code == 201, created.body
     now = datetime.now(UTC)
     for n, status in enumerate(statuses):
-        extra = {"driver": {"name": "Sam Rivera", "phone": DRIVER}} if status == "out_for_delivery" else {}
+        extra: dict[str, Any] = (
+            {"driver": {"name": "Sam Rivera", "phone": DRIVER}} if status == "out_for_delivery" else {}
+        )
+        if status == "available_for_pickup":
+            extra = {"pickup": {"name": "Locker Riverside", "code": "483920"}}
         when = (now - timedelta(hours=len(statuses) - n)).isoformat()
         assert (
             api.native(
@@ -108,6 +112,8 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
     prefs, prefs_path = page_of(moving)
     chat, chat_base = page_of(driving)
     survey, survey_base = page_of(arrived)
+    locker_record = shipment(api, retailer, "locker", locale, "shipped", "available_for_pickup", phone="+14155552004")
+    locker, locker_base = page_of(locker_record)
     not_yet, not_yet_base = page_of(moving)
     lookup = Shopper(api, f"/track/{retailer.id}")
     track = f"/track/{retailer.id}"
@@ -251,6 +257,30 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
                 ),
                 400,
                 "error_comment_too_long",
+            ),
+        ],
+        "/t/{token}/pickup/send": [
+            *common(locker, f"{locker_base}/pickup/send", "x=1"),
+            (
+                "a parcel that is not waiting at a pickup point",
+                lambda: prefs.post(f"{prefs_path}/pickup/send", f"csrf={prefs.csrf}{lang}"),
+                409,
+                "error_no_pickup_code",
+            ),
+        ],
+        "/t/{token}/pickup/reveal": [
+            *common(locker, f"{locker_base}/pickup/reveal", "code=123456"),
+            (
+                "not six digits",
+                lambda: locker.post(f"{locker_base}/pickup/reveal", f"csrf={locker.csrf}&code=12%C2%B2456{lang}"),
+                400,
+                "error_otp_malformed",
+            ),
+            (
+                "no code was sent",
+                lambda: locker.post(f"{locker_base}/pickup/reveal", f"csrf={locker.csrf}&code=123456{lang}"),
+                429,
+                "error_otp_spent",
             ),
         ],
         "/track/{retailer_id}": [

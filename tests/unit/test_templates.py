@@ -120,8 +120,21 @@ def test_eta_is_shown_in_the_shoppers_zone_and_language() -> None:
     assert format_eta(eta, ZoneInfo("Europe/Berlin"), "de") == "Mi 20:30-22:00"
     assert format_eta({"end": "2026-11-25T00:00:00+00:00"}, ZoneInfo("UTC"), "en") == "Wed 11/25"
     # a date-only ETA names that day wherever the shopper is, not midnight UTC moved to their zone
-    for zone, locale, shown in (("America/Los_Angeles", "en", "Fri 12/4"), ("Europe/Berlin", "de", "Fr 04.12.")):
+    for zone, locale, shown in (("America/Los_Angeles", "en", "Fri 12/4"), ("Europe/Berlin", "de", "Fr 4. Dez.")):
         assert format_eta({"end": "2026-12-04T00:00:00Z"}, ZoneInfo(zone), locale) == shown
+    # in Spanish and French the day is written as their pages write it, not in the German style
+    assert format_eta({"end": "2026-12-04T00:00:00Z"}, ZoneInfo("Europe/Madrid"), "es") == "vie 4 dic"
+    assert format_eta({"end": "2026-12-04T00:00:00Z"}, ZoneInfo("Europe/Paris"), "fr").endswith(" 4 déc.")
+
+
+@pytest.mark.parametrize("locale", ("de", "fr"))
+def test_a_sentence_ending_in_an_abbreviated_date_ends_with_one_full_stop(locale: str) -> None:
+    context = {**WORST_CASE, "retailer": "Demo", "order_id": "A-1", "opt_out": opt_out_text(locale), "locale": locale}
+    context["eta"] = format_eta({"end": "2026-12-04T00:00:00Z"}, ZoneInfo("Europe/Berlin"), locale)
+    for kind in ("shipped", "out_for_delivery", "delayed"):
+        body = render_sms(kind, locale, context).body
+        assert ".." not in body, body
+        assert ".." not in render_email(kind, locale, context).text
     assert format_eta(None, ZoneInfo("UTC"), "en") == ""
     assert datetime(2026, 11, 25, tzinfo=UTC).weekday() == 2
 

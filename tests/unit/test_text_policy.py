@@ -17,6 +17,14 @@ EXPECTED = {
     **{kind: policy.TO_SHOPPER for kind in policy.NOTIFICATION_KINDS},
     "survey": policy.TO_SHOPPER,
     "driver_close": policy.TO_SHOPPER,
+    # Pickup reminders (D48): to the shopper, on the channels chosen for `available_for_pickup`.
+    "pickup_reminder_1": policy.TO_SHOPPER,
+    "pickup_reminder_2": policy.TO_SHOPPER,
+    "pickup_reminder_3": policy.TO_SHOPPER,
+    # A shopper's return (D48): its own messages.
+    "return_label_created": policy.TO_SHOPPER,
+    "return_dropped_off": policy.TO_SHOPPER,
+    "return_received": policy.TO_SHOPPER,
     "relay_open": policy.TO_SHOPPER,
     "chat_to_shopper": policy.TO_SHOPPER,
     "chat_to_driver": policy.TO_DRIVER,
