@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -172,6 +173,22 @@ def _event_position(item: dict[str, Any], path: str, event: TrackingEvent, now: 
     return _position(where, f"{path}.position", now, event.carrier, event.tracking_number, stops, event.eta)
 
 
+def _delivery_change(item: dict[str, Any], path: str) -> dict[str, str] | None:
+    """A carrier's answer to a shopper's delivery-change request (DESIGN 3.9): `{"id", "status": "confirmed" |
+    "refused", "note"?}`, applied with the scan it rides on."""
+    if item.get("delivery_change") is None:
+        return None
+    answer = obj(item, "delivery_change", f"{path}.delivery_change")
+    change_id = text(answer, "id", f"{path}.delivery_change.id", max_len=64)
+    status = text(answer, "status", f"{path}.delivery_change.status", max_len=20)
+    if status not in ("confirmed", "refused"):
+        raise AdapterValidationError(
+            f"{path}.delivery_change.status must be confirmed or refused", field=f"{path}.delivery_change.status"
+        )
+    note = optional_text(answer, "note", f"{path}.delivery_change.note", 500)
+    return {"id": change_id, "status": status, **({"note": note} if note else {})}
+
+
 def parse(raw_body: bytes) -> list[TrackingEvent]:
     return parse_with_positions(raw_body, None)[0]
 
@@ -212,6 +229,9 @@ def parse_with_positions(raw_body: bytes, now: datetime | None) -> tuple[list[Tr
                 ("photo_url", "signature_url", "recipient_name", "note"),
             ),
         )
+        answer = _delivery_change(item, path)
+        if answer is not None:
+            event = replace(event, extra={"delivery_change": answer})
         events.append(event)
         position = _event_position(item, path, event, now) if now is not None else None
         if position is not None:

@@ -16,6 +16,7 @@ from ..domain.policy import Recipient, choice_refusal
 from ..domain.survey import REASONS
 from ..errors import Conflict, NotFound, ValidationError
 from ..shared import engagement, stats
+from ..shared.delivery_changes import page_view as delivery_change_view
 from ..shared.planning import is_open
 from ..shared.retailer_profile import notification_settings
 from ..shared.retries import with_retries
@@ -52,6 +53,7 @@ def _view(
     )
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
+    view["delivery_change"] = delivery_change_view(record, retailer, now or datetime.now(UTC))
     return view
 
 

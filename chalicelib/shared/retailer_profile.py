@@ -11,6 +11,7 @@ from ..domain import hooks, stalls
 from ..domain import milestones as ms
 from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
+from ..domain.delivery_changes import CarrierRules, rules_for
 from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.live import DEFAULT_CLOSE_MINUTES, DEFAULT_CLOSE_STOPS, DEFAULT_LIVE_MODE, LIVE_MODES, CloseThreshold
 from ..domain.notifications import EMAIL, SMS
@@ -56,8 +57,14 @@ def settings_document(retailer: Retailer) -> dict[str, Any]:
     merged = {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if v is not None}}
     merged["channels"] = {**DEFAULT_CHANNELS, **(stored.get("channels") or {})}
     merged["webhooks"] = {**DEFAULT_WEBHOOKS, **(stored.get("webhooks") or {})}
+    merged["delivery_changes"] = {"carriers": dict((stored.get("delivery_changes") or {}).get("carriers") or {})}
     merged["alerts"] = {**DEFAULT_ALERTS, **{k: v for k, v in (stored.get("alerts") or {}).items() if v is not None}}
     return merged
+
+
+def change_rules(retailer: Retailer, carrier: str) -> CarrierRules:
+    """What shoppers may ask of this carrier's parcels (domain.delivery_changes); nothing unless the retailer says."""
+    return rules_for(settings_document(retailer)["delivery_changes"], carrier)
 
 
 def stall_days(retailer: Retailer) -> tuple[int, int]:
