@@ -48,6 +48,7 @@ MODULES = (
     "scale_model",
     "burst",
     "live_position",
+    "delivery_changes",
 )
 
 
