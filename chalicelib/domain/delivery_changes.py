@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -107,6 +107,18 @@ def rules_for(document: dict[str, Any] | None, carrier: str) -> CarrierRules:
         cutoff=time.fromisoformat(cutoff["local_time"]) if cutoff.get("local_time") else None,
         second_factor=frozenset(chosen.get("second_factor") or ()) | ADDRESS_CHANGING,
     )
+
+
+def with_carrier_options(rules: CarrierRules, options: dict[str, Any] | None) -> CarrierRules:
+    """The retailer's rules plus the windows and pickup points the carrier sent for this parcel (a native event's
+    `delivery_options`); the retailer still decides which kinds are offered."""
+    if not options:
+        return rules
+    windows = tuple(dict.fromkeys([*rules.windows, *(options.get("windows") or ())]))[:MAX_WINDOWS]
+    known = {point.get("id") for point in rules.pickup_points}
+    extra = tuple(dict(p) for p in options.get("pickup_points") or () if p.get("id") not in known)
+    points = (*rules.pickup_points, *extra)[:MAX_PICKUP_POINTS]
+    return replace(rules, windows=windows, pickup_points=points)
 
 
 def blocked(rules: CarrierRules, status: str, delivery_day: date | None, local_now: datetime) -> str | None:

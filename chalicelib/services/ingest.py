@@ -171,9 +171,12 @@ def _outcome(
     version: int,
     now: datetime,
     answers: Sequence[dict[str, str]] = (),
+    options: dict[str, Any] | None = None,
 ) -> Outcome:
     retailer_id = base.retailer_id
     after = replace(base, progress=progress, version=version, updated_at=iso(now), event_count=base.event_count + count)
+    if options is not None:
+        after = replace(after, change_options=options)
     change_notices: list[Intent] = []
     for answer in answers:  # a carrier's answers to delivery changes (D47): an unknown or replayed one does nothing
         _, changes, notices = apply_answer(after, answer["id"], answer["status"], answer.get("note"), "carrier", now)
@@ -292,11 +295,17 @@ def _apply(
     # Planned for where the whole delivery leaves the shipment; the version it names depends on how many
     # transactions the scans need, which depends on how many items the plan adds (not on the version): plan twice.
     answers = [event.extra["delivery_change"] for event in fresh if event.extra.get("delivery_change")]
-    outcome = _outcome(base, fold(base.progress, fresh), len(fresh), base.version + 1, now, answers)
+    offers = [
+        e.extra["delivery_options"]
+        for e in sorted(fresh, key=TrackingEvent.sort_key)
+        if e.extra.get("delivery_options")
+    ]
+    options = offers[-1] if offers else None  # the carrier's newest offer of windows and pickup points (D47)
+    outcome = _outcome(base, fold(base.progress, fresh), len(fresh), base.version + 1, now, answers, options)
     steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
     if len(steps) > 1:
         count = len(steps)
-        outcome = _outcome(base, outcome.after.progress, len(fresh), base.version + count, now, answers)
+        outcome = _outcome(base, outcome.after.progress, len(fresh), base.version + count, now, answers, options)
         steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
         assert len(steps) == count and steps[-1].after.version == outcome.after.version
     for step in steps:

@@ -63,7 +63,8 @@ def situation(
 ) -> tuple[dc.CarrierRules, date | None, datetime]:
     """The rules for this parcel's carrier, its delivery day and the shopper's local time."""
     local = now.astimezone(shopper_zone(record.customer, retailer))
-    return change_rules(retailer, record.carrier), delivery_day(record, retailer), local
+    rules = dc.with_carrier_options(change_rules(retailer, record.carrier), record.change_options)
+    return rules, delivery_day(record, retailer), local
 
 
 def page_view(record: ShipmentRecord, retailer: Retailer, now: datetime) -> dict[str, Any] | None:

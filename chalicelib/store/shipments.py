@@ -59,6 +59,8 @@ class ShipmentRecord:
     generation_starts: tuple[str, ...] = ()
     #: The shopper's delivery-change requests, oldest first (domain.delivery_changes; at most one open).
     delivery_changes: tuple[dict[str, Any], ...] = ()
+    #: The windows and pickup points the carrier last offered for this parcel (a native event's `delivery_options`).
+    change_options: dict[str, Any] | None = None
 
     def doc(self) -> dict[str, Any]:
         recycled: dict[str, Any] = {"generation": self.generation} if self.generation else {}
@@ -66,6 +68,8 @@ class ShipmentRecord:
             recycled["generation_starts"] = list(self.generation_starts)
         if self.delivery_changes:
             recycled["delivery_changes"] = list(self.delivery_changes)
+        if self.change_options:
+            recycled["change_options"] = self.change_options
         return {
             **recycled,
             "order_id": self.order_id,
@@ -114,6 +118,7 @@ def record_from(data: dict[str, Any]) -> ShipmentRecord:
         generation=int(doc.get("generation", 0)),
         generation_starts=tuple(doc.get("generation_starts", ())),
         delivery_changes=tuple(doc.get("delivery_changes", ())),
+        change_options=doc.get("change_options"),
     )
 
 

@@ -330,3 +330,57 @@ def test_the_page_offers_only_what_is_allowed_now(api: Api, retailer: Retailer) 
     assert 'name="kind"' not in page
     public = api.http.get(f"/v1/tracking/{moving['tracking_token']}").json_body
     assert public["delivery_change"]["offered"] == ["safe_place", "hold"]
+
+
+def test_windows_and_pickup_points_a_carrier_sends_are_offered_when_the_retailer_offers_the_kind(
+    api: Api, retailer: Retailer
+) -> None:
+    offer(
+        api,
+        retailer,
+        ups={
+            "kinds": ["reschedule", "pickup_point"],
+            "windows": ["08:00-12:00"],
+            "pickup_points": [{"id": "pp-1", "name": "Corner Shop"}],
+        },
+    )
+    record = parcel(api, retailer, "opts", "shipped")
+    options = {"windows": ["18:00-21:00"], "pickup_points": [{"id": "lk-9", "name": "Station Locker"}]}
+    event = native_event(
+        "opt-1", "shipped", datetime.now(UTC).isoformat(), tracking_number="1ZCHGOPTS", delivery_options=options
+    )
+    assert api.native(retailer, {"events": [event]}).status_code == 200
+    path = f"/t/{record['tracking_token']}"
+    page = api.http.get(path).body.decode()
+    assert 'value="18:00-21:00"' in page and 'value="08:00-12:00"' in page and "Station Locker" in page
+    shopper = Shopper(api, path)
+    day = re.search(r'<option value="(\d{4}-\d{2}-\d{2})">', page).group(1)
+    asked = shopper.post(
+        f"{path}/delivery-change", f"csrf={shopper.csrf}&kind=reschedule&date={day}&window=18:00-21:00"
+    )
+    assert asked.status_code == 303, asked.body
+    assert change_of(api, retailer, record["id"])["details"] == {"date": day, "window": "18:00-21:00"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"windows": ["8-12"]},
+        {"windows": "08:00-12:00"},
+        {"pickup_points": [{"id": "bad id!", "name": "X"}]},
+        {"pickup_points": [{"name": "no id"}]},
+        {"pickup_points": ["lk-1"]},
+    ],
+)
+def test_malformed_carrier_options_are_a_400_naming_the_field(api: Api, retailer: Retailer, options: dict) -> None:
+    event = native_event("opt-bad", "shipped", datetime.now(UTC).isoformat(), delivery_options=options)
+    answer = api.native(retailer, {"events": [event]})
+    assert answer.status_code == 400, answer.body
+    assert "delivery_options" in answer.json_body["error"]["message"]
+
+
+@pytest.mark.parametrize("answer", [{"status": "confirmed"}, {"id": "chg_1", "status": "maybe"}, "confirmed"])
+def test_a_malformed_carrier_answer_is_a_400(api: Api, retailer: Retailer, answer: Any) -> None:
+    event = native_event("ans-bad", "shipped", datetime.now(UTC).isoformat(), delivery_change=answer)
+    response = api.native(retailer, {"events": [event]})
+    assert response.status_code == 400 and "delivery_change" in response.json_body["error"]["message"]

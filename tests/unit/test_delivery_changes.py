@@ -165,3 +165,15 @@ def test_the_public_shape_never_carries_the_code() -> None:
         "status": "awaiting_code",
         "kind": "hold",
     }
+
+
+def test_carrier_options_add_windows_and_pickup_points_but_never_kinds() -> None:
+    only_hold = dc.rules_for(
+        {"carriers": {"ups": {"kinds": ["hold", "reschedule"], "windows": ["08:00-12:00"]}}}, "ups"
+    )
+    options = {"windows": ["08:00-12:00", "18:00-20:00"], "pickup_points": [{"id": "lk1", "name": "Locker 1"}]}
+    merged = dc.with_carrier_options(only_hold, options)
+    assert merged.windows == ("08:00-12:00", "18:00-20:00")
+    assert merged.pickup_points == ({"id": "lk1", "name": "Locker 1"},)
+    assert dc.offered_now(merged, "shipped", DAY, NOW) == ("reschedule", "hold")  # no pickup_point: not offered
+    assert dc.with_carrier_options(only_hold, None) is only_hold
