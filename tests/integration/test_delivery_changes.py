@@ -384,3 +384,26 @@ def test_a_malformed_carrier_answer_is_a_400(api: Api, retailer: Retailer, answe
     event = native_event("ans-bad", "shipped", datetime.now(UTC).isoformat(), delivery_change=answer)
     response = api.native(retailer, {"events": [event]})
     assert response.status_code == 400 and "delivery_change" in response.json_body["error"]["message"]
+
+
+def test_the_page_says_the_same_whether_or_not_the_order_has_a_contact_to_send_the_code_to(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from chalicelib.web.i18n import STRINGS
+
+    offer(api, retailer)
+    pages = []
+    for name, customer in (("withc", {}), ("noc", {"phone": None, "email": None})):
+        record = parcel(api, retailer, name, "shipped", customer=customer)
+        path = f"/t/{record['tracking_token']}"
+        shopper = Shopper(api, path)
+        asked = shopper.post(f"{path}/delivery-change", f"csrf={shopper.csrf}&kind=neighbour&neighbour=Bo&lang=es")
+        assert asked.status_code == 303
+        page = api.http.get(f"{path}?lang=es").body.decode()
+        section = page[page.index('id="change"') : page.index("</section>", page.index('id="change"'))]
+        pages.append(re.sub(r'value="[^"]+"|/t/[^/"]+/', "", section))  # the token and csrf differ, nothing else
+    assert pages[0] == pages[1]
+    assert STRINGS["es"]["change_code_sent"] in pages[0].replace("&#39;", "'")
+    drain(soon())
+    codes = [body for body in texts_to(providers, "+14155553001") if "your code" in body]
+    assert len(codes) == 1 and "C-withc" in codes[0]  # only the order with a phone got a code
