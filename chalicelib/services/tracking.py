@@ -53,7 +53,7 @@ def _view(
     )
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
-    view["delivery_change"] = delivery_change_view(record, retailer, now or datetime.now(UTC))
+    view["delivery_change"] = delivery_change_view(record, retailer, now or datetime.now(UTC), view["locale"])
     return view
 
 

@@ -14,6 +14,7 @@ from ..domain.events import iso
 from ..domain.notifications import EMAIL, SMS, Intent
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
+from ..web.i18n import format_day
 from .retailer_profile import change_rules, settings_document, shopper_recipient, shopper_zone
 
 #: Outbox kinds: `change:<id>:code` (the one-time code), `change:<id>:hook` (the retailer's webhook),
@@ -67,7 +68,7 @@ def situation(
     return rules, delivery_day(record, retailer), local
 
 
-def page_view(record: ShipmentRecord, retailer: Retailer, now: datetime) -> dict[str, Any] | None:
+def page_view(record: ShipmentRecord, retailer: Retailer, now: datetime, locale: str = "en") -> dict[str, Any] | None:
     """The page's form (only what may be asked now) and the shopper's latest request; None when nothing is offered
     and nothing was ever asked."""
     rules, day, local = situation(record, retailer, now)
@@ -78,6 +79,8 @@ def page_view(record: ShipmentRecord, retailer: Retailer, now: datetime) -> dict
         if status == dc.AWAITING_CODE and now >= datetime.fromisoformat(latest["code_expires_at"]):
             status = dc.EXPIRED
         shown = {**dc.public(latest), "status": status}
+        if latest.get("details", {}).get("date"):
+            shown["day_label"] = format_day(date.fromisoformat(latest["details"]["date"]), locale)
     offered = dc.offered_now(rules, record.progress.status, day, local) if record.claimed else ()
     if not rules.kinds and shown is None:
         return None
@@ -87,7 +90,10 @@ def page_view(record: ShipmentRecord, retailer: Retailer, now: datetime) -> dict
         "blocked": dc.blocked(rules, record.progress.status, day, local) if rules.kinds else None,
         "needs_code": sorted(kind for kind in offered if rules.needs_code(kind)),
         "windows": list(rules.windows),
-        "days": [day.isoformat() for day in dc.reschedule_days(rules, day, local.date())],
+        "days": [
+            {"value": later.isoformat(), "label": format_day(later, locale)}
+            for later in dc.reschedule_days(rules, day, local.date())
+        ],
         "safe_places": list(rules.safe_places),
         "pickup_points": [{"id": p["id"], "name": p.get("name") or p["id"]} for p in rules.pickup_points],
         "request": shown,
