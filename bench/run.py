@@ -49,6 +49,7 @@ MODULES = (
     "burst",
     "live_position",
     "pickup_code",
+    "delivery_changes",
 )
 
 

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from .domain import hooks
+from .domain.delivery_changes import OUTBOX_PREFIX as CHANGE_PREFIX
 from .domain.notifications import CHECK_PREFIX
 from .domain.relay import CHAT_OPENED, RELAY_OPEN
 from .domain.stalls import WATCH as STALL_WATCH
 from .domain.survey import COMMENT_PREFIX, ESCALATION, SURVEY
 from .services import deliver as delivery
-from .services import lateness, relay, retailer_webhooks, stalls, surveys
+from .services import delivery_changes, lateness, relay, retailer_webhooks, stalls, surveys
 from .services.deliver import OutboxRoutes
 from .store.notifications import OutboxItem, OutboxKey
 from .store.retailers import Retailer
@@ -60,6 +61,7 @@ OUTBOX_ROUTES = OutboxRoutes(
         (COMMENT_PREFIX, surveys.deliver_comment_added),
         (CHECK_PREFIX, _run_check),
         (hooks.PREFIX, retailer_webhooks.deliver_status_change),
+        (CHANGE_PREFIX, delivery_changes.deliver),  # code, retailer webhook and notice of a shopper's change
     ),
     otherwise=_relay_chat,
     senders={SURVEY: surveys.send_survey},

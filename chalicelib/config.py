@@ -42,6 +42,9 @@ class Settings:
     #: An OpenStreetMap-compatible tile URL template (`https://tiles.example/{z}/{x}/{y}.png`) for the live map on
     #: the tracking page; its host is the only image host the page's CSP adds. Empty: a self-drawn SVG map.
     map_tile_url: str = ""
+    #: The key shoppers' one-time codes (delivery changes, D47) are derived and hashed with; empty: derived from
+    #: ADMIN_API_KEY. A secret: a Secrets Manager reference in deployed stages.
+    change_code_secret: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -81,6 +84,7 @@ def settings() -> Settings:
         trusted_proxy_hops=max(1, int(env.get("TRUSTED_PROXY_HOPS", "1") or 1)),
         allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "") == "1",
         map_tile_url=_tile_url(env.get("MAP_TILE_URL", "")),
+        change_code_secret=env.get("CHANGE_CODE_SECRET", ""),
     )
 
 

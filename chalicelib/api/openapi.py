@@ -57,6 +57,7 @@ ALWAYS = {
 #: Path parameters by name, whichever route they appear in.
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "shipment_id": STRING,
+    "change_id": STRING,
     "key_id": STRING,
     "source": {"type": "string", "enum": list(SOURCES)},
     "kind": {"type": "string", "enum": list(NOTIFICATION_KINDS)},

@@ -217,6 +217,12 @@ class ShipmentDetail(ShipmentSummary):
     events: list[Object]
     notifications: list[Notification]
     chat_messages: NotRequired[Count]
+    delivery_change: NotRequired[
+        Annotated[
+            DeliveryChange | None,
+            described("the shopper's latest delivery-change request (open while `awaiting_code` or `pending`)"),
+        ]
+    ]
 
 
 @with_config(OPEN)
@@ -367,6 +373,17 @@ class Settings(TypedDict):
             described(
                 "Returns (D48): `notify` lists the return steps the shopper is told of: `processed` (return label "
                 "created), `shipped` (dropped off) and `delivered` (received by you); all three by default"
+            ),
+        ]
+    ]
+    delivery_changes: NotRequired[
+        Annotated[
+            Object,
+            described(
+                "What shoppers may ask on the tracking page, per carrier code (`*`: the others): `kinds` "
+                "(reschedule, safe_place, neighbour, pickup_point, hold), `windows`, `days_ahead`, `safe_places`, "
+                "`pickup_points`, `cutoff` (`not_once_out`, `local_time`) and `second_factor`; nothing is offered "
+                "until set (DESIGN 3.9)"
             ),
         ]
     ]
@@ -933,6 +950,15 @@ class Tracking(TypedDict):
     retailer: Object
     shopper: NotRequired[ShopperChoices]
     live: NotRequired[Live | None]
+    delivery_change: NotRequired[
+        Annotated[
+            Object | None,
+            described(
+                "what the shopper may ask now (`offered` kinds, `blocked` reason) and their latest request's `id`, "
+                "`kind` and `status` (its details stay on the page)"
+            ),
+        ]
+    ]
 
 
 @with_config(OPEN)
@@ -1010,6 +1036,74 @@ class IgnoredWebhookList(TypedDict):
     next_cursor: Cursor
 
 
+@with_config(OPEN)
+class DeliveryChange(TypedDict):
+    """A shopper's delivery-change request (DESIGN 3.9). `status`: `awaiting_code` (the shopper has yet to enter
+    the one-time code sent to their phone or e-mail on file), `pending` (waiting for your or the carrier's answer),
+    `confirmed`, `refused`, `locked` (five wrong codes) or `expired` (no code within 10 minutes)."""
+
+    id: str
+    kind: Literal["reschedule", "safe_place", "neighbour", "pickup_point", "hold"]
+    details: Annotated[
+        Object,
+        described(
+            "reschedule: `date`, `window`; safe_place: `place`; neighbour: `neighbour` (a name); pickup_point: "
+            "`point`, `point_name`; hold: nothing"
+        ),
+    ]
+    status: Literal["awaiting_code", "pending", "confirmed", "refused", "locked", "expired"]
+    requested_at: datetime
+    answered_at: NotRequired[datetime]
+    answered_by: NotRequired[Literal["retailer", "carrier"]]
+    note: NotRequired[str]
+
+
+@with_config(OPEN)
+class OpenDeliveryChange(TypedDict):
+    shipment_id: str
+    order_id: str | None
+    carrier: str
+    tracking_number: str
+    change: DeliveryChange
+
+
+@with_config(OPEN)
+class DeliveryChangeList(TypedDict):
+    delivery_changes: list[OpenDeliveryChange]
+    next_cursor: Cursor
+
+
+@with_config(OPEN)
+class DeliveryChangeAnswer(TypedDict):
+    shipment_id: str
+    replayed: Annotated[bool, described("the same answer had already been given: nothing was done again")]
+    change: DeliveryChange
+
+
+@with_config(OPEN)
+class DeliveryChangeRequested(TypedDict):
+    shipment_id: str
+    order_id: str | None
+    carrier: str
+    tracking_number: str
+    status: Annotated[str, described("the shipment's status when the request was made")]
+    change: DeliveryChange
+    tracking_url: str
+
+
+@with_config(OPEN)
+class DeliveryChangeRequestedEvent(TypedDict):
+    """Posted to `webhooks.url` when a shopper asks to change a delivery on the tracking page (after the one-time
+    code, for kinds that need one). Answer with `POST /v1/shipments/{id}/delivery-changes/{change_id}`, or let the
+    carrier answer with a native event's `delivery_change`. Signed and retried like the others; `id` is stable."""
+
+    id: str
+    type: Literal["shipment.delivery_change_requested"]
+    created_at: datetime
+    retailer_id: str
+    data: DeliveryChangeRequested
+
+
 #: The shapes named in the document's components (what operations and events refer to); any other shape above is
 #: written out where it is used.
 PUBLISHED: tuple[type, ...] = (
@@ -1050,6 +1144,10 @@ PUBLISHED: tuple[type, ...] = (
     PositionsResult,
     IgnoredReason,
     IgnoredWebhookList,
+    DeliveryChange,
+    DeliveryChangeList,
+    DeliveryChangeAnswer,
+    DeliveryChangeRequestedEvent,
 )
 
 #: What Porchlight posts to the retailer's own endpoints (the document's OpenAPI 3.1 `webhooks`), by event type.
@@ -1060,4 +1158,5 @@ OUTBOUND: dict[str, type] = {
     "survey.low_score": LowScoreEvent,
     "survey.comment_added": SurveyCommentEvent,
     "webhook.test": TestEvent,
+    "shipment.delivery_change_requested": DeliveryChangeRequestedEvent,
 }

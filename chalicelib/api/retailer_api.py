@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 
 from ..config import settings
 from ..errors import ValidationError
-from ..services import ingest, notifications
+from ..services import delivery_changes, ingest, notifications
 from ..services import retailers as retailer_service
 from ..services import shipments as shipment_service
 from ..services.privacy import erase_shipment as erase
@@ -264,6 +264,44 @@ def cancel_shipment(shipment_id: str) -> Response:
     retailer_id = _retailer_id()
     body = validate(CancelRequest, read_optional_json_object(body_bytes(retailer_api.current_request)))
     return json_response(ingest.cancel(retailer_id, shipment_id, body.get("reason"), utcnow()))
+
+
+@retailer_api.route("/v1/shipments/{shipment_id}/delivery-changes/{change_id}", methods=["POST"])
+@documented(
+    "Answer a shopper's delivery-change request: the shopper is told once, by their channel. The same answer "
+    "again is harmless (200, `replayed`); 404 unknown_change; 409 already_answered (the opposite answer after one) "
+    "or change_not_open (still awaiting the shopper's code, or ended)",
+    "shipments",
+    "DeliveryChangeAnswer",
+    request="DeliveryChangeAnswerRequest",
+    errors=(*WITH_BODY, 409),
+)
+def answer_delivery_change(shipment_id: str, change_id: str) -> Response:
+    # pydantic (via .schemas): only request bodies need it, the webhook path never does
+    from .schemas import DeliveryChangeAnswerRequest, validate
+
+    retailer_id = _retailer_id()
+    body = validate(DeliveryChangeAnswerRequest, read_json_object(body_bytes(retailer_api.current_request)))
+    answered = delivery_changes.answer(retailer_id, shipment_id, change_id, body["status"], body.get("note"), utcnow())
+    return json_response(answered)
+
+
+@retailer_api.route("/v1/delivery-changes", methods=["GET"])
+@documented(
+    "Delivery-change requests waiting for an answer (yours or the carrier's), oldest first",
+    "shipments",
+    "DeliveryChangeList",
+    query=(
+        Query("limit", page_size(100), description="page size (50)"),
+        Query("cursor", STRING, description="next_cursor of the previous page"),
+    ),
+    errors=(400, 401),
+)
+def open_delivery_changes() -> Response:
+    retailer_id = _retailer_id()
+    params: Mapping[str, str] = retailer_api.current_request.query_params or {}
+    limit = int_param(params, "limit", 1, 100) or 50
+    return json_response(delivery_changes.list_open(retailer_id, params.get("cursor"), limit))
 
 
 @retailer_api.route("/v1/integrations/{source}", methods=["PUT"])

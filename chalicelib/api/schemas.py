@@ -245,6 +245,11 @@ class CancelRequest(Strict):
     reason: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class DeliveryChangeAnswerRequest(Strict):
+    status: Literal["confirmed", "refused"]
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 MAX_BATCH = 100
 
 
@@ -433,6 +438,56 @@ class TrackingPageSettingsRequest(Strict):
     driver_close_minutes: StrictInt | None = Field(default=None, ge=0, le=120)
 
 
+ChangeKind = Literal["reschedule", "safe_place", "neighbour", "pickup_point", "hold"]
+Window = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class ChangeCutoffRequest(Strict):
+    """When shoppers may no longer ask: once the parcel is out for delivery, and after this local time on the
+    delivery day (the shopper's zone)."""
+
+    not_once_out: StrictBool = True
+    local_time: HHMM | None = None
+
+
+class PickupPointRequest(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    name: Text
+    address: str | None = Field(default=None, max_length=300)
+
+
+class CarrierChangesRequest(Strict):
+    """What shoppers may ask for one carrier's parcels (DESIGN 3.9). Address-changing kinds (`neighbour`,
+    `pickup_point`) always need the one-time code; `second_factor` adds others."""
+
+    kinds: list[ChangeKind] = Field(default_factory=list, max_length=5)
+    windows: list[Window] = Field(default_factory=list, max_length=8)
+    days_ahead: StrictInt = Field(default=5, ge=1, le=14)
+    safe_places: list[Literal["front_door", "back_door", "garage", "porch"]] | None = Field(default=None, max_length=4)
+    pickup_points: list[PickupPointRequest] = Field(default_factory=list, max_length=20)
+    cutoff: ChangeCutoffRequest = Field(default_factory=ChangeCutoffRequest)
+    second_factor: list[ChangeKind] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CarrierChangesRequest:
+        if "reschedule" in self.kinds and not self.windows:
+            raise ValueError("reschedule needs at least one window (HH:MM-HH:MM)")
+        if "pickup_point" in self.kinds and not self.pickup_points:
+            raise ValueError("pickup_point needs at least one pickup point")
+        if len({point.id for point in self.pickup_points}) != len(self.pickup_points):
+            raise ValueError("pickup point ids must be unique")
+        return self
+
+
+CarrierKey = Annotated[str, Field(pattern=r"^(\*|[a-z0-9_-]{1,40})$")]
+
+
+class DeliveryChangesRequest(Strict):
+    """Per carrier code (`*`: every other carrier); a carrier's entry replaces its previous one whole."""
+
+    carriers: dict[CarrierKey, CarrierChangesRequest] = Field(default_factory=dict, max_length=50)
+
+
 class SettingsRequest(Strict):
     survey: SurveySettingsRequest | None = None
     tracking_page: TrackingPageSettingsRequest | None = None
@@ -446,6 +501,7 @@ class SettingsRequest(Strict):
     alerts: AlertsRequest | None = None
     pickup: PickupSettingsRequest | None = None
     returns: ReturnsSettingsRequest | None = None
+    delivery_changes: DeliveryChangesRequest | None = None
 
     @field_validator("time_zone")
     @classmethod

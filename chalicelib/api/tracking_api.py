@@ -16,7 +16,7 @@ from chalice import Blueprint, Response
 from ..config import settings
 from ..domain.engagement import FROM_TEXT, MARKER
 from ..errors import Forbidden, NotFound, PayloadTooLarge, PorchlightError, TooManyRequests, ValidationError
-from ..services import pickup, surveys, tracking
+from ..services import delivery_changes, pickup, surveys, tracking
 from ..services.order_lookup import find_order, retailer_brand
 from ..services.relay import post_from_page
 from ..web.i18n import LANGUAGE_NAMES, strings
@@ -65,6 +65,17 @@ FORM_MESSAGES = {
             "otp_spent",
         )
     },
+    "invalid_change": "error_invalid_choice",
+    "not_offered": "error_not_offered",
+    "finished": "error_finished",
+    "out_for_delivery": "error_out_for_delivery",
+    "past_cutoff": "error_past_cutoff",
+    "change_pending": "error_change_pending",
+    "too_many_codes": "error_too_many_codes",
+    "wrong_code": "error_wrong_code",
+    "code_locked": "change_locked",
+    "code_expired": "change_expired",
+    "no_code_expected": "error_no_code_expected",
 }
 
 
@@ -255,6 +266,9 @@ def shopper_json(token: str) -> Response:
     # retailers embed in their sites; the page, where the shopper edits them, shows them (D23).
     shopper = view["shopper"]
     shopper["has_instructions"] = bool(shopper.pop("instructions", ""))
+    change = view.get("delivery_change")
+    if change and change.get("request"):  # what was asked (a neighbour's name, say) stays on the page
+        change["request"] = {key: change["request"].get(key) for key in ("id", "kind", "status")}
     tag = view_etag(view)
     headers: dict[str, str | list[str]] = {
         **CORS,
@@ -359,6 +373,30 @@ def shopper_pickup_reveal(token: str) -> Response:
     if view.get("pickup"):
         view["pickup"]["code"] = code
     return tracking_page(view)
+
+
+@tracking_api.route("/t/{token}/delivery-change", methods=["POST"], content_types=FORM)
+def shopper_delivery_change(token: str) -> Response:
+    """A delivery change asked on the page (D47): refused with a sentence on the page, or sent on; one that sends
+    the parcel elsewhere waits for the code we send to the shopper's own phone or e-mail."""
+    form = _form()
+    _check_same_site(form)
+    try:
+        delivery_changes.request_from_page(token, form.get("kind", ""), form, utcnow())
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    return _back(token, form.get("lang", ""), "change", "change")
+
+
+@tracking_api.route("/t/{token}/delivery-change/code", methods=["POST"], content_types=FORM)
+def shopper_delivery_change_code(token: str) -> Response:
+    form = _form()
+    _check_same_site(form)
+    try:
+        delivery_changes.enter_code(token, form.get("code", ""), utcnow())
+    except NotFound:
+        return not_found_page(form.get("lang"))
+    return _back(token, form.get("lang", ""), "change", "change")
 
 
 @tracking_api.route("/t/{token}/pod/{kind}", methods=["GET"])

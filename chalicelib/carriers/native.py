@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -195,6 +197,56 @@ def _event_position(item: dict[str, Any], path: str, event: TrackingEvent, now: 
     return _position(where, f"{path}.position", now, event.carrier, event.tracking_number, stops, event.eta)
 
 
+def _delivery_change(item: dict[str, Any], path: str) -> dict[str, str] | None:
+    """A carrier's answer to a shopper's delivery-change request (DESIGN 3.9): `{"id", "status": "confirmed" |
+    "refused", "note"?}`, applied with the scan it rides on."""
+    if item.get("delivery_change") is None:
+        return None
+    answer = obj(item, "delivery_change", f"{path}.delivery_change")
+    change_id = text(answer, "id", f"{path}.delivery_change.id", max_len=64)
+    status = text(answer, "status", f"{path}.delivery_change.status", max_len=20)
+    if status not in ("confirmed", "refused"):
+        raise AdapterValidationError(
+            f"{path}.delivery_change.status must be confirmed or refused", field=f"{path}.delivery_change.status"
+        )
+    note = optional_text(answer, "note", f"{path}.delivery_change.note", 500)
+    return {"id": change_id, "status": status, **({"note": note} if note else {})}
+
+
+WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+POINT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _delivery_options(item: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """What the carrier offers the shopper for this parcel (D47): later `windows` ("08:00-12:00", at most 8) and
+    `pickup_points` ([{"id", "name", "address"?}], at most 20); the retailer's settings decide which kinds are asked."""
+    if item.get("delivery_options") is None:
+        return None
+    where = f"{path}.delivery_options"
+    options = obj(item, "delivery_options", where)
+    windows = array(options, "windows", f"{where}.windows") if options.get("windows") is not None else []
+    if len(windows) > 8 or not all(isinstance(w, str) and WINDOW.match(w) for w in windows):
+        raise AdapterValidationError(
+            f"{where}.windows: at most 8 windows such as 08:00-12:00", field=f"{where}.windows"
+        )
+    raw_points = array(options, "pickup_points", f"{where}.pickup_points") if options.get("pickup_points") else []
+    if len(raw_points) > 20:
+        raise AdapterValidationError(f"{where}.pickup_points: at most 20", field=f"{where}.pickup_points")
+    points = []
+    for index, point in enumerate(raw_points):
+        at = f"{where}.pickup_points[{index}]"
+        if not isinstance(point, dict):
+            raise AdapterValidationError(f"{at} must be an object", field=at)
+        point_id = text(point, "id", f"{at}.id", max_len=64)
+        if not POINT_ID.match(point_id):
+            raise AdapterValidationError(f"{at}.id: letters, digits and _.:- only", field=f"{at}.id")
+        name = text(point, "name", f"{at}.name", max_len=200)
+        address = optional_text(point, "address", f"{at}.address", 300)
+        points.append({"id": point_id, "name": name, **({"address": address} if address else {})})
+    chosen = {"windows": list(windows), "pickup_points": points}
+    return {key: value for key, value in chosen.items() if value} or None
+
+
 def parse(raw_body: bytes) -> list[TrackingEvent]:
     return parse_with_positions(raw_body, None)[0]
 
@@ -236,6 +288,9 @@ def parse_with_positions(raw_body: bytes, now: datetime | None) -> tuple[list[Tr
             ),
             pickup=_pickup(item, path),
         )
+        extra = {"delivery_change": _delivery_change(item, path), "delivery_options": _delivery_options(item, path)}
+        if any(extra.values()):
+            event = replace(event, extra={name: value for name, value in extra.items() if value})
         events.append(event)
         position = _event_position(item, path, event, now) if now is not None else None
         if position is not None:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from . import milestones as ms
 from . import quiet_hours
+from .delivery_changes import CODE_KIND as DELIVERY_CHANGE_CODE
+from .delivery_changes import NOTICE_KIND as DELIVERY_CHANGE
 from .live import DRIVER_CLOSE
 from .notifications import EMAIL, RETURN_MILESTONE, SMS
 from .pickup import REMINDER_KINDS, is_reminder
@@ -59,6 +61,7 @@ TEXT_KINDS: dict[str, str] = {
     DRIVER_CLOSE: TO_SHOPPER,
     **{kind: TO_SHOPPER for kind in REMINDER_KINDS},
     **{kind: TO_SHOPPER for kind in RETURN_MILESTONE},
+    DELIVERY_CHANGE: TO_SHOPPER,  # the answer to the shopper's own request (its code goes at once, as asked)
     RELAY_OPEN: TO_SHOPPER,
     RELAY_TO_SHOPPER: TO_SHOPPER,
     RELAY_TO_DRIVER: TO_DRIVER,
@@ -69,6 +72,8 @@ TEXT_KINDS: dict[str, str] = {
     REPLY_SURVEY: REPLY,
     REPLY_RELAY: REPLY,
     REPLY_UNROUTED: REPLY,
+    # A one-time code the shopper asked for on the tracking page a moment ago: an answer, like a reply, at any hour.
+    DELIVERY_CHANGE_CODE: REPLY,
 }
 
 

@@ -65,6 +65,9 @@ def update_settings(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]
     for name, value in changes.items():
         if name in ("channels", "survey", "webhooks", "tracking_page", "alerts", "pickup", "returns"):
             stored[name] = {**(stored.get(name) or {}), **value}
+        elif name == "delivery_changes":  # a carrier's entry replaces its previous one; the others stay
+            previous = (stored.get(name) or {}).get("carriers") or {}
+            stored[name] = {"carriers": {**previous, **(value.get("carriers") or {})}}
         else:
             stored[name] = value
     if (stored.get("webhooks") or {}).get("enabled") and not stored["webhooks"].get("url"):

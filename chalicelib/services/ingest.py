@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from ..domain.relay import RELAY_CHANNEL, RELAY_OPEN
 from ..domain.shipment import Progress, fold, new_events
 from ..errors import Conflict, NotFound, PayloadTooLarge
 from ..shared import stats
+from ..shared.delivery_changes import apply_answer
 from ..shared.links import new_tracking_token
 from ..shared.live import record_positions
 from ..shared.paging import decode_cursor, encode_cursor
@@ -164,9 +166,24 @@ class Outcome:
     newly_late: str | None
 
 
-def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int, now: datetime) -> Outcome:
+def _outcome(
+    base: ShipmentRecord,
+    progress: Progress,
+    count: int,
+    version: int,
+    now: datetime,
+    answers: Sequence[dict[str, str]] = (),
+    options: dict[str, Any] | None = None,
+) -> Outcome:
     retailer_id = base.retailer_id
     after = replace(base, progress=progress, version=version, updated_at=iso(now), event_count=base.event_count + count)
+    if options is not None:
+        after = replace(after, change_options=options)
+    change_notices: list[Intent] = []
+    for answer in answers:  # a carrier's answers to delivery changes (D47): an unknown or replayed one does nothing
+        _, changes, notices = apply_answer(after, answer["id"], answer["status"], answer.get("note"), "carrier", now)
+        after = replace(after, delivery_changes=changes)
+        change_notices += notices
     if after.is_return:
         return _return_outcome(base, after)
     intents = plan(
@@ -205,7 +222,7 @@ def _outcome(base: ShipmentRecord, progress: Progress, count: int, version: int,
     if news and after.claimed and DELAY_COUNTED not in after.notified:
         newly_late = news
         after = replace(after, notified=after.notified | {DELAY_COUNTED})
-    return Outcome(after, intents, newly_late)
+    return Outcome(after, intents + change_notices, newly_late)
 
 
 def _return_outcome(base: ShipmentRecord, after: ShipmentRecord) -> Outcome:
@@ -298,11 +315,18 @@ def _apply(
         return 0
     # Planned for where the whole delivery leaves the shipment; the version it names depends on how many
     # transactions the scans need, which depends on how many items the plan adds (not on the version): plan twice.
-    outcome = _outcome(base, fold(base.progress, fresh), len(fresh), base.version + 1, now)
+    answers = [event.extra["delivery_change"] for event in fresh if event.extra.get("delivery_change")]
+    offers = [
+        e.extra["delivery_options"]
+        for e in sorted(fresh, key=TrackingEvent.sort_key)
+        if e.extra.get("delivery_options")
+    ]
+    options = offers[-1] if offers else None  # the carrier's newest offer of windows and pickup points (D47)
+    outcome = _outcome(base, fold(base.progress, fresh), len(fresh), base.version + 1, now, answers, options)
     steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
     if len(steps) > 1:
         count = len(steps)
-        outcome = _outcome(base, outcome.after.progress, len(fresh), base.version + count, now)
+        outcome = _outcome(base, outcome.after.progress, len(fresh), base.version + count, now, answers, options)
         steps = plan_transactions(before, base, fresh, outcome.after, outcome.intents)
         assert len(steps) == count and steps[-1].after.version == outcome.after.version
     for step in steps:

@@ -16,6 +16,7 @@ from ..domain.policy import Recipient, choice_refusal
 from ..domain.survey import REASONS
 from ..errors import Conflict, NotFound, ValidationError
 from ..shared import engagement, stats
+from ..shared.delivery_changes import page_view as delivery_change_view
 from ..shared.links import tracking_url
 from ..shared.planning import is_open
 from ..shared.retailer_profile import notification_settings
@@ -54,6 +55,7 @@ def _view(
     view["chat"] = chat_view(record, tracked, view["locale"], now or datetime.now(UTC))
     view["survey"] = survey_view(record, tracked)
     linked_views(record, view)
+    view["delivery_change"] = delivery_change_view(record, retailer, now or datetime.now(UTC), view["locale"])
     return view
 
 

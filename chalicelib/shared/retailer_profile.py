@@ -13,6 +13,7 @@ from ..domain import pickup as pickup_rules
 from ..domain import returns as return_rules
 from ..domain import survey as survey_rules
 from ..domain.colors import brand_palette, normalise_hex
+from ..domain.delivery_changes import CarrierRules, rules_for
 from ..domain.lateness import DEFAULT_SILENT_DAYS
 from ..domain.live import DEFAULT_CLOSE_MINUTES, DEFAULT_CLOSE_STOPS, DEFAULT_LIVE_MODE, LIVE_MODES, CloseThreshold
 from ..domain.notifications import EMAIL, SMS
@@ -69,6 +70,7 @@ def settings_document(retailer: Retailer) -> dict[str, Any]:
     merged["webhooks"] = {**DEFAULT_WEBHOOKS, **(stored.get("webhooks") or {})}
     merged["pickup"] = {**DEFAULT_PICKUP, **{k: v for k, v in (stored.get("pickup") or {}).items() if v is not None}}
     merged["returns"] = {**DEFAULT_RETURNS, **{k: v for k, v in (stored.get("returns") or {}).items() if v is not None}}
+    merged["delivery_changes"] = {"carriers": dict((stored.get("delivery_changes") or {}).get("carriers") or {})}
     merged["alerts"] = {**DEFAULT_ALERTS, **{k: v for k, v in (stored.get("alerts") or {}).items() if v is not None}}
     return merged
 
@@ -86,6 +88,11 @@ def return_steps_notified(retailer: Retailer | None) -> frozenset[str]:
     if retailer is None:
         return frozenset(return_rules.DEFAULT_NOTIFY)
     return frozenset(settings_document(retailer)["returns"]["notify"])
+
+
+def change_rules(retailer: Retailer, carrier: str) -> CarrierRules:
+    """What shoppers may ask of this carrier's parcels (domain.delivery_changes); nothing unless the retailer says."""
+    return rules_for(settings_document(retailer)["delivery_changes"], carrier)
 
 
 def stall_days(retailer: Retailer) -> tuple[int, int]:

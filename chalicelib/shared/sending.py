@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..domain import hooks
+from ..domain.delivery_changes import OUTBOX_PREFIX as CHANGE_PREFIX
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS
 from ..domain.policy import NOW_OR_NEVER_KINDS, Decision, Recipient, decide
 from ..domain.relay import CHAT_OPENED, RELAY_OPEN
@@ -39,7 +40,7 @@ def to_shopper(kind: str) -> bool:
     """Milestone, delay and survey notifications, which the shopper policy governs (consent, quiet hours); relay
     sessions, chat, webhooks to the retailer and checks are not."""
     return kind not in (RELAY_OPEN, CHAT_OPENED, ESCALATION) and not kind.startswith(
-        (CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX, COMMENT_PREFIX)
+        (CHAT_PREFIX, hooks.PREFIX, CHECK_PREFIX, COMMENT_PREFIX, CHANGE_PREFIX)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import milestones as ms
+from ..domain.delivery_changes import public as public_change
 from ..domain.events import iso
 from ..domain.notifications import CHAT_PREFIX, is_notification
 from ..errors import NotFound, ValidationError
@@ -71,6 +72,7 @@ def detail(retailer_id: str, shipment_id: str) -> dict[str, Any]:
             if is_notification(item.kind)
         ],
         "chat_messages": sum(1 for item in outbox if item.kind.startswith(CHAT_PREFIX)),
+        "delivery_change": public_change(record.delivery_changes[-1]) if record.delivery_changes else None,
     }
 
 

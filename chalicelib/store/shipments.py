@@ -62,6 +62,10 @@ class ShipmentRecord:
     direction: str = "outbound"
     outbound_id: str | None = None
     return_ids: tuple[str, ...] = ()
+    #: The shopper's delivery-change requests, oldest first (domain.delivery_changes; at most one open).
+    delivery_changes: tuple[dict[str, Any], ...] = ()
+    #: The windows and pickup points the carrier last offered for this parcel (a native event's `delivery_options`).
+    change_options: dict[str, Any] | None = None
 
     @property
     def is_return(self) -> bool:
@@ -77,6 +81,10 @@ class ShipmentRecord:
             linked["outbound_id"] = self.outbound_id
         if self.return_ids:
             linked["return_ids"] = list(self.return_ids)
+        if self.delivery_changes:
+            recycled["delivery_changes"] = list(self.delivery_changes)
+        if self.change_options:
+            recycled["change_options"] = self.change_options
         return {
             **recycled,
             **linked,
@@ -128,6 +136,8 @@ def record_from(data: dict[str, Any]) -> ShipmentRecord:
         direction=doc.get("direction", "outbound"),
         outbound_id=doc.get("outbound_id"),
         return_ids=tuple(doc.get("return_ids", ())),
+        delivery_changes=tuple(doc.get("delivery_changes", ())),
+        change_options=doc.get("change_options"),
     )
 
 
@@ -283,6 +293,48 @@ def _changes_entry(record: ShipmentRecord, now: str) -> RetailerListing:
     )
 
 
+def open_changes_listing(retailer_id: str) -> str:
+    """The `by_retailer` partition of a retailer's delivery-change requests awaiting an answer (sparse: written when
+    a request goes to the retailer, deleted when it is answered, in the shipment's own transaction)."""
+    return f"SHIPMENTS#{retailer_id}#change_open"
+
+
+def _open_change_id(record: ShipmentRecord | None) -> str | None:
+    if record is None or not record.delivery_changes:
+        return None
+    last = record.delivery_changes[-1]
+    return str(last["id"]) if last.get("status") == "pending" else None
+
+
+def _open_change_writes(before: ShipmentRecord | None, after: ShipmentRecord, now: str) -> list[Write]:
+    """Keep the open-request entry in step with the shipment's last request (nothing for an ordinary scan)."""
+    old, new = _open_change_id(before), _open_change_id(after)
+    if old == new:
+        return []
+    if new is None:
+        return [("delete", RetailerListing(f"SHIP#{after.id}", "CHANGE_OPEN"), None)]
+    requested = str(after.delivery_changes[-1].get("requested_at") or now)
+    entry = RetailerListing(
+        f"SHIP#{after.id}",
+        "CHANGE_OPEN",
+        retailer_id=after.retailer_id,
+        retailer_index=open_changes_listing(after.retailer_id),
+        retailer_sort=f"{requested}#{after.id}",
+        expires_at=ttl(now or after.updated_at),
+    )
+    return [("save", entry, None)]
+
+
+def list_open_changes(
+    retailer_id: str, start: dict[str, Any] | None, limit: int
+) -> tuple[list[ShipmentRecord], dict[str, Any] | None]:
+    """Shipments with a delivery-change request awaiting an answer, oldest request first: one index query and one
+    batch read per page (an entry the index still shows after its answer is left out)."""
+    entries, end = index_page(open_changes_listing(retailer_id), start, limit)
+    records = get_many([entry["pk"].removeprefix("SHIP#") for entry in entries])
+    return [r for r in records if r.retailer_id == retailer_id and _open_change_id(r)], end
+
+
 def list_changed_since(
     retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
 ) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
@@ -411,7 +463,8 @@ def items_besides_events(before: ShipmentRecord | None, after: ShipmentRecord, i
     status listing and change-feed entries (counted whenever the shipment is registered, as any scan may move its
     status), the order-lookup writes and one outbox item per intent. `transaction_items` never holds more."""
     listing = 2 if after.claimed else 0
-    return 1 + listing + len(_order_writes(before, after, after.updated_at)) + len(intents)
+    changes = len(_open_change_writes(before, after, after.updated_at))
+    return 1 + listing + len(_order_writes(before, after, after.updated_at)) + changes + len(intents)
 
 
 def transaction_items(
@@ -444,6 +497,7 @@ def _writes(
         writes.append(("save", _listing_entry(after, now), None))
         writes.append(("save", _changes_entry(after, now), None))
     writes += _order_writes(before, after, now)
+    writes += _open_change_writes(before, after, now)
     for event in events:
         scan = ShipmentEvent(
             f"SHIP#{after.id}",

@@ -190,3 +190,86 @@ def test_concurrent_guesses_at_a_one_time_code_get_five_tries_between_them(moto_
     assert answers.count("otp_wrong") == 5 and answers.count("otp_spent") == 15
     with pytest.raises(TooManyRequests):
         pickup.reveal(registered.tracking_token, code, now)
+
+
+def test_concurrent_answers_to_one_delivery_change_apply_once_and_tell_the_shopper_once(moto_server: None) -> None:
+    """Retailer confirmations and refusals and carrier answers at once: exactly one wins, the rest are replays or
+    conflicts, one notice is planned, and the open-request entry is gone."""
+    from dataclasses import replace
+
+    from chalicelib.errors import Conflict
+    from chalicelib.services import configuration, delivery_changes
+    from chalicelib.services.retailers import create_retailer
+    from chalicelib.store import notifications as outbox
+
+    now = datetime.now(UTC)
+    retailer_id = create_retailer("Answers", now).retailer.id
+    configuration.update_settings(retailer_id, {"delivery_changes": {"carriers": {"ups": {"kinds": ["hold"]}}}})
+    customer = {"name": "A", "phone": "+14155550123", "sms_consent": True}
+    registration = shipments.register(
+        retailer_id, {"order_id": "A1", "carrier": "ups", "tracking_number": "1ZRACE", "customer": customer}, now
+    )
+    ingest.ingest_events(retailer_id, [scan(0, "shipped")], now)
+    token = registration.record.tracking_token
+    change_id = delivery_changes.request_from_page(token, "hold", {"kind": "hold"}, now)["id"]
+
+    def retailer_answer(status: str) -> str:
+        try:
+            answered = delivery_changes.answer(retailer_id, registration.record.id, change_id, status, None, now)
+        except Conflict:
+            return "conflict"
+        return "replayed" if answered["replayed"] else "applied"
+
+    def carrier_answer(n: int) -> str:
+        event = replace(scan(100 + n, "shipped"), extra={"delivery_change": {"id": change_id, "status": "refused"}})
+        ingest.ingest_events(retailer_id, [event], now)
+        return "carrier"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        jobs = [pool.submit(retailer_answer, "confirmed") for _ in range(5)]
+        jobs += [pool.submit(retailer_answer, "refused") for _ in range(3)]
+        jobs += [pool.submit(carrier_answer, n) for n in range(4)]
+        outcomes = [job.result() for job in jobs]
+    record = shipment_store.get(registration.record.id)
+    assert record is not None and record.event_count == 5  # every carrier scan landed
+    final = record.delivery_changes[-1]
+    assert final["status"] in ("confirmed", "refused")
+    assert outcomes.count("applied") <= 1
+    notices = [key for key in outbox.due(now + timedelta(minutes=5), 100) if key.kind.endswith(":outcome")]
+    assert len(notices) == 1
+    assert shipment_store.list_open_changes(retailer_id, None, 10)[0] == []
+
+
+def test_concurrent_wrong_codes_are_all_counted_and_lock_the_request(moto_server: None) -> None:
+    from chalicelib.domain import delivery_changes as dc
+    from chalicelib.errors import TooManyRequests, ValidationError
+    from chalicelib.services import configuration, delivery_changes
+    from chalicelib.services.retailers import create_retailer
+
+    now = datetime.now(UTC)
+    retailer_id = create_retailer("Guesses", now).retailer.id
+    rules = {"ups": {"kinds": ["neighbour"]}}
+    configuration.update_settings(retailer_id, {"delivery_changes": {"carriers": rules}})
+    customer = {"name": "A", "phone": "+14155550123", "sms_consent": True}
+    registration = shipments.register(
+        retailer_id, {"order_id": "G1", "carrier": "ups", "tracking_number": "1ZRACE", "customer": customer}, now
+    )
+    ingest.ingest_events(retailer_id, [scan(0, "shipped")], now)
+    token = registration.record.tracking_token
+    delivery_changes.request_from_page(token, "neighbour", {"neighbour": "Bo"}, now)
+
+    def guess(n: int) -> str:
+        try:
+            delivery_changes.enter_code(token, f"{n:06d}", now)
+        except ValidationError:
+            return "wrong"
+        except TooManyRequests:
+            return "locked"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(guess, range(900000, 900012)))
+    record = shipment_store.get(registration.record.id)
+    assert record is not None and record.delivery_changes[-1]["status"] == dc.LOCKED
+    # Twelve guesses of a million codes (1 in 80,000 that one is right): four wrong, then locked, none lost.
+    assert (outcomes.count("wrong"), outcomes.count("locked")) == (dc.MAX_CODE_ATTEMPTS - 1, 12 - 4)

@@ -102,6 +102,8 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
     arrived = shipment(api, retailer, "arrived", locale, "shipped", "delivered", phone="+14155552003")
     drain(datetime.now(UTC) + timedelta(seconds=2))  # opens the chat with the driver
     api.http.put("/v1/branding", headers=retailer.auth, body=json.dumps({"default_locale": locale}))
+    offered = {"delivery_changes": {"carriers": {"ups": {"kinds": ["hold", "safe_place"]}}}}
+    assert api.http.put("/v1/settings", headers=retailer.auth, body=json.dumps(offered)).status_code == 200
     lang = f"&lang={locale}"
     big = "x=" + "y" * 17_000
     broken = b"csrf=\xff\xfe&message=\xc3"
@@ -185,6 +187,44 @@ def cases_for(api: Api, retailer: Retailer, locale: str) -> dict[str, list[Case]
                 lambda: prefs.post(f"{prefs_path}/preferences", f"csrf={prefs.csrf}&instructions={'x' * 501}{lang}"),
                 400,
                 "error_instructions_too_long",
+            ),
+        ],
+        "/t/{token}/delivery-change": [
+            *common(prefs, f"{prefs_path}/delivery-change", "kind=hold"),
+            (
+                "a change not offered",
+                lambda: prefs.post(f"{prefs_path}/delivery-change", f"csrf={prefs.csrf}&kind=teleport{lang}"),
+                400,
+                "error_invalid_choice",
+            ),
+            (
+                "a place not offered",
+                lambda: prefs.post(
+                    f"{prefs_path}/delivery-change", f"csrf={prefs.csrf}&kind=safe_place&place=roof{lang}"
+                ),
+                400,
+                "error_invalid_choice",
+            ),
+            (
+                "out for delivery",
+                lambda: chat.post(f"{chat_base}/delivery-change", f"csrf={chat.csrf}&kind=hold{lang}"),
+                409,
+                "error_out_for_delivery",
+            ),
+            (
+                "arrived",
+                lambda: survey.post(f"{survey_base}/delivery-change", f"csrf={survey.csrf}&kind=hold{lang}"),
+                409,
+                "error_finished",
+            ),
+        ],
+        "/t/{token}/delivery-change/code": [
+            *common(prefs, f"{prefs_path}/delivery-change/code", "code=123456"),
+            (
+                "no change waiting for a code",
+                lambda: prefs.post(f"{prefs_path}/delivery-change/code", f"csrf={prefs.csrf}&code=123456{lang}"),
+                409,
+                "error_no_code_expected",
             ),
         ],
         "/t/{token}/chat": [

@@ -200,3 +200,27 @@ def test_the_delayed_email_says_why_the_parcel_is_late(locale: str) -> None:
     }
     assert len(set(explanations.values())) == len(DELAY_REASONS), explanations  # one explanation per reason
     assert render_email("delayed", locale, context).text.split("\n") == sentences["carrier_delay"]  # none given
+
+
+CHANGE_BLOCKS = ("delivery_change_confirmed", "delivery_change_refused")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("block", CHANGE_BLOCKS)
+def test_the_delivery_change_notice_fits_one_segment_and_emails_in_every_locale(block: str, locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale, "note": ""}
+    body = render_sms(block, locale, context).body
+    assert sms.is_gsm7(body) and sms.gsm7_length(body) <= 160, (len(body), body)
+    assert "STOP" in body and context["tracking_url"] in body
+    assert WORST_CASE["order_id"] in body or "..0123456789" in body
+    email = render_email(block, locale, context)
+    assert WORST_CASE["order_id"] in email.subject and WORST_CASE["unsubscribe_url"] in email.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_one_time_code_text_and_email_carry_the_code_in_every_locale(locale: str) -> None:
+    context = {**WORST_CASE, "opt_out": opt_out_text(locale), "locale": locale, "code": "482913"}
+    body = render_sms("delivery_change_code", locale, context).body
+    assert "482913" in body and sms.is_gsm7(body) and sms.gsm7_length(body) <= 160, (len(body), body)
+    email = render_email("delivery_change_code", locale, context)
+    assert "482913" in email.text and "482913" in email.html

@@ -26,6 +26,8 @@ EXPECTED = {
     "return_dropped_off": policy.TO_SHOPPER,
     "return_received": policy.TO_SHOPPER,
     "relay_open": policy.TO_SHOPPER,
+    "delivery_change": policy.TO_SHOPPER,
+    "delivery_change_code": policy.REPLY,
     "chat_to_shopper": policy.TO_SHOPPER,
     "chat_to_driver": policy.TO_DRIVER,
     "relay_chat_opened": policy.TO_DRIVER,
