@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 
 from ..config import settings
 from ..domain.carrier_names import display_name
-from ..domain.policy import NOTIFICATION_KINDS
+from ..domain.policy import SHOPPER_MESSAGE_KINDS
 from ..domain.promise import SPREAD_DAYS
 from ..errors import PorchlightError, Unauthorized, ValidationError
 from ..services import analytics, notification_log, sessions
@@ -275,7 +275,7 @@ def analytics_page() -> Response:
         "promise_names": promise_names,
         "compared": {figure["figure"]: figure for figure in data["comparison"]["figures"]},
         "log_choices": {
-            "kinds": NOTIFICATION_KINDS,
+            "kinds": SHOPPER_MESSAGE_KINDS,
             "channels": notification_log.CHANNELS,
             "statuses": notification_log.STATUSES,
         },

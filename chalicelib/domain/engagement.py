@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .notifications import EMAIL, SMS
-from .policy import NOTIFICATION_KINDS
-from .survey import SURVEY
+from .policy import SHOPPER_MESSAGE_KINDS
 
 PREFIX = "eng:"
-#: The kinds engagement is kept for: every shopper notification and the survey invitation.
-KINDS: tuple[str, ...] = (*NOTIFICATION_KINDS, SURVEY)
+#: The kinds engagement is kept for: every message about the parcel (milestones, the survey invitation, "driver is
+#: close", pickup reminders, return steps, a delivery change's outcome).
+KINDS: tuple[str, ...] = SHOPPER_MESSAGE_KINDS
 CHANNELS: tuple[str, ...] = (SMS, EMAIL)
 SENT, DELIVERED, FAILED = "sent", "delivered", "failed"
 OPENED, MACHINE_OPENED, CLICKED, VISITED = "opened", "machine_opened", "clicked", "visited"

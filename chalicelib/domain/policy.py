@@ -75,6 +75,11 @@ TEXT_KINDS: dict[str, str] = {
     # A one-time code the shopper asked for on the tracking page a moment ago: an answer, like a reply, at any hour.
     DELIVERY_CHANGE_CODE: REPLY,
 }
+#: The messages about the parcel a shopper gets (engagement and the notification log's filter list them): every
+#: kind sent to the shopper but the chat's own texts.
+SHOPPER_MESSAGE_KINDS: tuple[str, ...] = tuple(
+    kind for kind, to in TEXT_KINDS.items() if to == TO_SHOPPER and kind not in (RELAY_OPEN, RELAY_TO_SHOPPER)
+)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ def test_the_driver_close_text_goes_out_once_under_replays_and_concurrent_pings(
     assert len(texts) == 1
     assert "your driver is 2 stops away with order ORD-1001" in texts[0].form["Body"]
     assert close_notes(api, retailer, shipment["id"])[0]["status"] == "sent"
+    # it counts in engagement like every message about the parcel, and the log's filter offers it
+    engagement = api.http.get("/v1/analytics", headers=retailer.auth).json_body["engagement"]
+    [row] = [r for r in engagement if (r["kind"], r["channel"]) == ("driver_close", "sms")]
+    assert row["sent"] == 1
 
 
 def test_the_driver_close_text_is_dropped_in_quiet_hours_not_deferred(
