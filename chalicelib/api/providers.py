@@ -170,7 +170,8 @@ def unsubscribe_page(token: str) -> Response:
         {
             "title": words["unsubscribe_question"].format(retailer=target["retailer"]),
             "text": words["unsubscribe_keep_tracking"],
-            "form_action": f"{settings().public_base_url}/v1/unsubscribe/{token}",
+            "form_action": f"{settings().public_base_url}/v1/unsubscribe/{token}"
+            + (f"?lang={language}" if language != "en" else ""),
             "button": words["unsubscribe_button"],
             "lang": language,
         },

@@ -270,7 +270,7 @@ def _send(
             return twilio_sms.send(message), shown
 
         return local_outbox.send_sms(message, now), shown
-    unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now)
+    unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now, locale)
     context = message_context(record, retailer, locale, unsubscribe)
     context["tracking_url"] = marked_link(context["tracking_url"], key.kind)  # the visit it brings is its own (D45)
     email, fallback = _with_fallback(render_email, key.kind, locale, context, override, retailer.id)

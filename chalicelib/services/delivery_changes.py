@@ -346,7 +346,7 @@ def _send(
     else:
         if not recipient.email:
             return outbox.SKIPPED, {"reason": "no_email"}
-        unsubscribe = unsubscribe_url(item, retailer, recipient.email, now)
+        unsubscribe = unsubscribe_url(item, retailer, recipient.email, now, locale)
         context = {**message_context(record, retailer, locale, unsubscribe), **extra}
         email = render_email(block, locale, context, None)
         mail = EmailMessage(

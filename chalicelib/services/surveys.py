@@ -106,7 +106,7 @@ def send_survey(
         survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
         count_sent(record, now)
         return result, {"body": body, "locale": locale}
-    unsubscribe = unsubscribe_url(item, retailer, customer["email"], now)
+    unsubscribe = unsubscribe_url(item, retailer, customer["email"], now, locale)
     context = message_context(record, retailer, locale, unsubscribe)
     context["eta"] = ""  # the parcel has arrived: an estimate would only confuse
     context["rating_links"] = [{"score": n, "url": rating_url(record, n)} for n in range(1, 6)]

@@ -662,3 +662,20 @@ def test_a_stale_carrier_eta_is_never_repeated_once_out_for_delivery_or_arrived(
     drain(local_time(NY, 15))
     arrived = [r.json for r in providers.capture.of("sendgrid") if r.json["subject"].startswith("Arrived")]
     assert arrived and "Estimated delivery" not in arrived[0]["content"][0]["value"]
+
+
+def test_a_spanish_emails_unsubscribe_link_opens_its_pages_in_spanish(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    register(api, retailer, locale="es")
+    ship(api, retailer, "shipped", "e1", "2026-11-20T10:00:00+00:00")
+    drain(local_time(NY, 12))
+    link = providers.capture.of("sendgrid")[0].json["headers"]["List-Unsubscribe"].strip("<>")
+    assert link.endswith("?lang=es")
+    path = link.removeprefix("https://track.example.test")
+    question = api.http.get(path).body.decode()  # a browser that asks for English gets the e-mail's language
+    assert 'lang="es"' in question and "¿Dejar de recibir los correos de entrega de Acme Outdoor?" in question
+    assert 'action="https://track.example.test/v1/unsubscribe/' in question and "?lang=es" in question
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    done = api.http.post(path, headers=form, body="List-Unsubscribe=One-Click").body.decode()
+    assert 'lang="es"' in done and "You're unsubscribed" not in done
