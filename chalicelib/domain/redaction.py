@@ -126,13 +126,23 @@ _CUES = re.compile(
     r"\s*:?\s*$",
     re.IGNORECASE,
 )
+#: Who a parcel was left with, before their name ("handed to resident Jane Roe", "left with receptionist Tom").
+_ROLE = (
+    r"(?:neighbou?r|resident|receptionist|concierge|tenant|occupant|housemate|flatmate|colleague|customer|mr|mrs|ms"
+    r"|miss|dr)"
+)
+#: A capitalised name word, or initials run together with it ("K.WILLIAMS", "P.O."): one word, initialled part by part.
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'-]*(?:\.[A-ZÀ-ÖØ-Þ][\w'-]*)*\.?"
 #: A signatory named after "signed for by"-style words is initialled even when nobody told us the name; these words
 #: describe who signed rather than name them, and stay.
 _SIGNER = re.compile(
     r"(?i:signed\s+(?:for\s+)?by|received\s+by|signatory|left\s+with|collected\s+by|handed\s+to|delivered\s+to"
-    r"|picked\s+up\s+by|recipient[ \t]*:)[ \t]*:?[ \t]*(?i:(?:the|a|your)[ \t]+)?(?i:neighbou?r[ \t]*:?[ \t]+)?"
-    r"((?:[A-ZÀ-ÖØ-Þ][\w'-]*\.?(?:[ \t]+|,[ \t]*(?=[A-ZÀ-ÖØ-Þ]\.?(?:[ \t]|[,.;)]|$))|(?=[,.;)]|$))){1,3})"
+    r"|picked\s+up\s+by|recipient[ \t]*:)[ \t]*:?[ \t]*(?i:(?:the|a|your)[ \t]+)?"
+    rf"(?i:{_ROLE}\.?[ \t]*:?[ \t]+)?"
+    rf"((?:{_NAME_WORD}(?:[ \t]+|,[ \t]*(?=[A-ZÀ-ÖØ-Þ]\.?(?:[ \t]|[,.;)]|$))|(?=[,.;)]|$))){{1,3}})"
 )
+#: "Mr Brown", "Frau Roe": a name after a title is a surname wherever it is written; the title stays.
+_TITLED = re.compile(rf"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr|Mme|Mlle|Herr|Frau|Sr|Sra|Srta)\.?[ \t]+)({_NAME_WORD})")
 _SIGNER_WORDS = frozenset(
     _words(
         "customer recipient receptionist reception neighbour neighbor front desk mailroom mail room concierge security "
@@ -264,8 +274,10 @@ class Redactor:
             out = _CONTACT_CLAUSE.sub(lambda m: m.group(1) + _CUT, out)
         out = self._initials(out)
         out = _SIGNER.sub(_initial_signer, out)
+        out = _TITLED.sub(lambda m: m.group(1) + _initial_word(m.group(2)), out)
         out = _DRIVER.sub(_driver_first_name, out)
-        return _tidy(out)
+        # an initial that ended a sentence ends it once ("Signed: G." not "G..")
+        return _tidy(re.sub(r"\b([A-ZÀ-ÖØ-Þ])\.\.(?!\.)", r"\1.", out))
 
     def place(self, text: str | None) -> str:
         """A place name (city/region/country, or what a carrier wrote there): street lines and contacts go."""
@@ -324,13 +336,17 @@ class Redactor:
         return pattern.sub(initials, text)
 
 
+def _initial_word(word: str) -> str:
+    """A name word as initials ("WILLIAMS" -> "W.", "K.WILLIAMS" -> "K. W."); a word that says who, not whom
+    ("Reception", "P.O."), stays."""
+    if word.replace(".", "").casefold() in _SIGNER_WORDS or word.rstrip(".").casefold() in _SIGNER_WORDS:
+        return word
+    return " ".join(f"{part[0]}." for part in word.split(".") if part)
+
+
 def _initial_signer(match: re.Match[str]) -> str:
     words = match.group(1)
-    initialled = re.sub(
-        r"[A-ZÀ-ÖØ-Þ][\w'-]*\.?",
-        lambda word: word.group(0) if word.group(0).rstrip(".").casefold() in _SIGNER_WORDS else f"{word.group(0)[0]}.",
-        words,
-    )
+    initialled = re.sub(_NAME_WORD, lambda word: _initial_word(word.group(0)), words)
     initialled = re.sub(r"(?<=\b[A-ZÀ-ÖØ-Þ]\.),[ \t]*(?=[A-ZÀ-ÖØ-Þ]\.)", " ", initialled)  # "SMITH, J" -> "S. J."
     return match.group(0)[: match.start(1) - match.start(0)] + initialled
 

@@ -118,6 +118,12 @@ PROBED = [
     ("Attempted. Reach us via MARIA.Private@Example.COM", "Attempted."),
     ("Out for delivery. Call driver on 07700 900123", "Out for delivery."),
     ("Left with neighbor John Smith", "Left with neighbor J. S."),
+    # found by a new user's probe: a role before the name, a title, initials run together, an initial ending it all
+    ("Package handed to resident Jane Roe", "Package handed to resident J. R."),
+    ("Delivered, Left with receptionist Tom Jones", "Delivered, Left with receptionist T. J."),
+    ("Customer Mr Brown not home, card left", "Customer Mr B. not home, card left"),
+    ("Signed by: K.WILLIAMS", "Signed by: K. W."),
+    ("Delivered to P.O. Box 1234", "Delivered to P.O. Box 1234"),
     ("Left with neighbour John Smith at no. 3", "Left with neighbour J. S. at no. 3"),
     ("Delivered to SMITH, J", "Delivered to S. J."),
     ("Recipient: Jane Doe", "Recipient: J. D."),
