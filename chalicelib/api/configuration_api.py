@@ -101,7 +101,7 @@ def get_branding() -> Response:
 
 @configuration_api.route("/v1/branding", methods=["PUT"])
 @documented(
-    "Change the brand (fields left out keep their value)",
+    "Change the brand (fields left out keep their value; null puts one back to its default)",
     "configuration",
     "Branding",
     request="BrandingRequest",
@@ -109,10 +109,10 @@ def get_branding() -> Response:
 )
 def put_branding() -> Response:
     # pydantic (via .schemas): only request bodies need it, the webhook path never does
-    from .schemas import BrandingRequest, validate
+    from .schemas import BrandingRequest, validate_changes
 
     retailer_id = _retailer_id()
-    return json_response(configuration.update_branding(retailer_id, validate(BrandingRequest, _body())))
+    return json_response(configuration.update_branding(retailer_id, validate_changes(BrandingRequest, _body())))
 
 
 @configuration_api.route(TEMPLATE_PATH, methods=["GET"])

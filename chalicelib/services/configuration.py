@@ -111,8 +111,11 @@ def get_branding(retailer_id: str) -> dict[str, Any]:
 
 
 def update_branding(retailer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """The fields sent replace the stored ones; a null one is forgotten, so its default shows again (a support
+    phone number that is no longer answered can be taken off every page)."""
     retailer = _retailer(retailer_id)
-    retailer_store.set_document(retailer_id, "branding", {**(retailer.branding or {}), **changes})
+    merged = {**(retailer.branding or {}), **changes}
+    retailer_store.set_document(retailer_id, "branding", {k: v for k, v in merged.items() if v is not None})
     return brand(_retailer(retailer_id))
 
 

@@ -351,6 +351,21 @@ def test_branding_is_validated_and_kept_readable(api: Api, retailer: Retailer) -
     assert '<img src="https://cdn.example/logo.svg" alt="Sunny">' in html
 
 
+def test_a_support_contact_set_in_the_brand_can_be_taken_off_again_with_null(api: Api, retailer: Retailer) -> None:
+    contact = {"support_url": "https://help.example/", "support_phone": "+1 415 555 0100", "display_name": "Sunny"}
+    assert api.http.put("/v1/branding", headers=retailer.auth, body=json.dumps(contact)).status_code == 200
+    shipment = create(api, retailer)
+    assert "https://help.example/" in page(api, shipment["tracking_token"]).body.decode()
+    cleared = api.http.put(
+        "/v1/branding", headers=retailer.auth, body=json.dumps({"support_url": None, "support_phone": None})
+    ).json_body
+    assert not cleared.get("support_url") and not cleared.get("support_phone") and cleared["display_name"] == "Sunny"
+    html = page(api, shipment["tracking_token"]).body.decode()
+    assert "https://help.example/" not in html and "555 0100" not in html
+    empty = api.http.put("/v1/branding", headers=retailer.auth, body="{}")
+    assert empty.status_code == 400 and empty.json_body["error"]["field"] == "body"
+
+
 def test_branding_preview_shows_sample_data_before_going_live(api: Api, retailer: Retailer) -> None:
     draft = api.http.post(
         "/v1/branding/preview",
