@@ -20,7 +20,7 @@ from ..domain.carrier_names import display_name
 from ..domain.events import TrackingEvent, is_news_for_shopper, iso
 from ..domain.lateness import is_silent, promise_broken
 from ..domain.live import StoredPosition
-from ..domain.notifications import EMAIL, SMS
+from ..domain.notifications import EMAIL, SMS, eta_slipped
 from ..domain.policy import Recipient, choice_refusal
 from ..domain.promise import current_eta
 from ..errors import NotFound
@@ -276,8 +276,14 @@ def build_view(
         "time_zone": str(zone),
         "retailer_id": record.retailer_id,
     }
-    late = now is not None and (
-        promise_broken(record.promised_date, status, now, zone) or is_silent(progress, silent_after_days(retailer), now)
+    # the same causes analytics count a parcel late for (D21): the carrier said so, its ETA is after the promise,
+    # the promise passed, or no news for too long
+    late = eta_slipped(progress.eta, record.promised_date) or (
+        now is not None
+        and (
+            promise_broken(record.promised_date, status, now, zone)
+            or is_silent(progress, silent_after_days(retailer), now)
+        )
     )
     if status in BANNERS or ((progress.latest_delayed or late) and status not in ms.TERMINAL):
         kind = status if status in BANNERS else ms.DELAYED

@@ -216,3 +216,15 @@ def test_analytics_count_each_late_parcel_once_by_what_showed_it(
 
     page = analytics_page(api, retailer, period)
     assert "Parcels found late" in page and "no news from the carrier" in page and "promised date passed" in page
+
+
+def test_a_parcel_whose_eta_is_after_the_promise_shows_the_delay_banner_as_analytics_count_it_late(
+    api: Api, retailer: Retailer
+) -> None:
+    shipment = register(api, retailer, days_from_today(1))
+    eta = {"start": days_from_today(3), "end": days_from_today(3)}
+    scan(api, retailer, "e1", "shipped", hours_ago=2, eta=eta)  # the very first ETA is already two days late
+    view = api.http.get(f"/v1/tracking/{shipment['tracking_token']}").json_body
+    assert view["banner"] is not None and view["banner"]["kind"] == "delayed"
+    report = api.http.get("/v1/analytics", headers=retailer.auth).json_body
+    assert report["delays"]["by_reason"]["eta_after_promise"] == 1
