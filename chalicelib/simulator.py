@@ -103,7 +103,11 @@ def drive(
         now = datetime.now(UTC)
         left = round(stops * (1 - fraction))
         recorded = now - PING_SPACING * (pings - 1 - index)
-        eta = now + timedelta(minutes=max(2, left * 4))
+        # a window around the stops still to come: the delivery, dated when the last ping is sent, falls inside it
+        eta = {
+            "start": (now + timedelta(minutes=left * 4 - 5)).isoformat(),
+            "end": (now + timedelta(minutes=left * 4 + 10)).isoformat(),
+        }
         position = {
             "tracking_number": tracking_number,
             "carrier": "ups",
@@ -111,10 +115,11 @@ def drive(
             "lng": lng,
             "recorded_at": recorded.isoformat(),
             "stops_before": left,
-            "eta": {"start": eta.isoformat()},
+            "eta": eta,
         }
         result = post_positions(base_url, retailer_id, secret, [position])
-        print(f"    driver at {lat:.4f},{lng:.4f}, {left} stops before yours -> accepted={result['accepted']}")
+        stops_text = "next stop is yours" if left == 0 else f"{left} stop{'s' if left != 1 else ''} before yours"
+        print(f"    driver at {lat:.4f},{lng:.4f}, {stops_text} -> accepted={result['accepted']}")
         time.sleep(interval)
 
 
@@ -183,16 +188,21 @@ def main(argv: list[str] | None = None) -> int:
         },
         auth,
     )
-    print(f"registered {shipment['id']} ({tracking_number}); shopper page: {shipment['tracking_url']}")
+    print(
+        f"registered order {shipment['order_id']} as {shipment['id']} (UPS {tracking_number}); "
+        f"shopper page: {shipment['tracking_url']}"
+    )
     start = datetime.now(UTC) - timedelta(hours=len(JOURNEY))
     secret = demo["integrations"]["native"]["secret"]
+    driven = False
     for step, (status, description, city, region) in enumerate(JOURNEY):
         event = {
             "event_id": f"{tracking_number}-{step}",
             "tracking_number": tracking_number,
             "carrier": "ups",
             "status": status,
-            "occurred_at": (start + timedelta(hours=step)).isoformat(),
+            # after the driver's run, the arrival is now (the pings were sent now); the journey before it is history
+            "occurred_at": (start + timedelta(hours=step) if not driven else datetime.now(UTC)).isoformat(),
             "description": description,
             "location": {"city": city, "region": region, "country": "US"},
         }
@@ -203,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {description:<48} -> {state['status_label']:<18} accepted={result['accepted']}")
         if status == "out_for_delivery" and args.pings > 0:
             drive(base_url, demo["retailer_id"], secret, tracking_number, args.pings, args.ping_interval)
+            driven = True
         time.sleep(args.delay)
     state = call("GET", f"{base_url}/v1/shipments/{shipment['id']}", headers=auth)
     for note in state["notifications"]:

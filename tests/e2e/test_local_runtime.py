@@ -77,8 +77,9 @@ def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> 
     )
     assert result.returncode == 0, result.stderr
     assert "Arrived" in result.stdout and "done" in result.stdout
-    assert "0 stops before yours -> accepted=1" in result.stdout  # the driver reached the door
-    shipment_id = result.stdout.split("registered ")[1].split(" ")[0]
+    assert "next stop is yours -> accepted=1" in result.stdout  # the driver reached the door
+    assert "1 stops" not in result.stdout
+    shipment_id = result.stdout.split("registered order ")[1].split(" as ")[1].split(" ")[0]
     detail = requests.get(
         f"{local_server.base_url}/v1/shipments/{shipment_id}", headers=local_server.auth, timeout=10
     ).json()
@@ -99,6 +100,9 @@ def test_simulator_drives_a_shipment_to_delivered(local_server: LocalServer) -> 
         "delivered",
         "survey",
     }
+    # it arrived inside the window the driver's last ping gave: the first analytics a newcomer opens say so
+    driver = requests.get(f"{local_server.base_url}/v1/analytics", headers=local_server.auth, timeout=10).json()
+    assert driver["driver_eta"]["kept"] >= 1 and driver["driver_eta"]["early"] == 0
 
 
 def test_every_source_over_real_http(local_server: LocalServer, http: requests.Session) -> None:
