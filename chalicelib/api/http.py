@@ -32,7 +32,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body=json.dumps(body), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 
+#: An error's message may quote what was sent ("no shipment 'shp_...'"): a 9,000-character id is not repeated whole.
+MAX_ERROR_MESSAGE = 500
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    if len(message) > MAX_ERROR_MESSAGE:
+        message = message[: MAX_ERROR_MESSAGE - 1] + "…"
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
@@ -104,7 +110,10 @@ def read_json_object(raw_body: bytes | None) -> dict[str, Any]:
     except RecursionError as exc:  # nesting deeper than the parser goes: no real request looks like that
         raise ValidationError("request body is nested too deeply", field="body") from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ValidationError(f"request body is not valid JSON: {exc}", field="body") from exc
+        # a number of thousands of digits is refused by Python's int() with advice about its own settings: say what
+        # is wrong with the body instead
+        reason = "a number has too many digits" if "int_max_str_digits" in str(exc) else str(exc)
+        raise ValidationError(f"request body is not valid JSON: {reason}", field="body") from exc
     if not isinstance(data, dict):
         raise ValidationError("request body must be a JSON object", field="body")
     return data

@@ -60,6 +60,14 @@ def test_deeply_nested_json_on_the_retailer_api_is_a_400(api: Api, retailer: Ret
     assert response.status_code == 400 and response.json_body["error"]["field"] == "body"
 
 
+def test_a_number_of_thousands_of_digits_is_a_400_that_says_so_not_pythons_advice(api: Api, retailer: Retailer) -> None:
+    body = b'{"order_id": "A-1", "quantity": ' + b"9" * 5000 + b"}"
+    response = api.http.post("/v1/shipments", headers=retailer.auth, body=body)
+    assert response.status_code == 400 and response.json_body["error"]["field"] == "body"
+    message = response.json_body["error"]["message"]
+    assert "too many digits" in message and "sys." not in message and "int_max_str_digits" not in message
+
+
 def test_deeply_nested_json_on_the_public_order_lookup_is_a_400(api: Api, retailer: Retailer) -> None:
     headers = {"Content-Type": "application/json"}
     response = api.http.post(f"/v1/track/{retailer.id}", headers=headers, body=DEEP)
@@ -137,3 +145,9 @@ def test_an_unpaired_surrogate_in_an_api_body_is_a_400(api: Api, retailer: Retai
     )
     response = api.http.post("/v1/shipments", headers=retailer.auth, body=body)
     assert response.status_code == 400 and response.json_body["error"]["field"] == "body"
+
+
+def test_a_404_for_a_huge_id_does_not_repeat_it_whole(api: Api, retailer: Retailer) -> None:
+    response = api.http.get(f"/v1/shipments/shp_{'x' * 9000}", headers=retailer.auth)
+    assert 400 <= response.status_code < 500
+    assert len(response.json_body["error"]["message"]) <= 500
