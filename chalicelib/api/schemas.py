@@ -28,7 +28,9 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+#: One line of text a retailer names a thing with (an order id): no control characters, which reach texts, CSV
+#: cells and carriers' systems as they are ("A-1\x00" would).
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 def check_phone(value: str) -> str:

@@ -74,3 +74,14 @@ def test_an_unsupported_locale_registers_with_a_warning_instead_of_silently(api:
     entry = {"order_id": "B3", "carrier": "UPS", "tracking_number": "1ZB3", "customer": {**CUSTOMER, "locale": "pt"}}
     batch = api.http.post("/v1/shipments/batch", headers=retailer.auth, body=json.dumps({"shipments": [entry]}))
     assert batch.json_body["results"][0]["warnings"][0].startswith("customer.locale 'pt'")
+
+
+def test_an_order_id_or_name_with_a_control_character_is_a_400_naming_it(api: Api, retailer: Retailer) -> None:
+    for body, field in (
+        ({"order_id": "A-1\u0000"}, "order_id"),
+        ({"order_id": "A-1\nB"}, "order_id"),
+        ({"customer": {"name": "Maria\u0007 Garcia", "phone": "+14155550123"}}, "customer.name"),
+    ):
+        response = api.register(retailer, **body)
+        assert response.status_code == 400 and response.json_body["error"]["field"] == field, response.body
+    assert api.register(retailer, order_id="#SHOP-2026/00 1 é").status_code == 201  # anything printable is fine
