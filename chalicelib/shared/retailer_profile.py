@@ -53,7 +53,7 @@ DEFAULT_BRAND: dict[str, Any] = {
     "display_name": None,
     "logo_url": None,
     "primary_color": "#1f4b99",
-    "accent_color": "#f2a900",
+    "accent_color": "#ba8200",  # amber at 3:1 on the page and the notice (WCAG 2.1 AA for a stripe)
     "font_stack": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
     "support_email": None,
     "support_phone": None,

@@ -62,3 +62,10 @@ def test_the_analytics_page_wears_the_brand_with_readable_colours(api: Api, reta
     colours = css_vars(api.http.get("/analytics", headers={"Cookie": cookie}).body.decode())
     assert colours["p"] == "#ffeb3b" and contrast_ratio(colours["p"], colours["on-p"]) >= 4.5
     assert contrast_ratio(colours["ui"], SURFACES["card"]) >= 3
+
+
+def test_the_default_brand_passes_its_own_contrast_check(api: Api, retailer: Retailer) -> None:
+    assert api.http.get("/v1/branding", headers=retailer.auth).json_body["warnings"] == []
+    # a brand that sets only its primary colour hears only about what it set
+    brand = api.http.put("/v1/branding", headers=retailer.auth, body=json.dumps({"primary_color": "#0b6e4f"}))
+    assert brand.json_body["warnings"] == []
