@@ -321,6 +321,8 @@ def to_csv(data: dict[str, Any]) -> str:
     writer.writerow(["overall", "all", "on_time_rate", data["on_time"]["rate"]])
     for metric, value in data["driver_eta"].items():
         writer.writerow(["driver_eta", "all", metric, value])
+    for metric, value in data["returns"].items():
+        writer.writerow(["returns", "all", metric, value])
     writer.writerow(["overall", "all", "delivered", data["shipments"]["delivered"]])
     writer.writerow(["overall", "all", "page_views_per_shipment", data["page_views"]["per_shipment"]])
     writer.writerow(["overall", "all", "flagged_late", data["delays"]["flagged"]])

@@ -4,7 +4,9 @@ analytics counts returns apart from deliveries."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 from chalicelib.simulator import daytime_zone
 from tests.conftest import Api, Retailer
 from tests.integration.conftest import Providers, drain
+from tests.integration.test_analytics_sessions import session_cookie
 from tests.integration.test_notifications import CUSTOMER, notes
 from tests.payloads import native_event
 
@@ -140,3 +143,11 @@ def test_analytics_counts_returns_apart_from_deliveries(api: Api, retailer: Reta
     assert data["shipments"] == {"registered": 2, "delivered": 1}  # the received return is not a delivery
     assert data["returns"] == {"returned_to_sender": 1, "registered": 1, "dropped_off": 1, "received": 1}
     assert sent_back["id"] != delivered["id"]
+    # the page and its download say the same
+    cookie = session_cookie(api, retailer.api_key)
+    page = api.http.get(f"/analytics?{query}", headers={"Cookie": cookie}).body.decode()
+    assert "Shoppers' returns: 1 registered, 1 dropped off, 1 received by you." in page
+    assert "1 delivery parcel went back to you undelivered" in page
+    export = api.http.get(f"/analytics/export.csv?{query}", headers={"Cookie": cookie}).body.decode()
+    cells = {(s, n, m): v for s, n, m, v in list(csv.reader(io.StringIO(export)))[1:]}
+    assert cells[("returns", "all", "received")] == "1" and cells[("returns", "all", "returned_to_sender")] == "1"
