@@ -132,6 +132,7 @@ def world(api: Api, retailer: Retailer) -> Iterator[World]:
         "key_id": "key_0",
         "score": "5",
         "address": "maria%40example.com",
+        "change_id": "chg_unknown",
     }
     yield World(api, retailer, values)
 
