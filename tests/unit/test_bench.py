@@ -113,3 +113,25 @@ def test_the_scale_model_counts_a_key_many_shipments_write_as_shared() -> None:
         scale_model._charge_write(load, counters, counters, transactional=False)
     assert load.write["table pk=STATS#r"] == 4  # 2 KB started, twice
     assert load.shared("table pk=STATS#r")
+
+
+def test_the_scale_model_charges_each_shard_of_a_listing_the_mean_of_its_family() -> None:
+    from chalicelib.store.listings import LISTING_SHARDS
+
+    load = scale_model.Load()
+    load.write.update(
+        {
+            "by_retailer retailer_index=SHIPMENTS#r#changes#0": 6.0,
+            "by_retailer retailer_index=SHIPMENTS#r#changes#5": 2.0,
+            "by_retailer retailer_index=SHIPMENTS#r#shipped#1": 4.0,
+            "by_retailer retailer_index=SHIPMENTS#r#stalled": 3.0,  # not sharded: left as it is
+        }
+    )
+    for pattern, shards in scale_model.shard_families("r"):
+        scale_model.pool(load, pattern, shards)
+    assert load.write == {
+        f"by_retailer retailer_index=SHIPMENTS#r#changes#<each of {LISTING_SHARDS}>": 8.0 / LISTING_SHARDS,
+        f"by_retailer retailer_index=SHIPMENTS#r#shipped#<each of {LISTING_SHARDS}>": 4.0 / LISTING_SHARDS,
+        "by_retailer retailer_index=SHIPMENTS#r#stalled": 3.0,
+    }
+    assert load.shared(f"by_retailer retailer_index=SHIPMENTS#r#changes#<each of {LISTING_SHARDS}>")
