@@ -8,10 +8,11 @@ is the rate at which it saturates. Keys only one shipment ever touches (its STAT
 number) grow with the number of parcels, not with the rate; the retailer's limit is set by the keys many shipments
 share (its day counters, its `by_retailer` listings, the `by_due` shards).
 
-Charged as DynamoDB does (developer guide, "Read/write capacity mode" and "Managing capacity for transactions"): a
-write costs 1 unit per started KB of the larger of the old and new item, twice inside a transaction; an index write
-costs 1 unit per started KB of the projected (here: the whole) item, plus 1 to remove the old entry when its key
-moves; a read 1 unit per started 4 KB (0.5 when eventually consistent, as every index read is), twice inside a
+Charged as DynamoDB does (developer guide, "Read/write capacity mode", "Managing capacity for transactions" and
+"Provisioned throughput considerations for global secondary indexes"): a write costs 1 unit per started KB of the
+larger of the old and new item, twice inside a transaction; an index write costs 1 unit per started KB of the
+projected (here: the whole) item, plus as much again to delete the old entry when its partition or sort key
+changes; a read 1 unit per started 4 KB (0.5 when eventually consistent, as every index read is), twice inside a
 transaction.
 """
 
@@ -44,6 +45,8 @@ INDEX_KEYS = {
     "by_retailer": "retailer_index",
     "by_log": "log_index",
 }
+#: index name -> the attribute that is its sort key: an entry whose sort key changes is deleted and put again.
+INDEX_SORT_KEYS = {"by_tracking": "carrier", "by_due": "due_at", "by_retailer": "retailer_sort", "by_log": "log_sort"}
 #: Indexes projecting keys only: a write costs them something only when it adds, moves or removes the entry.
 KEYS_ONLY = {"by_log"}
 
@@ -93,7 +96,9 @@ def _charge_write(load: Load, old: dict[str, Any] | None, new: dict[str, Any] | 
             continue
         if after is not None:
             load.charge("write", f"{index} {attribute}={after}", math.ceil(item_size(new or {}) / 1024), owner)
-        if before is not None and before != after:
+        sort = INDEX_SORT_KEYS.get(index)
+        moved = sort is not None and _value((old or {}).get(sort)) != _value((new or {}).get(sort))
+        if before is not None and (before != after or moved):  # the old entry deleted: its key changed
             load.charge("write", f"{index} {attribute}={before}", math.ceil(item_size(old or {}) / 1024), owner)
 
 

@@ -135,3 +135,13 @@ def test_the_scale_model_charges_each_shard_of_a_listing_the_mean_of_its_family(
         "by_retailer retailer_index=SHIPMENTS#r#stalled": 3.0,
     }
     assert load.shared(f"by_retailer retailer_index=SHIPMENTS#r#changes#<each of {LISTING_SHARDS}>")
+
+
+def test_the_scale_model_charges_an_index_entry_whose_sort_key_moves_as_a_delete_and_a_put() -> None:
+    load = scale_model.Load(webhook_of="ship1")
+    old = {"pk": s("SHIP#ship1"), "sk": s("CHANGES"), "retailer_index": s("F#r"), "retailer_sort": s("09:00#ship1")}
+    new = {**old, "retailer_sort": s("10:00#ship1")}
+    scale_model._charge_write(load, old, new, transactional=False)
+    assert load.write["by_retailer retailer_index=F#r"] == 2  # the entry moved within its partition
+    scale_model._charge_write(load, new, {**new, "expires_at": {"N": "1"}}, transactional=False)
+    assert load.write["by_retailer retailer_index=F#r"] == 3  # rewritten in place: one write
