@@ -15,7 +15,7 @@ from ..domain.returns import OUTBOUND, RETURN
 from ..errors import Conflict, NotFound, PorchlightError, ValidationError
 from ..shared import stats
 from ..shared.links import new_tracking_token
-from ..shared.paging import decode_cursor, encode_cursor
+from ..shared.paging import decode_position, encode_position
 from ..shared.planning import contact_of, enabled_channels, open_generation, shipment_id_for, with_check
 from ..shared.retries import with_retries
 from ..shared.shipment_views import check_status, detail, owned, placeholder, summary
@@ -209,9 +209,9 @@ def register_many(
 def list_in_status(retailer_id: str, status: str, cursor: str | None, limit: int) -> dict[str, Any]:
     """A page of the retailer's shipments now in one status (say, every failed attempt), latest arrivals first."""
     check_status(status)
-    start = decode_cursor(cursor, shipment_store.listing(retailer_id, status))
-    records, end = shipment_store.list_by_status(retailer_id, status, start, limit)
-    return {"shipments": [summary(record) for record in records], "next_cursor": encode_cursor(end)}
+    listing = shipment_store.listing(retailer_id, status)
+    records, end = shipment_store.list_by_status(retailer_id, status, decode_position(cursor, listing), limit)
+    return {"shipments": [summary(record) for record in records], "next_cursor": encode_position(end, listing)}
 
 
 #: Where a parcel waits on someone: the shopper or support should act (re-delivery, a carrier problem, a refund).
@@ -233,12 +233,12 @@ def changed_since(retailer_id: str, since: datetime, cursor: str | None, limit: 
     Each shipment appears once, at its latest change. The index lags writes by a moment, so a poller resumes from a
     little before `latest_change_at` (a minute is plenty) and treats a shipment seen twice as an update.
     """
-    start = decode_cursor(cursor, shipment_store.changes_listing(retailer_id))
-    found, end = shipment_store.list_changed_since(retailer_id, iso(since), start, limit)
+    listing = shipment_store.changes_listing(retailer_id)
+    found, end = shipment_store.list_changed_since(retailer_id, iso(since), decode_position(cursor, listing), limit)
     shipments = [{**summary(record), "status_changed_at": changed_at} for record, changed_at in found]
     return {
         "shipments": shipments,
-        "next_cursor": encode_cursor(end),
+        "next_cursor": encode_position(end, listing),
         "latest_change_at": shipments[-1]["status_changed_at"] if shipments else None,
     }
 

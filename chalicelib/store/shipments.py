@@ -17,9 +17,10 @@ from ..domain.live import StoredPosition
 from ..domain.lookup import contact_digests, normalise_order_id
 from ..domain.notifications import Intent
 from ..domain.shipment import Progress
+from . import listings
 from .models import LivePosition, OrderEntry, RetailerListing, ShipmentEvent, ShipmentState, TableItem, ttl
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_model
-from .table import GSI_TOKEN, GSI_TRACKING, dumps, from_item, index_page, rows, table_connection, to_item
+from .table import GSI_TOKEN, GSI_TRACKING, dumps, from_item, rows, table_connection, to_item
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -258,7 +259,7 @@ def stored_position(values: dict[str, Any]) -> StoredPosition:
 
 
 def listing(retailer_id: str, status: str) -> str:
-    """The `by_retailer` partition listing a retailer's registered shipments in one status."""
+    """The `by_retailer` listing of a retailer's registered shipments in one status (sharded: store.listings)."""
     return f"SHIPMENTS#{retailer_id}#{status}"
 
 
@@ -269,14 +270,14 @@ def _listing_entry(record: ShipmentRecord, now: str) -> RetailerListing:
         f"SHIP#{record.id}",
         "LISTING",
         retailer_id=record.retailer_id,
-        retailer_index=listing(record.retailer_id, record.progress.status),
+        retailer_index=listings.shard_key(listing(record.retailer_id, record.progress.status), record.id),
         retailer_sort=f"{since}#{record.id}",
         expires_at=ttl(now or record.updated_at),
     )
 
 
 def changes_listing(retailer_id: str) -> str:
-    """The `by_retailer` partition of a retailer's status changes, by when we recorded them (the sync feed)."""
+    """The `by_retailer` listing of a retailer's status changes, by when we recorded them (the sync feed; sharded)."""
     return f"SHIPMENTS#{retailer_id}#changes"
 
 
@@ -287,7 +288,7 @@ def _changes_entry(record: ShipmentRecord, now: str) -> RetailerListing:
         f"SHIP#{record.id}",
         "CHANGES",
         retailer_id=record.retailer_id,
-        retailer_index=changes_listing(record.retailer_id),
+        retailer_index=listings.shard_key(changes_listing(record.retailer_id), record.id),
         retailer_sort=f"{changed_at}#{record.id}",
         expires_at=ttl(changed_at),
     )
@@ -336,24 +337,26 @@ def list_open_changes(
 
 
 def list_changed_since(
-    retailer_id: str, since: str, start: dict[str, Any] | None, limit: int
-) -> tuple[list[tuple[ShipmentRecord, str]], dict[str, Any] | None]:
+    retailer_id: str, since: str, after: str | None, limit: int
+) -> tuple[list[tuple[ShipmentRecord, str]], str | None]:
     """Registered shipments whose status changed at or after `since` (canonical UTC text), oldest change first,
-    each with the time of its latest change: one index query and one batch read per page."""
-    entries, end = index_page(changes_listing(retailer_id), start, limit, since=since)
+    each with the time of its latest change, from after the sort key `after` on: one query per listing partition
+    and one batch read per page; and where the next page starts."""
+    entries, end = listings.page(changes_listing(retailer_id), after, limit, since=since)
     changed = {entry["pk"].removeprefix("SHIP#"): entry["retailer_sort"].rpartition("#")[0] for entry in entries}
     records = get_many(list(changed))
     return [(r, changed[r.id]) for r in records if r.retailer_id == retailer_id and r.claimed], end
 
 
 def list_by_status(
-    retailer_id: str, status: str, start: dict[str, Any] | None, limit: int
-) -> tuple[list[ShipmentRecord], dict[str, Any] | None]:
-    """Registered shipments now in `status`, latest arrivals first: one index query and one batch read per page.
+    retailer_id: str, status: str, after: str | None, limit: int
+) -> tuple[list[ShipmentRecord], str | None]:
+    """Registered shipments now in `status`, latest arrivals first, from after the sort key `after` on: one query
+    per listing partition and one batch read per page; and where the next page starts.
 
     The index lags the table by a moment, so a shipment that has just moved on is left out of this page.
     """
-    entries, end = index_page(listing(retailer_id, status), start, limit, newest_first=True)
+    entries, end = listings.page(listing(retailer_id, status), after, limit, newest_first=True)
     records = get_many([entry["pk"].removeprefix("SHIP#") for entry in entries])
     return [r for r in records if r.retailer_id == retailer_id and r.claimed and r.progress.status == status], end
 

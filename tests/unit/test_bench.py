@@ -113,3 +113,35 @@ def test_the_scale_model_counts_a_key_many_shipments_write_as_shared() -> None:
         scale_model._charge_write(load, counters, counters, transactional=False)
     assert load.write["table pk=STATS#r"] == 4  # 2 KB started, twice
     assert load.shared("table pk=STATS#r")
+
+
+def test_the_scale_model_charges_each_shard_of_a_listing_the_mean_of_its_family() -> None:
+    from chalicelib.store.listings import LISTING_SHARDS
+
+    load = scale_model.Load()
+    load.write.update(
+        {
+            "by_retailer retailer_index=SHIPMENTS#r#changes#0": 6.0,
+            "by_retailer retailer_index=SHIPMENTS#r#changes#5": 2.0,
+            "by_retailer retailer_index=SHIPMENTS#r#shipped#1": 4.0,
+            "by_retailer retailer_index=SHIPMENTS#r#stalled": 3.0,  # not sharded: left as it is
+        }
+    )
+    for pattern, shards in scale_model.shard_families("r"):
+        scale_model.pool(load, pattern, shards)
+    assert load.write == {
+        f"by_retailer retailer_index=SHIPMENTS#r#changes#<each of {LISTING_SHARDS}>": 8.0 / LISTING_SHARDS,
+        f"by_retailer retailer_index=SHIPMENTS#r#shipped#<each of {LISTING_SHARDS}>": 4.0 / LISTING_SHARDS,
+        "by_retailer retailer_index=SHIPMENTS#r#stalled": 3.0,
+    }
+    assert load.shared(f"by_retailer retailer_index=SHIPMENTS#r#changes#<each of {LISTING_SHARDS}>")
+
+
+def test_the_scale_model_charges_an_index_entry_whose_sort_key_moves_as_a_delete_and_a_put() -> None:
+    load = scale_model.Load(webhook_of="ship1")
+    old = {"pk": s("SHIP#ship1"), "sk": s("CHANGES"), "retailer_index": s("F#r"), "retailer_sort": s("09:00#ship1")}
+    new = {**old, "retailer_sort": s("10:00#ship1")}
+    scale_model._charge_write(load, old, new, transactional=False)
+    assert load.write["by_retailer retailer_index=F#r"] == 2  # the entry moved within its partition
+    scale_model._charge_write(load, new, {**new, "expires_at": {"N": "1"}}, transactional=False)
+    assert load.write["by_retailer retailer_index=F#r"] == 3  # rewritten in place: one write
