@@ -20,7 +20,7 @@ from ..domain.shipment import Progress
 from . import listings
 from .models import LivePosition, OrderEntry, RetailerListing, ShipmentEvent, ShipmentState, TableItem, ttl
 from .notifications import OutboxItem, OutboxKey, item_from, outbox_model
-from .table import GSI_TOKEN, GSI_TRACKING, dumps, from_item, rows, table_connection, to_item
+from .table import GSI_TOKEN, GSI_TRACKING, dumps, from_item, index_page, rows, table_connection, to_item
 
 MAX_TRANSACTION_ITEMS = 100
 
