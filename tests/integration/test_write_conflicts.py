@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelib.carriers import native
-from chalicelib.errors import PorchlightError
+from chalicelib.errors import Busy, PorchlightError
 from chalicelib.services import ingest, shipments
 from chalicelib.services.ingest import Webhook
 from chalicelib.services.retailers import create_retailer
@@ -68,21 +68,32 @@ def test_forty_eight_concurrent_signed_scans_on_one_parcel_all_land_with_no_4xx(
     ).record
     statuses = ["shipped"] * 47 + ["out_for_delivery"]
 
+    busy: list[int] = []
+
     def send(n: int) -> int:
+        """As a carrier sends: a 503 (the write budget spent: only when the machine is starved, as under a parallel
+        test suite on 2 cores) is sent again after its Retry-After; any other answer is final."""
         event = native_event(
             f"busy-{n}", statuses[n], (START + timedelta(minutes=n)).isoformat(), tracking_number="1ZBUSY"
         )
         raw = json.dumps({"events": [event]}).encode()
-        headers = {native.SIGNATURE_HEADER: native.sign(secret, raw, int(time.time()))}
-        try:
-            result = ingest.handle_webhook(Webhook("native", retailer.id, raw, headers, {}), datetime.now(UTC))
-        except PorchlightError as error:
-            return error.status
-        return 200 if result.accepted == 1 else 299
+        for _ in range(3):
+            headers = {native.SIGNATURE_HEADER: native.sign(secret, raw, int(time.time()))}
+            try:
+                result = ingest.handle_webhook(Webhook("native", retailer.id, raw, headers, {}), datetime.now(UTC))
+            except Busy as error:
+                busy.append(n)
+                time.sleep(error.retry_after)
+                continue
+            except PorchlightError as error:
+                return error.status
+            return 200 if result.accepted == 1 else 299
+        return 503
 
     with ThreadPoolExecutor(max_workers=48) as pool:
         answers = list(pool.map(send, range(48)))
-    assert answers == [200] * 48
+    assert answers == [200] * 48, answers
+    assert len(busy) <= 8, busy  # a starved machine may spend a few budgets; never most of them
     record, events, outbox = shipment_store.get_with_history(registered.id)
     assert record is not None and len(events) == 48 and record.event_count == 48
     assert record.version == registered.version + 48  # each scan wrote once; none overwrote another
