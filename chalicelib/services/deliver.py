@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SendResult, SmsMessage, local_outbox
-from ..config import settings
+from ..channels import PermanentSendError, RetryableSendError, SendResult
+from ..channels.outbound import send_email, send_text
 from ..domain import hooks
 from ..domain.engagement import marked_link, text_link
 from ..domain.notifications import SMS, no_longer_news
@@ -29,6 +29,7 @@ from ..shared.sending import (
     backoff,
     handle_permanent_sms_failure,
     recipient_of,
+    shopper_email,
     shopper_policy,
     to_shopper,
 )
@@ -252,42 +253,18 @@ def _send(
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
     stored = retailer_store.templates_for(retailer.id, key.kind, key.channel).get(locale)
     override = Override(body=stored["body"], subject=stored.get("subject")) if stored else None
-    config = settings()
     if key.channel == SMS:
         # What the planner noted for the message (the "driver is close" text: stops and minutes when it was due).
         context = {**message_context(record, retailer, locale), **(item.doc.get("message") or {})}
         if override is None:  # built-in texts fit one segment with the mark (tests/unit/test_templates.py)
             context["tracking_url"] = text_link(context["tracking_url"])
         sms, fallback = _with_fallback(render_sms, key.kind, locale, context, override, retailer.id)
-        message = SmsMessage(
-            to=recipient.phone or "", body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"
-        )
         shown = {"body": sms.body, "locale": locale, **fallback}
-        if config.twilio_configured:
-            # twilio: only a real SMS send needs the SDK
-            from ..channels import twilio_sms
-
-            return twilio_sms.send(message), shown
-
-        return local_outbox.send_sms(message, now), shown
+        return send_text(recipient.phone or "", sms.body, now), shown
     unsubscribe = unsubscribe_url(item, retailer, recipient.email or "", now, locale)
     context = message_context(record, retailer, locale, unsubscribe)
     context["tracking_url"] = marked_link(context["tracking_url"], key.kind)  # the visit it brings is its own (D45)
     email, fallback = _with_fallback(render_email, key.kind, locale, context, override, retailer.id)
-    mail = EmailMessage(
-        to=recipient.email or "",
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        from_name=context["retailer"],
-        unsubscribe_url=unsubscribe,
-        tags={"pl_shipment": record.id, "pl_kind": key.kind, "pl_retailer": retailer.id},
-    )
+    mail = shopper_email(record, retailer, key.kind, recipient.email or "", email, context["retailer"], unsubscribe)
     preview = {"subject": email.subject, "locale": locale, **fallback}
-    if config.sendgrid_configured:
-        # sendgrid: only a real e-mail send needs the SDK
-        from ..channels import sendgrid_email
-
-        return sendgrid_email.send(mail), preview
-
-    return local_outbox.send_email(mail, now), preview
+    return send_email(mail, now), preview

@@ -14,21 +14,20 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..channels import EmailMessage, SmsMessage, local_outbox
-from ..config import settings
+from ..channels.outbound import send_email, send_text
 from ..domain import delivery_changes as dc
 from ..domain.events import iso
 from ..domain.notifications import SMS, Intent
 from ..domain.policy import DEFER, SKIP, decide
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationError
 from ..shared import delivery_changes as shared
-from ..shared.links import tracking_url, unsubscribe_url
+from ..shared.links import unsubscribe_url
 from ..shared.messages import message_context
-from ..shared.outbound_webhooks import post_signed, signing_secrets
+from ..shared.outbound_webhooks import post_signed, shipment_event, signing_secrets
 from ..shared.paging import decode_cursor, encode_cursor
 from ..shared.retailer_profile import brand, notification_settings, settings_document
 from ..shared.retries import with_retries
-from ..shared.sending import recipient_of
+from ..shared.sending import recipient_of, shopper_email
 from ..shared.tracking_view import resolve
 from ..store import contacts
 from ..store import notifications as outbox
@@ -228,21 +227,8 @@ def deliver(item: OutboxItem, record: ShipmentRecord, retailer: Retailer, now: d
 
 def requested_payload(record: ShipmentRecord, change: dict[str, Any], created_at: str) -> dict[str, Any]:
     """The `shipment.delivery_change_requested` event: the request (kind, details, status) and the shipment."""
-    return {
-        "id": f"{record.id}:{change['id']}",
-        "type": shared.EVENT,
-        "created_at": created_at,
-        "retailer_id": record.retailer_id,
-        "data": {
-            "shipment_id": record.id,
-            "order_id": record.order_id,
-            "carrier": record.carrier,
-            "tracking_number": record.tracking_number,
-            "status": record.progress.status,
-            "change": {**dc.public(change), "status": dc.PENDING},
-            "tracking_url": tracking_url(record.tracking_token),
-        },
-    }
+    details = {"status": record.progress.status, "change": {**dc.public(change), "status": dc.PENDING}}
+    return shipment_event(record, shared.EVENT, f"{record.id}:{change['id']}", created_at, details)
 
 
 def _post_hook(
@@ -326,22 +312,12 @@ def _send(
 
     locale = _locale(record, retailer)
     recipient = recipient_of(record)
-    config = settings()
     if item.channel == SMS:
         if not recipient.phone:
             return outbox.SKIPPED, {"reason": "no_phone"}
         context = {**message_context(record, retailer, locale), **extra}
         sms = render_sms(block, locale, context, None)
-        message = SmsMessage(
-            to=recipient.phone, body=sms.body, status_callback=f"{config.public_base_url}/v1/twilio/status"
-        )
-        if config.twilio_configured:
-            # twilio: only a real SMS send needs the SDK
-            from ..channels import twilio_sms
-
-            result = twilio_sms.send(message)
-        else:
-            result = local_outbox.send_sms(message, now)
+        result = send_text(recipient.phone, sms.body, now)
         shown = {"body": sms.body, "locale": locale} if preview else {"locale": locale}
     else:
         if not recipient.email:
@@ -349,21 +325,7 @@ def _send(
         unsubscribe = unsubscribe_url(item, retailer, recipient.email, now, locale)
         context = {**message_context(record, retailer, locale, unsubscribe), **extra}
         email = render_email(block, locale, context, None)
-        mail = EmailMessage(
-            to=recipient.email,
-            subject=email.subject,
-            text=email.text,
-            html=email.html,
-            from_name=context["retailer"],
-            unsubscribe_url=unsubscribe,
-            tags={"pl_shipment": record.id, "pl_kind": block, "pl_retailer": retailer.id},
-        )
-        if config.sendgrid_configured:
-            # sendgrid: only a real e-mail send needs the SDK
-            from ..channels import sendgrid_email
-
-            result = sendgrid_email.send(mail)
-        else:
-            result = local_outbox.send_email(mail, now)
+        mail = shopper_email(record, retailer, block, recipient.email, email, context["retailer"], unsubscribe)
+        result = send_email(mail, now)
         shown = {"subject": email.subject, "locale": locale}
     return outbox.SENT, {"provider": result.provider, "provider_message_id": result.message_id, "preview": shown}

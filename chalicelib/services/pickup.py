@@ -12,14 +12,15 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from ..channels import EmailMessage, PermanentSendError, RetryableSendError, SmsMessage, local_outbox
-from ..config import settings
+from ..channels import PermanentSendError, RetryableSendError
+from ..channels.outbound import send_email, send_text
 from ..domain import milestones as ms
 from ..domain import one_time_codes as otp
 from ..domain.notifications import EMAIL, SMS
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationError
 from ..shared.messages import message_context
 from ..shared.retailer_profile import brand
+from ..shared.sending import shopper_email
 from ..shared.tracking_view import resolve
 from ..store import one_time_codes as code_store
 from ..store import retailers as retailer_store
@@ -107,32 +108,9 @@ def _deliver(record: ShipmentRecord, retailer: Retailer, channel: str, code: str
     customer = record.customer or {}
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
     context: dict[str, Any] = {**message_context(record, retailer, locale), "code": code}
-    config = settings()
     if channel == SMS:
         body = render_sms(OTP_KIND, locale, context).body
-        message = SmsMessage(
-            to=customer["phone"], body=body, status_callback=f"{config.public_base_url}/v1/twilio/status"
-        )
-        if config.twilio_configured:
-            from ..channels import twilio_sms
-
-            twilio_sms.send(message)
-        else:
-            local_outbox.send_sms(message, now)
+        send_text(customer["phone"], body, now)
         return
     email = render_email(OTP_KIND, locale, context)
-    mail = EmailMessage(
-        to=customer["email"],
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        from_name=context["retailer"],
-        unsubscribe_url="",
-        tags={"pl_shipment": record.id, "pl_kind": OTP_KIND, "pl_retailer": retailer.id},
-    )
-    if config.sendgrid_configured:
-        from ..channels import sendgrid_email
-
-        sendgrid_email.send(mail)
-    else:
-        local_outbox.send_email(mail, now)
+    send_email(shopper_email(record, retailer, OTP_KIND, customer["email"], email, context["retailer"], ""), now)

@@ -12,8 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..channels import SendResult, SmsMessage, local_outbox
-from ..config import settings
+from ..channels import SendResult
+from ..channels.outbound import send_text
 from ..domain import keywords
 from ..domain import relay as rules
 from ..domain.events import iso
@@ -61,19 +61,7 @@ def order_ref(record: ShipmentRecord) -> str:
 
 
 def _send(to: str, body: str, from_number: str, now: datetime) -> SendResult:
-    message = SmsMessage(
-        to=to,
-        body=to_gsm7(body),
-        status_callback=f"{settings().public_base_url}/v1/twilio/status",
-        from_number=from_number,
-    )
-    if settings().twilio_configured:
-        # twilio: only a real SMS send needs the SDK
-        from ..channels import twilio_sms
-
-        return twilio_sms.send(message)
-
-    return local_outbox.send_sms(message, now)
+    return send_text(to, to_gsm7(body), now, from_number=from_number)
 
 
 def text_decision(kind: str, record: ShipmentRecord, retailer: Retailer | None, phone: str, now: datetime) -> Decision:

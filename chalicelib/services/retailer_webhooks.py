@@ -17,8 +17,7 @@ from ..domain import milestones as ms
 from ..domain.events import iso
 from ..domain.notifications import delay_reason
 from ..errors import Conflict, NotFound
-from ..shared.links import tracking_url
-from ..shared.outbound_webhooks import post_signed, signing_secrets
+from ..shared.outbound_webhooks import post_signed, shipment_event, signing_secrets
 from ..shared.retailer_profile import settings_document
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -42,27 +41,6 @@ def rotate_secret(retailer_id: str, keep_previous: timedelta, now: datetime) -> 
     }
 
 
-def _shipment_event(
-    record: ShipmentRecord, event_type: str, version: int, created_at: str, details: dict[str, Any]
-) -> dict[str, Any]:
-    """The envelope and shipment identity every shipment event carries; `details` says what happened."""
-    return {
-        "id": f"{record.id}:{version}",
-        "type": event_type,
-        "created_at": created_at,
-        "retailer_id": record.retailer_id,
-        "data": {
-            "shipment_id": record.id,
-            "order_id": record.order_id,
-            "carrier": record.carrier,
-            "tracking_number": record.tracking_number,
-            **details,
-            "version": version,
-            "tracking_url": tracking_url(record.tracking_token),
-        },
-    }
-
-
 def status_change_payload(record: ShipmentRecord, status: str, version: int, created_at: str) -> dict[str, Any]:
     """What changed (`status`, at `version`) and the shipment as it is now: receivers order by version."""
     progress = record.progress
@@ -73,7 +51,7 @@ def status_change_payload(record: ShipmentRecord, status: str, version: int, cre
         "version": record.version,
     }
     details = {"status": status, "status_label": ms.label(status), "current": current}
-    return _shipment_event(record, hooks.STATUS_CHANGED, version, created_at, details)
+    return shipment_event(record, hooks.STATUS_CHANGED, f"{record.id}:{version}", created_at, details, version)
 
 
 def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> dict[str, Any]:
@@ -86,7 +64,7 @@ def delayed_payload(record: ShipmentRecord, version: int, created_at: str) -> di
         "status": progress.status,
         "status_label": ms.label(progress.status),
     }
-    return _shipment_event(record, hooks.DELAYED, version, created_at, details)
+    return shipment_event(record, hooks.DELAYED, f"{record.id}:{version}", created_at, details, version)
 
 
 def stalled_payload(record: ShipmentRecord, reason: str, version: int, created_at: str) -> dict[str, Any]:
@@ -99,9 +77,8 @@ def stalled_payload(record: ShipmentRecord, reason: str, version: int, created_a
         "last_event_at": progress.last_event_at,
         "registered_at": record.created_at,
     }
-    event = _shipment_event(record, stalls.EVENT, version, created_at, details)
     # Its own id: a first failed attempt's status change is posted at the same version, and receivers dedupe on id.
-    return {**event, "id": f"{record.id}:stalled:{reason}"}
+    return shipment_event(record, stalls.EVENT, f"{record.id}:stalled:{reason}", created_at, details, version)
 
 
 def deliver_status_change(

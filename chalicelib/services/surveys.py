@@ -7,7 +7,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..channels import EmailMessage, RetryableSendError, SendResult, SmsMessage, local_outbox
+from ..channels import RetryableSendError, SendResult
+from ..channels.outbound import send_email, send_text
 from ..config import settings
 from ..domain import milestones as ms
 from ..domain import survey as rules
@@ -21,6 +22,7 @@ from ..shared.messages import message_context
 from ..shared.outbound_webhooks import post_signed, signing_secrets
 from ..shared.paging import decode_cursor, encode_cursor
 from ..shared.retailer_profile import brand, survey_settings
+from ..shared.sending import shopper_email
 from ..shared.tracking_view import resolve
 from ..store import notifications as outbox
 from ..store import retailers as retailer_store
@@ -89,19 +91,9 @@ def send_survey(
     ensure_survey(record, now)
     customer = record.customer or {}
     locale = resolve_locale(customer.get("locale"), brand(retailer).get("default_locale"))
-    config = settings()
     if item.channel == SMS:
         body = render_sms(rules.SURVEY, locale, message_context(record, retailer, locale)).body
-        message = SmsMessage(
-            to=customer["phone"], body=body, status_callback=f"{config.public_base_url}/v1/twilio/status"
-        )
-        if config.twilio_configured:
-            # twilio: only a real SMS send needs the SDK
-            from ..channels import twilio_sms
-
-            result = twilio_sms.send(message)
-        else:
-            result = local_outbox.send_sms(message, now)
+        result = send_text(customer["phone"], body, now)
         survey_store.await_reply(customer["phone"], record.id, now)
         survey_store.mark(record.id, sent_via=SMS, sent_at=iso(now))
         count_sent(record, now)
@@ -111,22 +103,8 @@ def send_survey(
     context["eta"] = ""  # the parcel has arrived: an estimate would only confuse
     context["rating_links"] = [{"score": n, "url": rating_url(record, n)} for n in range(1, 6)]
     email = render_email(rules.SURVEY, locale, context)
-    mail = EmailMessage(
-        to=customer["email"],
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        from_name=context["retailer"],
-        unsubscribe_url=unsubscribe,
-        tags={"pl_shipment": record.id, "pl_kind": rules.SURVEY, "pl_retailer": retailer.id},
-    )
-    if config.sendgrid_configured:
-        # sendgrid: only a real e-mail send needs the SDK
-        from ..channels import sendgrid_email
-
-        result = sendgrid_email.send(mail)
-    else:
-        result = local_outbox.send_email(mail, now)
+    mail = shopper_email(record, retailer, rules.SURVEY, customer["email"], email, context["retailer"], unsubscribe)
+    result = send_email(mail, now)
     survey_store.mark(record.id, sent_via=EMAIL, sent_at=iso(now))
     count_sent(record, now)
     return result, {"subject": email.subject, "locale": locale}

@@ -17,8 +17,39 @@ from ..channels import PermanentSendError, RetryableSendError
 from ..config import settings as app_settings
 from ..errors import ValidationError
 from ..store.retailers import Retailer
+from ..store.shipments import ShipmentRecord
+from .links import tracking_url
 
 USER_AGENT = "Porchlight-Webhooks/1"
+
+
+def shipment_event(
+    record: ShipmentRecord,
+    event_type: str,
+    event_id: str,
+    created_at: str,
+    details: dict[str, Any],
+    version: int | None = None,
+) -> dict[str, Any]:
+    """The envelope and shipment identity every shipment event carries; `details` says what happened. Receivers
+    dedupe on `id`; `version` (when the event follows a state change) lets them order what they were sent."""
+    data = {
+        "shipment_id": record.id,
+        "order_id": record.order_id,
+        "carrier": record.carrier,
+        "tracking_number": record.tracking_number,
+        **details,
+    }
+    if version is not None:
+        data["version"] = version
+    data["tracking_url"] = tracking_url(record.tracking_token)
+    return {
+        "id": event_id,
+        "type": event_type,
+        "created_at": created_at,
+        "retailer_id": record.retailer_id,
+        "data": data,
+    }
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):

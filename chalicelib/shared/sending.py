@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from ..channels import EmailMessage
 from ..domain import hooks
 from ..domain.delivery_changes import OUTBOX_PREFIX as CHANGE_PREFIX
 from ..domain.notifications import CHAT_PREFIX, CHECK_PREFIX, EMAIL, SMS
@@ -19,6 +21,9 @@ from ..store.notifications import OutboxItem, OutboxKey
 from ..store.retailers import Retailer
 from ..store.shipments import ShipmentRecord
 from .retailer_profile import notification_settings, shopper_recipient
+
+if TYPE_CHECKING:  # jinja2 (via web.templating) stays off the paths that never render
+    from ..web.templating import RenderedEmail
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
@@ -34,6 +39,27 @@ def backoff(attempts: int) -> timedelta:
 
 def recipient_of(record: ShipmentRecord) -> Recipient:
     return shopper_recipient(record.customer, record.shopper, record.destination)
+
+
+def shopper_email(
+    record: ShipmentRecord,
+    retailer: Retailer,
+    kind: str,
+    to: str,
+    email: RenderedEmail,
+    from_name: str,
+    unsubscribe: str,
+) -> EmailMessage:
+    """A rendered e-mail addressed to the shopper, tagged so SendGrid's event webhook finds its way back to it."""
+    return EmailMessage(
+        to=to,
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        from_name=from_name,
+        unsubscribe_url=unsubscribe,
+        tags={"pl_shipment": record.id, "pl_kind": kind, "pl_retailer": retailer.id},
+    )
 
 
 def to_shopper(kind: str) -> bool:
