@@ -58,7 +58,10 @@ class EmbeddedDynamoDB:
         install_fast_paths()
         app = self._app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
+        # A short poll: stop() (every test's server, each devserver exit) waits up to one interval for the loop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="embedded-dynamodb", daemon=True
+        )
         self._thread.start()
         return self.endpoint
 
