@@ -9,6 +9,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -341,9 +342,11 @@ def test_with_a_tile_url_the_map_draws_tiles_from_that_host_only(
 def test_a_day_only_carrier_eta_is_never_shown_as_a_clock_time(api: Api, retailer: Retailer) -> None:
     customer = {"name": "Maria Garcia", "phone": "+14155550123", "time_zone": "America/Los_Angeles"}
     shipment = api.register(retailer, customer=customer).json_body
-    now = datetime.now(UTC)
-    today = {"start": f"{now.date().isoformat()}T00:00:00Z", "end": f"{now.date().isoformat()}T00:00:00Z"}
-    event = native_event("o", "out_for_delivery", (now - timedelta(hours=1)).isoformat(), eta=today)
+    out_at = datetime.now(UTC) - timedelta(hours=1)
+    # the carrier names the shopper's own day of the scan (UTC's date differs from 00:00 to 08:00 UTC: stale then)
+    day = out_at.astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    today = {"start": f"{day}T00:00:00Z", "end": f"{day}T00:00:00Z"}
+    event = native_event("o", "out_for_delivery", out_at.isoformat(), eta=today)
     api.native(retailer, {"events": [event]})
     positions(api, retailer, {"positions": [ping(5, stops_before=3)]})
     live = tracking(api, shipment["tracking_token"]).json_body["live"]
