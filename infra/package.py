@@ -24,6 +24,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The compiled built-in templates' folder inside templates/ (chalicelib/web/templating.py:COMPILED_ROOT).
+COMPILED_DIR = "_compiled"
 #: What the Lambda Python runtime provides, so the zip leaves it out: boto3 and its dependencies.
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 #: What Chalice installs only because pynamodb needs botocore (D1), which the runtime provides: left out of the zip
@@ -61,6 +63,7 @@ def build(stage: str, out: Path, bytecode: bool = True) -> Path:
         raise SystemExit(f"chalice package failed:\n{output}")
     leave_out_runtime_provided(out)
     add_templates(out)
+    add_compiled_templates(out)
     if bytecode:
         precompile(out)
     return out
@@ -115,7 +118,11 @@ def add_templates(out: Path, source: Path = ROOT / "templates") -> int:
     left out. They go in at the same place as in the repository, so chalicelib/web/templating.py finds them by one
     path in both (D34). Entries get a fixed time, like the bytecode, so the zip depends only on its contents.
     """
-    files = sorted(path for path in source.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    files = sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file() and not {"__pycache__", COMPILED_DIR} & set(path.relative_to(source).parts)
+    )
     if not files:
         raise SystemExit(f"no templates found in {source}")
     archive_path = out / "deployment.zip"
@@ -131,6 +138,26 @@ def add_templates(out: Path, source: Path = ROOT / "templates") -> int:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
     return len(files)
+
+
+def add_compiled_templates(out: Path) -> int:
+    """Add the built-in templates compiled to Python modules (D49) under templates/_compiled/ in deployment.zip.
+
+    They are compiled here, from the same sources add_templates put in the zip and with the environment that serves
+    them (chalicelib/web/templating.py:compile_builtin); precompile then adds their bytecode like any module's. The
+    runtime uses them only while the manifest's digests match the zip's sources. Returns how many templates.
+    """
+    from chalicelib.web.templating import compile_builtin  # jinja2 is a runtime dependency: installed here too
+
+    with tempfile.TemporaryDirectory() as tmp:
+        count = compile_builtin(Path(tmp))
+        with zipfile.ZipFile(out / "deployment.zip", "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(tmp).iterdir()):
+                info = zipfile.ZipInfo(f"templates/{COMPILED_DIR}/{path.name}", date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    return count
 
 
 def link_runtime_provided(directory: Path) -> Path:

@@ -13,7 +13,9 @@ import pytest
 
 from infra.package import ROOT, add_templates, build, link_runtime_provided, lint
 
-TEMPLATE_FILES = sorted(path for path in (ROOT / "templates").rglob("*") if path.is_file())
+TEMPLATE_FILES = sorted(
+    path for path in (ROOT / "templates").rglob("*") if path.is_file() and "_compiled" not in path.parts
+)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,11 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
     archive = zipfile.ZipFile(package / "deployment.zip")
     names = set(archive.namelist())
     # templates/ sits beside app.py, as in the repository (D34): every file of the folder, nothing under chalicelib/.
-    shipped = {name for name in names if name.startswith("templates/") and not name.endswith("/")}
+    shipped = {
+        name
+        for name in names
+        if name.startswith("templates/") and not name.startswith("templates/_compiled/") and not name.endswith("/")
+    }
     in_repo = {f"templates/{path.relative_to(ROOT / 'templates').as_posix()}" for path in TEMPLATE_FILES}
     assert "app.py" in names and "templates/pages/tracking.html.j2" in shipped and shipped == in_repo
     # One text and one email template serve every locale; their words are in the compiled catalogs (D38).
@@ -130,6 +136,10 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
     # PynamoDB ships; the botocore it runs on is the runtime's (D1), so the zip does not carry a second one.
     assert "pynamodb/models.py" in names and not any(name.startswith(("botocore/", "dateutil/")) for name in names)
     # Bytecode ships with every module, hash-based and unchecked (PEP 552 flags == 1): Lambda cannot write it.
+    # The built-in templates ship compiled too (D49), each as a module with its bytecode, and the manifest they match.
+    compiled = {name for name in names if name.startswith("templates/_compiled/tmpl_") and name.endswith(".py")}
+    assert len(compiled) == sum(1 for path in TEMPLATE_FILES if path.suffix == ".j2") > 0
+    assert "templates/_compiled/sources.json" in names
     for module in ("__pycache__/app", "chalicelib/services/__pycache__/deliver", "twilio/rest/__pycache__/__init__"):
         pyc = archive.read(f"{module}.cpython-{sys.version_info.major}{sys.version_info.minor}.pyc")
         assert int.from_bytes(pyc[4:8], "little") == 1, module
@@ -190,14 +200,17 @@ email = templating.render_email("delivered", "de", {
 })
 page = not_found_page("es")
 environment = templating.builtin_environment()
-for name in environment.list_templates():
-    environment.get_template(name)  # every shipped template compiles, the tracking page included
+# The zip's compiled templates served these renders (D49): loaded as modules, not compiled from their sources.
+assert type(environment.loader).__name__ == "ChoiceLoader", environment.loader
+shipped = sorted(templating.source_digests())
+for name in shipped:  # every shipped template loads, the tracking page included, each from its compiled module
+    assert environment.get_template(name).filename.startswith(str(templating.COMPILED_ROOT)), name
 print(root)
 print(sms.body)
 print(email.subject)
 print("<html" in email.html and "https://t.example/t/abc" in email.html)
 print(page.status_code, "<html" in page.body and 'lang="es"' in page.body)
-print(len(environment.list_templates()))
+print(len(shipped))
 """
 
 
