@@ -179,6 +179,49 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+def test_the_worker_lambdas_load_no_route_and_the_api_lambda_every_one(package: Path, tmp_path: Path) -> None:
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+
+    def variables(name: str) -> dict[str, str]:
+        return dict(resources[name]["Properties"].get("Environment", {}).get("Variables", {}))
+
+    # D49: the workers' own environment says they serve no HTTP; the API Lambda's must not say so.
+    assert variables("DeliverOutbox")["SERVES_HTTP"] == variables("Scheduler")["SERVES_HTTP"] == "0"
+    assert variables("APIHandler").get("SERVES_HTTP", "1") != "0"
+    zipfile.ZipFile(package / "deployment.zip").extractall(tmp_path / "lambda")
+    provided = link_runtime_provided(tmp_path / "provided")
+    script = (
+        "import sys, app\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('chalicelib.api.') or m.startswith('chalicelib.services.'))\n"
+        "print(len(app.app.routes), callable(app.deliver_outbox), callable(app.scheduler), loaded)"
+    )
+    seen = {}
+    for function in ("APIHandler", "DeliverOutbox", "Scheduler"):
+        serves = variables(function).get("SERVES_HTTP")
+        result = subprocess.run(
+            [sys.executable, "-S", "-c", script],
+            cwd=tmp_path,
+            env={
+                "PYTHONPATH": f"{tmp_path / 'lambda'}:{provided}",
+                "PATH": "/usr/bin:/bin",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                **({"SERVES_HTTP": serves} if serves is not None else {}),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        seen[function] = result.stdout.strip()
+    routes, *handlers, loaded = seen["APIHandler"].split(" ", 3)
+    assert int(routes) > 50 and "chalicelib.api.webhooks" in loaded and handlers == ["True", "True"]
+    assert (
+        seen["DeliverOutbox"]
+        == seen["Scheduler"]
+        == "0 True True ['chalicelib.api.application', 'chalicelib.api.http']"
+    )
+
+
 #: Run inside the unpacked zip: renders a text, an email (layout included) and a page from the zip's own templates.
 RENDER_FROM_ZIP = """
 import sys
