@@ -164,6 +164,11 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
         "pydantic",
     ]
     script = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\nimport app\nprint(len(app.app.routes))"
+    as_in_lambda(script, tmp_path, provided)
+
+
+def as_in_lambda(script: str, tmp_path: Path, provided: Path, **env: str) -> str:
+    """`script` run against the zip unpacked in tmp_path/lambda and the runtime's own packages only; its output."""
     result = subprocess.run(
         [sys.executable, "-S", "-c", script],
         cwd=tmp_path,
@@ -171,12 +176,14 @@ def test_the_zip_carries_templates_and_everything_the_handlers_import(package: P
             "PYTHONPATH": f"{tmp_path / 'lambda'}:{provided}",
             "PATH": "/usr/bin:/bin",
             "AWS_DEFAULT_REGION": "us-east-1",
+            **env,
         },
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
 def test_the_worker_lambdas_load_no_route_and_the_api_lambda_every_one(package: Path, tmp_path: Path) -> None:
@@ -198,21 +205,8 @@ def test_the_worker_lambdas_load_no_route_and_the_api_lambda_every_one(package: 
     seen = {}
     for function in ("APIHandler", "DeliverOutbox", "Scheduler"):
         serves = variables(function).get("SERVES_HTTP")
-        result = subprocess.run(
-            [sys.executable, "-S", "-c", script],
-            cwd=tmp_path,
-            env={
-                "PYTHONPATH": f"{tmp_path / 'lambda'}:{provided}",
-                "PATH": "/usr/bin:/bin",
-                "AWS_DEFAULT_REGION": "us-east-1",
-                **({"SERVES_HTTP": serves} if serves is not None else {}),
-            },
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        seen[function] = result.stdout.strip()
+        own = {"SERVES_HTTP": serves} if serves is not None else {}
+        seen[function] = as_in_lambda(script, tmp_path, provided, **own).strip()
     routes, *handlers, loaded = seen["APIHandler"].split(" ", 3)
     assert int(routes) > 50 and "chalicelib.api.webhooks" in loaded and handlers == ["True", "True"]
     assert (
