@@ -146,7 +146,7 @@ def run(report: Report, views: int = 200) -> None:
 def redaction_ratio(record: Any, events: Any, retailer: Any, page: Any, views: int) -> float:
     """The tracking page render (view + template) with the real redactor, over the same render with carrier text
     passed through untouched; alternated per view so both see the same machine state."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from chalicelib.shared import tracking_view
 

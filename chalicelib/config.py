@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 PRODUCTION_STAGES = frozenset({"prod", "production"})
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Struct, frozen=True):
     stage: str
     table_name: str
     public_base_url: str

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
+from msgspec.structs import replace
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 

@@ -8,8 +8,9 @@ imports it on every cold start; nothing here needs pydantic.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from msgspec import Struct, field
 
 from ..domain.milestones import MILESTONES
 
@@ -26,8 +27,7 @@ def page_size(maximum: int) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": maximum}
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(Struct, frozen=True):
     """A query parameter. `schema` is a JSON schema, or the name of one the generator knows (SHARED_SCHEMAS there:
     those built from modules the routes do not load)."""
 
@@ -47,8 +47,7 @@ DATE_RANGE = (
 WITH_BODY = (400, 401, 404, 413, 415)
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(Struct, frozen=True):
     summary: str
     tag: str
     response: str | None  # a shape in responses.py; None for an empty or non-JSON body

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..domain import milestones as ms
 from ..domain.events import Location, TrackingEvent, fingerprint

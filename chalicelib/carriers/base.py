@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from ..domain import json_text
 from ..domain import milestones as ms
@@ -19,8 +21,7 @@ from ..errors import InvalidSignature, ValidationError
 MIN_YEAR, MAX_YEAR = 1990, 2200
 
 
-@dataclass(frozen=True)
-class Ignored:
+class Ignored(Struct, frozen=True):
     """Why an accepted delivery yielded no scan: a `reason` code, and the value that made it so."""
 
     reason: str
@@ -40,8 +41,7 @@ NOT_TRACKING = "not_a_tracking_event"
 NO_SCANS = "no_scans"
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(Struct, frozen=True):
     """What one delivery holds: its scans, or why it holds none."""
 
     events: list[TrackingEvent]

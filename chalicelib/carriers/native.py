@@ -5,9 +5,10 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..domain import milestones as ms
 from ..domain import pickup as pickup_rules

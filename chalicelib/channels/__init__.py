@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class SendResult:
+class SendResult(Struct, frozen=True):
     provider: str
     message_id: str
 
@@ -26,16 +25,14 @@ class PermanentSendError(SendError):
     """The provider refused this message for good (invalid number, opted out, bad address)."""
 
 
-@dataclass(frozen=True)
-class SmsMessage:
+class SmsMessage(Struct, frozen=True):
     to: str
     body: str
     status_callback: str
     from_number: str = ""
 
 
-@dataclass(frozen=True)
-class EmailMessage:
+class EmailMessage(Struct, frozen=True):
     to: str
     subject: str
     text: str

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import asdict
 
 from ..store import kept_messages
 from . import EmailMessage, SendResult, SmsMessage

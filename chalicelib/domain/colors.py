@@ -4,8 +4,9 @@ every surface each colour sits on (pure: no HTTP, no templates; the pages use th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 DARK_TEXT, LIGHT_TEXT, BLACK, WHITE = "#111111", "#ffffff", "#000000", "#ffffff"
@@ -83,8 +84,7 @@ def ensure_contrast(color: str, background: str, minimum: float = AA_NORMAL_TEXT
     return ensure_contrast_on_all(color, (background,), minimum)
 
 
-@dataclass(frozen=True)
-class Adjustment:
+class Adjustment(Struct, frozen=True):
     """One place where a brand colour could not be used as given."""
 
     field: str  # the branding field: primary_color or accent_color
@@ -122,8 +122,7 @@ class Adjustment:
         }
 
 
-@dataclass(frozen=True)
-class Palette:
+class Palette(Struct, frozen=True):
     primary: str  # header, buttons and the shopper's chat bubbles (filled with it, text in on_primary)
     on_primary: str
     accent: str

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from . import milestones as ms
 
@@ -68,8 +70,7 @@ class ChangeRefused(Exception):
         self.field = field
 
 
-@dataclass(frozen=True)
-class CarrierRules:
+class CarrierRules(Struct, frozen=True):
     """What a retailer offers for one carrier's parcels."""
 
     kinds: tuple[str, ...] = ()
@@ -218,8 +219,7 @@ def code_digest(secret: bytes, change_id: str, code: str) -> str:
     return hmac.new(secret, f"digest:{change_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class CodeCheck:
+class CodeCheck(Struct, frozen=True):
     """What entering a code did to the request: `ok`, `wrong` (attempts left), `locked` or `expired`."""
 
     outcome: str
@@ -243,8 +243,7 @@ def check_code(secret: bytes, change: dict[str, Any], entered: str, now: datetim
     return CodeCheck("wrong", {**change, "code_attempts": attempts})
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(Struct, frozen=True):
     """What an answer did: `applied` (the request moved), `replayed` (the same answer again: nothing to do),
     `conflict` (the opposite answer after one was given), `unknown` (no such request), `not_open` (still awaiting
     the shopper's code, or ended before it was sent on)."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import asdict, replace
 
 from .milestones import UNKNOWN
 
@@ -16,15 +18,14 @@ from .milestones import UNKNOWN
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     city: str | None = None
     region: str | None = None
     postal_code: str | None = None
     country: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
+        return {k: v for k, v in asdict(self).items() if v}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Location | None:
@@ -33,8 +34,7 @@ class Location:
         return cls(**{k: data.get(k) for k in ("city", "region", "postal_code", "country")})
 
 
-@dataclass(frozen=True)
-class TrackingEvent:
+class TrackingEvent(Struct, frozen=True):
     """One carrier scan, in our vocabulary. `fingerprint` identifies it across replays and full histories."""
 
     source: str

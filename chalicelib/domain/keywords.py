@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 STOP, START, HELP = "stop", "start", "help"
 LOCALES = ("en", "es", "fr", "de")
@@ -114,8 +115,7 @@ NEGATED = re.compile(
 _COMPILED = tuple((re.compile(pattern), locale) for pattern, locale in STOP_PHRASES)
 
 
-@dataclass(frozen=True)
-class Intent:
+class Intent(Struct, frozen=True):
     action: str | None
     #: The language the words were in, when they say (ARRÊT is French; STOP is everyone's).
     locale: str | None = None

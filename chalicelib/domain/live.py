@@ -9,9 +9,11 @@ every 30 s, not six.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from . import milestones as ms
 from .promise import is_date_only
@@ -34,8 +36,7 @@ DEFAULT_CLOSE_STOPS = 2
 DEFAULT_CLOSE_MINUTES = 10
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(Struct, frozen=True):
     """One driver position for one parcel, as a carrier or fleet sent it (validated by the adapter)."""
 
     carrier: str
@@ -47,8 +48,7 @@ class Position:
     eta: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class StoredPosition:
+class StoredPosition(Struct, frozen=True):
     """The position item of one shipment as the store holds it."""
 
     lat: float
@@ -133,8 +133,7 @@ def minutes_away(eta: dict[str, str] | None, now: datetime) -> int | None:
     return math.ceil((moment - now).total_seconds() / 60)
 
 
-@dataclass(frozen=True)
-class CloseThreshold:
+class CloseThreshold(Struct, frozen=True):
     """When the driver counts as close, per retailer (`tracking_page.driver_close`); 0 switches a test off."""
 
     stops: int = DEFAULT_CLOSE_STOPS

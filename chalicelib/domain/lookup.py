@@ -14,15 +14,15 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 CLIENT, CONTACT, RETAILER = "client", "contact", "retailer"
 SCOPES = (CLIENT, CONTACT, RETAILER)
 
 
-@dataclass(frozen=True)
-class LookupLimits:
+class LookupLimits(Struct, frozen=True):
     """Misses allowed per hour before lookups are refused (429) for the rest of that hour."""
 
     #: One address: a shopper mistyping a few times stays far below it; a scanner does not.

@@ -4,8 +4,9 @@ one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
+
+from msgspec import Struct
 
 from . import milestones as ms
 from .pickup import is_reminder, reminder_stale
@@ -34,14 +35,12 @@ TOLD_SILENT = "delayed:no_news"
 DELAY_COUNTED = "delayed:counted"
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(Struct, frozen=True):
     phone: str | None = None
     email: str | None = None
 
 
-@dataclass(frozen=True)
-class Intent:
+class Intent(Struct, frozen=True):
     """A durable wish to tell the shopper something; becomes one outbox item keyed by shipment, kind and channel."""
 
     kind: str

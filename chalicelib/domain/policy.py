@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
 
 from . import milestones as ms
 from . import quiet_hours
@@ -82,8 +83,7 @@ SHOPPER_MESSAGE_KINDS: tuple[str, ...] = tuple(
 )
 
 
-@dataclass(frozen=True)
-class QuietHours:
+class QuietHours(Struct, frozen=True):
     """Local-time window with no texts; start > end means it spans midnight (the TCPA default 21:00-08:00)."""
 
     start: time = time(21, 0)
@@ -97,8 +97,7 @@ class QuietHours:
         return moment >= self.start or moment < self.end
 
 
-@dataclass(frozen=True)
-class NotificationSettings:
+class NotificationSettings(Struct, frozen=True):
     channels: dict[str, frozenset[str]] = field(
         default_factory=lambda: {kind: frozenset(CHANNELS) for kind in NOTIFICATION_KINDS}
     )
@@ -110,8 +109,7 @@ class NotificationSettings:
         return channel in self.channels.get(kind, frozenset())
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(Struct, frozen=True):
     phone: str | None = None
     email: str | None = None
     sms_consent: bool = False
@@ -122,8 +120,7 @@ class Recipient:
     us_state: str | None = None
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     action: str
     reason: str = ""
     not_before: datetime | None = None

@@ -9,10 +9,11 @@ promised date, clamped to +-`SPREAD_DAYS`) and `win:in` / `win:out` (inside or o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 from . import milestones as ms
 from .shipment import Progress
@@ -32,8 +33,7 @@ _SAFE_REGION = re.compile(r"[^A-Z0-9-]+")
 INSIDE, EARLY, LATE = "inside", "early", "late"
 
 
-@dataclass(frozen=True)
-class PromiseOutcome:
+class PromiseOutcome(Struct, frozen=True):
     """One delivery: days after the promised date (None without a promise), where it fell against the window shown
     (None if no window was shown)."""
 

@@ -8,10 +8,11 @@ docs/operations.md ("Compliance" > "Quiet hours"). State holidays are not modell
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 
 class Quiet(Protocol):
@@ -24,8 +25,7 @@ class Quiet(Protocol):
     def contains(self, moment: time) -> bool: ...
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(Struct, frozen=True):
     """Texts allowed from `start` (inclusive) to `end` (exclusive), local time, same day."""
 
     start: time

@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -230,8 +231,7 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-@dataclass(frozen=True)
-class Redactor:
+class Redactor(Struct, frozen=True):
     """Redacts one shopper's details from carrier text; build it with `for_shipment`."""
 
     names: tuple[str, ...] = ()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from . import milestones as ms
 
@@ -19,8 +20,7 @@ DEFAULT_GRACE = timedelta(hours=2)
 CLOSING_STATUSES = frozenset({ms.ATTEMPT_FAILED, ms.RETURNED, ms.EXCEPTION, ms.CANCELLED})
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     relay: bool
     reason: str = ""
 

@@ -7,8 +7,10 @@ running maximum: the result depends only on the set of events, never on the orde
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from . import milestones as ms
 from .events import TrackingEvent, iso
@@ -24,8 +26,7 @@ def _time_key(event: TrackingEvent) -> EventKey:
     return (iso(event.occurred_at), 0, event.fingerprint)
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(Struct, frozen=True):
     status: str = ms.PENDING
     status_key: EventKey | None = None
     latest_key: EventKey | None = None

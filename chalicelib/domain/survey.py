@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 SURVEY = "survey"
 ESCALATION = "escalation"
@@ -91,8 +92,7 @@ _LEADING_PUNCTUATION = re.compile(r"^[\s\-–—:,.;!?)(\]\[*~/]+")
 FOLLOW_UP_WINDOW = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(Struct, frozen=True):
     """A survey text read: the score it leads with, and the words after it (None when it carries none)."""
 
     score: int

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..domain import sms as sms_rules
 from ..domain.events import Location, TrackingEvent, fingerprint, iso

@@ -10,9 +10,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from ..channels import PermanentSendError, RetryableSendError, SendResult
 from ..channels.outbound import send_email, send_text
@@ -55,8 +56,7 @@ Sender = Callable[[OutboxItem, ShipmentRecord, Retailer, datetime], tuple[SendRe
 Hold = Callable[[ShipmentRecord, Retailer, str, datetime], datetime | None]
 
 
-@dataclass(frozen=True)
-class OutboxRoutes:
+class OutboxRoutes(Struct, frozen=True):
     """Which use case delivers which outbox kind. This module imports none of them: chalicelib.composition builds
     the one table, once, and hands it to every delivery."""
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..channels.outbound import send_email, send_text
 from ..domain import delivery_changes as dc

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..carriers import adapter_for, native
 from ..domain import milestones as ms
@@ -51,8 +53,7 @@ MAX_BODY_BYTES = 1024 * 1024
 logger = logging.getLogger("porchlight.ingest")
 
 
-@dataclass(frozen=True)
-class IngestResult:
+class IngestResult(Struct, frozen=True):
     accepted: int
     duplicates: int
     #: Why the delivery yielded no scan (each reason a dict: reason, detail, carrier?, tracking_number?).
@@ -66,8 +67,7 @@ class IngestResult:
         return out
 
 
-@dataclass(frozen=True)
-class Webhook:
+class Webhook(Struct, frozen=True):
     source: str
     retailer_id: str
     raw_body: bytes
@@ -157,8 +157,7 @@ def _route(retailer_id: str, carrier: str, tracking_number: str, events: list[Tr
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """Where a delivery of scans leaves a shipment, and what that calls for."""
 
     after: ShipmentRecord
@@ -241,8 +240,7 @@ def _return_outcome(base: ShipmentRecord, after: ShipmentRecord) -> Outcome:
     return Outcome(after, [*intents, *([hook] if hook else [])], None)
 
 
-@dataclass(frozen=True)
-class Transaction:
+class Transaction(Struct, frozen=True):
     before: ShipmentRecord | None
     after: ShipmentRecord
     events: list[TrackingEvent]

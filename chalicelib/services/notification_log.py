@@ -8,9 +8,10 @@ query per log shard and one batch read of the notifications and their shipments.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from msgspec import Struct
 
 from ..domain import masking
 from ..domain.hooks import WEBHOOK
@@ -44,8 +45,7 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class LogFilter:
+class LogFilter(Struct, frozen=True):
     first: date
     last: date
     kind: str | None = None

@@ -6,9 +6,10 @@ kept, so a bad batch stores nothing; the rest is shared/live.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from ..carriers import native
 from ..errors import PayloadTooLarge
@@ -18,8 +19,7 @@ from ..shared.signatures import verify_for_retailer
 MAX_BODY_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class PositionBatch:
+class PositionBatch(Struct, frozen=True):
     retailer_id: str
     raw_body: bytes
     headers: Any

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from ..domain import engagement, keywords
 from ..domain.notifications import EMAIL, SMS
@@ -62,8 +63,7 @@ TEMPORARY_BOUNCE_TYPES = {"blocked"}
 SurveyReply = Callable[[str, str, datetime], tuple[bool, str | None]]
 
 
-@dataclass(frozen=True)
-class InboundSms:
+class InboundSms(Struct, frozen=True):
     message_sid: str
     from_number: str
     to_number: str

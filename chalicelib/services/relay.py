@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..channels import SendResult
 from ..channels.outbound import send_text

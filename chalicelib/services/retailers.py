@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from ..carriers import SOURCES
 from ..config import settings
@@ -21,8 +22,7 @@ MAX_SECRET_LENGTH = 256
 MAX_ACTIVE_KEYS = 5
 
 
-@dataclass(frozen=True)
-class NewRetailer:
+class NewRetailer(Struct, frozen=True):
     retailer: Retailer
     api_key: str
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..domain import milestones as ms
 from ..domain.events import iso, normalise_carrier, normalise_tracking_number
@@ -23,8 +25,7 @@ from ..store import shipments as shipment_store
 from ..store.shipments import ShipmentRecord
 
 
-@dataclass(frozen=True)
-class Registration:
+class Registration(Struct, frozen=True):
     record: ShipmentRecord
     created: bool
 

@@ -3,9 +3,10 @@ retailer's "Needs attention" and, when subscribed, posts `shipment.stalled` once
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from ..domain import stalls
 from ..domain.events import iso

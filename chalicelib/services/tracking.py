@@ -5,10 +5,11 @@ shared/tracking_view.py (the branding preview builds it too).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from msgspec.structs import replace
 
 from ..domain import milestones as ms
 from ..domain.events import iso

@@ -8,8 +8,9 @@ here too, once per shipment: its outbox item is put only where none exists (stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from ..domain import live as rules
 from ..domain.live import Position
@@ -22,8 +23,7 @@ from ..store.shipments import ShipmentRecord
 from .retailer_profile import close_threshold
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(Struct, frozen=True):
     #: Positions newer than what was kept (written, or coalesced into the stored one).
     accepted: int = 0
     #: Positions no newer than one already kept or sent in the same batch.

@@ -4,9 +4,10 @@ the fallback after a text that can never arrive (the deliver use case and provid
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from ..channels import EmailMessage
 from ..domain import hooks

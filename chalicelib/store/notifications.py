@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct, field
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
@@ -68,8 +68,7 @@ STATUS_RANK = {
 }
 
 
-@dataclass(frozen=True)
-class OutboxKey:
+class OutboxKey(Struct, frozen=True):
     shipment_id: str
     kind: str
     channel: str
@@ -78,8 +77,7 @@ class OutboxKey:
         return to_item({"pk": f"SHIP#{self.shipment_id}", "sk": f"OUTBOX#{self.kind}#{self.channel}"})
 
 
-@dataclass(frozen=True)
-class OutboxItem:
+class OutboxItem(Struct, frozen=True):
     key: OutboxKey
     retailer_id: str
     status: str

@@ -7,17 +7,16 @@ concurrent guesses can never get more than MAX_ATTEMPTS tries between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from msgspec import Struct
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..domain.events import iso
 from .models import OneTimeCode, ttl
 
 
-@dataclass(frozen=True)
-class IssuedCode:
+class IssuedCode(Struct, frozen=True):
     digest: str
     salt: str
     channel: str

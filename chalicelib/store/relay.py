@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from msgspec import Struct
+from msgspec.structs import asdict
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
@@ -17,8 +18,7 @@ from .table import dumps, from_item, rows, table_connection
 ROUTE_LIFETIME = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(Struct, frozen=True):
     shipment_id: str
     relay_number: str
     shopper_phone: str
@@ -48,7 +48,7 @@ def open_session(session: Session, now: datetime, token: str) -> None:
     until = iso(now + ROUTE_LIFETIME)
     expires = ttl(iso(now))
     with TransactWrite(connection=table_connection().connection) as write:
-        doc = dumps(session.__dict__)
+        doc = dumps(asdict(session))
         write.save(
             RelaySession(f"SHIP#{session.shipment_id}", "RELAY", doc=doc, tracking_token=token, expires_at=expires)
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import Struct, field
 from pynamodb.attributes import MapAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.transactions import TransactWrite
@@ -18,8 +18,7 @@ from .table import condition_failed, dumps, table_connection
 PROFILE_CACHE_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
-class Retailer:
+class Retailer(Struct, frozen=True):
     id: str
     name: str
     created_at: str
@@ -41,8 +40,7 @@ def _key_mirror(retailer_id: str, key_hash: str) -> KeyMirror:
     return KeyMirror(f"RETAILER#{retailer_id}", f"APIKEY#{key_hash}")
 
 
-@dataclass(frozen=True)
-class ApiKey:
+class ApiKey(Struct, frozen=True):
     key_hash: str
     key_prefix: str
     created_at: str

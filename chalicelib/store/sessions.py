@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from msgspec import Struct
 from pynamodb.exceptions import DoesNotExist
 
 from .models import AnalyticsSession
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(Struct, frozen=True):
     retailer_id: str
     key_hash: str  # the API key it was opened with: the session lives only as long as that key
     created_at: str

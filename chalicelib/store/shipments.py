@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct, field
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -29,8 +29,7 @@ class VersionConflict(Exception):
     """Another writer changed the shipment since we read it: read again and re-apply."""
 
 
-@dataclass(frozen=True)
-class ShipmentRecord:
+class ShipmentRecord(Struct, frozen=True):
     id: str
     retailer_id: str
     carrier: str
@@ -206,8 +205,7 @@ def find_by_tracking_number(retailer_id: str, tracking_number: str) -> list[Ship
     ]
 
 
-@dataclass(frozen=True)
-class TrackedShipment:
+class TrackedShipment(Struct, frozen=True):
     """Everything the shopper's page shows, as one `by_token` query returns it."""
 
     record: ShipmentRecord | None

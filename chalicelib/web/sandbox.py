@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from typing import Any
 
@@ -22,6 +21,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
+from msgspec import Struct, field
 
 from . import jinja_i18n
 
@@ -60,8 +60,7 @@ class TemplateLimitError(SecurityError):
     """A retailer template went over one of the render limits (the message names which)."""
 
 
-@dataclass
-class _Budget:
+class _Budget(Struct):
     deadline: float
     steps: int = 0
     depth: int = 0

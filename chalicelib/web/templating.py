@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from msgspec import Struct
 
 from ..domain import sms as sms_rules
 from ..domain.pickup import template_kind
@@ -79,20 +79,17 @@ def allowed_variables(channel: str, kind: str | None = None) -> frozenset[str]:
 MAX_TEMPLATE_CHARS = 5000
 
 
-@dataclass(frozen=True)
-class RenderedSms:
+class RenderedSms(Struct, frozen=True):
     body: str
 
 
-@dataclass(frozen=True)
-class RenderedEmail:
+class RenderedEmail(Struct, frozen=True):
     subject: str
     text: str
     html: str
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     """A retailer's template for one kind, channel and locale: SMS uses `body`, email `subject` and `body`."""
 
     body: str

@@ -88,7 +88,8 @@ def test_concurrent_first_scans_create_one_unclaimed_shipment(moto_server: None)
 def test_a_backlog_delivered_with_sends_in_flight_goes_out_once_each(moto_server: None) -> None:
     """The scheduled Lambda's mode (8 workers, small batches) over real HTTP to DynamoDB: no send twice, none lost."""
     from collections import Counter
-    from dataclasses import replace
+
+    from msgspec.structs import replace
 
     from chalicelib.channels import local_outbox
     from chalicelib.services.retailers import create_retailer
@@ -147,7 +148,8 @@ def test_concurrent_guesses_at_a_one_time_code_get_five_tries_between_them(moto_
     """The pickup code's one-time code (D48): 20 wrong guesses at once are judged on 5 tries, the rest refused as
     used up, and the right code is refused after them; 10 concurrent sends issue one code."""
     import re
-    from dataclasses import replace
+
+    from msgspec.structs import replace
 
     from chalicelib.channels import local_outbox
     from chalicelib.errors import TooManyRequests, ValidationError
@@ -195,7 +197,7 @@ def test_concurrent_guesses_at_a_one_time_code_get_five_tries_between_them(moto_
 def test_concurrent_answers_to_one_delivery_change_apply_once_and_tell_the_shopper_once(moto_server: None) -> None:
     """Retailer confirmations and refusals and carrier answers at once: exactly one wins, the rest are replays or
     conflicts, one notice is planned, and the open-request entry is gone."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from chalicelib.errors import Conflict
     from chalicelib.services import configuration, delivery_changes
