@@ -22,23 +22,12 @@ from .sending import recipient_of
 def message_context(
     record: ShipmentRecord, retailer: Retailer, locale: str, unsubscribe_url: str = ""
 ) -> dict[str, Any]:
-    # jinja2 (via web.templating) and domain.redaction (patterns compiled on import): only sending and previews
-    # need them, and the API's cold start imports this module.
-    from ..domain.redaction import Redactor
+    # jinja2 (via web.templating): only sending and previews need it, and the API's cold start imports this module.
     from ..web.templating import format_eta, opt_out_text
 
     brand_values = brand(retailer)
     customer = record.customer or {}
     zone = zone_for(recipient_of(record), notification_settings(retailer))
-    pod = record.progress.proof_of_delivery or {}
-    # Carrier-written text quoted to the shopper is redacted like on the tracking page (DESIGN 3.4).
-    redactor = Redactor.for_shipment(
-        customer.get("name"),
-        record.destination,
-        [pod.get("recipient_name")],
-        phone=customer.get("phone"),
-        email=customer.get("email"),
-    )
     delivered = record.progress.status == ms.DELIVERED
     where, until = pickup_words(record, retailer, locale, zone)
     return {
@@ -59,13 +48,33 @@ def message_context(
         "locale": locale,
         "unsubscribe_url": unsubscribe_url,
         "delay_reason": delay_reason(record.progress, record.promised_date, record.notified),
-        "delivery_note": redactor.text(pod.get("note")).rstrip(" .") if delivered else "",  # the template ends it
+        "delivery_note": delivery_note(record) if delivered else "",
         # Where and until when a parcel waits for collection (D48); the code is never in a notification.
         "pickup_name": where,
         "pickup_until": until,
         # It went back to the sender after waiting at a pickup point: the returned message says it was not collected.
         "uncollected": record.progress.status == ms.RETURNED and ms.AVAILABLE_FOR_PICKUP in record.notified,
     }
+
+
+def delivery_note(record: ShipmentRecord) -> str:
+    """The carrier's note on the proof of delivery ("Left at front door"), redacted like on the tracking page
+    (DESIGN 3.4); without its closing full stop, which the template writes."""
+    pod = record.progress.proof_of_delivery or {}
+    if not pod.get("note"):
+        return ""
+    # domain.redaction compiles its patterns on import (~4 ms): only a message quoting carrier text needs them.
+    from ..domain.redaction import Redactor
+
+    customer = record.customer or {}
+    redactor = Redactor.for_shipment(
+        customer.get("name"),
+        record.destination,
+        [pod.get("recipient_name")],
+        phone=customer.get("phone"),
+        email=customer.get("email"),
+    )
+    return redactor.text(pod.get("note")).rstrip(" .")
 
 
 PICKUP_NAME_CHARS = 40
