@@ -173,7 +173,7 @@ def preview(retailer_id: str, kind: str, channel: str, locale: str, draft: dict[
     retailer = _retailer(retailer_id)
     source = "draft"
     if draft is None:
-        stored = retailer_store.templates_for(retailer_id, kind, channel).get(locale)
+        stored = retailer_store.templates_for(retailer_id, kind, channel, fresh=True).get(locale)
         draft = {"body": stored["body"], "subject": stored.get("subject")} if stored else None
         source = "custom" if stored else "built-in"
     override = Override(body=draft["body"], subject=draft.get("subject")) if draft else None
@@ -211,7 +211,7 @@ def save_template(
 
 def get_template(retailer_id: str, kind: str, channel: str, locale: str) -> dict[str, Any]:
     _check_address(kind, channel, locale)
-    stored = retailer_store.templates_for(retailer_id, kind, channel).get(locale)
+    stored = retailer_store.templates_for(retailer_id, kind, channel, fresh=True).get(locale)
     if stored is None:
         raise NotFound(f"no custom {channel} template for {kind} in {locale}; the built-in one is used")
     return {

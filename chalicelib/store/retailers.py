@@ -181,6 +181,7 @@ def rotate_outbound_secret(retailer_id: str, secret: str, previous: str | None, 
 
 def clear_cache() -> None:
     _profile_cache.clear()
+    _templates_cache.clear()
 
 
 def set_document(retailer_id: str, name: str, value: dict[str, Any]) -> None:
@@ -199,6 +200,7 @@ def put_template(
 ) -> None:
     sk = f"TEMPLATE#{kind}#{channel}#{locale}"
     RetailerTemplate(f"RETAILER#{retailer_id}", sk, body=body, subject=subject, updated_at=now).save()
+    _templates_cache.pop(retailer_id, None)
 
 
 def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> bool:
@@ -209,18 +211,37 @@ def delete_template(retailer_id: str, kind: str, channel: str, locale: str) -> b
         if condition_failed(error):
             return False
         raise
+    finally:
+        _templates_cache.pop(retailer_id, None)
     return True
 
 
-def templates_for(retailer_id: str, kind: str, channel: str) -> dict[str, dict[str, Any]]:
-    """The retailer's overrides of one kind and channel, by locale (one query)."""
-    prefix = f"TEMPLATE#{kind}#{channel}#"
-    found = {}
+#: Every override a retailer keeps, by "kind#channel" then locale, with when it was read (monotonic seconds).
+_templates_cache: dict[str, tuple[float, dict[str, dict[str, dict[str, Any]]]]] = {}
+
+
+def templates_for(retailer_id: str, kind: str, channel: str, *, fresh: bool = False) -> dict[str, dict[str, Any]]:
+    """The retailer's overrides of one kind and channel, by locale. Delivery reads every override the retailer
+    keeps in one query, kept as long as the profile (PROFILE_CACHE_SECONDS): one read a minute per retailer and
+    process instead of one per notification. `fresh=True` reads these alone, as stored now (the API)."""
+    if fresh:
+        return _read_templates(retailer_id, f"TEMPLATE#{kind}#{channel}#").get(f"{kind}#{channel}", {})
+    now = time.monotonic()
+    cached = _templates_cache.get(retailer_id)
+    if cached is None or now - cached[0] >= PROFILE_CACHE_SECONDS:
+        cached = _templates_cache[retailer_id] = (now, _read_templates(retailer_id, "TEMPLATE#"))
+    return cached[1].get(f"{kind}#{channel}", {})
+
+
+def _read_templates(retailer_id: str, prefix: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Overrides under a key prefix (one query, strongly consistent), by "kind#channel" then locale."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
     for template in RetailerTemplate.query(
         f"RETAILER#{retailer_id}", RetailerTemplate.sk.startswith(prefix), consistent_read=True
     ):
+        address, locale = template.sk.removeprefix("TEMPLATE#").rsplit("#", 1)
         stored = {"body": template.body, "updated_at": template.updated_at}
         if template.subject is not None:
             stored["subject"] = template.subject
-        found[template.sk.rsplit("#", 1)[1]] = stored
+        found.setdefault(address, {})[locale] = stored
     return found

@@ -471,6 +471,40 @@ def test_retailer_template_override_is_validated_previewed_and_used(
     assert email["subject"].startswith("Retard") and '<html lang="fr">' in email["html"]
 
 
+def test_delivery_reads_a_retailers_templates_once_and_a_saved_one_goes_out_at_once(
+    api: Api, retailer: Retailer, providers: Providers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.store import retailers as retailer_store
+
+    template_reads: list[str] = []
+    query = retailer_store.RetailerTemplate.query
+
+    def counted(*args, **kwargs):
+        template_reads.append(args[0])
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(retailer_store.RetailerTemplate, "query", counted)
+    for n in (1, 2):
+        assert api.register(retailer, customer={**CUSTOMER}, tracking_number=f"1ZTEMPLATES{n}").status_code == 201
+        ship(api, retailer, "shipped", f"e{n}", tracking_number=f"1ZTEMPLATES{n}")
+    assert drain(local_time(NY, 12))["deliveries"] == {"sent": 4}
+    # Two texts and two e-mails: one read of the retailer's overrides, not one per notification.
+    assert template_reads == [f"RETAILER#{retailer.id}"]
+    draft = {"body": "Hey! {{ retailer }} order {{ order_id }} is on its way. {{ tracking_url }} {{ opt_out }}"}
+    saved = api.http.put("/v1/templates/shipped/sms/en", headers=retailer.auth, body=json.dumps(draft))
+    assert saved.status_code == 200, saved.body
+    assert api.register(retailer, customer={**CUSTOMER}, tracking_number="1ZTEMPLATES3").status_code == 201
+    ship(api, retailer, "shipped", "e3", tracking_number="1ZTEMPLATES3")
+    assert drain(local_time(NY, 12))["deliveries"] == {"sent": 2}
+    # The saved override, not the copy read a moment before it.
+    assert providers.capture.of("twilio")[-1].form["Body"].startswith("Hey! Acme Outdoor order ORD-1001 is on")
+    assert api.http.delete("/v1/templates/shipped/sms/en", headers=retailer.auth).status_code == 204
+    assert api.register(retailer, customer={**CUSTOMER}, tracking_number="1ZTEMPLATES4").status_code == 201
+    ship(api, retailer, "shipped", "e4", tracking_number="1ZTEMPLATES4")
+    assert drain(local_time(NY, 12))["deliveries"] == {"sent": 2}
+    assert "has shipped" in providers.capture.of("twilio")[-1].form["Body"]
+
+
 def test_settings_choose_channels_per_milestone(api: Api, retailer: Retailer, providers: Providers) -> None:
     defaults = api.http.get("/v1/settings", headers=retailer.auth).json_body
     assert defaults["quiet_hours"] == {"enabled": True, "start": "21:00", "end": "08:00"}
