@@ -84,6 +84,13 @@ def deliver_due(
     `workers` sends in flight, until none is due or the monotonic `deadline` passes. A batch in which nothing could
     be claimed (all leased by other senders) ends the run rather than spinning.
     """
+    with stats.added_up():  # one counter update per retailer and day for the pass (threads count their own)
+        return _deliver_due(now, routes, limit, deadline, workers)
+
+
+def _deliver_due(
+    now: datetime, routes: OutboxRoutes, limit: int, deadline: float | None, workers: int
+) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     while deadline is None or time.monotonic() < deadline:
         keys = outbox.due(now, limit)

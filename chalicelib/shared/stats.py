@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,14 +37,43 @@ def bucket(minutes: float) -> int:
     return len(DURATION_BOUNDS) - 1
 
 
+#: A batch's counters not yet written, by retailer and day (set by `added_up`, in this context only).
+_pending: ContextVar[dict[tuple[str, str], dict[str, float]] | None] = ContextVar("pending_counters", default=None)
+
+
 def count(
     retailer_id: str, moment: datetime | str, deltas: Mapping[str, float], labels: Mapping[str, str] | None = None
 ) -> None:
     day = (moment if isinstance(moment, str) else moment.isoformat())[:10]
+    pending = _pending.get()
+    if pending is not None and not labels:
+        kept = pending.setdefault((retailer_id, day), {})
+        for name, delta in deltas.items():
+            kept[name] = kept.get(name, 0) + delta
+        return
+    _write(retailer_id, day, deltas, labels)
+
+
+def _write(retailer_id: str, day: str, deltas: Mapping[str, float], labels: Mapping[str, str] | None) -> None:
     try:
         stats_store.add(retailer_id, day, deltas, labels)
     except Exception:  # counters must never break the flow that feeds them
         logger.exception("counter update failed", extra={"retailer_id": retailer_id})
+
+
+@contextmanager
+def added_up() -> Iterator[None]:
+    """Counters counted inside (a stream batch, a drain pass) are added up and written when it ends, one update per
+    retailer and day instead of one per notification. Whatever ends it, an error included, writes them; a process
+    killed inside loses that batch's counts, as analytics may (see above). Threads it starts count directly."""
+    pending: dict[tuple[str, str], dict[str, float]] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        for (retailer_id, day), deltas in pending.items():
+            _write(retailer_id, day, deltas, None)
 
 
 def milestone_durations(

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..composition import deliver
 from ..observability import set_correlation_id
+from ..shared import stats
 from ..store.notifications import PENDING, OutboxKey
 
 logger = logging.getLogger("porchlight.stream")
@@ -29,17 +30,18 @@ def handle_stream_batch(event: dict[str, Any], now: datetime | None = None) -> d
     """Partial batch response: only records that failed are retried (and go to the DLQ after the retries). Each
     record's log lines carry its own stream event id as correlation id."""
     failures = []
-    for record in event.get("Records", []):
-        sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
-        set_correlation_id(record.get("eventID") or sequence)
-        try:
-            key = outbox_key_of(record)
-            if key is None:
+    with stats.added_up():  # one counter update per retailer for the batch
+        for record in event.get("Records", []):
+            sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
+            set_correlation_id(record.get("eventID") or sequence)
+            try:
+                key = outbox_key_of(record)
+                if key is None:
+                    continue
+                outcome = deliver(key, now or datetime.now(UTC))
+            except Exception:
+                logger.exception("stream delivery failed", extra={"sequence_number": sequence})
+                failures.append({"itemIdentifier": sequence})
                 continue
-            outcome = deliver(key, now or datetime.now(UTC))
-        except Exception:
-            logger.exception("stream delivery failed", extra={"sequence_number": sequence})
-            failures.append({"itemIdentifier": sequence})
-            continue
-        logger.info("stream record delivered", extra={"kind": key.kind, "channel": key.channel, "outcome": outcome})
+            logger.info("stream record delivered", extra={"kind": key.kind, "channel": key.channel, "outcome": outcome})
     return {"batchItemFailures": failures}

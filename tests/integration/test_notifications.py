@@ -100,6 +100,49 @@ def test_repeated_drains_and_stream_records_never_send_twice(
     assert len(providers.capture.of("sendgrid")) == 1
 
 
+def test_a_drain_and_a_stream_batch_write_their_notification_counts_once_per_retailer(
+    api: Api, retailer: Retailer, providers: Providers
+) -> None:
+    from chalicelib.store import table
+    from chalicelib.workers.stream import handle_stream_batch
+
+    for n in (1, 2, 3):
+        assert api.register(retailer, customer=CUSTOMER, tracking_number=f"1ZCOUNTS{n}").status_code == 201
+        ship(api, retailer, "shipped", f"e{n}", tracking_number=f"1ZCOUNTS{n}")
+    noon = local_time(NY, 12)
+    table.usage.clear()
+    assert drain(noon)["deliveries"] == {"sent": 6}
+    # Each notification's claim and its record of what happened, and one counter update for all six.
+    assert table.usage["calls.UpdateItem"] == 6 * 2 + 1
+    day = noon.date().isoformat()
+    analytics = api.http.get(f"/v1/analytics?from={day}&to={day}", headers=retailer.auth).json_body
+    assert analytics["notifications"] == {"email": {"sent": 3}, "sms": {"sent": 3}}
+
+    assert api.register(retailer, customer=CUSTOMER, tracking_number="1ZCOUNTS4").status_code == 201
+    streamed = api.find(retailer, "1ZCOUNTS4").json_body["shipments"][0]
+    ship(api, retailer, "shipped", "e4", tracking_number="1ZCOUNTS4")
+    records = [
+        {
+            "eventName": "INSERT",
+            "dynamodb": {
+                "SequenceNumber": str(n),
+                "NewImage": {
+                    "pk": {"S": f"SHIP#{streamed['id']}"},
+                    "sk": {"S": f"OUTBOX#shipped#{channel}"},
+                    "status": {"S": "pending"},
+                },
+            },
+        }
+        for n, channel in enumerate(("sms", "email"))
+    ]
+    table.usage.clear()
+    assert handle_stream_batch({"Records": records}, noon) == {"batchItemFailures": []}
+    assert table.usage["calls.UpdateItem"] == 2 * 2 + 1
+    analytics = api.http.get(f"/v1/analytics?from={day}&to={day}", headers=retailer.auth).json_body
+    assert analytics["notifications"] == {"email": {"sent": 4}, "sms": {"sent": 4}}
+    assert len(providers.capture.of("twilio")) == len(providers.capture.of("sendgrid")) == 4
+
+
 def test_quiet_hours_defer_texts_to_eight_local_and_never_email(
     api: Api, retailer: Retailer, providers: Providers
 ) -> None:
