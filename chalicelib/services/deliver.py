@@ -132,7 +132,7 @@ def deliver(key: OutboxKey, now: datetime, routes: OutboxRoutes) -> str:
 def _deliver_claimed(item: OutboxItem, now: datetime, routes: OutboxRoutes) -> str:
     key = item.key
     record = shipment_store.get(key.shipment_id)
-    retailer = retailer_store.get(item.retailer_id)
+    retailer = retailer_store.get_for_sending(item.retailer_id)
     if record is None or retailer is None:
         outbox.finish(key, outbox.SKIPPED, now, reason="shipment_or_retailer_missing")
         return outbox.SKIPPED

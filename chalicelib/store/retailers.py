@@ -13,7 +13,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from .models import ApiKeyItem, KeyMirror, RetailerProfile, RetailerTemplate, TableItem
-from .table import condition_failed, dumps, table_connection
+from .table import condition_failed, dumps, rows, table_connection
 
 PROFILE_CACHE_SECONDS = 60.0
 
@@ -128,22 +128,46 @@ def get(retailer_id: str, *, fresh: bool = False) -> Retailer | None:
     cached = _profile_cache.get(retailer_id)
     if cached and not fresh and now - cached[0] < PROFILE_CACHE_SECONDS:
         return cached[1]
-    retailer = None
     try:
         profile = RetailerProfile.get(f"RETAILER#{retailer_id}", "PROFILE", consistent_read=fresh)
     except DoesNotExist:
-        pass
+        retailer = None
     else:
-        retailer = Retailer(
-            id=retailer_id,
-            name=profile.name,
-            created_at=profile.created_at,
-            integrations={str(k): str(v) for k, v in _plain(profile.integrations).items()},
-            settings=json.loads(profile.settings_doc or "{}"),
-            branding=json.loads(profile.branding_doc or "{}"),
-        )
+        retailer = _retailer_of(retailer_id, profile)
     _profile_cache[retailer_id] = (now, retailer)
     return retailer
+
+
+def get_for_sending(retailer_id: str) -> Retailer | None:
+    """A profile, as `get`, for delivery: when it must be read, the retailer's template overrides come with it in the
+    same query (they share its partition and sort right after it), so a cold delivery reads a retailer once."""
+    now = time.monotonic()
+    cached, templates = _profile_cache.get(retailer_id), _templates_cache.get(retailer_id)
+    if cached and templates and now - min(cached[0], templates[0]) < PROFILE_CACHE_SECONDS:
+        return cached[1]
+    retailer: Retailer | None = None
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    profile_and_templates = TableItem.sk.between("PROFILE", "TEMPLATE$")  # "TEMPLATE#..." < "TEMPLATE$"
+    for raw in rows(f"RETAILER#{retailer_id}", profile_and_templates, consistent_read=True):
+        sk = raw["sk"]["S"]
+        if sk == "PROFILE":
+            retailer = _retailer_of(retailer_id, RetailerProfile.from_raw_data(raw))
+        elif sk.startswith("TEMPLATE#"):
+            _add_template(found, RetailerTemplate.from_raw_data(raw))
+    _profile_cache[retailer_id] = (now, retailer)
+    _templates_cache[retailer_id] = (now, found)
+    return retailer
+
+
+def _retailer_of(retailer_id: str, profile: RetailerProfile) -> Retailer:
+    return Retailer(
+        id=retailer_id,
+        name=profile.name,
+        created_at=profile.created_at,
+        integrations={str(k): str(v) for k, v in _plain(profile.integrations).items()},
+        settings=json.loads(profile.settings_doc or "{}"),
+        branding=json.loads(profile.branding_doc or "{}"),
+    )
 
 
 def _plain(stored: Any) -> dict[str, Any]:
@@ -239,9 +263,13 @@ def _read_templates(retailer_id: str, prefix: str) -> dict[str, dict[str, dict[s
     for template in RetailerTemplate.query(
         f"RETAILER#{retailer_id}", RetailerTemplate.sk.startswith(prefix), consistent_read=True
     ):
-        address, locale = template.sk.removeprefix("TEMPLATE#").rsplit("#", 1)
-        stored = {"body": template.body, "updated_at": template.updated_at}
-        if template.subject is not None:
-            stored["subject"] = template.subject
-        found.setdefault(address, {})[locale] = stored
+        _add_template(found, template)
     return found
+
+
+def _add_template(found: dict[str, dict[str, dict[str, Any]]], template: RetailerTemplate) -> None:
+    address, locale = template.sk.removeprefix("TEMPLATE#").rsplit("#", 1)
+    stored = {"body": template.body, "updated_at": template.updated_at}
+    if template.subject is not None:
+        stored["subject"] = template.subject
+    found.setdefault(address, {})[locale] = stored

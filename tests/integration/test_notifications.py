@@ -514,25 +514,32 @@ def test_retailer_template_override_is_validated_previewed_and_used(
     assert email["subject"].startswith("Retard") and '<html lang="fr">' in email["html"]
 
 
-def test_delivery_reads_a_retailers_templates_once_and_a_saved_one_goes_out_at_once(
+def test_delivery_reads_a_retailers_profile_and_templates_once_and_a_saved_template_goes_out_at_once(
     api: Api, retailer: Retailer, providers: Providers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.store import retailers as retailer_store
 
-    template_reads: list[str] = []
-    query = retailer_store.RetailerTemplate.query
-
-    def counted(*args, **kwargs):
-        template_reads.append(args[0])
-        return query(*args, **kwargs)
-
-    monkeypatch.setattr(retailer_store.RetailerTemplate, "query", counted)
     for n in (1, 2):
         assert api.register(retailer, customer={**CUSTOMER}, tracking_number=f"1ZTEMPLATES{n}").status_code == 201
         ship(api, retailer, "shipped", f"e{n}", tracking_number=f"1ZTEMPLATES{n}")
+
+    reads: list[tuple[str, str]] = []
+
+    def counted(name, read):
+        def reading(*args, **kwargs):
+            reads.append((name, args[0]))
+            return read(*args, **kwargs)
+
+        return reading
+
+    # Every way the store reads a retailer's profile or overrides.
+    monkeypatch.setattr(retailer_store, "rows", counted("profile and overrides", retailer_store.rows))
+    monkeypatch.setattr(retailer_store.RetailerProfile, "get", counted("profile", retailer_store.RetailerProfile.get))
+    query = retailer_store.RetailerTemplate.query
+    monkeypatch.setattr(retailer_store.RetailerTemplate, "query", counted("overrides", query))
     assert drain(local_time(NY, 12))["deliveries"] == {"sent": 4}
-    # Two texts and two e-mails: one read of the retailer's overrides, not one per notification.
-    assert template_reads == [f"RETAILER#{retailer.id}"]
+    # Two texts and two e-mails: one query for the retailer's profile and its overrides, not one per notification.
+    assert reads == [("profile and overrides", f"RETAILER#{retailer.id}")]
     draft = {"body": "Hey! {{ retailer }} order {{ order_id }} is on its way. {{ tracking_url }} {{ opt_out }}"}
     saved = api.http.put("/v1/templates/shipped/sms/en", headers=retailer.auth, body=json.dumps(draft))
     assert saved.status_code == 200, saved.body
